@@ -1,0 +1,10 @@
+// Export naming shared by the wasm guests and their native baselines (native adds a prefix).
+#pragma once
+
+#include <stdint.h>
+
+#ifdef WISP_NATIVE
+#define GUEST_EXPORT(name) native_##name
+#else
+#define GUEST_EXPORT(name) name
+#endif

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Builds and runs the core benchmarks (repetitions, medians), then prints medians and ratios.
+# Usage: bench/run.sh [BUILD_DIR] [extra Google Benchmark flags, e.g. --benchmark_filter=sha]
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+BUILD="${1:-$ROOT/build}"
+shift || true
+REPS="${REPS:-5}"
+
+if [ ! -f "$BUILD/build.ninja" ]; then
+  cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+fi
+cmake --build "$BUILD" --target wisp_bench_core
+
+OUT="$BUILD/bench-results"
+mkdir -p "$OUT"
+{
+  echo "machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores," \
+    "kernel $(uname -r)"
+  commit="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo none)"
+  echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit"
+  echo "command: bench/run.sh (wisp_bench_core --benchmark_repetitions=$REPS" \
+    "--benchmark_report_aggregates_only=true $*)"
+} | tee "$OUT/machine.txt"
+
+# Prints every benchmark's aggregates, then a markdown table of medians with ratios to native
+# (computed by the harness from this same run). JSON of the run: $OUT/core.json.
+"$BUILD/bench/wisp_bench_core" --benchmark_repetitions="$REPS" \
+  --benchmark_report_aggregates_only=true \
+  --benchmark_out="$OUT/core.json" --benchmark_out_format=json "$@" | tee "$OUT/core.txt"
+echo "results: $OUT/core.txt, $OUT/core.json"

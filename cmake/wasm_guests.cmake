@@ -1,0 +1,44 @@
+# wisp_add_wasm_guest(NAME SOURCE src.c [REACTOR] [EXPORTS a b ...] [OUTPUT_DIR dir])
+# Builds a C guest with clang --target=wasm32-wasi (wasi-libc) into ${OUTPUT_DIR}/NAME.wasm and
+# adds a target NAME_wasm. Reactors (-mexec-model=reactor) export the listed functions.
+set(WISP_WASI_SYSROOT "/usr" CACHE PATH "wasi-libc sysroot (Debian: /usr)")
+function(wisp_add_wasm_guest name)
+  cmake_parse_arguments(G "REACTOR" "SOURCE;OUTPUT_DIR;OPT" "EXPORTS;FLAGS" ${ARGN})
+  if(NOT G_OUTPUT_DIR)
+    set(G_OUTPUT_DIR "${CMAKE_BINARY_DIR}/guests")
+  endif()
+  if(NOT G_OPT)
+    set(G_OPT -O2)
+  endif()
+  set(out "${G_OUTPUT_DIR}/${name}.wasm")
+  set(flags --target=wasm32-wasi ${G_OPT} ${G_FLAGS})
+  if(G_REACTOR)
+    list(APPEND flags -mexec-model=reactor)
+  endif()
+  foreach(e IN LISTS G_EXPORTS)
+    list(APPEND flags "-Wl,--export=${e}")
+  endforeach()
+  get_filename_component(src "${G_SOURCE}" ABSOLUTE)
+  add_custom_command(OUTPUT "${out}"
+    COMMAND ${CMAKE_COMMAND} -E make_directory "${G_OUTPUT_DIR}"
+    COMMAND ${WASM_CLANG} ${flags} -o "${out}" "${src}"
+    DEPENDS "${src}"
+    COMMENT "wasm32-wasi guest ${name}.wasm"
+    VERBATIM)
+  add_custom_target(${name}_wasm ALL DEPENDS "${out}")
+endfunction()
+
+# wisp_add_wat(NAME SOURCE x.wat [OUTPUT_DIR dir]): wat2wasm into ${OUTPUT_DIR}/NAME.wasm.
+function(wisp_add_wat name)
+  cmake_parse_arguments(W "" "SOURCE;OUTPUT_DIR" "" ${ARGN})
+  if(NOT W_OUTPUT_DIR)
+    set(W_OUTPUT_DIR "${CMAKE_BINARY_DIR}/guests")
+  endif()
+  set(out "${W_OUTPUT_DIR}/${name}.wasm")
+  get_filename_component(src "${W_SOURCE}" ABSOLUTE)
+  add_custom_command(OUTPUT "${out}"
+    COMMAND ${CMAKE_COMMAND} -E make_directory "${W_OUTPUT_DIR}"
+    COMMAND ${WAT2WASM} --enable-all -o "${out}" "${src}"
+    DEPENDS "${src}" VERBATIM)
+  add_custom_target(${name}_wasm ALL DEPENDS "${out}")
+endfunction()

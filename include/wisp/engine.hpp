@@ -1,0 +1,62 @@
+// The Engine compiles WebAssembly modules (two tiers, content-addressed cache of tier 1).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "wisp/module.hpp"
+
+namespace wisp {
+
+struct EngineConfig {
+  // Where tier-1 shared objects are cached. Empty: $XDG_CACHE_HOME/wisp, else ~/.cache/wisp.
+  std::filesystem::path cache_dir;
+  // Build tier 1 (cc -O2) at all.
+  bool enable_tier1 = true;
+  // Build tier 1 in the background (true) or before compile() returns (false).
+  bool background_tier1 = true;
+  // The C compiler for tier 1.
+  std::string c_compiler = "cc";
+  // Optimisation flags for tier 1 (part of the cache key).
+  std::vector<std::string> tier1_flags = {"-O2"};
+  // Build tier 0 (libtcc) at all. If false, compile() waits for tier 1.
+  bool enable_tier0 = true;
+};
+
+namespace detail { struct EngineImpl; }
+
+// Thread-safe; share one Engine across the process. Modules keep what they need alive.
+class Engine {
+ public:
+  explicit Engine(EngineConfig config = {});
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Validates and compiles `bytes`. Throws CompileError (with byte offset) on malformed or
+  // invalid modules and on unsupported features (naming the feature).
+  Module compile(std::span<const uint8_t> bytes);
+  Module compile_file(const std::filesystem::path& path);
+  // Validates only (no native code).
+  static void validate(std::span<const uint8_t> bytes);
+
+  const EngineConfig& config() const;
+  std::filesystem::path cache_dir() const;
+  const std::shared_ptr<detail::EngineImpl>& impl() const { return impl_; }
+
+ private:
+  std::shared_ptr<detail::EngineImpl> impl_;
+};
+
+// Reads a whole file (throws wisp::Error naming the path on failure).
+std::vector<uint8_t> read_file_bytes(const std::filesystem::path& path);
+
+// WebAssembly text format → binary (libwabt's parser). Throws CompileError on syntax errors.
+std::vector<uint8_t> wat_to_wasm(std::string_view text);
+
+}  // namespace wisp

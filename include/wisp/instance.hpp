@@ -1,0 +1,174 @@
+// A live WebAssembly instance: calls (dynamic and typed), checked memory views, globals, interrupt.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <vector>
+
+#include "wisp/error.hpp"
+#include "wisp/module.hpp"
+#include "wisp/value.hpp"
+
+namespace wisp {
+
+namespace detail {
+struct InstanceImpl;
+using GuardedThunk = void (*)(void* ctx);
+// Runs `thunk(ctx)` as a trap-safe call on `inst`; throws Trap if the guest trapped.
+void guarded_call(InstanceImpl* inst, GuardedThunk thunk, void* ctx);
+// Resolves an exported function for typed calls; checks the signature (throws LinkError).
+void bind_typed(InstanceImpl* inst, std::string_view name, const FuncType& expected,
+                void (**code)(), void** vmctx);
+}  // namespace detail
+
+// A checked view of one linear memory. Every (pointer, length) is validated against the current
+// size; an out-of-range access throws Trap(out_of_bounds) and touches nothing.
+class Memory {
+ public:
+  Memory() = default;
+  uint64_t size() const;   // bytes
+  uint32_t pages() const;  // 64 KiB pages
+  std::optional<uint32_t> max_pages() const;
+  std::vector<uint8_t> read(uint64_t ptr, uint64_t len) const;
+  void write(uint64_t ptr, std::span<const uint8_t> bytes);
+  // A span valid until the next call into the instance or the next grow.
+  std::span<uint8_t> span(uint64_t ptr, uint64_t len);
+  std::string read_string(uint64_t ptr, uint64_t len) const;
+  template <typename T> T load(uint64_t ptr) const {
+    static_assert(std::is_trivially_copyable_v<T>);
+    T v;
+    std::memcpy(&v, checked(ptr, sizeof(T)), sizeof(T));
+    return v;
+  }
+  template <typename T> void store(uint64_t ptr, const T& v) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    std::memcpy(checked(ptr, sizeof(T)), &v, sizeof(T));
+  }
+  // Grows by `delta` pages; returns the previous page count, or nullopt if refused.
+  std::optional<uint32_t> grow(uint32_t delta);
+  bool valid() const { return mem_ != nullptr; }
+
+  explicit Memory(std::shared_ptr<detail::InstanceImpl> owner, void* mem)
+      : owner_(std::move(owner)), mem_(mem) {}
+
+ private:
+  uint8_t* checked(uint64_t ptr, uint64_t len) const;
+  std::shared_ptr<detail::InstanceImpl> owner_;
+  void* mem_ = nullptr;  // wasm_rt_memory_t*
+};
+
+// An export of an instance, for linking into another module.
+struct Extern {
+  ExternKind kind = ExternKind::func;
+  std::shared_ptr<detail::InstanceImpl> owner;
+  uint32_t export_index = 0;
+};
+
+// Lets another thread stop the call currently running on an instance. An interrupt aimed at one
+// call never hits a later call. Thread-safe; cheap to copy.
+class InterruptHandle {
+ public:
+  // Interrupts the running call (it ends with Trap(timeout)); returns false if none was running.
+  bool interrupt() const;
+  // The id of the call running now (0: none). interrupt_call(id) hits only that call.
+  uint64_t current_call() const;
+  bool interrupt_call(uint64_t call_id) const;
+
+  explicit InterruptHandle(std::shared_ptr<void> state) : state_(std::move(state)) {}
+
+ private:
+  std::shared_ptr<void> state_;
+};
+
+template <typename Sig> class TypedFunc;
+
+// A live instance. Single-owner: use it from one thread at a time. Movable handle.
+class Instance {
+ public:
+  Instance() = default;
+  explicit Instance(std::shared_ptr<detail::InstanceImpl> impl) : impl_(std::move(impl)) {}
+
+  // Calls an exported function with dynamically typed arguments (checked against the type).
+  std::vector<Value> call(std::string_view name, std::span<const Value> args = {});
+  std::vector<Value> call(std::string_view name, std::initializer_list<Value> args) {
+    return call(name, std::span<const Value>(args.begin(), args.size()));
+  }
+  // A typed handle: the signature is checked once here, then calls are direct.
+  template <typename Sig> TypedFunc<Sig> func(std::string_view name) const;
+
+  // The named exported memory, or (empty name) the module's first memory.
+  Memory memory(std::string_view name = {}) const;
+  Value global_get(std::string_view name) const;
+  void global_set(std::string_view name, const Value& v);
+  std::optional<Extern> get_export(std::string_view name) const;
+
+  const Module& module() const;
+  Tier tier() const;
+  // True once any call on this instance trapped (or exited): do not trust its state.
+  bool trapped() const;
+  InterruptHandle interrupt_handle() const;
+
+  explicit operator bool() const { return impl_ != nullptr; }
+  const std::shared_ptr<detail::InstanceImpl>& impl() const { return impl_; }
+
+ private:
+  std::shared_ptr<detail::InstanceImpl> impl_;
+};
+
+template <typename R, typename... Args> class TypedFunc<R(Args...)> {
+ public:
+  TypedFunc(std::shared_ptr<detail::InstanceImpl> inst, void (*code)(), void* vmctx)
+      : inst_(std::move(inst)), code_(code), vmctx_(vmctx) {}
+
+  R operator()(Args... args) const {
+    struct Ctx {
+      void (*code)();
+      void* vm;
+      std::tuple<Args...> args;
+      std::conditional_t<std::is_void_v<R>, char, R> result;
+    } ctx{code_, vmctx_, std::tuple<Args...>(args...), {}};
+    detail::guarded_call(
+        inst_.get(),
+        [](void* p) {
+          auto* c = static_cast<Ctx*>(p);
+          auto fn = reinterpret_cast<R (*)(void*, Args...)>(c->code);
+          std::apply(
+              [&](Args... a) {
+                if constexpr (std::is_void_v<R>) {
+                  fn(c->vm, a...);
+                } else {
+                  c->result = fn(c->vm, a...);
+                }
+              },
+              c->args);
+        },
+        &ctx);
+    if constexpr (!std::is_void_v<R>) return ctx.result;
+  }
+
+ private:
+  std::shared_ptr<detail::InstanceImpl> inst_;
+  void (*code_)();
+  void* vmctx_;
+};
+
+template <typename Sig> TypedFunc<Sig> Instance::func(std::string_view name) const {
+  return [&]<typename R, typename... Args>(std::type_identity<R(Args...)>) {
+    FuncType ft;
+    (ft.params.push_back(ValTypeOf<Args>::value), ...);
+    if constexpr (!std::is_void_v<R>) ft.results.push_back(ValTypeOf<R>::value);
+    void (*code)() = nullptr;
+    void* vm = nullptr;
+    detail::bind_typed(impl_.get(), name, ft, &code, &vm);
+    return TypedFunc<R(Args...)>(impl_, code, vm);
+  }(std::type_identity<Sig>{});
+}
+
+}  // namespace wisp

@@ -1,0 +1,11 @@
+// Umbrella header: everything a wisp embedder needs.
+#pragma once
+
+#include "wisp/engine.hpp"
+#include "wisp/error.hpp"
+#include "wisp/instance.hpp"
+#include "wisp/limits.hpp"
+#include "wisp/linker.hpp"
+#include "wisp/module.hpp"
+#include "wisp/template.hpp"
+#include "wisp/value.hpp"

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# `make run`: the embedding example, then `wisp call` on the example guests, then next steps.
+set -euo pipefail
+BUILD="${1:-build}"
+EX="$BUILD/examples"
+WISP="$BUILD/wisp"
+
+step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+
+if [ ! -x "$EX/wisp_example_embed" ]; then
+  echo "run-demo: $EX/wisp_example_embed is not built (run: cmake --build $BUILD)" >&2
+  exit 1
+fi
+step "$EX/wisp_example_embed" "$EX/factorial.wasm"
+
+if [ -x "$WISP" ]; then
+  step "$WISP" call "$EX/factorial.wasm" factorial 20
+  step "$WISP" call --tier 1 "$EX/factorial.wasm" factorial 12
+  # Each `wisp call` is a fresh instance, so the counter starts over: 1 every time.
+  step "$WISP" call "$EX/counter.wasm" increment
+  step "$WISP" inspect "$EX/kv.wasm"
+else
+  echo "run-demo: $WISP is not built; skipping the CLI part" >&2
+fi
+
+cat <<MSG
+
+Try next:
+  $WISP inspect $EX/counter.wasm       # imports, exports, features, section sizes
+  $WISP call $EX/factorial.wasm factorial 15
+  $WISP compile $EX/factorial.wasm     # fills the tier-1 cache, prints both tiers' times
+  make test                              # unit, CLI and spec conformance tests
+  make bench                             # benchmarks: tier 0 / tier 1 / native (bench/RESULTS.md)
+MSG

@@ -1,0 +1,41 @@
+// Shared declarations of the `wisp` command's verbs (one file per verb) and its exit codes.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+
+#include "wisp/engine.hpp"
+#include "wisp/module.hpp"
+
+namespace wisp::cli {
+
+// Exit codes (also listed in `wisp --help`).
+enum Exit : int {
+  kOk = 0,
+  kUsage = 1,       // bad usage, unreadable file, other errors
+  kCompile = 2,     // CompileError: malformed, invalid or unsupported module
+  kLink = 3,        // LinkError: an import could not be resolved
+  kTrap = 4,        // Trap: the call trapped
+  kSpecFailed = 5,  // `wisp spectest`: some command failed
+};
+// A guest's WASI proc_exit ends `wisp` with the guest's exit code.
+
+// What the chosen verb runs after parsing; returns the exit code, may throw wisp::Error.
+using Action = std::function<int()>;
+
+// Each verb adds its subcommand to `app`; when chosen, its callback stores its work in `action`.
+void add_inspect(CLI::App& app, Action& action);
+void add_call(CLI::App& app, Action& action);
+void add_compile(CLI::App& app, Action& action);
+void add_spectest(CLI::App& app, Action& action);
+
+// "0", "1", "auto" -> Tier (validated by CLI11 before this runs).
+Tier parse_tier(const std::string& s);
+// An Engine configuration for running code on `tier`: tier0 builds no tier 1; tier1 builds it
+// before compile() returns; automatic builds it in the background.
+EngineConfig engine_config_for(Tier tier);
+// The CLI11 validator for --tier.
+const CLI::Validator& tier_validator();
+
+}  // namespace wisp::cli

@@ -1,0 +1,81 @@
+// The `wisp` command: parses the verb and maps every wisp error to one line and an exit code.
+#include <cstdio>
+#include <exception>
+
+#include "cli/cli.hpp"
+#include "wisp/error.hpp"
+
+namespace wisp::cli {
+
+Tier parse_tier(const std::string& s) {
+  if (s == "0") return Tier::tier0;
+  if (s == "1") return Tier::tier1;
+  return Tier::automatic;
+}
+
+EngineConfig engine_config_for(Tier tier) {
+  EngineConfig config;
+  config.enable_tier1 = tier != Tier::tier0;
+  config.background_tier1 = tier == Tier::automatic;
+  return config;
+}
+
+const CLI::Validator& tier_validator() {
+  static const CLI::IsMember v({"0", "1", "auto"});
+  return v;
+}
+
+namespace {
+
+int fail(const std::string& kind, const std::string& message, int code) {
+  std::fprintf(stderr, "wisp: %s: %s\n", kind.c_str(), message.c_str());
+  return code;
+}
+
+// Runs the verb; turns every error into one line on stderr and a distinct exit code.
+int run_guarded(const Action& action) {
+  try {
+    return action();
+  } catch (const CompileError& e) {
+    std::string msg = e.what();
+    if (e.offset() != CompileError::npos)
+      msg += " (at byte offset " + std::to_string(e.offset()) + ")";
+    return fail("compile error", msg, kCompile);
+  } catch (const LinkError& e) {
+    return fail("link error", e.what(), kLink);
+  } catch (const Trap& e) {
+    return fail(std::string("trap: ") + trap_kind_name(e.kind()), e.what(), kTrap);
+  } catch (const WasiExit& e) {
+    return e.code();
+  } catch (const Error& e) {
+    return fail("error", e.what(), kUsage);
+  } catch (const std::exception& e) {
+    return fail("error", e.what(), kUsage);
+  } catch (...) {
+    return fail("error", "unknown exception", kUsage);
+  }
+}
+
+}  // namespace
+}  // namespace wisp::cli
+
+int main(int argc, char** argv) {
+  using namespace wisp::cli;
+  CLI::App app{"wisp: a WebAssembly runtime that shares and reuses instances"};
+  app.footer(
+      "Exit codes: 0 ok, 1 usage or I/O error, 2 compile error, 3 link error, 4 trap,\n"
+      "5 spec failures; a guest's WASI exit ends wisp with the guest's code.");
+  app.require_subcommand(1);
+  Action action;
+  add_inspect(app, action);
+  add_call(app, action);
+  add_compile(app, action);
+  add_spectest(app, action);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kOk : kUsage;
+  }
+  return action ? run_guarded(action) : kUsage;
+}

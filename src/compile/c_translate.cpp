@@ -1,0 +1,76 @@
+// IR rewriting and wabt's C writer, in-process (never a wasm2c subprocess).
+#include "compile/c_translate.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+
+#include "compile/c_glue.hpp"
+#include "wabt/apply-names.h"
+#include "wabt/c-writer.h"
+#include "wabt/generate-names.h"
+#include "wabt/ir.h"
+#include "wabt/stream.h"
+#include "wisp/error.hpp"
+
+namespace wisp::detail {
+
+std::string translate_to_c(wabt::Module& ir, ModuleImpl& info) {
+  // Data segment bytes never go to the C compiler: active segments become passive, empty and
+  // dropped; the runtime applies the real bytes at instantiation (or maps a snapshot image).
+  for (wabt::DataSegment* seg : ir.data_segments) {
+    if (seg->kind == wabt::SegmentKind::Active) {
+      seg->kind = wabt::SegmentKind::Passive;
+      seg->data.clear();
+      seg->offset.clear();
+    }
+  }
+  // C-safe names: the mangled symbols become predictable, and odd export names (such as ones
+  // containing "*/") cannot break the comments the C writer emits.
+  for (size_t i = 0; i < ir.exports.size(); ++i) ir.exports[i]->name = "e" + std::to_string(i);
+  for (size_t i = 0; i < ir.imports.size(); ++i) {
+    ir.imports[i]->module_name = "w";
+    ir.imports[i]->field_name = "i" + std::to_string(i);
+  }
+  // The start function runs after the runtime applied the data segments: export it instead.
+  if (!ir.starts.empty()) {
+    wabt::Var start = *ir.starts.front();
+    ir.starts.clear();
+    auto field = std::make_unique<wabt::ExportModuleField>();
+    field->export_.name = "e" + std::to_string(ir.exports.size());
+    field->export_.kind = wabt::ExternalKind::Func;
+    field->export_.var = start;
+    info.start_export = static_cast<uint32_t>(ir.exports.size());
+    ir.AppendField(std::move(field));
+  }
+
+  // The C writer needs every item named (as the wasm2c tool does before writing).
+  if (wabt::Failed(wabt::GenerateNames(&ir)) || wabt::Failed(wabt::ApplyNames(&ir))) {
+    throw CompileError("internal: cannot name the module's items for the C writer");
+  }
+  wabt::MemoryStream c_stream;
+  wabt::MemoryStream h_stream;
+  wabt::WriteCOptions options;
+  options.module_name = "m";
+  if (wabt::Failed(wabt::WriteC(&c_stream, &h_stream, "m.h", &ir, options))) {
+    throw CompileError("the C writer could not translate this module");
+  }
+  const auto& cbuf = c_stream.output_buffer().data;
+  const auto& hbuf = h_stream.output_buffer().data;
+  std::string c(cbuf.begin(), cbuf.end());
+  std::string h(hbuf.begin(), hbuf.end());
+
+  if (const char* dump = std::getenv("WISP_DUMP_C")) {  // debugging aid: the raw C writer output
+    std::ofstream(std::string(dump) + ".h") << h;
+    std::ofstream(std::string(dump) + ".c") << c;
+  }
+  GeneratedLayout layout = parse_generated_header(h);
+  const std::string include_line = "#include \"m.h\"";
+  size_t at = c.find(include_line);
+  if (at == std::string::npos) throw CompileError("internal: generated C does not include m.h");
+  c.replace(at, include_line.size(), h);
+  c += generate_glue(ir, layout);
+  return c;
+}
+
+}  // namespace wisp::detail

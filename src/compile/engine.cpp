@@ -1,0 +1,202 @@
+// Engine: validate, translate, build tier 0 now and tier 1 in the background (cached by SHA-256).
+#include "wisp/engine.hpp"
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+
+#include "compile/c_translate.hpp"
+#include "compile/engine_impl.hpp"
+#include "compile/module_impl.hpp"
+#include "compile/module_info.hpp"
+#include "compile/native_code.hpp"
+#include "compile/wabt_front.hpp"
+#include "runtime/call_boundary.hpp"
+#include "runtime/func_types.hpp"
+#include "wabt/ir.h"
+#include "wisp/error.hpp"
+
+namespace wisp {
+
+namespace detail {
+
+namespace {
+
+double ms_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+std::filesystem::path default_cache_dir() {
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::filesystem::path(x) / "wisp";
+  if (const char* h = std::getenv("HOME"); h && *h) return std::filesystem::path(h) / ".cache" / "wisp";
+  return std::filesystem::temp_directory_path() / "wisp-cache";
+}
+
+std::filesystem::path tier1_path(const EngineImpl& engine, const ModuleImpl& m) {
+  std::string flags;
+  for (const auto& f : engine.config.tier1_flags) flags += f + " ";
+  std::string key = sha256_hex({std::string_view(reinterpret_cast<const char*>(m.bytes.data()), m.bytes.size()),
+                                WISP_VERSION, compiler_identity(engine.config.c_compiler), flags});
+  return engine.cache_dir / (key + ".so");
+}
+
+void finish_tier1(ModuleImpl& m, std::shared_ptr<CodeObject> code, std::optional<std::string> error,
+                  double ms, bool from_cache) {
+  std::lock_guard lock(m.mutex);
+  m.tier1 = std::move(code);
+  m.tier1_error = std::move(error);
+  m.tier1_done = true;
+  m.stats.tier1_ms = ms;
+  m.stats.tier1_from_cache = from_cache;
+  if (m.tier1 && m.tier0) m.c_source.clear();  // both tiers built: the C is no longer needed
+  m.tier1_cv.notify_all();
+}
+
+void build_tier1(const EngineImpl& engine, ModuleImpl& m, const std::filesystem::path& so) {
+  auto t0 = std::chrono::steady_clock::now();
+  try {
+    std::string source;
+    {
+      std::lock_guard lock(m.mutex);
+      source = m.c_source;
+    }
+    build_tier1_object(source, Tier1Options{engine.config.c_compiler, engine.config.tier1_flags}, so);
+    auto code = load_tier1_object(so);
+    finish_tier1(m, std::move(code), std::nullopt, ms_since(t0), false);
+  } catch (const std::exception& e) {
+    finish_tier1(m, nullptr, std::string(e.what()), ms_since(t0), false);
+  }
+}
+
+}  // namespace
+
+EngineImpl::EngineImpl(EngineConfig cfg) : config(std::move(cfg)) {
+  cache_dir = config.cache_dir.empty() ? default_cache_dir() : config.cache_dir;
+  rt::install_signal_handlers();
+  worker_ = std::thread([this] { worker_loop(); });
+}
+
+EngineImpl::~EngineImpl() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  worker_.join();
+}
+
+void EngineImpl::submit(std::function<void(bool)> job) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopping_) {
+      jobs_.push_back(std::move(job));
+      cv_.notify_one();
+      return;
+    }
+  }
+  job(false);
+}
+
+void EngineImpl::worker_loop() {
+  for (;;) {
+    std::function<void(bool)> job;
+    {
+      std::unique_lock lock(mutex_);
+      cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+      if (stopping_) {
+        auto pending = std::move(jobs_);
+        lock.unlock();
+        for (auto& j : pending) j(false);
+        return;
+      }
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    job(true);
+  }
+}
+
+}  // namespace detail
+
+Engine::Engine(EngineConfig config) : impl_(std::make_shared<detail::EngineImpl>(std::move(config))) {}
+Engine::~Engine() = default;
+
+const EngineConfig& Engine::config() const { return impl_->config; }
+std::filesystem::path Engine::cache_dir() const { return impl_->cache_dir; }
+
+void Engine::validate(std::span<const uint8_t> bytes) { detail::read_and_validate(bytes); }
+
+Module Engine::compile(std::span<const uint8_t> bytes) {
+  using namespace detail;
+  auto t0 = std::chrono::steady_clock::now();
+  auto m = std::make_shared<ModuleImpl>();
+  m->bytes.assign(bytes.begin(), bytes.end());
+  m->hash = sha256_hex({std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size())});
+  std::unique_ptr<wabt::Module> ir = read_and_validate(bytes);
+  extract_module_info(*ir, bytes, *m);
+  for (const ExportDesc& e : m->exports) {
+    m->export_type_ids.push_back(e.type.kind == ExternKind::func ? rt::register_func_type(e.type.func) : 0);
+  }
+  m->c_source = translate_to_c(*ir, *m);
+  ir.reset();
+  m->stats.translate_ms = ms_since(t0);
+  m->stats.c_source_bytes = m->c_source.size();
+
+  const EngineConfig& cfg = impl_->config;
+  std::filesystem::path so;
+  if (cfg.enable_tier1) {
+    so = tier1_path(*impl_, *m);
+    std::error_code ec;
+    if (std::filesystem::exists(so, ec)) {
+      auto t1 = std::chrono::steady_clock::now();
+      try {
+        auto code = load_tier1_object(so);
+        finish_tier1(*m, std::move(code), std::nullopt, ms_since(t1), true);
+      } catch (const std::exception&) {
+        std::filesystem::remove(so, ec);  // a broken cache entry is rebuilt
+      }
+    }
+  }
+  if (cfg.enable_tier0 && !m->tier1) {
+    auto t1 = std::chrono::steady_clock::now();
+    m->tier0 = compile_tier0(m->c_source);
+    m->stats.tier0_ms = ms_since(t1);
+  }
+  if (!cfg.enable_tier1) {
+    finish_tier1(*m, nullptr, std::string("tier 1 is disabled"), 0, false);
+  } else if (!m->tier1_done) {
+    if (cfg.background_tier1 && cfg.enable_tier0) {
+      std::weak_ptr<EngineImpl> weak_engine = impl_;
+      impl_->submit([weak_engine, m, so](bool run) {
+        auto engine = weak_engine.lock();
+        if (!run || !engine) {
+          finish_tier1(*m, nullptr, std::string("engine shut down before tier 1 was built"), 0, false);
+          return;
+        }
+        build_tier1(*engine, *m, so);
+      });
+    } else {
+      build_tier1(*impl_, *m, so);
+      if (!cfg.enable_tier0 && !m->tier1) throw CompileError(*m->tier1_error);
+    }
+  }
+  return Module(m);
+}
+
+Module Engine::compile_file(const std::filesystem::path& path) {
+  std::vector<uint8_t> bytes = read_file_bytes(path);
+  bool is_text = bytes.size() < 4 || !(bytes[0] == 0 && bytes[1] == 'a' && bytes[2] == 's' && bytes[3] == 'm');
+  if (is_text && path.extension() == ".wat") {
+    bytes = wat_to_wasm(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  }
+  return compile(bytes);
+}
+
+std::vector<uint8_t> read_file_bytes(const std::filesystem::path& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw Error("cannot read " + path.string());
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  return bytes;
+}
+
+}  // namespace wisp

@@ -1,0 +1,34 @@
+// Engine internals: configuration, cache location and the background tier-1 worker.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "wisp/engine.hpp"
+
+namespace wisp::detail {
+
+struct EngineImpl {
+  explicit EngineImpl(EngineConfig cfg);
+  ~EngineImpl();
+
+  // Runs job(true) on the worker thread, or job(false) if the engine shuts down first.
+  void submit(std::function<void(bool run)> job);
+
+  EngineConfig config;
+  std::filesystem::path cache_dir;
+
+ private:
+  void worker_loop();
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<std::function<void(bool)>> jobs_;
+  bool stopping_ = false;
+  std::thread worker_;
+};
+
+}  // namespace wisp::detail

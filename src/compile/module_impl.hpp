@@ -1,0 +1,70 @@
+// Internal representation of a compiled module: metadata, data segments, native code per tier.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "runtime/wisp_abi.h"
+#include "wisp/module.hpp"
+
+namespace wisp::detail {
+
+// An active data segment, applied by the runtime at instantiation (its bytes never pass
+// through a C compiler).
+struct DataSegmentInit {
+  uint32_t memory_index = 0;
+  bool offset_from_global = false;
+  uint32_t offset = 0;               // constant offset
+  uint32_t global_import_index = 0;  // index into imports when offset_from_global
+  std::vector<uint8_t> bytes;
+};
+
+// Native code of one tier: a libtcc state or a dlopen'ed shared object.
+class CodeObject {
+ public:
+  virtual ~CodeObject() = default;
+  Tier tier = Tier::tier0;
+  const wisp_module_desc_t* desc = nullptr;
+  void ensure_initialized();  // bind_runtime + init_module, once
+
+ private:
+  std::once_flag init_once_;
+};
+
+struct EngineImpl;
+
+struct ModuleImpl {
+  std::vector<uint8_t> bytes;
+  std::string hash;
+  std::vector<ImportDesc> imports;
+  std::vector<ExportDesc> exports;
+  std::unordered_map<std::string, uint32_t> export_index;
+  std::vector<std::string> features;
+  std::vector<SectionSize> sections;
+  std::optional<uint32_t> start;
+  std::optional<uint32_t> start_export;  // index of the synthetic start export in desc->exports
+  std::vector<DataSegmentInit> data_segments;
+  std::vector<uint32_t> export_type_ids;  // runtime type id of each function export (0 others)
+  std::optional<uint32_t> memory0_import;  // import index when memory 0 is imported
+
+  std::string c_source;  // kept until tier 1 is built
+  std::shared_ptr<CodeObject> tier0;
+
+  mutable std::mutex mutex;
+  mutable std::condition_variable tier1_cv;
+  std::shared_ptr<CodeObject> tier1;
+  bool tier1_done = false;
+  std::optional<std::string> tier1_error;
+  CompileStats stats;
+
+  // The code an instance of the requested tier runs (automatic: tier 1 if ready).
+  std::shared_ptr<CodeObject> code_for(Tier tier) const;
+};
+
+}  // namespace wisp::detail

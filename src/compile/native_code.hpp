@@ -1,0 +1,35 @@
+// Building native code from the C translation: tier 0 with libtcc in memory, tier 1 with the
+// system C compiler into a cached shared object.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "compile/module_impl.hpp"
+
+namespace wisp::detail {
+
+// Compiles `c_source` with libtcc into memory (serialised: libtcc has global state).
+std::shared_ptr<CodeObject> compile_tier0(const std::string& c_source);
+
+struct Tier1Options {
+  std::string compiler = "cc";
+  std::vector<std::string> flags = {"-O2"};
+};
+
+// "cc (Debian 12.2.0-14) 12.2.0": the first line of `compiler --version` (cached).
+std::string compiler_identity(const std::string& compiler);
+
+// Compiles `c_source` into `so_path` (written atomically). Throws wisp::Error on failure.
+void build_tier1_object(const std::string& c_source, const Tier1Options& options,
+                        const std::filesystem::path& so_path);
+
+// dlopen()s a tier-1 object and checks its ABI version. Throws wisp::Error.
+std::shared_ptr<CodeObject> load_tier1_object(const std::filesystem::path& so_path);
+
+// Hex SHA-256 (OpenSSL) of the concatenation of the parts.
+std::string sha256_hex(const std::vector<std::string_view>& parts);
+
+}  // namespace wisp::detail

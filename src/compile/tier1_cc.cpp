@@ -1,0 +1,127 @@
+// Tier 1: the system C compiler (-O2) builds a shared object; it is dlopen()ed locally.
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <cstring>
+#include <cerrno>
+
+#include "compile/native_code.hpp"
+#include "wisp/error.hpp"
+
+extern char** environ;
+
+namespace wisp::detail {
+
+namespace {
+
+class SharedObjectCode final : public CodeObject {
+ public:
+  ~SharedObjectCode() override {
+    if (handle) dlclose(handle);
+  }
+  void* handle = nullptr;
+};
+
+// Runs argv, capturing stdout+stderr into `output`. Returns the exit status (-1: not run).
+int run_process(const std::vector<std::string>& argv, std::string& output) {
+  char tmpl[] = "/tmp/wisp-cc-XXXXXX";
+  int fd = mkstemp(tmpl);
+  if (fd < 0) return -1;
+  unlink(tmpl);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fd, 1);
+  posix_spawn_file_actions_adddup2(&actions, fd, 2);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    close(fd);
+    output = "cannot run " + argv[0] + ": " + std::strerror(rc);
+    return -1;
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  lseek(fd, 0, SEEK_SET);
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0 && output.size() < 16384) output.append(buf, n);
+  close(fd);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+}  // namespace
+
+std::string compiler_identity(const std::string& compiler) {
+  static std::mutex mutex;
+  static std::map<std::string, std::string> cache;
+  std::lock_guard lock(mutex);
+  auto it = cache.find(compiler);
+  if (it != cache.end()) return it->second;
+  std::string out;
+  run_process({compiler, "--version"}, out);
+  std::string first = out.substr(0, out.find('\n'));
+  cache[compiler] = first;
+  return first;
+}
+
+void build_tier1_object(const std::string& c_source, const Tier1Options& options,
+                        const std::filesystem::path& so_path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(so_path.parent_path(), ec);
+  std::string unique = std::to_string(getpid()) + "-" + std::to_string(reinterpret_cast<uintptr_t>(&c_source));
+  fs::path c_path = so_path.parent_path() / (so_path.stem().string() + "." + unique + ".c");
+  fs::path tmp_so = so_path.parent_path() / (so_path.stem().string() + "." + unique + ".so.tmp");
+  {
+    std::ofstream f(c_path, std::ios::binary);
+    f.write(c_source.data(), static_cast<std::streamsize>(c_source.size()));
+    if (!f) throw Error("tier 1: cannot write " + c_path.string());
+  }
+  std::vector<std::string> argv = {options.compiler};
+  for (const auto& f : options.flags) argv.push_back(f);
+  for (const char* f : {"-fPIC", "-shared", "-fvisibility=hidden", "-fno-strict-aliasing",
+                        "-fstack-clash-protection", "-w"})
+    argv.push_back(f);
+  argv.push_back("-o");
+  argv.push_back(tmp_so.string());
+  argv.push_back(c_path.string());
+  argv.push_back("-lm");
+  std::string output;
+  int rc = run_process(argv, output);
+  fs::remove(c_path, ec);
+  if (rc != 0) {
+    fs::remove(tmp_so, ec);
+    throw Error("tier 1: " + options.compiler + " failed (status " + std::to_string(rc) + "):\n" +
+                output.substr(0, 4000));
+  }
+  fs::rename(tmp_so, so_path, ec);
+  if (ec) throw Error("tier 1: cannot store " + so_path.string() + ": " + ec.message());
+}
+
+std::shared_ptr<CodeObject> load_tier1_object(const std::filesystem::path& so_path) {
+  void* h = dlopen(so_path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!h) throw Error(std::string("tier 1: cannot load ") + so_path.string() + ": " + dlerror());
+  auto code = std::make_shared<SharedObjectCode>();
+  code->handle = h;
+  code->tier = Tier::tier1;
+  auto describe = reinterpret_cast<wisp_describe_fn>(dlsym(h, WISP_DESCRIBE_SYMBOL));
+  if (!describe) throw Error("tier 1: " + so_path.string() + " has no wisp descriptor");
+  code->desc = describe();
+  if (code->desc->abi_version != WISP_ABI_VERSION) throw Error("tier 1: ABI version mismatch");
+  return code;
+}
+
+}  // namespace wisp::detail

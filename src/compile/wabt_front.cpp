@@ -1,0 +1,137 @@
+// Reading and validating modules with libwabt; unsupported features are diagnosed by name.
+#include "compile/wabt_front.hpp"
+
+#include <string>
+
+#include "wabt/binary-reader-ir.h"
+#include "wabt/binary-reader.h"
+#include "wabt/binary-writer.h"
+#include "wabt/error.h"
+#include "wabt/feature.h"
+#include "wabt/ir.h"
+#include "wabt/stream.h"
+#include "wabt/validator.h"
+#include "wabt/wast-parser.h"
+#include "wisp/engine.hpp"
+#include "wisp/error.hpp"
+
+namespace wisp::detail {
+
+namespace {
+
+// What wabt 1.0.32's C writer can translate.
+wabt::Features supported_features() {
+  wabt::Features f;
+  f.disable_exceptions();
+  f.disable_simd();
+  f.disable_threads();
+  f.disable_function_references();
+  f.disable_tail_call();
+  f.disable_annotations();
+  f.disable_code_metadata();
+  f.disable_gc();
+  f.disable_memory64();
+  f.disable_multi_memory();
+  f.disable_extended_const();
+  f.disable_relaxed_simd();
+  f.enable_mutable_globals();
+  f.enable_sat_float_to_int();
+  f.enable_sign_extension();
+  f.enable_multi_value();
+  f.enable_bulk_memory();
+  f.enable_reference_types();
+  return f;
+}
+
+struct Unsupported {
+  const char* name;
+  void (wabt::Features::*enable)();
+};
+
+const Unsupported kUnsupported[] = {
+    {"SIMD (v128)", &wabt::Features::enable_simd},
+    {"threads (shared memory, atomics)", &wabt::Features::enable_threads},
+    {"tail calls", &wabt::Features::enable_tail_call},
+    {"memory64", &wabt::Features::enable_memory64},
+    {"extended-const", &wabt::Features::enable_extended_const},
+    {"multi-memory", &wabt::Features::enable_multi_memory},
+    {"exception handling", &wabt::Features::enable_exceptions},
+    {"relaxed SIMD", &wabt::Features::enable_relaxed_simd},
+    {"function references", &wabt::Features::enable_function_references},
+    {"garbage collection", &wabt::Features::enable_gc},
+};
+
+bool try_read(std::span<const uint8_t> bytes, const wabt::Features& features, wabt::Errors* errors,
+              wabt::Module* out) {
+  wabt::ReadBinaryOptions options(features, nullptr, /*read_debug_names=*/false,
+                                  /*stop_on_first_error=*/true,
+                                  /*fail_on_custom_section_error=*/false);
+  if (wabt::Failed(wabt::ReadBinaryIr("module.wasm", bytes.data(), bytes.size(), options, errors, out)))
+    return false;
+  wabt::ValidateOptions vopts(features);
+  return wabt::Succeeded(wabt::ValidateModule(out, errors, vopts));
+}
+
+}  // namespace
+
+std::unique_ptr<wabt::Module> read_and_validate(std::span<const uint8_t> bytes) {
+  if (bytes.size() < 8) {
+    throw CompileError("module is truncated: " + std::to_string(bytes.size()) +
+                           " bytes, a module has at least 8 (magic and version)",
+                       bytes.size());
+  }
+  auto module = std::make_unique<wabt::Module>();
+  wabt::Errors errors;
+  if (try_read(bytes, supported_features(), &errors, module.get())) return module;
+
+  const wabt::Error* first = errors.empty() ? nullptr : &errors.front();
+  std::string message = first ? first->message : "invalid module";
+  size_t offset = first && first->loc.offset != wabt::kInvalidOffset ? first->loc.offset
+                                                                       : CompileError::npos;
+  // Does the module pass with one more feature enabled? Then that feature is the reason.
+  for (const Unsupported& u : kUnsupported) {
+    wabt::Features f = supported_features();
+    (f.*u.enable)();
+    wabt::Errors ignored;
+    wabt::Module probe;
+    if (try_read(bytes, f, &ignored, &probe)) {
+      throw CompileError("module uses " + std::string(u.name) +
+                             ", which wisp does not support (wabt 1.0.32's C writer cannot "
+                             "translate it): " + message,
+                         offset);
+    }
+  }
+  throw CompileError(message, offset);
+}
+
+}  // namespace wisp::detail
+
+namespace wisp {
+
+std::vector<uint8_t> wat_to_wasm(std::string_view text) {
+  wabt::Errors errors;
+  std::unique_ptr<wabt::WastLexer> lexer =
+      wabt::WastLexer::CreateBufferLexer("module.wat", text.data(), text.size(), &errors);
+  wabt::Features features;
+  features.EnableAll();
+  features.disable_annotations();
+  wabt::WastParseOptions parse_options(features);
+  std::unique_ptr<wabt::Module> module;
+  if (wabt::Failed(wabt::ParseWatModule(lexer.get(), &module, &errors, &parse_options)) || !module) {
+    std::string msg = errors.empty() ? "cannot parse WebAssembly text" : errors.front().message;
+    if (!errors.empty() && errors.front().loc.line > 0) {
+      msg = "line " + std::to_string(errors.front().loc.line) + ": " + msg;
+    }
+    throw CompileError("WAT: " + msg);
+  }
+  wabt::MemoryStream stream;
+  wabt::WriteBinaryOptions write_options(features, /*canonicalize_lebs=*/true,
+                                         /*relocatable=*/false, /*write_debug_names=*/false);
+  if (wabt::Failed(wabt::WriteBinaryModule(&stream, module.get(), write_options))) {
+    throw CompileError("WAT: cannot encode the module");
+  }
+  const auto& data = stream.output_buffer().data;
+  return std::vector<uint8_t>(data.begin(), data.end());
+}
+
+}  // namespace wisp

@@ -1,0 +1,177 @@
+// Instance: dynamic and typed calls, exports, globals, interrupt handles.
+#include "wisp/instance.hpp"
+
+#include "instance/instance_impl.hpp"
+
+namespace wisp {
+
+namespace detail {
+
+void* InstanceImpl::export_storage(uint32_t index) const {
+  const wisp_export_desc_t& e = desc->exports[index];
+  if (e.kind == WISP_EXPORT_FUNC) return reinterpret_cast<void*>(e.fn);
+  return e.get(vm);
+}
+
+wasm_rt_memory_t* InstanceImpl::memory0() const {
+  const ModuleImpl& m = mod();
+  if (m.memory0_import) return static_cast<wasm_rt_memory_t*>(bindings[*m.memory0_import].ptr);
+  if (desc->num_memories > 0)
+    return reinterpret_cast<wasm_rt_memory_t*>(static_cast<char*>(vm) + desc->memory_offsets[0]);
+  return nullptr;
+}
+
+uint32_t InstanceImpl::export_of_kind(std::string_view name, ExternKind kind) const {
+  const ModuleImpl& m = mod();
+  auto it = m.export_index.find(std::string(name));
+  if (it == m.export_index.end()) throw Error("no export named \"" + std::string(name) + "\"");
+  ExternKind actual = m.exports[it->second].type.kind;
+  if (actual != kind) {
+    throw Error("export \"" + std::string(name) + "\" is a " + extern_kind_name(actual) + ", not a " +
+                extern_kind_name(kind));
+  }
+  return it->second;
+}
+
+void guarded_call(InstanceImpl* inst, GuardedThunk thunk, void* ctx) {
+  rt::TrapCode code = rt::run_guarded(thunk, ctx, inst->interrupt.get());
+  if (__builtin_expect(code != rt::kNoTrap, 0)) {
+    inst->trapped = true;
+    throw_trap(code);
+  }
+}
+
+void bind_typed(InstanceImpl* inst, std::string_view name, const FuncType& expected, void (**code)(),
+                void** vmctx) {
+  uint32_t idx = inst->export_of_kind(name, ExternKind::func);
+  const FuncType& actual = inst->mod().exports[idx].type.func;
+  if (!(actual == expected)) {
+    throw LinkError("function \"" + std::string(name) + "\" has type " + actual.to_string() +
+                    ", not " + expected.to_string());
+  }
+  *code = inst->desc->exports[idx].fn;
+  *vmctx = inst->vm;
+}
+
+}  // namespace detail
+
+namespace {
+
+struct DynamicCall {
+  const wisp_export_desc_t* e;
+  void* vm;
+  const wisp_raw_t* args;
+  wisp_raw_t* results;
+};
+
+void run_dynamic(void* p) {
+  auto* c = static_cast<DynamicCall*>(p);
+  c->e->trampoline(c->e->fn, c->vm, c->args, c->results);
+}
+
+}  // namespace
+
+std::vector<Value> Instance::call(std::string_view name, std::span<const Value> args) {
+  if (!impl_) throw Error("call on an empty Instance");
+  uint32_t idx = impl_->export_of_kind(name, ExternKind::func);
+  const FuncType& ft = impl_->mod().exports[idx].type.func;
+  if (args.size() != ft.params.size()) {
+    throw Error("\"" + std::string(name) + "\" takes " + std::to_string(ft.params.size()) +
+                " arguments " + ft.to_string() + ", got " + std::to_string(args.size()));
+  }
+  constexpr size_t kInline = 16;
+  wisp_raw_t inline_args[kInline], inline_results[kInline];
+  std::vector<wisp_raw_t> heap_args, heap_results;
+  wisp_raw_t* raw_args = inline_args;
+  wisp_raw_t* raw_results = inline_results;
+  if (args.size() > kInline) raw_args = (heap_args.resize(args.size()), heap_args.data());
+  if (ft.results.size() > kInline) raw_results = (heap_results.resize(ft.results.size()), heap_results.data());
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i].type() != ft.params[i]) {
+      throw Error("argument " + std::to_string(i + 1) + " of \"" + std::string(name) + "\": expected " +
+                  val_type_name(ft.params[i]) + ", got " + val_type_name(args[i].type()));
+    }
+    raw_args[i] = detail::to_raw(args[i]);
+  }
+  DynamicCall c{&impl_->desc->exports[idx], impl_->vm, raw_args, raw_results};
+  detail::guarded_call(impl_.get(), run_dynamic, &c);
+  std::vector<Value> out;
+  out.reserve(ft.results.size());
+  for (size_t i = 0; i < ft.results.size(); ++i) out.push_back(detail::from_raw(raw_results[i], ft.results[i]));
+  return out;
+}
+
+Memory Instance::memory(std::string_view name) const {
+  if (!impl_) throw Error("memory of an empty Instance");
+  if (name.empty()) {
+    wasm_rt_memory_t* m = impl_->memory0();
+    if (!m) throw Error("the module has no memory");
+    return Memory(impl_, m);
+  }
+  uint32_t idx = impl_->export_of_kind(name, ExternKind::memory);
+  return Memory(impl_, impl_->export_storage(idx));
+}
+
+Value Instance::global_get(std::string_view name) const {
+  uint32_t idx = impl_->export_of_kind(name, ExternKind::global);
+  ValType t = impl_->mod().exports[idx].type.global.type;
+  void* p = impl_->export_storage(idx);
+  wisp_raw_t r;
+  std::memset(&r, 0, sizeof r);
+  switch (t) {
+    case ValType::i32:
+    case ValType::f32: std::memcpy(&r.i32, p, 4); break;
+    case ValType::i64:
+    case ValType::f64: std::memcpy(&r.i64, p, 8); break;
+    case ValType::externref: std::memcpy(&r.externref, p, sizeof(void*)); break;
+    case ValType::funcref: std::memcpy(&r.funcref, p, sizeof(wasm_rt_funcref_t)); break;
+  }
+  return detail::from_raw(r, t);
+}
+
+void Instance::global_set(std::string_view name, const Value& v) {
+  uint32_t idx = impl_->export_of_kind(name, ExternKind::global);
+  const GlobalType& g = impl_->mod().exports[idx].type.global;
+  if (!g.mut) throw Error("global \"" + std::string(name) + "\" is immutable");
+  if (v.type() != g.type) {
+    throw Error("global \"" + std::string(name) + "\" has type " + val_type_name(g.type) + ", not " +
+                val_type_name(v.type()));
+  }
+  void* p = impl_->export_storage(idx);
+  wisp_raw_t r = detail::to_raw(v);
+  switch (g.type) {
+    case ValType::i32:
+    case ValType::f32: std::memcpy(p, &r.i32, 4); break;
+    case ValType::i64:
+    case ValType::f64: std::memcpy(p, &r.i64, 8); break;
+    case ValType::externref: std::memcpy(p, &r.externref, sizeof(void*)); break;
+    case ValType::funcref: std::memcpy(p, &r.funcref, sizeof(wasm_rt_funcref_t)); break;
+  }
+}
+
+std::optional<Extern> Instance::get_export(std::string_view name) const {
+  const auto& m = impl_->mod();
+  auto it = m.export_index.find(std::string(name));
+  if (it == m.export_index.end()) return std::nullopt;
+  return Extern{m.exports[it->second].type.kind, impl_, it->second};
+}
+
+const Module& Instance::module() const { return impl_->module; }
+Tier Instance::tier() const { return impl_->code->tier; }
+bool Instance::trapped() const { return impl_->trapped; }
+InterruptHandle Instance::interrupt_handle() const {
+  return InterruptHandle(std::shared_ptr<void>(impl_->interrupt, impl_->interrupt.get()));
+}
+
+bool InterruptHandle::interrupt() const { return interrupt_call(current_call()); }
+
+uint64_t InterruptHandle::current_call() const {
+  auto* s = static_cast<rt::InterruptState*>(state_.get());
+  return s->running_call.load(std::memory_order_acquire);
+}
+
+bool InterruptHandle::interrupt_call(uint64_t call_id) const {
+  return rt::request_interrupt(*static_cast<rt::InterruptState*>(state_.get()), call_id);
+}
+
+}  // namespace wisp

@@ -1,0 +1,81 @@
+// Internals of templates and instances: resolved imports, bindings, the instance struct.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "compile/module_impl.hpp"
+#include "runtime/call_boundary.hpp"
+#include "runtime/host_call.hpp"
+#include "runtime/wisp_abi.h"
+#include "wisp/linker.hpp"
+#include "wisp/template.hpp"
+
+namespace wisp::detail {
+
+struct HostFuncDef {
+  FuncType type;
+  HostFunction fn;
+  uint32_t type_id = 0;
+};
+
+// How one import of a template is satisfied.
+struct ResolvedImport {
+  ExternKind kind = ExternKind::func;
+  std::shared_ptr<HostFuncDef> host;     // host function
+  std::shared_ptr<InstanceImpl> owner;   // exporting instance, kept alive by importers
+  wasm_rt_function_ptr_t code = nullptr; // wasm function of `owner`
+  void* vmctx = nullptr;
+  void* ptr = nullptr;                   // memory, table or global storage
+};
+
+struct TemplateImpl {
+  Module module;
+  TemplateOptions options;
+  std::vector<ResolvedImport> imports;
+  explicit TemplateImpl(Module m) : module(std::move(m)) {}
+};
+
+// A host import of one instance: what generated code reaches through wisp_binding_t::host.
+struct HostBinding {
+  rt::HostTarget target;
+  HostFuncDef* def;
+  InstanceImpl* instance;
+};
+
+struct InstanceImpl : std::enable_shared_from_this<InstanceImpl> {
+  explicit InstanceImpl(Module m) : module(std::move(m)) {}
+  ~InstanceImpl();
+
+  Module module;
+  std::shared_ptr<TemplateImpl> tmpl;
+  std::shared_ptr<CodeObject> code;
+  const wisp_module_desc_t* desc = nullptr;
+  void* vm = nullptr;  // the generated instance struct
+  std::vector<wisp_binding_t> bindings;
+  std::vector<std::unique_ptr<HostBinding>> host_bindings;
+  std::vector<std::shared_ptr<InstanceImpl>> deps;
+  std::shared_ptr<rt::InterruptState> interrupt = std::make_shared<rt::InterruptState>();
+  bool trapped = false;
+  bool instantiated = false;
+
+  const ModuleImpl& mod() const { return *module.impl(); }
+  // Storage of export `index` (memory/table/global), or its entry point (function).
+  void* export_storage(uint32_t index) const;
+  // The module's memory 0 (own or imported), or nullptr.
+  wasm_rt_memory_t* memory0() const;
+  // Export index by name with kind check; throws wisp::Error.
+  uint32_t export_of_kind(std::string_view name, ExternKind kind) const;
+};
+
+// Throws the wisp error for a trap code from a guarded call.
+[[noreturn]] void throw_trap(rt::TrapCode code);
+
+// Raw ABI values <-> Values.
+wisp_raw_t to_raw(const Value& v);
+Value from_raw(const wisp_raw_t& r, ValType t);
+
+// Creates an instance from a template (segments applied, start function run).
+std::shared_ptr<InstanceImpl> instantiate_from(const std::shared_ptr<TemplateImpl>& tmpl);
+
+}  // namespace wisp::detail

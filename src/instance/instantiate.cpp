@@ -1,0 +1,122 @@
+// Instantiation: bind imports, run the generated instantiate, apply data segments, run start.
+#include <cstdlib>
+#include <cstring>
+
+#include "instance/instance_impl.hpp"
+#include "runtime/memory.hpp"
+
+namespace wisp::detail {
+
+namespace {
+
+void invoke_host_function(void* self, const wisp_raw_t* args, wisp_raw_t* results) {
+  auto* hb = static_cast<HostBinding*>(self);
+  const FuncType& ft = hb->def->type;
+  std::vector<Value> params;
+  params.reserve(ft.params.size());
+  for (size_t i = 0; i < ft.params.size(); ++i) params.push_back(from_raw(args[i], ft.params[i]));
+  std::vector<Value> out;
+  out.reserve(ft.results.size());
+  for (ValType t : ft.results) out.push_back(Value::null_of(t));
+  Caller caller(hb->instance);
+  hb->def->fn(caller, params, out);
+  for (size_t i = 0; i < ft.results.size(); ++i) {
+    if (out[i].type() != ft.results[i]) {
+      throw Error(std::string("host function returned ") + val_type_name(out[i].type()) + " for result " +
+                  std::to_string(i) + ", expected " + val_type_name(ft.results[i]));
+    }
+    results[i] = to_raw(out[i]);
+  }
+}
+
+void run_generated_instantiate(void* ctx) {
+  auto* inst = static_cast<InstanceImpl*>(ctx);
+  inst->desc->instantiate(inst->vm, inst->bindings.data());
+}
+
+struct StartCall {
+  InstanceImpl* inst;
+  uint32_t export_index;
+};
+
+void run_start(void* ctx) {
+  auto* s = static_cast<StartCall*>(ctx);
+  const wisp_export_desc_t& e = s->inst->desc->exports[s->export_index];
+  e.trampoline(e.fn, s->inst->vm, nullptr, nullptr);
+}
+
+void apply_data_segments(InstanceImpl& inst) {
+  const ModuleImpl& m = inst.mod();
+  for (const DataSegmentInit& seg : m.data_segments) {
+    wasm_rt_memory_t* mem = inst.memory0();
+    uint64_t offset = seg.offset;
+    if (seg.offset_from_global) offset = *static_cast<const uint32_t*>(inst.bindings[seg.global_import_index].ptr);
+    uint64_t size = mem ? mem->size : 0;
+    if (mem && mem->pages == 65536) size = 1ull << 32;
+    if (offset + seg.bytes.size() > size) {
+      inst.trapped = true;
+      throw Trap(TrapKind::out_of_bounds, "data segment does not fit in memory (offset " +
+                                              std::to_string(offset) + ", " +
+                                              std::to_string(seg.bytes.size()) + " bytes)");
+    }
+    if (!seg.bytes.empty()) std::memcpy(mem->data + offset, seg.bytes.data(), seg.bytes.size());
+  }
+}
+
+}  // namespace
+
+InstanceImpl::~InstanceImpl() {
+  if (vm) {
+    if (instantiated && desc) desc->free_instance(vm);
+    std::free(vm);
+  }
+}
+
+std::shared_ptr<InstanceImpl> instantiate_from(const std::shared_ptr<TemplateImpl>& tmpl) {
+  auto inst = std::make_shared<InstanceImpl>(tmpl->module);
+  inst->tmpl = tmpl;
+  inst->code = tmpl->module.impl()->code_for(tmpl->options.tier);
+  inst->code->ensure_initialized();
+  inst->desc = inst->code->desc;
+  inst->vm = std::calloc(1, inst->desc->instance_size ? inst->desc->instance_size : 1);
+  if (!inst->vm) throw Trap(TrapKind::resource_limit, "out of memory allocating an instance");
+
+  inst->bindings.resize(std::max<size_t>(tmpl->imports.size(), 1));
+  for (size_t i = 0; i < tmpl->imports.size(); ++i) {
+    const ResolvedImport& r = tmpl->imports[i];
+    wisp_binding_t& b = inst->bindings[i];
+    if (r.owner) inst->deps.push_back(r.owner);
+    if (r.kind == ExternKind::func && r.host) {
+      auto hb = std::make_unique<HostBinding>();
+      hb->target = rt::HostTarget{invoke_host_function, hb.get()};
+      hb->def = r.host.get();
+      hb->instance = inst.get();
+      b.host = &hb->target;
+      inst->host_bindings.push_back(std::move(hb));
+    } else {
+      b.code = r.code;
+      b.instance = r.vmctx;
+      b.ptr = r.ptr;
+    }
+  }
+
+  rt::AllocLimitsScope limits(&tmpl->options.limits);
+  rt::TrapCode code = rt::run_guarded(run_generated_instantiate, inst.get(), inst->interrupt.get());
+  inst->instantiated = true;
+  if (code != rt::kNoTrap) {
+    inst->trapped = true;
+    throw_trap(code);
+  }
+  apply_data_segments(*inst);
+  if (const auto& start = inst->mod().start_export) {
+    StartCall call{inst.get(), *start};
+    code = rt::run_guarded(run_start, &call, inst->interrupt.get());
+    if (code != rt::kNoTrap) {
+      inst->trapped = true;
+      throw_trap(code);
+    }
+  }
+  return inst;
+}
+
+}  // namespace wisp::detail

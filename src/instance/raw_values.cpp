@@ -1,0 +1,44 @@
+// Conversions between Values and the raw ABI representation; trap codes to exceptions.
+#include "instance/instance_impl.hpp"
+
+namespace wisp::detail {
+
+wisp_raw_t to_raw(const Value& v) {
+  wisp_raw_t r;
+  std::memset(&r, 0, sizeof r);
+  switch (v.type()) {
+    case ValType::i32: r.i32 = static_cast<uint32_t>(v.bits()); break;
+    case ValType::i64: r.i64 = v.bits(); break;
+    case ValType::f32: r.i32 = static_cast<uint32_t>(v.bits()); break;
+    case ValType::f64: r.i64 = v.bits(); break;
+    case ValType::externref: r.externref = v.as_externref(); break;
+    case ValType::funcref: {
+      FuncRef f = v.as_funcref();
+      r.funcref.func_type = f.type_id;
+      r.funcref.func = f.code;
+      r.funcref.module_instance = f.instance;
+      break;
+    }
+  }
+  return r;
+}
+
+Value from_raw(const wisp_raw_t& r, ValType t) {
+  switch (t) {
+    case ValType::i32: return Value::i32(static_cast<int32_t>(r.i32));
+    case ValType::i64: return Value::i64(static_cast<int64_t>(r.i64));
+    case ValType::f32: return Value::f32_bits(r.i32);
+    case ValType::f64: return Value::f64_bits(r.i64);
+    case ValType::externref: return Value::externref(r.externref);
+    case ValType::funcref:
+      return Value::funcref(FuncRef{r.funcref.func_type, r.funcref.func, r.funcref.module_instance});
+  }
+  return Value();
+}
+
+void throw_trap(rt::TrapCode code) {
+  if (code == rt::kWasiExitCode) throw WasiExit(rt::exit_code());
+  throw Trap(rt::trap_kind(code), rt::trap_message());
+}
+
+}  // namespace wisp::detail

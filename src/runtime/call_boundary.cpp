@@ -1,0 +1,151 @@
+// The trap-safe call boundary: setjmp-style frames without a signal-mask system call.
+#include "runtime/call_boundary.hpp"
+
+#include <pthread.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <cstdlib>
+
+#include "runtime/exceptions.hpp"
+
+namespace wisp::rt {
+
+thread_local CallFrame* tls_frame = nullptr;
+thread_local int tls_in_host = 0;
+
+namespace {
+
+struct ThreadState {
+  bool ready = false;
+  uintptr_t stack_lo = 0;
+  uintptr_t stack_hi = 0;
+  void* altstack = nullptr;
+  size_t altstack_size = 0;
+  pid_t tid = 0;
+  uint64_t next_call = 0;
+  uint64_t thread_tag = 0;
+
+  ~ThreadState() {
+    if (altstack) {
+      stack_t ss{};
+      ss.ss_flags = SS_DISABLE;
+      sigaltstack(&ss, nullptr);
+      munmap(altstack, altstack_size);
+    }
+  }
+};
+
+thread_local ThreadState tls_thread;
+std::atomic<uint64_t> g_thread_counter{1};
+
+}  // namespace
+
+namespace {
+constexpr size_t kMaxMessage = 480;
+thread_local char tls_message[kMaxMessage];
+thread_local size_t tls_message_len = 0;
+thread_local int tls_exit_code = 0;
+}  // namespace
+
+void set_trap_message(std::string_view message) {
+  tls_message_len = std::min(message.size(), kMaxMessage);
+  std::memcpy(tls_message, message.data(), tls_message_len);
+}
+std::string trap_message() { return std::string(tls_message, tls_message_len); }
+void set_exit_code(int code) { tls_exit_code = code; }
+int exit_code() { return tls_exit_code; }
+
+void prepare_thread() {
+  ThreadState& t = tls_thread;
+  if (t.ready) return;
+  install_signal_handlers();
+  pthread_attr_t attr;
+  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+    void* addr = nullptr;
+    size_t size = 0;
+    pthread_attr_getstack(&attr, &addr, &size);
+    t.stack_lo = reinterpret_cast<uintptr_t>(addr);
+    t.stack_hi = t.stack_lo + size;
+    pthread_attr_destroy(&attr);
+  }
+  stack_t old{};
+  sigaltstack(nullptr, &old);
+  if (old.ss_sp == nullptr || (old.ss_flags & SS_DISABLE)) {
+    t.altstack_size = 64 * 1024;
+    void* mem = mmap(nullptr, t.altstack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                     -1, 0);
+    if (mem != MAP_FAILED) {
+      stack_t ss{};
+      ss.ss_sp = mem;
+      ss.ss_size = t.altstack_size;
+      if (sigaltstack(&ss, nullptr) == 0) {
+        t.altstack = mem;
+      } else {
+        munmap(mem, t.altstack_size);
+      }
+    }
+  }
+  t.tid = static_cast<pid_t>(syscall(SYS_gettid));
+  t.thread_tag = g_thread_counter.fetch_add(1) << 40;
+  t.ready = true;
+}
+
+bool address_in_stack_guard(uintptr_t addr) {
+  const ThreadState& t = tls_thread;
+  if (!t.ready || t.stack_lo == 0) return false;
+  // The guard page(s) below the stack, and the gap below it that a large frame can skip into.
+  constexpr uintptr_t kBelow = 1024 * 1024;
+  constexpr uintptr_t kAbove = 64 * 1024;
+  return addr + kBelow >= t.stack_lo && addr < t.stack_lo + kAbove;
+}
+
+__attribute__((noinline)) TrapCode run_guarded(Thunk thunk, void* ctx, InterruptState* interrupt) {
+  ThreadState& t = tls_thread;
+  if (__builtin_expect(!t.ready, 0)) prepare_thread();
+  CallFrame frame;
+  frame.prev = tls_frame;
+  frame.interrupt = interrupt;
+  frame.call_id = t.thread_tag | ++t.next_call;
+  frame.saved_in_host = tls_in_host;
+  frame.saved_unwind_target = exception_unwind_target();
+  frame.trap = kNoTrap;
+  tls_message_len = 0;
+  if (interrupt) {
+    interrupt->tid.store(t.tid, std::memory_order_relaxed);
+    interrupt->running_call.store(frame.call_id, std::memory_order_release);
+  }
+  if (__builtin_setjmp(frame.jmpbuf)) {
+    // Arrived here from raise_trap (possibly from a signal handler).
+    CallFrame* f = tls_frame;
+    tls_frame = f->prev;
+    tls_in_host = f->saved_in_host;
+    set_exception_unwind_target(f->saved_unwind_target);
+    if (f->interrupt) f->interrupt->running_call.store(0, std::memory_order_release);
+    return f->trap;
+  }
+  tls_frame = &frame;
+  tls_in_host = 0;
+  thunk(ctx);
+  tls_frame = frame.prev;
+  tls_in_host = frame.saved_in_host;
+  if (interrupt) interrupt->running_call.store(0, std::memory_order_release);
+  return kNoTrap;
+}
+
+void raise_trap(TrapCode code) {
+  CallFrame* f = tls_frame;
+  if (f == nullptr) {
+    std::fprintf(stderr, "wisp: trap (code %d) outside of any guest call\n", code);
+    std::abort();
+  }
+  f->trap = code;
+  __builtin_longjmp(f->jmpbuf, 1);
+}
+
+}  // namespace wisp::rt

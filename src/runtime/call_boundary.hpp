@@ -1,0 +1,76 @@
+// Trap-safe call boundary: per-thread unwind frames, trap raising, interruption state.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "wisp/error.hpp"
+
+namespace wisp::rt {
+
+// Result of a guarded call: 0 = returned normally, else a TrapKind + 1, or kWasiExitCode.
+using TrapCode = int;
+constexpr TrapCode kNoTrap = 0;
+constexpr TrapCode kWasiExitCode = 100;
+constexpr TrapCode trap_code(TrapKind k) { return static_cast<int>(k) + 1; }
+constexpr TrapKind trap_kind(TrapCode c) { return static_cast<TrapKind>(c - 1); }
+
+// Shared between an instance and the threads that may interrupt its running call.
+struct InterruptState {
+  std::atomic<uint64_t> running_call{0};  // id of the call running now, 0 when idle
+  std::atomic<uint64_t> requested{0};     // id of the call asked to stop
+  std::atomic<pid_t> tid{0};              // kernel thread id running the call
+};
+
+// One host→guest call in progress on this thread (lives on the caller's stack).
+struct CallFrame {
+  void* jmpbuf[5];  // __builtin_setjmp buffer
+  CallFrame* prev;
+  InterruptState* interrupt;
+  uint64_t call_id;
+  int saved_in_host;
+  void* saved_unwind_target;
+  volatile TrapCode trap;
+};
+
+// Per-thread state read by the signal handlers (initial-exec TLS: async-signal-safe).
+extern thread_local CallFrame* tls_frame;
+extern thread_local int tls_in_host;  // > 0 while host or runtime code runs inside a guest call
+
+// Details of the last trap on this thread (message of a host error, WASI exit code). Cleared
+// at the start of every guarded call; kept in trivially destructible TLS (no init guard).
+void set_trap_message(std::string_view message);
+std::string trap_message();
+void set_exit_code(int code);
+int exit_code();
+
+using Thunk = void (*)(void* ctx);
+
+// Runs thunk(ctx) with a fresh unwind frame. Returns kNoTrap or the trap code. Never throws.
+TrapCode run_guarded(Thunk thunk, void* ctx, InterruptState* interrupt);
+
+// Unwinds to the innermost frame of this thread with `code`. Aborts if there is none.
+[[noreturn]] void raise_trap(TrapCode code);
+
+// Asks the call `call_id` running under `state` to stop. Returns false if it is not running.
+bool request_interrupt(InterruptState& state, uint64_t call_id);
+
+// Installs the fault/interrupt handlers once per process (idempotent, thread-safe).
+void install_signal_handlers();
+// Prepares this thread for guest code: alternate signal stack, stack bounds (once per thread).
+void prepare_thread();
+// Stack bounds of this thread, for the stack-exhaustion check in the fault handler.
+bool address_in_stack_guard(uintptr_t addr);
+
+// RAII marker: host or runtime code is running (faults there are not guest traps, and
+// interrupts are deferred until it returns).
+struct InHostScope {
+  InHostScope() { ++tls_in_host; }
+  ~InHostScope() { --tls_in_host; }
+};
+
+}  // namespace wisp::rt

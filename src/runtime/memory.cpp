@@ -1,0 +1,88 @@
+// wasm_rt memories in slots: growth in place by mprotect, budget-checked, never moved.
+#include "runtime/memory.hpp"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+
+#include "runtime/call_boundary.hpp"
+#include "runtime/slots.hpp"
+
+namespace wisp::rt {
+
+namespace {
+thread_local const Limits* tls_limits = nullptr;
+const Limits kDefaultLimits{};
+constexpr uint32_t kMaxPages = 65536;
+}  // namespace
+
+AllocLimitsScope::AllocLimitsScope(const Limits* limits) : saved(tls_limits) { tls_limits = limits; }
+AllocLimitsScope::~AllocLimitsScope() { tls_limits = saved; }
+const Limits* current_alloc_limits() { return tls_limits ? tls_limits : &kDefaultLimits; }
+
+void allocate_memory(wasm_rt_memory_t* mem, uint32_t initial, uint32_t max) {
+  const Limits* limits = current_alloc_limits();
+  uint32_t cap = std::min(limits->max_memory_pages, kMaxPages);
+  mem->data = nullptr;
+  mem->pages = 0;
+  mem->size = 0;
+  mem->max_pages = std::min(max, cap);
+  if (initial > cap) {
+    set_trap_message("initial memory of " + std::to_string(initial) +
+                            " pages exceeds the limit of " + std::to_string(cap) + " pages");
+    raise_trap(trap_code(TrapKind::resource_limit));
+  }
+  uint64_t bytes = uint64_t{initial} * kWasmPageSize;
+  uint8_t* base = nullptr;
+  bool ok = false;
+  {
+    InHostScope in_runtime;
+    if (budget_charge(bytes)) {
+      base = slot_acquire();
+      if (base != nullptr && (bytes == 0 || mprotect(base, bytes, PROT_READ | PROT_WRITE) == 0)) {
+        ok = true;
+      } else {
+        if (base) slot_release(base, 0);
+        budget_refund(bytes);
+      }
+    }
+  }
+  if (!ok) {
+    set_trap_message("cannot allocate a linear memory of " + std::to_string(initial) +
+                            " pages (memory budget or address space exhausted)");
+    raise_trap(trap_code(TrapKind::resource_limit));
+  }
+  mem->data = base;
+  mem->pages = initial;
+  mem->size = static_cast<uint32_t>(bytes);  // 4 GiB wraps to 0 only when initial == 65536
+}
+
+uint32_t grow_memory(wasm_rt_memory_t* mem, uint32_t delta) {
+  uint32_t old = mem->pages;
+  if (delta == 0) return old;
+  uint64_t wanted = uint64_t{old} + delta;
+  if (wanted > mem->max_pages || wanted > kMaxPages || mem->data == nullptr) return UINT32_MAX;
+  uint64_t old_bytes = uint64_t{old} * kWasmPageSize;
+  uint64_t add = uint64_t{delta} * kWasmPageSize;
+  InHostScope in_runtime;
+  if (!budget_charge(add)) return UINT32_MAX;
+  if (mprotect(mem->data + old_bytes, add, PROT_READ | PROT_WRITE) != 0) {
+    budget_refund(add);
+    return UINT32_MAX;
+  }
+  mem->pages = static_cast<uint32_t>(wanted);
+  mem->size = static_cast<uint32_t>(wanted * kWasmPageSize);
+  return old;
+}
+
+void free_memory(wasm_rt_memory_t* mem) {
+  if (mem->data == nullptr) return;
+  uint64_t bytes = uint64_t{mem->pages} * kWasmPageSize;
+  slot_release(mem->data, bytes);
+  budget_refund(bytes);
+  mem->data = nullptr;
+  mem->pages = 0;
+  mem->size = 0;
+}
+
+}  // namespace wisp::rt

@@ -1,0 +1,99 @@
+// The table of runtime entry points handed to generated code, and the host-call bridge.
+#include <exception>
+#include <string>
+
+#include "runtime/call_boundary.hpp"
+#include "runtime/exceptions.hpp"
+#include "runtime/func_types.hpp"
+#include "runtime/host_call.hpp"
+#include "runtime/memory.hpp"
+
+namespace wisp::rt {
+
+namespace {
+
+void trap_from_generated(wasm_rt_trap_t t) {
+  TrapKind kind = TrapKind::unreachable;
+  switch (t) {
+    case WASM_RT_TRAP_NONE: kind = TrapKind::unreachable; break;
+    case WASM_RT_TRAP_OOB: kind = TrapKind::out_of_bounds; break;
+    case WASM_RT_TRAP_INT_OVERFLOW: kind = TrapKind::integer_overflow; break;
+    case WASM_RT_TRAP_DIV_BY_ZERO: kind = TrapKind::divide_by_zero; break;
+    case WASM_RT_TRAP_INVALID_CONVERSION: kind = TrapKind::invalid_conversion; break;
+    case WASM_RT_TRAP_UNREACHABLE: kind = TrapKind::unreachable; break;
+    case WASM_RT_TRAP_CALL_INDIRECT: kind = TrapKind::indirect_call; break;
+    case WASM_RT_TRAP_UNCAUGHT_EXCEPTION: kind = TrapKind::uncaught_exception; break;
+    case WASM_RT_TRAP_EXHAUSTION: kind = TrapKind::stack_exhausted; break;
+  }
+  set_trap_message({});
+  raise_trap(trap_code(kind));
+}
+
+// Runs the host function; returns a trap code instead of throwing (no C++ frames may be
+// skipped by the unwind that follows).
+__attribute__((noinline)) TrapCode invoke_host(HostTarget* target, const wisp_raw_t* args,
+                                               wisp_raw_t* results) noexcept {
+  try {
+    target->invoke(target->self, args, results);
+    return kNoTrap;
+  } catch (const Trap& t) {
+    set_trap_message(t.detail());
+    return trap_code(t.kind());
+  } catch (const WasiExit& e) {
+    set_exit_code(e.code());
+    set_trap_message({});
+    return kWasiExitCode;
+  } catch (const std::exception& e) {
+    set_trap_message(e.what());
+    return trap_code(TrapKind::host_error);
+  } catch (...) {
+    set_trap_message("unknown exception in host function");
+    return trap_code(TrapKind::host_error);
+  }
+}
+
+void host_call(wisp_binding_t* b, const wisp_raw_t* args, wisp_raw_t* results) {
+  auto* target = static_cast<HostTarget*>(b->host);
+  TrapCode code;
+  {
+    InHostScope in_host;
+    code = invoke_host(target, args, results);
+  }
+  if (code != kNoTrap) raise_trap(code);
+  CallFrame* f = tls_frame;
+  if (f != nullptr && f->interrupt != nullptr &&
+      f->interrupt->requested.load(std::memory_order_acquire) == f->call_id) {
+    set_trap_message("interrupted during a host call");
+    raise_trap(trap_code(TrapKind::timeout));
+  }
+}
+
+const wisp_rt_api_t kApi = {
+    WISP_ABI_VERSION,
+    trap_from_generated,
+    static_cast<uint32_t (*)(uint32_t, uint32_t, const wasm_rt_type_t*)>(register_func_type),
+    register_tag,
+    load_exception,
+    throw_exception,
+    get_unwind_target,
+    set_unwind_target,
+    exception_tag,
+    exception_size,
+    exception_data,
+    allocate_memory,
+    grow_memory,
+    free_memory,
+    allocate_funcref_table,
+    free_funcref_table,
+    grow_funcref_table,
+    allocate_externref_table,
+    free_externref_table,
+    grow_externref_table,
+    host_call,
+};
+
+}  // namespace
+
+const wisp_rt_api_t* runtime_api() { return &kApi; }
+
+}  // namespace wisp::rt

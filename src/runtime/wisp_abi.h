@@ -1,0 +1,112 @@
+/* wisp_abi.h — the C ABI between generated module code (wasm2c output + wisp glue) and the
+ * wisp runtime. Generated code is compiled by libtcc (tier 0) or cc (tier 1); it defines the
+ * wasm_rt_* functions it calls as thin forwarders into the table below, so a module's native
+ * code never depends on symbols exported by the host process. This header is embedded as text
+ * into the glue (C, compiled by tcc and cc) and included by the runtime (C++). */
+#ifndef WISP_ABI_H_
+#define WISP_ABI_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wasm-rt.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define WISP_ABI_VERSION 1
+
+/* One value crossing the boundary (arguments and results of trampolines and host calls). */
+typedef union wisp_raw {
+  uint32_t i32;
+  uint64_t i64;
+  float f32;
+  double f64;
+  wasm_rt_externref_t externref;
+  wasm_rt_funcref_t funcref;
+} wisp_raw_t;
+
+/* One resolved import of an instance. Function imports: either `code`+`instance` (a wasm
+ * function of another instance, called directly) or `host` (a host function, called through
+ * the runtime's host_call). Memory, table and global imports: `ptr` to the storage. */
+typedef struct wisp_binding {
+  wasm_rt_function_ptr_t code;
+  void* instance;
+  void* host;
+  void* ptr;
+} wisp_binding_t;
+
+typedef struct wisp_rt_api {
+  uint32_t abi_version;
+  void (*trap)(wasm_rt_trap_t);
+  uint32_t (*register_func_type)(uint32_t params, uint32_t results, const wasm_rt_type_t* types);
+  uint32_t (*register_tag)(uint32_t size);
+  void (*load_exception)(uint32_t tag, uint32_t size, const void* values);
+  void (*throw_exception)(void);
+  WASM_RT_UNWIND_TARGET* (*get_unwind_target)(void);
+  void (*set_unwind_target)(WASM_RT_UNWIND_TARGET*);
+  uint32_t (*exception_tag)(void);
+  uint32_t (*exception_size)(void);
+  void* (*exception)(void);
+  void (*allocate_memory)(wasm_rt_memory_t*, uint32_t initial, uint32_t max);
+  uint32_t (*grow_memory)(wasm_rt_memory_t*, uint32_t delta);
+  void (*free_memory)(wasm_rt_memory_t*);
+  void (*allocate_funcref_table)(wasm_rt_funcref_table_t*, uint32_t elements, uint32_t max);
+  void (*free_funcref_table)(wasm_rt_funcref_table_t*);
+  uint32_t (*grow_funcref_table)(wasm_rt_funcref_table_t*, uint32_t delta, wasm_rt_funcref_t init);
+  void (*allocate_externref_table)(wasm_rt_externref_table_t*, uint32_t elements, uint32_t max);
+  void (*free_externref_table)(wasm_rt_externref_table_t*);
+  uint32_t (*grow_externref_table)(wasm_rt_externref_table_t*, uint32_t delta, wasm_rt_externref_t init);
+  /* Calls the host function of `b`; traps (never returns) if it fails. */
+  void (*host_call)(wisp_binding_t* b, const wisp_raw_t* args, wisp_raw_t* results);
+} wisp_rt_api_t;
+
+/* Export kinds, as in the binary format. */
+enum { WISP_EXPORT_FUNC = 0, WISP_EXPORT_TABLE = 1, WISP_EXPORT_MEMORY = 2, WISP_EXPORT_GLOBAL = 3 };
+
+typedef void (*wisp_trampoline_t)(wasm_rt_function_ptr_t fn, void* instance, const wisp_raw_t* args,
+                                  wisp_raw_t* results);
+
+typedef struct wisp_export_desc {
+  uint32_t kind;
+  /* Functions: the C entry point `R fn(void* instance, params...)`, and a trampoline that
+   * calls any function of this signature with raw arguments. */
+  wasm_rt_function_ptr_t fn;
+  wisp_trampoline_t trampoline;
+  /* Tables, memories, globals: returns a pointer to the storage inside an instance. */
+  void* (*get)(void* instance);
+} wisp_export_desc_t;
+
+typedef struct wisp_module_desc {
+  uint32_t abi_version;
+  size_t instance_size;
+  void (*bind_runtime)(const wisp_rt_api_t* api);
+  void (*init_module)(void);
+  /* Runs the generated instantiate (globals, tables + element segments). `bindings` is the
+   * instance's wisp_binding_t array (one per import, in import order). */
+  void (*instantiate)(void* instance, wisp_binding_t* bindings);
+  void (*free_instance)(void* instance);
+  uint32_t num_exports;
+  const wisp_export_desc_t* exports;
+  /* Offsets inside the instance struct of the module's own memories and tables. */
+  uint32_t num_memories;
+  const size_t* memory_offsets;
+  uint32_t num_tables;
+  const size_t* table_offsets;
+  const uint8_t* table_is_funcref;
+  /* Offsets of the pointers to imported memories/tables (in import order among those kinds). */
+  uint32_t num_imported_memories;
+  const size_t* imported_memory_offsets;
+  uint32_t num_imported_tables;
+  const size_t* imported_table_offsets;
+} wisp_module_desc_t;
+
+#define WISP_DESCRIBE_SYMBOL "wisp_module_describe"
+typedef const wisp_module_desc_t* (*wisp_describe_fn)(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WISP_ABI_H_ */

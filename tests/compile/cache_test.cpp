@@ -1,0 +1,139 @@
+// Tier 1: the content-addressed cache (hits, keys, corruption), background builds and failures.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "support/fixture.hpp"
+#include "support/wat.hpp"
+#include "wisp/wisp.hpp"
+
+namespace wisp::test {
+namespace {
+
+std::string returning(int v) {
+  return "(module (func (export \"f\") (result i32) (i32.const " + std::to_string(v) + ")))";
+}
+
+int32_t call_f(const Module& m, Tier tier) {
+  TemplateOptions o;
+  o.tier = tier;
+  Instance inst = Linker().instantiate(m, o);
+  EXPECT_EQ(inst.tier(), tier);
+  return inst.call("f")[0].as_i32();
+}
+
+size_t count_files(const std::filesystem::path& dir) {
+  size_t n = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) n += e.is_regular_file();
+  return n;
+}
+
+class CacheTest : public ::testing::Test {
+ protected:
+  EngineConfig config() const { return engine_config(Tier::tier1, cache_.path()); }
+  TempDir cache_;
+};
+
+TEST_F(CacheTest, SecondEngineLoadsFromCache) {
+  std::vector<uint8_t> bytes = wat(returning(11));
+  {
+    Engine first(config());
+    Module m = first.compile(bytes);
+    ASSERT_TRUE(m.tier1_ready()) << m.tier1_error().value_or("");
+    EXPECT_FALSE(m.stats().tier1_from_cache);
+    EXPECT_EQ(call_f(m, Tier::tier1), 11);
+  }
+  EXPECT_GT(count_files(cache_.path()), 0u);
+  Engine second(config());
+  EXPECT_EQ(second.cache_dir(), cache_.path());
+  Module m = second.compile(bytes);
+  ASSERT_TRUE(m.tier1_ready());
+  EXPECT_TRUE(m.stats().tier1_from_cache);
+  EXPECT_EQ(call_f(m, Tier::tier1), 11);
+}
+
+TEST_F(CacheTest, KeyDependsOnTheBytes) {
+  Engine first(config());
+  Module one = first.compile(wat(returning(1)));
+  Engine second(config());
+  Module two = second.compile(wat(returning(2)));
+  EXPECT_FALSE(two.stats().tier1_from_cache);
+  EXPECT_EQ(call_f(one, Tier::tier1), 1);
+  EXPECT_EQ(call_f(two, Tier::tier1), 2);
+}
+
+TEST_F(CacheTest, KeyDependsOnTheFlags) {
+  std::vector<uint8_t> bytes = wat(returning(3));
+  Engine first(config());
+  first.compile(bytes);
+  EngineConfig o1 = config();
+  o1.tier1_flags = {"-O1"};
+  Engine second(o1);
+  Module m = second.compile(bytes);
+  EXPECT_FALSE(m.stats().tier1_from_cache);
+  EXPECT_EQ(call_f(m, Tier::tier1), 3);
+}
+
+// A damaged artifact must not be loaded (nor crash the process): it is rebuilt.
+TEST_F(CacheTest, CorruptedArtifactIsNotTrusted) {
+  std::vector<uint8_t> bytes = wat(returning(5));
+  {
+    Engine first(config());
+    first.compile(bytes);
+  }
+  size_t damaged = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(cache_.path())) {
+    if (!e.is_regular_file()) continue;
+    std::filesystem::resize_file(e.path(), e.file_size() / 3);
+    ++damaged;
+  }
+  ASSERT_GT(damaged, 0u);
+  Engine second(config());
+  Module m = second.compile(bytes);
+  ASSERT_TRUE(m.wait_tier1()) << m.tier1_error().value_or("");
+  EXPECT_EQ(call_f(m, Tier::tier1), 5);
+}
+
+TEST_F(CacheTest, BackgroundTier1IsUsedByNewInstancesOnceReady) {
+  EngineConfig c = config();
+  c.background_tier1 = true;
+  Engine engine(c);
+  Module m = engine.compile(wat(returning(8)));
+  EXPECT_EQ(call_f(m, Tier::tier0), 8);  // tier 0 is ready when compile() returns
+  ASSERT_TRUE(m.wait_tier1()) << m.tier1_error().value_or("");
+  EXPECT_TRUE(m.tier1_ready());
+  EXPECT_GT(m.stats().tier1_ms, 0.0);
+  Instance inst = Linker().instantiate(m);  // Tier::automatic
+  EXPECT_EQ(inst.tier(), Tier::tier1);
+  EXPECT_EQ(inst.call("f")[0], Value::i32(8));
+}
+
+TEST_F(CacheTest, Tier1FailureLeavesTier0Working) {
+  EngineConfig c = config();
+  c.background_tier1 = true;
+  c.c_compiler = "/nonexistent/wisp-test-cc";
+  Engine engine(c);
+  Module m = engine.compile(wat(returning(9)));
+  EXPECT_FALSE(m.wait_tier1());
+  EXPECT_FALSE(m.tier1_ready());
+  ASSERT_TRUE(m.tier1_error().has_value());
+  EXPECT_FALSE(m.tier1_error()->empty());
+  Instance inst = Linker().instantiate(m);  // Tier::automatic falls back to tier 0
+  EXPECT_EQ(inst.tier(), Tier::tier0);
+  EXPECT_EQ(inst.call("f")[0], Value::i32(9));
+}
+
+TEST_F(CacheTest, Tier0OnlyEngineHasNoTier1) {
+  Engine engine(engine_config(Tier::tier0, cache_.path()));
+  Module m = engine.compile(wat(returning(4)));
+  EXPECT_FALSE(m.wait_tier1(std::chrono::milliseconds(0)));
+  EXPECT_FALSE(m.tier1_ready());
+  EXPECT_EQ(call_f(m, Tier::tier0), 4);
+  EXPECT_EQ(Linker().instantiate(m).tier(), Tier::tier0);
+}
+
+}  // namespace
+}  // namespace wisp::test

@@ -1,0 +1,80 @@
+// Real crashes are never swallowed: faults outside wasm memory reach the previous handler or kill the process.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "support/fixture.hpp"
+#include "wisp/wisp.hpp"
+
+namespace wisp::test {
+namespace {
+
+constexpr const char* kWat = R"((module
+  (import "env" "host" (func $host))
+  (memory 1)
+  (func (export "oob") (result i32) (i32.load (i32.const 70000)))
+  (func (export "call_host") (call $host))))";
+
+volatile int* volatile g_null = nullptr;
+
+void write_through_null() { *g_null = 1; }
+
+// Sets up an engine and an instance, and makes one trapping call so that the runtime's signal
+// handlers are certainly installed; then runs `after`.
+template <typename F> void with_runtime(Tier tier, F after) {
+  TempDir cache;
+  Engine engine(engine_config(tier, cache.path()));
+  Linker linker;
+  linker.func_wrap("env", "host", [] { write_through_null(); });
+  TemplateOptions options;
+  options.tier = tier;
+  Instance inst = linker.instantiate(engine.compile(wat(kWat)), options);
+  try {
+    inst.call("oob");
+  } catch (const Trap&) {
+  }
+  after(inst);
+}
+
+class CrashTest : public TierTest {
+ protected:
+  void SetUp() override { GTEST_FLAG_SET(death_test_style, "threadsafe"); }
+};
+
+TEST_P(CrashTest, HostFaultOutsideAnyCallCrashes) {
+  EXPECT_DEATH(with_runtime(tier(), [](Instance&) { write_through_null(); }), "");
+}
+
+// A host function's own bug during a guest call is not an out-of-bounds trap.
+TEST_P(CrashTest, HostFaultInsideAGuestCallCrashes) {
+  EXPECT_DEATH(with_runtime(tier(), [](Instance& inst) { inst.call("call_host"); }), "");
+}
+
+void chained_handler(int) {
+  const char msg[] = "previous handler ran\n";
+  ssize_t n = write(2, msg, sizeof msg - 1);
+  (void)n;
+  _exit(42);
+}
+
+// The handler installed before wisp's is called for faults that are not wisp's.
+TEST_P(CrashTest, FaultsChainToThePreviousHandler) {
+  EXPECT_EXIT(
+      {
+        struct sigaction sa {};
+        sa.sa_handler = chained_handler;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGSEGV, &sa, nullptr);
+        sigaction(SIGBUS, &sa, nullptr);
+        with_runtime(tier(), [](Instance&) { write_through_null(); });
+      },
+      ::testing::ExitedWithCode(42), "previous handler ran");
+}
+
+WISP_INSTANTIATE_TIERS(CrashTest);
+
+}  // namespace
+}  // namespace wisp::test

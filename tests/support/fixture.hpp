@@ -1,0 +1,75 @@
+// Test support: a fixture parameterised over the two tiers (isolated cache dir, tier 1 built inline).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cctype>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <optional>
+#include <string_view>
+
+#include "support/wat.hpp"
+#include "wisp/wisp.hpp"
+
+namespace wisp::test {
+
+class TierTest : public ::testing::TestWithParam<Tier> {
+ protected:
+  Tier tier() const { return GetParam(); }
+  Engine& engine() {
+    if (!engine_) engine_ = std::make_unique<Engine>(engine_config(tier(), cache_.path()));
+    return *engine_;
+  }
+  Module compile(std::string_view wat_text) { return engine().compile(wat(wat_text)); }
+  TemplateOptions options(Limits limits = {}) const {
+    TemplateOptions o;
+    o.tier = GetParam();
+    o.limits = limits;
+    return o;
+  }
+  Instance instantiate(std::string_view wat_text, const Linker& linker = Linker{},
+                       Limits limits = {}) {
+    Instance inst = linker.instantiate(compile(wat_text), options(limits));
+    EXPECT_EQ(inst.tier(), tier());
+    return inst;
+  }
+  const std::filesystem::path& cache_dir() const { return cache_.path(); }
+
+ private:
+  TempDir cache_;
+  std::unique_ptr<Engine> engine_;
+};
+
+// Lower-case text, for case-insensitive message checks.
+inline std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace wisp::test
+
+namespace wisp {
+inline void PrintTo(TrapKind k, std::ostream* os) { *os << trap_kind_name(k); }
+inline void PrintTo(Tier t, std::ostream* os) { *os << tier_name(t); }
+}  // namespace wisp
+
+// Expects `stmt` to throw wisp::Trap of kind `expected_kind`.
+#define EXPECT_TRAP(stmt, expected_kind)                                                   \
+  do {                                                                                     \
+    try {                                                                                  \
+      stmt;                                                                                \
+      ADD_FAILURE() << "expected Trap(" << ::wisp::trap_kind_name(expected_kind)           \
+                    << ") from: " #stmt;                                                   \
+    } catch (const ::wisp::Trap& trap_) {                                                  \
+      EXPECT_EQ(trap_.kind(), expected_kind) << "trap: " << trap_.what() << " from: " #stmt; \
+    }                                                                                      \
+  } while (0)
+
+// Runs every TEST_P of `suite` on tier 0 and on tier 1.
+#define WISP_INSTANTIATE_TIERS(suite)                                                  \
+  INSTANTIATE_TEST_SUITE_P(Tiers, suite,                                              \
+                           ::testing::Values(::wisp::Tier::tier0, ::wisp::Tier::tier1), \
+                           [](const auto& info) { return ::wisp::test::tier_param_name(info.param); })
