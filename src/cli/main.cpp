@@ -37,14 +37,13 @@ int run_guarded(const Action& action) {
   try {
     return action();
   } catch (const CompileError& e) {
-    std::string msg = e.what();
-    if (e.offset() != CompileError::npos)
-      msg += " (at byte offset " + std::to_string(e.offset()) + ")";
-    return fail("compile error", msg, kCompile);
+    return fail("compile error", e.what(), kCompile);  // what() includes the byte offset
   } catch (const LinkError& e) {
     return fail("link error", e.what(), kLink);
   } catch (const Trap& e) {
-    return fail(std::string("trap: ") + trap_kind_name(e.kind()), e.what(), kTrap);
+    std::string kind = trap_kind_name(e.kind());
+    if (e.detail().empty()) return fail("trap", kind, kTrap);
+    return fail("trap: " + kind, e.detail(), kTrap);
   } catch (const WasiExit& e) {
     return e.code();
   } catch (const Error& e) {

@@ -35,6 +35,7 @@ std::filesystem::path default_cache_dir() {
 std::filesystem::path tier1_path(const EngineImpl& engine, const ModuleImpl& m) {
   std::string flags;
   for (const auto& f : engine.config.tier1_flags) flags += f + " ";
+  for (const char* f : kTier1FixedFlags) flags += std::string(f) + " ";
   std::string key = sha256_hex({std::string_view(reinterpret_cast<const char*>(m.bytes.data()), m.bytes.size()),
                                 WISP_VERSION, compiler_identity(engine.config.c_compiler), flags});
   return engine.cache_dir / (key + ".so");

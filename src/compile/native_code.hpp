@@ -19,6 +19,11 @@ struct Tier1Options {
   std::vector<std::string> flags = {"-O2"};
 };
 
+// Flags every tier-1 build uses (part of the cache key): position-independent shared object,
+// no interposition, wasm2c's aliasing, stack probes (a large frame cannot skip the guard page)
+// and no tail-recursion elimination (infinite recursion must exhaust the stack, not loop).
+extern const char* const kTier1FixedFlags[6];
+
 // "cc (Debian 12.2.0-14) 12.2.0": the first line of `compiler --version` (cached).
 std::string compiler_identity(const std::string& compiler);
 

@@ -64,6 +64,9 @@ int run_process(const std::vector<std::string>& argv, std::string& output) {
 
 }  // namespace
 
+const char* const kTier1FixedFlags[6] = {"-fPIC", "-shared", "-fvisibility=hidden", "-fno-strict-aliasing",
+                                         "-fstack-clash-protection", "-fno-optimize-sibling-calls"};
+
 std::string compiler_identity(const std::string& compiler) {
   static std::mutex mutex;
   static std::map<std::string, std::string> cache;
@@ -92,9 +95,8 @@ void build_tier1_object(const std::string& c_source, const Tier1Options& options
   }
   std::vector<std::string> argv = {options.compiler};
   for (const auto& f : options.flags) argv.push_back(f);
-  for (const char* f : {"-fPIC", "-shared", "-fvisibility=hidden", "-fno-strict-aliasing",
-                        "-fstack-clash-protection", "-w"})
-    argv.push_back(f);
+  for (const char* f : kTier1FixedFlags) argv.push_back(f);
+  argv.push_back("-w");
   argv.push_back("-o");
   argv.push_back(tmp_so.string());
   argv.push_back(c_path.string());

@@ -22,16 +22,14 @@ struct Failure {
   std::string message;
 };
 
-// One line naming an exception: "trap out_of_bounds: ...", "compile error at 0x12: ...".
+// One line naming an exception: "trap: out_of_bounds", "compile error: ... (at byte offset 0x12)".
 std::string describe_exception(std::exception_ptr e) {
   try {
     std::rethrow_exception(e);
   } catch (const Trap& t) {
-    return std::string("trap ") + trap_kind_name(t.kind()) + ": " + t.what();
+    return t.what();
   } catch (const CompileError& c) {
-    std::string at =
-        c.offset() == CompileError::npos ? "" : " at byte " + std::to_string(c.offset());
-    return "compile error" + at + ": " + c.what();
+    return std::string("compile error: ") + c.what();
   } catch (const LinkError& l) {
     return std::string("link error: ") + l.what();
   } catch (const WasiExit& x) {
@@ -238,6 +236,20 @@ std::string describe_command(const json& c) {
   return s;
 }
 
+// Folds a multi-line message (compiler diagnostics) into one line.
+std::string one_line(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  std::string out;
+  for (char ch : s) {
+    if (ch == '\n') {
+      out += " | ";
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string SpecResult::summary() const {
@@ -278,6 +290,7 @@ SpecResult run_spec_script(const std::filesystem::path& json_path, const SpecOpt
         failure = describe_exception(std::current_exception());
       }
     }
+    if (failure) *failure = one_line(*failure);
     const std::string where = name + ":" + std::to_string(line);
     if (skipped) {
       ++result.skipped;
