@@ -12,6 +12,7 @@ struct SpectestOptions {
   std::string file;
   std::string tier = "0";
   bool verbose = false;
+  bool trace = false;
   std::string expected_failures;
   std::string cache_dir;
 };
@@ -20,6 +21,7 @@ int spectest(const SpectestOptions& o) {
   spectest::SpecOptions options;
   options.tier = parse_tier(o.tier);
   options.verbose = o.verbose;
+  options.trace = o.trace;
   options.expected_failures = o.expected_failures;
   options.cache_dir = o.cache_dir;
   spectest::SpecResult r = spectest::run_spec_script(o.file, options);
@@ -52,6 +54,7 @@ void add_spectest(CLI::App& app, Action& action) {
       ->check(CLI::IsMember({"0", "1"}));
   sub->add_flag("-v,--verbose", o->verbose,
                 "Print each failure as it happens, and skipped commands");
+  sub->add_flag("--trace", o->trace, "Print each command to stderr before running it");
   sub->add_option("--expected-failures", o->expected_failures,
                   "List of known failures ('<script>:<line> <tier0|tier1|all> <reason>' lines)");
   sub->add_option("--cache-dir", o->cache_dir, "Tier-1 cache directory");

@@ -16,27 +16,31 @@
 
 namespace wisp::rt {
 
-thread_local CallFrame* tls_frame = nullptr;
-thread_local int tls_in_host = 0;
+__thread CallFrame* tls_frame = nullptr;
+__thread int tls_in_host = 0;
 
 namespace {
 
+// Trivially destructible, so thread_local access needs no init guard on the hot path.
 struct ThreadState {
-  bool ready = false;
-  uintptr_t stack_lo = 0;
-  uintptr_t stack_hi = 0;
-  void* altstack = nullptr;
-  size_t altstack_size = 0;
-  pid_t tid = 0;
-  uint64_t next_call = 0;
-  uint64_t thread_tag = 0;
+  bool ready;
+  uintptr_t stack_lo;
+  uintptr_t stack_hi;
+  pid_t tid;
+  uint64_t next_call;
+  uint64_t thread_tag;
+};
 
-  ~ThreadState() {
-    if (altstack) {
+// Owns the alternate signal stack; constructed once per thread by prepare_thread().
+struct AltStack {
+  void* mem = nullptr;
+  size_t size = 0;
+  ~AltStack() {
+    if (mem) {
       stack_t ss{};
       ss.ss_flags = SS_DISABLE;
       sigaltstack(&ss, nullptr);
-      munmap(altstack, altstack_size);
+      munmap(mem, size);
     }
   }
 };
@@ -77,17 +81,17 @@ void prepare_thread() {
   stack_t old{};
   sigaltstack(nullptr, &old);
   if (old.ss_sp == nullptr || (old.ss_flags & SS_DISABLE)) {
-    t.altstack_size = 64 * 1024;
-    void* mem = mmap(nullptr, t.altstack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                     -1, 0);
+    static thread_local AltStack alt;
+    alt.size = 64 * 1024;
+    void* mem = mmap(nullptr, alt.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mem != MAP_FAILED) {
       stack_t ss{};
       ss.ss_sp = mem;
-      ss.ss_size = t.altstack_size;
+      ss.ss_size = alt.size;
       if (sigaltstack(&ss, nullptr) == 0) {
-        t.altstack = mem;
+        alt.mem = mem;
       } else {
-        munmap(mem, t.altstack_size);
+        munmap(mem, alt.size);
       }
     }
   }
@@ -113,7 +117,7 @@ __attribute__((noinline)) TrapCode run_guarded(Thunk thunk, void* ctx, Interrupt
   frame.interrupt = interrupt;
   frame.call_id = t.thread_tag | ++t.next_call;
   frame.saved_in_host = tls_in_host;
-  frame.saved_unwind_target = exception_unwind_target();
+  frame.saved_unwind_target = tls_unwind_target;
   frame.trap = kNoTrap;
   tls_message_len = 0;
   if (interrupt) {
@@ -125,7 +129,7 @@ __attribute__((noinline)) TrapCode run_guarded(Thunk thunk, void* ctx, Interrupt
     CallFrame* f = tls_frame;
     tls_frame = f->prev;
     tls_in_host = f->saved_in_host;
-    set_exception_unwind_target(f->saved_unwind_target);
+    tls_unwind_target = static_cast<WASM_RT_UNWIND_TARGET*>(f->saved_unwind_target);
     if (f->interrupt) f->interrupt->running_call.store(0, std::memory_order_release);
     return f->trap;
   }

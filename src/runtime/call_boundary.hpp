@@ -38,8 +38,8 @@ struct CallFrame {
 };
 
 // Per-thread state read by the signal handlers (initial-exec TLS: async-signal-safe).
-extern thread_local CallFrame* tls_frame;
-extern thread_local int tls_in_host;  // > 0 while host or runtime code runs inside a guest call
+extern __thread CallFrame* tls_frame;
+extern __thread int tls_in_host;  // > 0 while host or runtime code runs inside a guest call
 
 // Details of the last trap on this thread (message of a host error, WASI exit code). Cleared
 // at the start of every guarded call; kept in trivially destructible TLS (no init guard).

@@ -13,11 +13,12 @@ namespace wisp::rt {
 namespace {
 constexpr uint32_t kMaxExceptionSize = 256;
 std::atomic<uint32_t> g_next_tag{1};
-thread_local WASM_RT_UNWIND_TARGET* tls_unwind_target = nullptr;
 thread_local uint32_t tls_tag = 0;
 thread_local uint32_t tls_size = 0;
 thread_local unsigned char tls_data[kMaxExceptionSize];
 }  // namespace
+
+__thread WASM_RT_UNWIND_TARGET* tls_unwind_target = nullptr;
 
 uint32_t register_tag(uint32_t /*size*/) { return g_next_tag.fetch_add(1); }
 
@@ -41,10 +42,5 @@ void set_unwind_target(WASM_RT_UNWIND_TARGET* target) { tls_unwind_target = targ
 uint32_t exception_tag() { return tls_tag; }
 uint32_t exception_size() { return tls_size; }
 void* exception_data() { return tls_data; }
-
-void* exception_unwind_target() { return tls_unwind_target; }
-void set_exception_unwind_target(void* target) {
-  tls_unwind_target = static_cast<WASM_RT_UNWIND_TARGET*>(target);
-}
 
 }  // namespace wisp::rt

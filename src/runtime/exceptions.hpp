@@ -16,8 +16,7 @@ uint32_t exception_tag();
 uint32_t exception_size();
 void* exception_data();
 
-// Saved and restored by each call boundary.
-void* exception_unwind_target();
-void set_exception_unwind_target(void* target);
+// The innermost try's unwind target on this thread; saved and restored by each call boundary.
+extern __thread WASM_RT_UNWIND_TARGET* tls_unwind_target;
 
 }  // namespace wisp::rt

@@ -281,6 +281,8 @@ SpecResult run_spec_script(const std::filesystem::path& json_path, const SpecOpt
     const int line = c.value("line", 0);
     std::optional<std::string> failure = setup_error;
     bool skipped = false;
+    if (options.trace)
+      std::fprintf(stderr, "%s:%d: %s\n", name.c_str(), line, describe_command(c).c_str());
     if (!failure) {
       try {
         skipped = !runner.run(c);

@@ -14,6 +14,8 @@ struct SpecOptions {
   Tier tier = Tier::tier0;
   // Print every failure (line, command, expected and actual) and every skipped command.
   bool verbose = false;
+  // Print every command to stderr before running it (to locate crashes and hangs).
+  bool trace = false;
   // Known failures ("name:line tier reason" lines); empty path: none.
   std::filesystem::path expected_failures;
   // Tier-1 cache directory; empty: the engine's default.
