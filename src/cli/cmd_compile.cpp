@@ -24,7 +24,11 @@ int compile(const CompileOptions& o) {
   std::printf("module:    %s (%zu bytes, sha256 %s)\n", o.file.c_str(), m.byte_size(),
               m.hash().c_str());
   std::printf("translate: %.3f ms (%zu bytes of C)\n", s.translate_ms, s.c_source_bytes);
-  std::printf("tier 0:    %.3f ms (libtcc)\n", s.tier0_ms);
+  if (s.tier0_ms > 0) {
+    std::printf("tier 0:    %.3f ms (libtcc)\n", s.tier0_ms);
+  } else {
+    std::printf("tier 0:    not built (tier 1 was ready)\n");
+  }
   if (tier1) {
     std::printf("tier 1:    %.3f ms (%s)\n", s.tier1_ms,
                 s.tier1_from_cache ? "loaded from cache" : "compiled, now cached");

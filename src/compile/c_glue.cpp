@@ -125,7 +125,7 @@ std::string import_shims(const wabt::Module& ir) {
   for (size_t i = 0; i < ir.imports.size(); ++i) {
     const wabt::Import* imp = ir.imports[i];
     std::string sym = "Z_wZ_i" + std::to_string(i);
-    std::string bind = "(((wisp_binding_t*)env) + " + std::to_string(i) + ")";
+    std::string bind = "(WISP_BINDINGS(env) + " + std::to_string(i) + ")";
     switch (imp->kind()) {
       case wabt::ExternalKind::Func: {
         const wabt::FuncSignature& sig = wabt::cast<wabt::FuncImport>(imp)->func.decl.sig;
@@ -216,6 +216,9 @@ std::string generate_glue(const wabt::Module& ir, const GeneratedLayout& layout)
   std::ostringstream o;
   o << "\n/* ---- wisp glue ---- */\n#include <stdarg.h>\n#include <stdlib.h>\n#include <stddef.h>\n";
   o << kAbiHeaderText << kForwarders;
+  if (!ir.imports.empty()) {
+    o << "#define WISP_BINDINGS(env) (*(wisp_binding_t**)((char*)(env) - offsetof(Z_m_instance_t, Z_w_instance) - WISP_VM_HEADER))\n";
+  }
   o << import_shims(ir);
 
   // One trampoline per export signature.
@@ -259,7 +262,7 @@ std::string generate_glue(const wabt::Module& ir, const GeneratedLayout& layout)
   o << "};\n";
 
   o << "static void wisp_instantiate(void* inst, wisp_binding_t* b) {\n  (void)b;\n";
-  o << "  Z_m_instantiate((Z_m_instance_t*)inst" << (layout.instantiate_takes_imports ? ", (struct Z_w_instance_t*)b" : "") << ");\n";
+  o << "  Z_m_instantiate((Z_m_instance_t*)inst" << (layout.instantiate_takes_imports ? ", (struct Z_w_instance_t*)((char*)inst + offsetof(Z_m_instance_t, Z_w_instance))" : "") << ");\n";
   o << "}\n";
   o << "static void wisp_free(void* inst) { Z_m_free((Z_m_instance_t*)inst); }\n";
   o << "static const wisp_module_desc_t wisp_desc = {\n"

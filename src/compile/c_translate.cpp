@@ -15,6 +15,27 @@
 
 namespace wisp::detail {
 
+namespace {
+
+// libtcc has no __builtin_clz/ctz/popcount, which the C writer's output uses outside MSVC.
+const char* kTccPrelude = R"C(#ifdef __TINYC__
+static int wisp_clz32(unsigned int x) { int n = 0; if (!x) return 32; while (!(x & 0x80000000u)) { x <<= 1; ++n; } return n; }
+static int wisp_clz64(unsigned long long x) { int n = 0; if (!x) return 64; while (!(x & 0x8000000000000000ull)) { x <<= 1; ++n; } return n; }
+static int wisp_ctz32(unsigned int x) { int n = 0; if (!x) return 32; while (!(x & 1u)) { x >>= 1; ++n; } return n; }
+static int wisp_ctz64(unsigned long long x) { int n = 0; if (!x) return 64; while (!(x & 1ull)) { x >>= 1; ++n; } return n; }
+static int wisp_popcount32(unsigned int x) { int n = 0; while (x) { x &= x - 1; ++n; } return n; }
+static int wisp_popcount64(unsigned long long x) { int n = 0; while (x) { x &= x - 1; ++n; } return n; }
+#define __builtin_clz wisp_clz32
+#define __builtin_clzll wisp_clz64
+#define __builtin_ctz wisp_ctz32
+#define __builtin_ctzll wisp_ctz64
+#define __builtin_popcount wisp_popcount32
+#define __builtin_popcountll wisp_popcount64
+#endif
+)C";
+
+}  // namespace
+
 std::string translate_to_c(wabt::Module& ir, ModuleImpl& info) {
   // Data segment bytes never go to the C compiler: active segments become passive, empty and
   // dropped; the runtime applies the real bytes at instantiation (or maps a snapshot image).
@@ -44,10 +65,12 @@ std::string translate_to_c(wabt::Module& ir, ModuleImpl& info) {
     ir.AppendField(std::move(field));
   }
 
-  // The C writer needs every item named (as the wasm2c tool does before writing).
-  if (wabt::Failed(wabt::GenerateNames(&ir)) || wabt::Failed(wabt::ApplyNames(&ir))) {
+  // The C writer needs every item named, as the wasm2c tool does before writing (which also
+  // ignores ApplyNames failures: names it cannot apply are skipped).
+  if (wabt::Failed(wabt::GenerateNames(&ir))) {
     throw CompileError("internal: cannot name the module's items for the C writer");
   }
+  (void)wabt::ApplyNames(&ir);
   wabt::MemoryStream c_stream;
   wabt::MemoryStream h_stream;
   wabt::WriteCOptions options;
@@ -69,6 +92,7 @@ std::string translate_to_c(wabt::Module& ir, ModuleImpl& info) {
   size_t at = c.find(include_line);
   if (at == std::string::npos) throw CompileError("internal: generated C does not include m.h");
   c.replace(at, include_line.size(), h);
+  c.insert(0, kTccPrelude);
   c += generate_glue(ir, layout);
   return c;
 }

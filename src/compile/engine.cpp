@@ -36,8 +36,10 @@ std::filesystem::path tier1_path(const EngineImpl& engine, const ModuleImpl& m) 
   std::string flags;
   for (const auto& f : engine.config.tier1_flags) flags += f + " ";
   for (const char* f : kTier1FixedFlags) flags += std::string(f) + " ";
+  // The generated C (translation + glue) is part of the key: a change to wisp's code generation
+  // can never load an object built by an older wisp, even at the same version number.
   std::string key = sha256_hex({std::string_view(reinterpret_cast<const char*>(m.bytes.data()), m.bytes.size()),
-                                WISP_VERSION, compiler_identity(engine.config.c_compiler), flags});
+                                WISP_VERSION, m.c_source, compiler_identity(engine.config.c_compiler), flags});
   return engine.cache_dir / (key + ".so");
 }
 

@@ -187,6 +187,15 @@ std::vector<SectionSize> read_section_sizes(std::span<const uint8_t> bytes) {
 }
 
 void extract_module_info(const wabt::Module& ir, std::span<const uint8_t> bytes, ModuleImpl& out) {
+  // wabt 1.0.32 accepts some empty constant expressions; the spec calls them type mismatches.
+  for (size_t i = ir.num_global_imports; i < ir.globals.size(); ++i) {
+    if (ir.globals[i]->init_expr.empty())
+      throw CompileError("type mismatch: a global initializer must be one constant expression");
+  }
+  for (const wabt::ElemSegment* e : ir.elem_segments) {
+    if (e->kind == wabt::SegmentKind::Active && e->offset.size() != 1)
+      throw CompileError("type mismatch: an element segment offset must be one constant i32 expression");
+  }
   // Imports, and the import index of each imported global (for data segment offsets).
   std::vector<uint32_t> global_import_to_import;
   for (size_t i = 0; i < ir.imports.size(); ++i) {
@@ -231,8 +240,13 @@ void extract_module_info(const wabt::Module& ir, std::span<const uint8_t> bytes,
     DataSegmentInit init;
     init.memory_index = ir.GetMemoryIndex(seg->memory_var);
     init.bytes = seg->data;
+    if (seg->offset.size() != 1) {
+      throw CompileError("type mismatch: a data segment offset must be one constant i32 expression");
+    }
     const wabt::Expr& e = seg->offset.front();
     if (e.type() == wabt::ExprType::Const) {
+      if (wabt::cast<wabt::ConstExpr>(&e)->const_.type() != wabt::Type::I32)
+        throw CompileError("type mismatch: a data segment offset must be an i32");
       init.offset = wabt::cast<wabt::ConstExpr>(&e)->const_.u32();
     } else if (e.type() == wabt::ExprType::GlobalGet) {
       wabt::Index g = ir.GetGlobalIndex(wabt::cast<wabt::GlobalGetExpr>(&e)->var);

@@ -65,7 +65,7 @@ bool try_read(std::span<const uint8_t> bytes, const wabt::Features& features, wa
               wabt::Module* out) {
   wabt::ReadBinaryOptions options(features, nullptr, /*read_debug_names=*/false,
                                   /*stop_on_first_error=*/true,
-                                  /*fail_on_custom_section_error=*/false);
+                                  /*fail_on_custom_section_error=*/true);
   if (wabt::Failed(wabt::ReadBinaryIr("module.wasm", bytes.data(), bytes.size(), options, errors, out)))
     return false;
   wabt::ValidateOptions vopts(features);

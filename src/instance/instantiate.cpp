@@ -68,7 +68,7 @@ void apply_data_segments(InstanceImpl& inst) {
 InstanceImpl::~InstanceImpl() {
   if (vm) {
     if (instantiated && desc) desc->free_instance(vm);
-    std::free(vm);
+    std::free(static_cast<char*>(vm) - WISP_VM_HEADER);
   }
 }
 
@@ -78,10 +78,12 @@ std::shared_ptr<InstanceImpl> instantiate_from(const std::shared_ptr<TemplateImp
   inst->code = tmpl->module.impl()->code_for(tmpl->options.tier);
   inst->code->ensure_initialized();
   inst->desc = inst->code->desc;
-  inst->vm = std::calloc(1, inst->desc->instance_size ? inst->desc->instance_size : 1);
-  if (!inst->vm) throw Trap(TrapKind::resource_limit, "out of memory allocating an instance");
+  void* block = std::calloc(1, WISP_VM_HEADER + inst->desc->instance_size);
+  if (!block) throw Trap(TrapKind::resource_limit, "out of memory allocating an instance");
+  inst->vm = static_cast<char*>(block) + WISP_VM_HEADER;
 
   inst->bindings.resize(std::max<size_t>(tmpl->imports.size(), 1));
+  *static_cast<wisp_binding_t**>(block) = inst->bindings.data();
   for (size_t i = 0; i < tmpl->imports.size(); ++i) {
     const ResolvedImport& r = tmpl->imports[i];
     wisp_binding_t& b = inst->bindings[i];

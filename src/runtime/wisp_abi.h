@@ -62,6 +62,13 @@ typedef struct wisp_rt_api {
   void (*host_call)(wisp_binding_t* b, const wisp_raw_t* args, wisp_raw_t* results);
 } wisp_rt_api_t;
 
+/* The generated instance struct is allocated WISP_VM_HEADER bytes into a block whose first word
+ * is the instance's wisp_binding_t array. wabt 1.0.32 builds a funcref to an imported function
+ * with module_instance = &instance->Z_w_instance (the field's address, not its value), so the
+ * glue passes that same address as the import-module instance and shims find the bindings from
+ * it through this header. */
+#define WISP_VM_HEADER 16
+
 /* Export kinds, as in the binary format. */
 enum { WISP_EXPORT_FUNC = 0, WISP_EXPORT_TABLE = 1, WISP_EXPORT_MEMORY = 2, WISP_EXPORT_GLOBAL = 3 };
 
