@@ -19,13 +19,14 @@ mkdir -p "$OUT"
     "kernel $(uname -r)"
   commit="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo none)"
   echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit"
+  echo "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "command: bench/run.sh (wisp_bench_core --benchmark_repetitions=$REPS" \
-    "--benchmark_report_aggregates_only=true $*)"
+    "--benchmark_report_aggregates_only=true${*:+ $*})"
 } | tee "$OUT/machine.txt"
 
 # Prints every benchmark's aggregates, then a markdown table of medians with ratios to native
 # (computed by the harness from this same run). JSON of the run: $OUT/core.json.
 "$BUILD/bench/wisp_bench_core" --benchmark_repetitions="$REPS" \
-  --benchmark_report_aggregates_only=true \
+  --benchmark_report_aggregates_only=true --benchmark_color=false \
   --benchmark_out="$OUT/core.json" --benchmark_out_format=json "$@" | tee "$OUT/core.txt"
 echo "results: $OUT/core.txt, $OUT/core.json"

@@ -5,7 +5,9 @@ BUILD="${1:-build}"
 EX="$BUILD/examples"
 WISP="$BUILD/wisp"
 
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+BOLD="" PLAIN=""
+if [ -t 1 ]; then BOLD=$'\033[1m' PLAIN=$'\033[0m'; fi
+step() { printf '\n%s$ %s%s\n' "$BOLD" "$*" "$PLAIN"; "$@"; }
 
 if [ ! -x "$EX/wisp_example_embed" ]; then
   echo "run-demo: $EX/wisp_example_embed is not built (run: cmake --build $BUILD)" >&2
@@ -23,12 +25,11 @@ else
   echo "run-demo: $WISP is not built; skipping the CLI part" >&2
 fi
 
-cat <<MSG
-
-Try next:
-  $WISP inspect $EX/counter.wasm       # imports, exports, features, section sizes
-  $WISP call $EX/factorial.wasm factorial 15
-  $WISP compile $EX/factorial.wasm     # fills the tier-1 cache, prints both tiers' times
-  make test                              # unit, CLI and spec conformance tests
-  make bench                             # benchmarks: tier 0 / tier 1 / native (bench/RESULTS.md)
-MSG
+echo
+echo "Try next:"
+next() { printf '  %-58s # %s\n' "$1" "$2"; }
+next "$WISP inspect $EX/counter.wasm" "imports, exports, features, section sizes"
+next "$WISP call $EX/factorial.wasm factorial 15" "typed args parsed from the signature"
+next "$WISP compile $EX/factorial.wasm" "fills the tier-1 cache, prints both tiers' times"
+next "make test" "unit, CLI and spec conformance tests"
+next "make bench" "tier 0 / tier 1 / native benchmarks (bench/RESULTS.md)"

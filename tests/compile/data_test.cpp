@@ -15,7 +15,9 @@ namespace {
 constexpr uint32_t kSegmentOffset = 1024;
 constexpr size_t kSegmentSize = 8u << 20;  // 8 MiB
 
-uint8_t pattern(size_t i) { return static_cast<uint8_t>((i * 2654435761u) >> 13); }
+uint8_t pattern(size_t i) {
+  return static_cast<uint8_t>((i * 2654435761u) >> 13);
+}
 
 // A module with 256 pages of memory and one 8 MiB active data segment at kSegmentOffset.
 Bytes big_data_module() {
@@ -23,8 +25,8 @@ Bytes big_data_module() {
     (memory (export "memory") 256)
     (func (export "byte") (param i32) (result i32) (i32.load8_u (local.get 0)))))");
   Bytes data;
-  put_leb(data, 1);     // one segment
-  put_leb(data, 0);     // active, memory 0
+  put_leb(data, 1);         // one segment
+  put_leb(data, 0);         // active, memory 0
   put_bytes(data, {0x41});  // i32.const
   put_leb(data, kSegmentOffset);
   put_bytes(data, {0x0b});  // end
@@ -77,6 +79,11 @@ TEST_P(DataTest, InstancesGetTheirOwnCopy) {
 
 TEST_P(DataTest, OutOfBoundsSegmentFailsInstantiation) {
   Module m = compile(R"((module (memory 1) (data (i32.const 65534) "abc")))");
+  EXPECT_TRAP(Linker().instantiate(m, options()), TrapKind::out_of_bounds);
+}
+
+TEST_P(DataTest, OutOfBoundsElementSegmentFailsInstantiation) {
+  Module m = compile(R"((module (table 2 funcref) (func $f) (elem (i32.const 1) $f $f)))");
   EXPECT_TRAP(Linker().instantiate(m, options()), TrapKind::out_of_bounds);
 }
 

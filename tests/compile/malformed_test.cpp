@@ -1,7 +1,12 @@
-// Malformed, truncated, garbage, absurd and invalid modules are CompileErrors with an offset, never crashes.
+// Malformed, truncated, garbage, absurd and invalid modules: CompileError with an offset, no crash.
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
@@ -120,7 +125,9 @@ struct AbsurdCase {
   Bytes bytes;
 };
 
-Bytes type_section_one_func() { return {0x01, 0x60, 0x00, 0x00}; }  // 1 type: () -> ()
+Bytes type_section_one_func() {
+  return {0x01, 0x60, 0x00, 0x00};
+}  // 1 type: () -> ()
 
 std::vector<AbsurdCase> absurd_cases() {
   const Bytes huge_count = {0xff, 0xff, 0xff, 0xff, 0x0f};  // LEB128 of 2^32-1
@@ -134,25 +141,29 @@ std::vector<AbsurdCase> absurd_cases() {
   cases.push_back({"export_count", module_with({{7, huge_count}})});
   cases.push_back({"element_count", module_with({{9, huge_count}})});
   cases.push_back({"data_count", module_with({{11, huge_count}})});
-  cases.push_back({"code_count", module_with({{1, type_section_one_func()},
-                                              {3, {0x01, 0x00}},
-                                              {10, huge_count}})});
+  cases.push_back(
+      {"code_count",
+       module_with({{1, type_section_one_func()}, {3, {0x01, 0x00}}, {10, huge_count}})});
   // memory min = max = 2^32-1 pages.
-  cases.push_back({"memory_pages", module_with({{5, {0x01, 0x01, 0xff, 0xff, 0xff, 0xff, 0x0f,
-                                                     0xff, 0xff, 0xff, 0xff, 0x0f}}})});
+  cases.push_back(
+      {"memory_pages",
+       module_with(
+           {{5, {0x01, 0x01, 0xff, 0xff, 0xff, 0xff, 0x0f, 0xff, 0xff, 0xff, 0xff, 0x0f}}})});
   // memory max below min.
   cases.push_back({"memory_max_below_min", module_with({{5, {0x01, 0x01, 0x02, 0x01}}})});
   // One function body declaring 2^32-1 i32 locals.
-  cases.push_back({"local_count", module_with({{1, type_section_one_func()},
-                                               {3, {0x01, 0x00}},
-                                               {10, {0x01, 0x08, 0x01, 0xff, 0xff, 0xff, 0xff,
-                                                     0x0f, 0x7f, 0x0b}}})});
+  cases.push_back(
+      {"local_count",
+       module_with({{1, type_section_one_func()},
+                    {3, {0x01, 0x00}},
+                    {10, {0x01, 0x08, 0x01, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x7f, 0x0b}}})});
   // Two local declarations of 2^31 each (the total overflows 32 bits).
-  cases.push_back({"local_count_overflow",
-                   module_with({{1, type_section_one_func()},
-                                {3, {0x01, 0x00}},
-                                {10, {0x01, 0x0e, 0x02, 0x80, 0x80, 0x80, 0x80, 0x08, 0x7f, 0x80,
-                                      0x80, 0x80, 0x80, 0x08, 0x7f, 0x0b}}})});
+  cases.push_back(
+      {"local_count_overflow", module_with({{1, type_section_one_func()},
+                                            {3, {0x01, 0x00}},
+                                            {10,
+                                             {0x01, 0x0e, 0x02, 0x80, 0x80, 0x80, 0x80, 0x08, 0x7f,
+                                              0x80, 0x80, 0x80, 0x80, 0x08, 0x7f, 0x0b}}})});
   // A section whose declared size runs far past the end of the module.
   {
     Bytes b = wasm_header();
@@ -162,10 +173,12 @@ std::vector<AbsurdCase> absurd_cases() {
   // An export whose name length is 2^32-1.
   cases.push_back({"export_name_length", module_with({{7, {0x01, 0xff, 0xff, 0xff, 0xff, 0x0f}}})});
   // A br_table with 2^32-1 targets.
-  cases.push_back({"br_table_targets", module_with({{1, type_section_one_func()},
-                                                    {3, {0x01, 0x00}},
-                                                    {10, {0x01, 0x0a, 0x00, 0x41, 0x00, 0x0e, 0xff,
-                                                          0xff, 0xff, 0xff, 0x0f, 0x0b}}})});
+  cases.push_back(
+      {"br_table_targets",
+       module_with(
+           {{1, type_section_one_func()},
+            {3, {0x01, 0x00}},
+            {10, {0x01, 0x0a, 0x00, 0x41, 0x00, 0x0e, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x0b}}})});
   return cases;
 }
 
@@ -181,6 +194,34 @@ TEST_P(AbsurdTest, IsACompileError) {
 
 INSTANTIATE_TEST_SUITE_P(Declarations, AbsurdTest, ::testing::ValuesIn(absurd_cases()),
                          [](const auto& info) { return std::string(info.param.name); });
+
+// 2^28-1 locals pass wabt's decoder limit; wisp must still refuse them rather than try to
+// generate C for them. Run in a child with bounded address space and time.
+TEST_F(MalformedTest, LocalsJustBelowTheDecoderLimit) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "sanitizers reserve more address space than the child's limit";
+#endif
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  Bytes bytes = module_with({{1, type_section_one_func()},
+                             {3, {0x01, 0x00}},
+                             {10, {0x01, 0x07, 0x01, 0xff, 0xff, 0xff, 0x7f, 0x7f, 0x0b}}});
+  auto compile_bounded = [&] {
+    rlimit as_limit{};
+    as_limit.rlim_cur = as_limit.rlim_max = rlim_t{4} << 30;
+    setrlimit(RLIMIT_AS, &as_limit);
+    alarm(30);
+    try {
+      engine_.compile(bytes);
+    } catch (const CompileError&) {
+      std::_Exit(0);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "not a CompileError: %s\n", e.what());
+      std::_Exit(2);
+    }
+    std::_Exit(1);
+  };
+  EXPECT_EXIT(compile_bounded(), ::testing::ExitedWithCode(0), "");
+}
 
 TEST_F(MalformedTest, TypeMismatchIsInvalid) {
   Bytes bytes = wat(R"((module (func (export "f") (result i32) (i64.const 1))))");

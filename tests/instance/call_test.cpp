@@ -52,9 +52,9 @@ TEST_P(CallTest, DynamicCalls) {
 }
 
 TEST_P(CallTest, BadDynamicCallsAreErrorsNotTraps) {
-  EXPECT_THROW(inst_.call("add", {Value::i32(1)}), Error);                                 // count
+  EXPECT_THROW(inst_.call("add", {Value::i32(1)}), Error);  // count
   EXPECT_THROW(inst_.call("add", {Value::i32(1), Value::i32(2), Value::i32(3)}), Error);
-  EXPECT_THROW(inst_.call("add", {Value::i32(1), Value::i64(2)}), Error);                  // type
+  EXPECT_THROW(inst_.call("add", {Value::i32(1), Value::i64(2)}), Error);  // type
   EXPECT_THROW(inst_.call("divd", {Value::f32(1), Value::f32(2)}), Error);
   EXPECT_THROW(inst_.call("missing"), Error);
   EXPECT_THROW(inst_.call("memory"), Error);  // not a function
@@ -121,7 +121,8 @@ TEST_P(CallTest, StartFunctionRanOnce) {
 TEST_P(CallTest, TrappingStartFunctionFailsInstantiation) {
   Module m = compile("(module (func $s (unreachable)) (start $s))");
   EXPECT_TRAP(Linker().instantiate(m, options()), TrapKind::unreachable);
-  Module oob = compile("(module (memory 1) (func $s (drop (i32.load (i32.const 65536)))) (start $s))");
+  Module oob =
+      compile("(module (memory 1) (func $s (drop (i32.load (i32.const 65536)))) (start $s))");
   EXPECT_TRAP(Linker().instantiate(oob, options()), TrapKind::out_of_bounds);
 }
 
@@ -132,7 +133,8 @@ TEST_P(CallTest, ManyArguments) {
     (local $i i32) (local $acc f64)
     (f64.add (f64.add (f64.add (f64.convert_i32_s (local.get 0)) (f64.convert_i64_s (local.get 1)))
                       (f64.add (f64.promote_f32 (local.get 2)) (local.get 3)))
-             (f64.add (f64.add (f64.convert_i32_s (local.get 16)) (f64.convert_i64_s (local.get 17)))
+             (f64.add (f64.add (f64.convert_i32_s (local.get 16))
+                               (f64.convert_i64_s (local.get 17)))
                       (f64.add (f64.promote_f32 (local.get 18)) (local.get 19)))))))");
   std::vector<Value> args;
   for (int i = 0; i < 5; ++i) {
@@ -142,6 +144,20 @@ TEST_P(CallTest, ManyArguments) {
     args.push_back(Value::f64(4.0 + 10 * i));
   }
   EXPECT_EQ(inst.call("sum", args)[0], Value::f64(1 + 2 + 3 + 4 + 41 + 42 + 43 + 44));
+}
+
+// NaN payloads (signalling ones included) pass through arguments and results unchanged.
+TEST_P(CallTest, NanBitsSurviveCalls) {
+  Instance inst = instantiate(R"((module
+    (func (export "snan32") (result f32) (f32.reinterpret_i32 (i32.const 0x7fa00001)))
+    (func (export "snan64") (result f64) (f64.reinterpret_i64 (i64.const 0x7ff4000000000001)))
+    (func (export "bits32") (param f32) (result i32) (i32.reinterpret_f32 (local.get 0)))
+    (func (export "bits64") (param f64) (result i64) (i64.reinterpret_f64 (local.get 0)))))");
+  EXPECT_EQ(inst.call("snan32")[0], Value::f32_bits(0x7fa00001));
+  EXPECT_EQ(inst.call("snan64")[0], Value::f64_bits(0x7ff4000000000001));
+  EXPECT_EQ(inst.call("bits32", {Value::f32_bits(0xffc0dead)})[0], Value::i32(int32_t(0xffc0dead)));
+  EXPECT_EQ(inst.call("bits64", {Value::f64_bits(0x7ff0000000000002)})[0],
+            Value::i64(0x7ff0000000000002));
 }
 
 WISP_INSTANTIATE_TIERS(CallTest);

@@ -1,8 +1,10 @@
-// Host functions: values in and out, exceptions becoming traps, nested host/guest calls that unwind cleanly.
+// Host functions: values, exceptions becoming traps, nested host/guest calls that unwind cleanly.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 
@@ -16,8 +18,9 @@ class HostTest : public TierTest {};
 
 TEST_P(HostTest, ValuesOfEveryTypeCrossTheBoundary) {
   Linker linker;
-  linker.define_func("env", "mix", FuncType{{ValType::i32, ValType::i64, ValType::f32, ValType::f64},
-                                            {ValType::f64, ValType::i64}},
+  linker.define_func("env", "mix",
+                     FuncType{{ValType::i32, ValType::i64, ValType::f32, ValType::f64},
+                              {ValType::f64, ValType::i64}},
                      [](Caller&, std::span<const Value> p, std::span<Value> r) {
                        ASSERT_EQ(p.size(), 4u);
                        ASSERT_EQ(r.size(), 2u);
@@ -49,7 +52,8 @@ TEST_P(HostTest, FuncWrapWithState) {
     total += v;
     return total;
   });
-  linker.func_wrap("env", "note", [&total](int32_t a, double b) { total += a + static_cast<int64_t>(b); });
+  linker.func_wrap("env", "note",
+                   [&total](int32_t a, double b) { total += a + static_cast<int64_t>(b); });
   Instance inst = instantiate(R"((module
     (import "env" "add" (func $add (param i64) (result i64)))
     (import "env" "note" (func $note (param i32 f64)))
@@ -258,7 +262,79 @@ TEST_P(NestedTest, HostCanCatchANestedTrap) {
   EXPECT_TRUE(inner.trapped());
 }
 
+// An imported host function can be re-exported and put in a table like any other function.
+TEST_P(HostTest, ImportedFunctionsReexportedAndInTables) {
+  Linker linker;
+  int calls = 0;
+  linker.func_wrap("env", "inc", [&calls](int32_t v) {
+    ++calls;
+    return v + 1;
+  });
+  Instance inst = instantiate(R"((module
+    (type $i_i (func (param i32) (result i32)))
+    (import "env" "inc" (func $inc (type $i_i)))
+    (export "inc_again" (func $inc))
+    (table 1 funcref)
+    (elem (i32.const 0) $inc)
+    (func (export "via_table") (param i32) (result i32)
+      (call_indirect (type $i_i) (local.get 0) (i32.const 0)))))",
+                              linker);
+  EXPECT_EQ(inst.call("inc_again", {Value::i32(1)})[0], Value::i32(2));
+  EXPECT_EQ(inst.func<int32_t(int32_t)>("inc_again")(10), 11);
+  EXPECT_EQ(inst.call("via_table", {Value::i32(20)})[0], Value::i32(21));
+  EXPECT_EQ(calls, 3);
+  // The re-export can be linked into a third module.
+  Linker second;
+  second.define_instance("first", inst);
+  Instance other =
+      instantiate(R"((module (import "first" "inc_again" (func $f (param i32) (result i32)))
+    (func (export "twice") (param i32) (result i32) (call $f (call $f (local.get 0))))))",
+                  second);
+  EXPECT_EQ(other.call("twice", {Value::i32(0)})[0], Value::i32(2));
+  EXPECT_EQ(calls, 5);
+}
+
+TEST_P(HostTest, ExternrefThroughHostFunctions) {
+  Linker linker;
+  int object = 0;
+  linker.define_func("env", "make", FuncType{{}, {ValType::externref}},
+                     [&](Caller&, std::span<const Value>, std::span<Value> r) {
+                       r[0] = Value::externref(&object);
+                     });
+  linker.define_func("env", "check", FuncType{{ValType::externref}, {ValType::i32}},
+                     [&](Caller&, std::span<const Value> p, std::span<Value> r) {
+                       r[0] = Value::i32(p[0].as_externref() == &object ? 1 : 0);
+                     });
+  Instance inst = instantiate(R"((module
+    (import "env" "make" (func $make (result externref)))
+    (import "env" "check" (func $check (param externref) (result i32)))
+    (func (export "round_trip") (result i32) (call $check (call $make)))
+    (func (export "null_check") (result i32) (call $check (ref.null extern)))))",
+                              linker);
+  EXPECT_EQ(inst.call("round_trip")[0], Value::i32(1));
+  EXPECT_EQ(inst.call("null_check")[0], Value::i32(0));
+}
+
 WISP_INSTANTIATE_TIERS(HostTest);
+// Unbounded guest -> host -> guest recursion ends in Trap(stack_exhausted) and unwinds every host
+// frame, wherever the stack runs out. In a child process, so that a crash fails only this test.
+TEST_P(NestedTest, UnboundedHostGuestRecursionIsStackExhausted) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  auto run = [&] {
+    bool ok = false;
+    try {
+      self_.call("down", {Value::i32(1 << 30)});
+    } catch (const Trap& t) {
+      ok = t.kind() == TrapKind::stack_exhausted;
+      if (!ok) std::fprintf(stderr, "trap %s\n", trap_kind_name(t.kind()));
+    }
+    ok = ok && frames_.constructed == frames_.destroyed && frames_.constructed > 100;
+    ok = ok && self_.call("down", {Value::i32(3)})[0] == Value::i32(103);
+    std::_Exit(ok ? 0 : 1);
+  };
+  EXPECT_EXIT(run(), ::testing::ExitedWithCode(0), "");
+}
+
 WISP_INSTANTIATE_TIERS(NestedTest);
 
 }  // namespace

@@ -1,7 +1,9 @@
-// Instance lifetime: 100,000 instantiate/free cycles without address-space growth; fresh state every time.
+// Instance lifetime: 100,000 instantiate/free cycles without address-space growth; fresh state.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdint>
+#include <thread>
 #include <vector>
 
 #include "support/fixture.hpp"
@@ -42,7 +44,30 @@ TEST_P(LifecycleTest, HundredThousandCyclesDoNotGrowTheAddressSpace) {
   uint64_t before = vm_size_kib();
   for (int i = 0; i < 100000; ++i) cycle(i);
   uint64_t after = vm_size_kib();
-  EXPECT_LE(after, before + kSlackKiB) << "VmSize grew from " << before << " KiB to " << after << " KiB";
+  EXPECT_LE(after, before + kSlackKiB)
+      << "VmSize grew from " << before << " KiB to " << after << " KiB";
+}
+
+TEST_P(LifecycleTest, ConcurrentCyclesDoNotGrowTheAddressSpace) {
+  Template t = Linker().instantiate_template(compile(kStateWat), options());
+  auto run = [&](int n) {
+    int bad = 0;
+    for (int i = 0; i < n; ++i) {
+      Instance inst = t.instantiate();
+      bad += inst.call("touch", {Value::i32(i)})[0].as_i32() != 'f';
+    }
+    return bad;
+  };
+  run(500);
+  uint64_t before = vm_size_kib();
+  std::atomic<int> bad{0};
+  std::vector<std::thread> threads;
+  for (int k = 0; k < 4; ++k) threads.emplace_back([&] { bad += run(5000); });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(bad.load(), 0);
+  uint64_t after = vm_size_kib();
+  // Four threads may each hold a slot and an arena of their own.
+  EXPECT_LE(after, before + 4 * 8 * 1024 * 1024 + 4 * kSlackKiB);
 }
 
 TEST_P(LifecycleTest, ManyLiveInstancesAreReleased) {

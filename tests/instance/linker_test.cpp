@@ -33,7 +33,8 @@ bool contains(const std::string& s, const std::string& part) {
 
 TEST_P(LinkerTest, MissingImportNamesModuleAndField) {
   std::string msg = link_error(
-      R"((module (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i32)))))",
+      R"((module (import "wasi_snapshot_preview1" "fd_write"
+                   (func (param i32 i32 i32 i32) (result i32)))))",
       Linker());
   EXPECT_TRUE(contains(msg, "wasi_snapshot_preview1")) << msg;
   EXPECT_TRUE(contains(msg, "fd_write")) << msg;
@@ -59,16 +60,16 @@ TEST_P(LinkerTest, WrongKindOrShapeIsALinkError) {
   linker.define_instance("p", provider);
   link_error(R"((module (import "p" "fn" (memory 1))))", linker);
   link_error(R"((module (import "p" "mem" (func))))", linker);
-  link_error(R"((module (import "p" "mem" (memory 2))))", linker);       // too small
-  link_error(R"((module (import "p" "mem" (memory 1 1))))", linker);     // provider allows 10
+  link_error(R"((module (import "p" "mem" (memory 2))))", linker);         // too small
+  link_error(R"((module (import "p" "mem" (memory 1 1))))", linker);       // provider allows 10
   link_error(R"((module (import "p" "tab" (table 3 funcref))))", linker);  // too small
   link_error(R"((module (import "p" "tab" (table 1 externref))))", linker);
-  link_error(R"((module (import "p" "g" (global (mut i32)))))", linker);   // mutability
+  link_error(R"((module (import "p" "g" (global (mut i32)))))", linker);  // mutability
   link_error(R"((module (import "p" "gm" (global i32))))", linker);
   link_error(R"((module (import "p" "g" (global i64))))", linker);
   // Subtyping that is allowed: a smaller declared minimum.
-  EXPECT_NO_THROW(linker.instantiate(compile(R"((module (import "p" "tab" (table 1 funcref))))"),
-                                     options()));
+  EXPECT_NO_THROW(
+      linker.instantiate(compile(R"((module (import "p" "tab" (table 1 funcref))))"), options()));
 }
 
 TEST_P(LinkerTest, DuplicateDefinitions) {
@@ -173,6 +174,20 @@ TEST_P(SharedInstanceTest, ImportsOutliveTheProviderHandle) {
   EXPECT_EQ(consumer.call("peek", {Value::i32(16)})[0], Value::i32(5));
   EXPECT_EQ(consumer.call("quad", {Value::i32(3)})[0], Value::i32(12));
   EXPECT_EQ(consumer.call("call_slot", {Value::i32(0), Value::i32(1)})[0], Value::i32(2));
+}
+
+TEST_P(SharedInstanceTest, TrapInAnImportedFunction) {
+  Linker linker;
+  linker.define_instance("p", provider_);
+  Instance caller = instantiate(R"((module
+    (import "p" "call_slot" (func $slot (param i32 i32) (result i32)))
+    (func (export "run") (param i32) (result i32) (call $slot (local.get 0) (i32.const 1)))))",
+                                linker);
+  EXPECT_EQ(caller.call("run", {Value::i32(0)})[0], Value::i32(2));
+  EXPECT_TRAP(caller.call("run", {Value::i32(3)}), TrapKind::indirect_call);  // null slot
+  EXPECT_TRUE(caller.trapped());
+  EXPECT_EQ(caller.call("run", {Value::i32(0)})[0], Value::i32(2));
+  EXPECT_EQ(provider_.call("call_slot", {Value::i32(0), Value::i32(5)})[0], Value::i32(10));
 }
 
 TEST_P(SharedInstanceTest, DefineSingleExterns) {

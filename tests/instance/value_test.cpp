@@ -48,7 +48,8 @@ TEST(ValueTest, Strings) {
   EXPECT_EQ(Value::null_of(ValType::externref).to_string(), "externref:null");
   EXPECT_STREQ(val_type_name(ValType::f32), "f32");
   EXPECT_STREQ(val_type_name(ValType::funcref), "funcref");
-  EXPECT_EQ((FuncType{{ValType::i32, ValType::i64}, {ValType::f32}}).to_string(), "(i32, i64) -> (f32)");
+  EXPECT_EQ((FuncType{{ValType::i32, ValType::i64}, {ValType::f32}}).to_string(),
+            "(i32, i64) -> (f32)");
   EXPECT_EQ(FuncType{}.to_string(), "() -> ()");
 }
 

@@ -1,4 +1,4 @@
-// Real crashes are never swallowed: faults outside wasm memory reach the previous handler or kill the process.
+// Real crashes are never swallowed: foreign faults reach the previous handler or kill the process.
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -20,11 +20,14 @@ constexpr const char* kWat = R"((module
 
 volatile int* volatile g_null = nullptr;
 
-void write_through_null() { *g_null = 1; }
+void write_through_null() {
+  *g_null = 1;
+}
 
 // Sets up an engine and an instance, and makes one trapping call so that the runtime's signal
 // handlers are certainly installed; then runs `after`.
-template <typename F> void with_runtime(Tier tier, F after) {
+template <typename F>
+void with_runtime(Tier tier, F after) {
   TempDir cache;
   Engine engine(engine_config(tier, cache.path()));
   Linker linker;

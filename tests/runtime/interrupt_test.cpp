@@ -1,4 +1,4 @@
-// Interruption: another thread stops a running call with Trap(timeout); stale interrupts hit nothing.
+// Interruption: another thread stops a running call with Trap(timeout); stale interrupts miss.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -17,9 +17,9 @@ constexpr const char* kLoopWat = R"((module
   (import "env" "record" (func $record))
   (memory 1)
   (func (export "spin") (loop $l (br $l)))
-  (func (export "spin_memory") (param i32)
+  (func (export "spin_memory")
     (loop $l
-      (i32.store (i32.const 0) (i32.add (i32.load (i32.const 0)) (local.get 0)))
+      (i32.store (i32.const 0) (i32.add (i32.load (i32.const 0)) (i32.const 1)))
       (br $l)))
   (func (export "record") (call $record))
   (func (export "count") (param $n i32) (result i32)
@@ -34,9 +34,8 @@ constexpr const char* kLoopWat = R"((module
 class InterruptTest : public TierTest {
  protected:
   void SetUp() override {
-    linker_.define_func("env", "record", FuncType{}, [this](Caller&, auto, auto) {
-      recorded_call_ = handle_->current_call();
-    });
+    linker_.define_func("env", "record", FuncType{},
+                        [this](Caller&, auto, auto) { recorded_call_ = handle_->current_call(); });
     inst_ = instantiate(kLoopWat, linker_);
     handle_.emplace(inst_.interrupt_handle());
   }
@@ -119,6 +118,32 @@ TEST_P(InterruptTest, HandleCopiesAndLifetime) {
   inst_ = Instance();
   EXPECT_FALSE(copy.interrupt());
   EXPECT_EQ(copy.current_call(), 0u);
+}
+
+// Two instances spinning on two threads: interrupting one leaves the other running.
+TEST_P(InterruptTest, InterruptHitsOnlyItsInstance) {
+  Instance other = instantiate(kLoopWat, linker_);
+  InterruptHandle other_handle = other.interrupt_handle();
+  std::atomic<int> finished{0};
+  std::thread a([&] {
+    EXPECT_TRAP(inst_.call("spin"), TrapKind::timeout);
+    ++finished;
+  });
+  std::thread b([&] {
+    EXPECT_TRAP(other.call("spin_memory"), TrapKind::timeout);
+    ++finished;
+  });
+  while (handle_->current_call() == 0 || other_handle.current_call() == 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_TRUE(handle_->interrupt());
+  a.join();
+  EXPECT_EQ(finished.load(), 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_NE(other_handle.current_call(), 0u);  // still spinning
+  EXPECT_TRUE(other_handle.interrupt());
+  b.join();
+  EXPECT_EQ(finished.load(), 2);
 }
 
 WISP_INSTANTIATE_TIERS(InterruptTest);

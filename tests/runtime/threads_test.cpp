@@ -34,7 +34,8 @@ constexpr const char* kWorkWat = R"((module
       (br_if $l (i32.lt_u (local.get $i) (i32.const 4096))))
     (local.get $sum))
   (func (export "div") (param i32 i32) (result i32) (i32.div_u (local.get 0) (local.get 1)))
-  (func (export "oob") (param i32) (result i32) (i32.load (i32.add (local.get 0) (i32.const 65536))))
+  (func (export "oob") (param i32) (result i32)
+    (i32.load (i32.add (local.get 0) (i32.const 65536))))
   (func $rec (export "recurse") (param i32) (result i32)
     (local $r i32)
     (local.set $r (call $rec (i32.add (local.get 0) (i32.const 1))))
@@ -65,9 +66,15 @@ TEST_P(ThreadsTest, EightThreadsComputeAndTrapConcurrently) {
         if (div(100, id + 1) != 100 / (id + 1)) ++wrong;
         try {
           switch ((i + id) % 3) {
-            case 0: div(1, 0); break;
-            case 1: oob(i); break;
-            default: inst.call("recurse", {Value::i32(0)}); break;
+            case 0:
+              div(1, 0);
+              break;
+            case 1:
+              oob(i);
+              break;
+            default:
+              inst.call("recurse", {Value::i32(0)});
+              break;
           }
           ++missed_traps;
         } catch (const Trap& trap) {

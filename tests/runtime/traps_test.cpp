@@ -1,5 +1,6 @@
 // Every trap kind surfaces as wisp::Trap with the right kind; the instance keeps working after it.
 #include <gtest/gtest.h>
+#include <pthread.h>
 
 #include <cmath>
 #include <cstdint>
@@ -114,12 +115,43 @@ TEST_P(TrapsTest, StackExhaustedOnAnotherThread) {
   }
 }
 
+TEST_P(TrapsTest, StackExhaustedOnASmallThreadStack) {
+  Template t = Linker().instantiate_template(inst_.module(), options());
+  struct Ctx {
+    const Template* t;
+    bool ok = false;
+  } ctx{&t};
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, 256 * 1024);
+  pthread_t th;
+  ASSERT_EQ(pthread_create(
+                &th, &attr,
+                [](void* p) -> void* {
+                  auto* c = static_cast<Ctx*>(p);
+                  Instance inst = c->t->instantiate();
+                  try {
+                    inst.call("recurse", {Value::i32(0)});
+                  } catch (const Trap& trap) {
+                    c->ok = trap.kind() == TrapKind::stack_exhausted &&
+                            inst.call("ok")[0] == Value::i32(7);
+                  }
+                  return nullptr;
+                },
+                &ctx),
+            0);
+  pthread_join(th, nullptr);
+  pthread_attr_destroy(&attr);
+  EXPECT_TRUE(ctx.ok);
+}
+
 TEST_P(TrapsTest, IntegerOverflow) {
   const int32_t min32 = std::numeric_limits<int32_t>::min();
   const int64_t min64 = std::numeric_limits<int64_t>::min();
   EXPECT_TRAP(inst_.call("div_s", {Value::i32(min32), Value::i32(-1)}), TrapKind::integer_overflow);
   expect_still_usable();
-  EXPECT_TRAP(inst_.call("div_s64", {Value::i64(min64), Value::i64(-1)}), TrapKind::integer_overflow);
+  EXPECT_TRAP(inst_.call("div_s64", {Value::i64(min64), Value::i64(-1)}),
+              TrapKind::integer_overflow);
   EXPECT_TRAP(inst_.call("trunc_f64_s", {Value::f64(1e10)}), TrapKind::integer_overflow);
   EXPECT_TRAP(inst_.call("trunc_f64_s", {Value::f64(-2147483649.0)}), TrapKind::integer_overflow);
   EXPECT_TRAP(inst_.call("trunc_f64_s", {Value::f64(INFINITY)}), TrapKind::integer_overflow);
@@ -143,7 +175,8 @@ TEST_P(TrapsTest, DivideByZero) {
 TEST_P(TrapsTest, InvalidConversion) {
   EXPECT_TRAP(inst_.call("trunc_f64_s", {Value::f64(NAN)}), TrapKind::invalid_conversion);
   expect_still_usable();
-  EXPECT_TRAP(inst_.call("trunc_f32_u64", {Value::f32_bits(0x7fc00001)}), TrapKind::invalid_conversion);
+  EXPECT_TRAP(inst_.call("trunc_f32_u64", {Value::f32_bits(0x7fc00001)}),
+              TrapKind::invalid_conversion);
   EXPECT_EQ(inst_.call("trunc_sat", {Value::f64(NAN)})[0], Value::i32(0));
 }
 

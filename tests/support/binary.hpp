@@ -11,7 +11,9 @@ namespace wisp::test {
 using Bytes = std::vector<uint8_t>;
 
 // "\0asm" + version 1.
-inline Bytes wasm_header() { return {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00}; }
+inline Bytes wasm_header() {
+  return {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
+}
 
 inline void put_leb(Bytes& out, uint64_t v) {
   do {

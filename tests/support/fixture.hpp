@@ -1,13 +1,14 @@
-// Test support: a fixture parameterised over the two tiers (isolated cache dir, tier 1 built inline).
+// Test support: a fixture parameterised over both tiers (isolated cache dir, tier 1 built inline).
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <cctype>
 #include <memory>
-#include <ostream>
-#include <string>
 #include <optional>
+#include <ostream>
+#include <stdexcept>
+#include <string>
 #include <string_view>
 
 #include "support/wat.hpp"
@@ -52,24 +53,31 @@ inline std::string lower(std::string_view s) {
 }  // namespace wisp::test
 
 namespace wisp {
-inline void PrintTo(TrapKind k, std::ostream* os) { *os << trap_kind_name(k); }
-inline void PrintTo(Tier t, std::ostream* os) { *os << tier_name(t); }
+inline void PrintTo(TrapKind k, std::ostream* os) {
+  *os << trap_kind_name(k);
+}
+inline void PrintTo(Tier t, std::ostream* os) {
+  *os << tier_name(t);
+}
 }  // namespace wisp
 
 // Expects `stmt` to throw wisp::Trap of kind `expected_kind`.
-#define EXPECT_TRAP(stmt, expected_kind)                                                   \
-  do {                                                                                     \
-    try {                                                                                  \
-      stmt;                                                                                \
-      ADD_FAILURE() << "expected Trap(" << ::wisp::trap_kind_name(expected_kind)           \
-                    << ") from: " #stmt;                                                   \
-    } catch (const ::wisp::Trap& trap_) {                                                  \
+#define EXPECT_TRAP(stmt, expected_kind)                                                     \
+  do {                                                                                       \
+    try {                                                                                    \
+      stmt;                                                                                  \
+      ADD_FAILURE() << "expected Trap(" << ::wisp::trap_kind_name(expected_kind)             \
+                    << ") from: " #stmt;                                                     \
+    } catch (const ::wisp::Trap& trap_) {                                                    \
       EXPECT_EQ(trap_.kind(), expected_kind) << "trap: " << trap_.what() << " from: " #stmt; \
-    }                                                                                      \
+    } catch (const std::exception& other_) {                                                 \
+      ADD_FAILURE() << "expected Trap(" << ::wisp::trap_kind_name(expected_kind)             \
+                    << "), got another exception: " << other_.what() << " from: " #stmt;     \
+    }                                                                                        \
   } while (0)
 
 // Runs every TEST_P of `suite` on tier 0 and on tier 1.
-#define WISP_INSTANTIATE_TIERS(suite)                                                  \
-  INSTANTIATE_TEST_SUITE_P(Tiers, suite,                                              \
-                           ::testing::Values(::wisp::Tier::tier0, ::wisp::Tier::tier1), \
-                           [](const auto& info) { return ::wisp::test::tier_param_name(info.param); })
+#define WISP_INSTANTIATE_TIERS(suite)                                            \
+  INSTANTIATE_TEST_SUITE_P(                                                      \
+      Tiers, suite, ::testing::Values(::wisp::Tier::tier0, ::wisp::Tier::tier1), \
+      [](const auto& info) { return ::wisp::test::tier_param_name(info.param); })

@@ -1,4 +1,4 @@
-// Test support: WAT text to wasm binary (libwabt), engines per tier, temp dirs, /proc readers.
+// Test support: WAT text to wasm binary, engines per tier, temp dirs, /proc readers.
 #pragma once
 
 #include <cstdint>
@@ -12,8 +12,8 @@
 
 namespace wisp::test {
 
-// Parses WAT text (every wabt feature enabled, names resolved, NOT validated, so tests can build
-// invalid modules) and writes the binary. Throws std::runtime_error with wabt's message.
+// WAT text to binary through wisp::wat_to_wasm (every wabt feature enabled, NOT validated, so
+// tests can build invalid modules and modules using unsupported proposals).
 std::vector<uint8_t> wat(std::string_view text);
 
 // A fresh directory under $XDG_CACHE_HOME (or the system temp dir), removed on destruction.
