@@ -209,6 +209,7 @@ GeneratedLayout parse_generated_header(const std::string& header) {
     }
   }
   out.instantiate_takes_imports = header.find("void Z_m_instantiate(Z_m_instance_t*, ") != std::string::npos;
+  out.has_import_instance_field = header.find("struct Z_w_instance_t* Z_w_instance;") != std::string::npos;
   return out;
 }
 
@@ -216,8 +217,12 @@ std::string generate_glue(const wabt::Module& ir, const GeneratedLayout& layout)
   std::ostringstream o;
   o << "\n/* ---- wisp glue ---- */\n#include <stdarg.h>\n#include <stdlib.h>\n#include <stddef.h>\n";
   o << kAbiHeaderText << kForwarders;
-  if (!ir.imports.empty()) {
+  if (layout.has_import_instance_field) {
     o << "#define WISP_BINDINGS(env) (*(wisp_binding_t**)((char*)(env) - offsetof(Z_m_instance_t, Z_w_instance) - WISP_VM_HEADER))\n";
+    o << "#define WISP_IMPORT_ENV(inst) ((struct Z_w_instance_t*)((char*)(inst) + offsetof(Z_m_instance_t, Z_w_instance)))\n";
+  } else {
+    o << "#define WISP_BINDINGS(env) ((wisp_binding_t*)(env))\n";
+    o << "#define WISP_IMPORT_ENV(inst) ((struct Z_w_instance_t*)(*(wisp_binding_t**)((char*)(inst) - WISP_VM_HEADER)))\n";
   }
   o << import_shims(ir);
 
@@ -262,7 +267,7 @@ std::string generate_glue(const wabt::Module& ir, const GeneratedLayout& layout)
   o << "};\n";
 
   o << "static void wisp_instantiate(void* inst, wisp_binding_t* b) {\n  (void)b;\n";
-  o << "  Z_m_instantiate((Z_m_instance_t*)inst" << (layout.instantiate_takes_imports ? ", (struct Z_w_instance_t*)((char*)inst + offsetof(Z_m_instance_t, Z_w_instance))" : "") << ");\n";
+  o << "  Z_m_instantiate((Z_m_instance_t*)inst" << (layout.instantiate_takes_imports ? ", WISP_IMPORT_ENV(inst)" : "") << ");\n";
   o << "}\n";
   o << "static void wisp_free(void* inst) { Z_m_free((Z_m_instance_t*)inst); }\n";
   o << "static const wisp_module_desc_t wisp_desc = {\n"

@@ -14,6 +14,7 @@ namespace wisp::detail {
 // What the glue needs from the generated header.
 struct GeneratedLayout {
   bool instantiate_takes_imports = false;
+  bool has_import_instance_field = false;  // Z_w_instance (present when functions are imported)
   std::vector<std::string> memory_fields;  // defined memories, in order
   std::vector<std::string> table_fields;   // defined tables, in order
   std::vector<bool> table_is_funcref;

@@ -8,6 +8,7 @@
 #include "compile/c_glue.hpp"
 #include "wabt/apply-names.h"
 #include "wabt/c-writer.h"
+#include "wabt/cast.h"
 #include "wabt/generate-names.h"
 #include "wabt/ir.h"
 #include "wabt/stream.h"
@@ -34,6 +35,41 @@ static int wisp_popcount64(unsigned long long x) { int n = 0; while (x) { x &= x
 #endif
 )C";
 
+// f32.neg / f64.neg flip only the sign bit (NaN payloads and signalling bits survive). libtcc
+// compiles C's unary minus on floats as 0 - x, which quiets NaNs; so negation is rewritten as
+// reinterpret, xor of the sign bit, reinterpret (gcc turns this back into one xorps).
+void rewrite_float_neg(wabt::ExprList& exprs) {
+  for (auto it = exprs.begin(); it != exprs.end(); ++it) {
+    switch (it->type()) {
+      case wabt::ExprType::Block: rewrite_float_neg(wabt::cast<wabt::BlockExpr>(&*it)->block.exprs); break;
+      case wabt::ExprType::Loop: rewrite_float_neg(wabt::cast<wabt::LoopExpr>(&*it)->block.exprs); break;
+      case wabt::ExprType::If: {
+        auto* e = wabt::cast<wabt::IfExpr>(&*it);
+        rewrite_float_neg(e->true_.exprs);
+        rewrite_float_neg(e->false_);
+        break;
+      }
+      case wabt::ExprType::Unary: {
+        wabt::Opcode op = wabt::cast<wabt::UnaryExpr>(&*it)->opcode;
+        bool f32 = op == wabt::Opcode::F32Neg;
+        if (!f32 && op != wabt::Opcode::F64Neg) break;
+        wabt::Location loc = it->loc;
+        auto pos = exprs.erase(it);
+        pos = exprs.insert(pos, std::make_unique<wabt::ConvertExpr>(
+                                    f32 ? wabt::Opcode::F32ReinterpretI32 : wabt::Opcode::F64ReinterpretI64, loc));
+        pos = exprs.insert(pos, std::make_unique<wabt::BinaryExpr>(f32 ? wabt::Opcode::I32Xor : wabt::Opcode::I64Xor, loc));
+        pos = exprs.insert(pos, std::make_unique<wabt::ConstExpr>(
+                                    f32 ? wabt::Const::I32(0x80000000u, loc) : wabt::Const::I64(0x8000000000000000ull, loc), loc));
+        pos = exprs.insert(pos, std::make_unique<wabt::ConvertExpr>(
+                                    f32 ? wabt::Opcode::I32ReinterpretF32 : wabt::Opcode::I64ReinterpretF64, loc));
+        it = std::next(pos, 3);
+        break;
+      }
+      default: break;
+    }
+  }
+}
+
 }  // namespace
 
 std::string translate_to_c(wabt::Module& ir, ModuleImpl& info) {
@@ -46,6 +82,7 @@ std::string translate_to_c(wabt::Module& ir, ModuleImpl& info) {
       seg->offset.clear();
     }
   }
+  for (wabt::Func* f : ir.funcs) rewrite_float_neg(f->exprs);
   // C-safe names: the mangled symbols become predictable, and odd export names (such as ones
   // containing "*/") cannot break the comments the C writer emits.
   for (size_t i = 0; i < ir.exports.size(); ++i) ir.exports[i]->name = "e" + std::to_string(i);

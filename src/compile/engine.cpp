@@ -134,14 +134,17 @@ Module Engine::compile(std::span<const uint8_t> bytes) {
   auto t0 = std::chrono::steady_clock::now();
   auto m = std::make_shared<ModuleImpl>();
   m->bytes.assign(bytes.begin(), bytes.end());
-  m->hash = sha256_hex({std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size())});
-  std::unique_ptr<wabt::Module> ir = read_and_validate(bytes);
-  extract_module_info(*ir, bytes, *m);
-  for (const ExportDesc& e : m->exports) {
-    m->export_type_ids.push_back(e.type.kind == ExternKind::func ? rt::register_func_type(e.type.func) : 0);
+  m->hash = sha256_bytes_hex(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  try {
+    std::unique_ptr<wabt::Module> ir = read_and_validate(bytes);
+    extract_module_info(*ir, bytes, *m);
+    for (const ExportDesc& e : m->exports) {
+      m->export_type_ids.push_back(e.type.kind == ExternKind::func ? rt::register_func_type(e.type.func) : 0);
+    }
+    m->c_source = translate_to_c(*ir, *m);
+  } catch (const std::bad_alloc&) {
+    throw CompileError("module too large: out of memory while translating it");
   }
-  m->c_source = translate_to_c(*ir, *m);
-  ir.reset();
   m->stats.translate_ms = ms_since(t0);
   m->stats.c_source_bytes = m->c_source.size();
 

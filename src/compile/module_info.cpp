@@ -188,6 +188,19 @@ std::vector<SectionSize> read_section_sizes(std::span<const uint8_t> bytes) {
 
 void extract_module_info(const wabt::Module& ir, std::span<const uint8_t> bytes, ModuleImpl& out) {
   // wabt 1.0.32 accepts some empty constant expressions; the spec calls them type mismatches.
+  // Implementation limits (as in V8 and the JS embedding): an absurd declaration is an error,
+  // never an attempt to allocate gigabytes.
+  constexpr size_t kMaxFunctions = 1000000, kMaxLocals = 50000, kMaxParams = 1000;
+  if (ir.funcs.size() > kMaxFunctions)
+    throw CompileError("module declares " + std::to_string(ir.funcs.size()) + " functions (limit " +
+                       std::to_string(kMaxFunctions) + ")");
+  for (const wabt::Func* f : ir.funcs) {
+    if (f->GetNumLocals() > kMaxLocals)
+      throw CompileError("function declares " + std::to_string(f->GetNumLocals()) + " locals (limit " +
+                         std::to_string(kMaxLocals) + ")");
+    if (f->GetNumParams() > kMaxParams || f->GetNumResults() > kMaxParams)
+      throw CompileError("function has more than " + std::to_string(kMaxParams) + " parameters or results");
+  }
   for (size_t i = ir.num_global_imports; i < ir.globals.size(); ++i) {
     if (ir.globals[i]->init_expr.empty())
       throw CompileError("type mismatch: a global initializer must be one constant expression");

@@ -21,8 +21,12 @@ struct Tier1Options {
 
 // Flags every tier-1 build uses (part of the cache key): position-independent shared object,
 // no interposition, wasm2c's aliasing, stack probes (a large frame cannot skip the guard page)
-// and no tail-recursion elimination (infinite recursion must exhaust the stack, not loop).
-extern const char* const kTier1FixedFlags[6];
+// no tail-recursion elimination (infinite recursion must exhaust the stack, not loop), and
+// signalling NaNs honoured (x - 0.0 and x * 1.0 must quiet a NaN, so they are not folded away).
+extern const char* const kTier1FixedFlags[7];
+
+// SHA-256 of exactly these bytes (hex).
+std::string sha256_bytes_hex(std::string_view bytes);
 
 // "cc (Debian 12.2.0-14) 12.2.0": the first line of `compiler --version` (cached).
 std::string compiler_identity(const std::string& compiler);

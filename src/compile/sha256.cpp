@@ -8,6 +8,26 @@
 
 namespace wisp::detail {
 
+namespace {
+std::string to_hex(const unsigned char* digest, unsigned len) {
+  std::string hex;
+  char buf[3];
+  for (unsigned i = 0; i < len; ++i) {
+    std::snprintf(buf, sizeof buf, "%02x", digest[i]);
+    hex += buf;
+  }
+  return hex;
+}
+}  // namespace
+
+std::string sha256_bytes_hex(std::string_view bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), digest, &len, EVP_sha256(), nullptr) != 1)
+    throw Error("SHA-256 failed");
+  return to_hex(digest, len);
+}
+
 std::string sha256_hex(const std::vector<std::string_view>& parts) {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   if (!ctx) throw Error("SHA-256: out of memory");
@@ -22,13 +42,7 @@ std::string sha256_hex(const std::vector<std::string_view>& parts) {
   ok = ok && EVP_DigestFinal_ex(ctx, digest, &len) == 1;
   EVP_MD_CTX_free(ctx);
   if (!ok) throw Error("SHA-256 failed");
-  std::string hex;
-  char buf[3];
-  for (unsigned i = 0; i < len; ++i) {
-    std::snprintf(buf, sizeof buf, "%02x", digest[i]);
-    hex += buf;
-  }
-  return hex;
+  return to_hex(digest, len);
 }
 
 }  // namespace wisp::detail

@@ -64,8 +64,9 @@ int run_process(const std::vector<std::string>& argv, std::string& output) {
 
 }  // namespace
 
-const char* const kTier1FixedFlags[6] = {"-fPIC", "-shared", "-fvisibility=hidden", "-fno-strict-aliasing",
-                                         "-fstack-clash-protection", "-fno-optimize-sibling-calls"};
+const char* const kTier1FixedFlags[7] = {"-fPIC", "-shared", "-fvisibility=hidden", "-fno-strict-aliasing",
+                                         "-fstack-clash-protection", "-fno-optimize-sibling-calls",
+                                         "-fsignaling-nans"};
 
 std::string compiler_identity(const std::string& compiler) {
   static std::mutex mutex;
@@ -109,11 +110,33 @@ void build_tier1_object(const std::string& c_source, const Tier1Options& options
     throw Error("tier 1: " + options.compiler + " failed (status " + std::to_string(rc) + "):\n" +
                 output.substr(0, 4000));
   }
+  // A digest beside the object: a truncated or damaged cache entry is detected before dlopen().
+  {
+    std::ifstream in(tmp_so, std::ios::binary);
+    std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    fs::path tmp_digest = tmp_so;
+    tmp_digest += ".sha256";
+    std::ofstream(tmp_digest) << sha256_bytes_hex(content);
+    fs::path digest = so_path;
+    digest += ".sha256";
+    fs::rename(tmp_digest, digest, ec);
+  }
   fs::rename(tmp_so, so_path, ec);
   if (ec) throw Error("tier 1: cannot store " + so_path.string() + ": " + ec.message());
 }
 
 std::shared_ptr<CodeObject> load_tier1_object(const std::filesystem::path& so_path) {
+  {
+    std::ifstream in(so_path, std::ios::binary);
+    std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::filesystem::path digest_path = so_path;
+    digest_path += ".sha256";
+    std::string expected;
+    std::ifstream(digest_path) >> expected;
+    if (!in.good() && !in.eof()) throw Error("tier 1: cannot read " + so_path.string());
+    if (expected.empty() || sha256_bytes_hex(content) != expected)
+      throw Error("tier 1: " + so_path.string() + " does not match its digest (damaged cache entry)");
+  }
   void* h = dlopen(so_path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!h) throw Error(std::string("tier 1: cannot load ") + so_path.string() + ": " + dlerror());
   auto code = std::make_shared<SharedObjectCode>();

@@ -29,6 +29,7 @@ struct ThreadState {
   pid_t tid;
   uint64_t next_call;
   uint64_t thread_tag;
+  uintptr_t entry_reserve;  // stack kept free below a guest entry (0: bounds unknown)
 };
 
 // Owns the alternate signal stack; constructed once per thread by prepare_thread().
@@ -95,6 +96,7 @@ void prepare_thread() {
       }
     }
   }
+  t.entry_reserve = t.stack_lo ? std::min(kGuestEntryStackReserve, (t.stack_hi - t.stack_lo) / 8) : 0;
   t.tid = static_cast<pid_t>(syscall(SYS_gettid));
   t.thread_tag = g_thread_counter.fetch_add(1) << 40;
   t.ready = true;
@@ -109,9 +111,23 @@ bool address_in_stack_guard(uintptr_t addr) {
   return addr + kBelow >= t.stack_lo && addr < t.stack_lo + kAbove;
 }
 
+bool stack_low(uintptr_t reserve) {
+  const ThreadState& t = tls_thread;
+  if (t.stack_lo == 0) return false;
+  // Small thread stacks keep a proportionally smaller reserve.
+  reserve = std::min(reserve, (t.stack_hi - t.stack_lo) / 8);
+  uintptr_t sp = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+  return sp - t.stack_lo < reserve;
+}
+
 __attribute__((noinline)) TrapCode run_guarded(Thunk thunk, void* ctx, InterruptState* interrupt) {
   ThreadState& t = tls_thread;
   if (__builtin_expect(!t.ready, 0)) prepare_thread();
+  if (__builtin_expect(reinterpret_cast<uintptr_t>(__builtin_frame_address(0)) - t.stack_lo <
+                           t.entry_reserve, 0)) {
+    set_trap_message("not enough stack left to enter WebAssembly");
+    return trap_code(TrapKind::stack_exhausted);
+  }
   CallFrame frame;
   frame.prev = tls_frame;
   frame.interrupt = interrupt;

@@ -63,6 +63,12 @@ bool request_interrupt(InterruptState& state, uint64_t call_id);
 void install_signal_handlers();
 // Prepares this thread for guest code: alternate signal stack, stack bounds (once per thread).
 void prepare_thread();
+// Is less than `reserve` bytes of this thread's stack left below the caller? (Host code needs
+// stack too: guest→host→guest recursion must end in a trap, not in a crash inside host code.)
+bool stack_low(uintptr_t reserve);
+constexpr uintptr_t kGuestEntryStackReserve = 256 * 1024;
+constexpr uintptr_t kHostCallStackReserve = 128 * 1024;
+
 // Stack bounds of this thread, for the stack-exhaustion check in the fault handler.
 bool address_in_stack_guard(uintptr_t addr);
 

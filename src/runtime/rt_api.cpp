@@ -54,6 +54,10 @@ __attribute__((noinline)) TrapCode invoke_host(HostTarget* target, const wisp_ra
 
 void host_call(wisp_binding_t* b, const wisp_raw_t* args, wisp_raw_t* results) {
   auto* target = static_cast<HostTarget*>(b->host);
+  if (stack_low(kHostCallStackReserve)) {
+    set_trap_message("not enough stack left to call a host function");
+    raise_trap(trap_code(TrapKind::stack_exhausted));
+  }
   TrapCode code;
   {
     InHostScope in_host;
