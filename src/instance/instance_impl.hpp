@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "compile/module_impl.hpp"
@@ -58,6 +59,11 @@ struct InstanceImpl : std::enable_shared_from_this<InstanceImpl> {
   std::shared_ptr<rt::InterruptState> interrupt = std::make_shared<rt::InterruptState>();
   bool trapped = false;
   bool instantiated = false;
+  // Instances whose instantiation failed after their element segments wrote funcrefs into one
+  // of this instance's tables: kept alive with it (the spec's store semantics).
+  std::mutex retained_mutex;
+  std::vector<std::shared_ptr<InstanceImpl>> retained;
+  bool retained_by_owner = false;
 
   const ModuleImpl& mod() const { return *module.impl(); }
   // Storage of export `index` (memory/table/global), or its entry point (function).

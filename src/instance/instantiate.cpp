@@ -63,10 +63,42 @@ void apply_data_segments(InstanceImpl& inst) {
   }
 }
 
+// Funcrefs of a dying instance left in tables it imported would dangle: clear them, so a later
+// call through them traps (uninitialized element) instead of running freed code.
+void scrub_imported_tables(InstanceImpl& inst) {
+  const ModuleImpl& m = inst.mod();
+  const char* lo = static_cast<const char*>(inst.vm) - WISP_VM_HEADER;
+  const char* hi = static_cast<const char*>(inst.vm) + inst.desc->instance_size;
+  for (size_t i = 0; i < m.imports.size(); ++i) {
+    const ImportDesc& imp = m.imports[i];
+    if (imp.type.kind != ExternKind::table || imp.type.table.elem != ValType::funcref) continue;
+    auto* table = static_cast<wasm_rt_funcref_table_t*>(inst.bindings[i].ptr);
+    if (!table) continue;
+    for (uint32_t e = 0; e < table->size; ++e) {
+      const char* owner = static_cast<const char*>(table->data[e].module_instance);
+      if (owner >= lo && owner < hi) table->data[e] = wasm_rt_funcref_null_value;
+    }
+  }
+}
+
+// After a failed instantiation: owners of imported tables keep the instance alive (its funcrefs
+// may already be in their tables). The instance also holds its owners (deps), so such a pair
+// lives until the process ends: the price of spec semantics for a rare failure.
+void retain_by_table_owners(const std::shared_ptr<InstanceImpl>& inst) {
+  inst->retained_by_owner = true;
+  const auto& imports = inst->tmpl->imports;
+  for (const ResolvedImport& r : imports) {
+    if (r.kind != ExternKind::table || !r.owner) continue;
+    std::lock_guard lock(r.owner->retained_mutex);
+    r.owner->retained.push_back(inst);
+  }
+}
+
 }  // namespace
 
 InstanceImpl::~InstanceImpl() {
   if (vm) {
+    if (instantiated && desc && !retained_by_owner) scrub_imported_tables(*this);
     if (instantiated && desc) desc->free_instance(vm);
     std::free(static_cast<char*>(vm) - WISP_VM_HEADER);
   }
@@ -107,14 +139,21 @@ std::shared_ptr<InstanceImpl> instantiate_from(const std::shared_ptr<TemplateImp
   inst->instantiated = true;
   if (code != rt::kNoTrap) {
     inst->trapped = true;
+    retain_by_table_owners(inst);
     throw_trap(code);
   }
-  apply_data_segments(*inst);
+  try {
+    apply_data_segments(*inst);
+  } catch (const Trap&) {
+    retain_by_table_owners(inst);
+    throw;
+  }
   if (const auto& start = inst->mod().start_export) {
     StartCall call{inst.get(), *start};
     code = rt::run_guarded(run_start, &call, inst->interrupt.get());
     if (code != rt::kNoTrap) {
       inst->trapped = true;
+      retain_by_table_owners(inst);
       throw_trap(code);
     }
   }
