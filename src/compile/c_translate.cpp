@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "compile/c_glue.hpp"
+#include "compile/wabt_front.hpp"
 #include "wabt/apply-names.h"
 #include "wabt/c-writer.h"
 #include "wabt/cast.h"
@@ -72,7 +73,7 @@ void rewrite_float_neg(wabt::ExprList& exprs) {
 
 }  // namespace
 
-std::string translate_to_c(wabt::Module& ir, ModuleImpl& info) {
+std::string translate_to_c(wabt::Module& ir) {
   // Data segment bytes never go to the C compiler: active segments become passive, empty and
   // dropped; the runtime applies the real bytes at instantiation (or maps a snapshot image).
   for (wabt::DataSegment* seg : ir.data_segments) {
@@ -98,7 +99,6 @@ std::string translate_to_c(wabt::Module& ir, ModuleImpl& info) {
     field->export_.name = "e" + std::to_string(ir.exports.size());
     field->export_.kind = wabt::ExternalKind::Func;
     field->export_.var = start;
-    info.start_export = static_cast<uint32_t>(ir.exports.size());
     ir.AppendField(std::move(field));
   }
 
@@ -132,6 +132,11 @@ std::string translate_to_c(wabt::Module& ir, ModuleImpl& info) {
   c.insert(0, kTccPrelude);
   c += generate_glue(ir, layout);
   return c;
+}
+
+std::string translate_bytes_to_c(std::span<const uint8_t> bytes) {
+  std::unique_ptr<wabt::Module> ir = read_and_validate(bytes);
+  return translate_to_c(*ir);
 }
 
 }  // namespace wisp::detail

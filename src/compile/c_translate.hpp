@@ -1,6 +1,8 @@
 // Translation of a validated module to C: wabt's C writer plus the wisp glue, as one source.
 #pragma once
 
+#include <cstdint>
+#include <span>
 #include <string>
 
 #include "compile/module_impl.hpp"
@@ -12,8 +14,11 @@ struct Module;
 namespace wisp::detail {
 
 // Rewrites `ir` (active data segments become dropped passive ones applied by the runtime,
-// the start function becomes a synthetic export, names become C-safe), runs the C writer and
-// appends the glue. Fills info.start_export. Returns one self-contained C translation unit.
-std::string translate_to_c(wabt::Module& ir, ModuleImpl& info);
+// the start function becomes the synthetic export number exports.size(), names become C-safe),
+// runs the C writer and appends the glue. Returns one self-contained C translation unit.
+std::string translate_to_c(wabt::Module& ir);
+
+// Re-reads the module's bytes and translates them (when the C was not kept).
+std::string translate_bytes_to_c(std::span<const uint8_t> bytes);
 
 }  // namespace wisp::detail

@@ -36,10 +36,10 @@ std::filesystem::path tier1_path(const EngineImpl& engine, const ModuleImpl& m) 
   std::string flags;
   for (const auto& f : engine.config.tier1_flags) flags += f + " ";
   for (const char* f : kTier1FixedFlags) flags += std::string(f) + " ";
-  // The generated C (translation + glue) is part of the key: a change to wisp's code generation
-  // can never load an object built by an older wisp, even at the same version number.
+  // WISP_CODEGEN_ID is a build-time digest of the compile layer's sources and the ABI header:
+  // a change to code generation can never load an object built by another wisp build.
   std::string key = sha256_hex({std::string_view(reinterpret_cast<const char*>(m.bytes.data()), m.bytes.size()),
-                                WISP_VERSION, m.c_source, compiler_identity(engine.config.c_compiler), flags});
+                                WISP_VERSION, WISP_CODEGEN_ID, compiler_identity(engine.config.c_compiler), flags});
   return engine.cache_dir / (key + ".so");
 }
 
@@ -133,6 +133,7 @@ Module Engine::compile(std::span<const uint8_t> bytes) {
   using namespace detail;
   auto t0 = std::chrono::steady_clock::now();
   auto m = std::make_shared<ModuleImpl>();
+  std::filesystem::path so;
   m->bytes.assign(bytes.begin(), bytes.end());
   m->hash = sha256_bytes_hex(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
   try {
@@ -141,28 +142,29 @@ Module Engine::compile(std::span<const uint8_t> bytes) {
     for (const ExportDesc& e : m->exports) {
       m->export_type_ids.push_back(e.type.kind == ExternKind::func ? rt::register_func_type(e.type.func) : 0);
     }
-    m->c_source = translate_to_c(*ir, *m);
+    const EngineConfig& cfg = impl_->config;
+    if (cfg.enable_tier1) {
+      so = tier1_path(*impl_, *m);
+      std::error_code ec;
+      if (std::filesystem::exists(so, ec)) {
+        auto t1 = std::chrono::steady_clock::now();
+        try {
+          auto code = load_tier1_object(so);
+          finish_tier1(*m, std::move(code), std::nullopt, ms_since(t1), true);
+        } catch (const std::exception&) {
+          std::filesystem::remove(so, ec);  // a damaged cache entry is rebuilt
+        }
+      }
+    }
+    // A cached tier 1 makes the C translation unnecessary (tier 0 translates on demand).
+    if (!m->tier1) m->c_source = translate_to_c(*ir);
   } catch (const std::bad_alloc&) {
     throw CompileError("module too large: out of memory while translating it");
   }
-  m->stats.translate_ms = ms_since(t0);
+  m->stats.translate_ms = ms_since(t0) - m->stats.tier1_ms;
   m->stats.c_source_bytes = m->c_source.size();
 
   const EngineConfig& cfg = impl_->config;
-  std::filesystem::path so;
-  if (cfg.enable_tier1) {
-    so = tier1_path(*impl_, *m);
-    std::error_code ec;
-    if (std::filesystem::exists(so, ec)) {
-      auto t1 = std::chrono::steady_clock::now();
-      try {
-        auto code = load_tier1_object(so);
-        finish_tier1(*m, std::move(code), std::nullopt, ms_since(t1), true);
-      } catch (const std::exception&) {
-        std::filesystem::remove(so, ec);  // a broken cache entry is rebuilt
-      }
-    }
-  }
   if (cfg.enable_tier0 && !m->tier1) {
     auto t1 = std::chrono::steady_clock::now();
     m->tier0 = compile_tier0(m->c_source);

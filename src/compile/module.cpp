@@ -1,6 +1,7 @@
 // Module: interface queries, tier status, and choosing the code an instance runs.
 #include "wisp/module.hpp"
 
+#include "compile/c_translate.hpp"
 #include "compile/module_impl.hpp"
 #include "compile/native_code.hpp"
 #include "runtime/host_call.hpp"
@@ -26,13 +27,10 @@ std::shared_ptr<CodeObject> ModuleImpl::code_for(Tier tier) const {
   }
   if (tier == Tier::automatic && tier1) return tier1;
   if (!tier0) {
-    if (c_source.empty()) {
-      if (tier1) return tier1;
-      throw Error("tier 0 is unavailable (module translation was released)");
-    }
     auto* self = const_cast<ModuleImpl*>(this);
     std::string source = c_source;
     lock.unlock();
+    if (source.empty()) source = translate_bytes_to_c(bytes);  // tier 1 came from the cache
     auto code = compile_tier0(source);
     lock.lock();
     if (!self->tier0) self->tier0 = std::move(code);

@@ -244,7 +244,10 @@ void extract_module_info(const wabt::Module& ir, std::span<const uint8_t> bytes,
     out.export_index.emplace(d.name, static_cast<uint32_t>(out.exports.size()));
     out.exports.push_back(std::move(d));
   }
-  if (!ir.starts.empty()) out.start = ir.GetFuncIndex(*ir.starts.front());
+  if (!ir.starts.empty()) {
+    out.start = ir.GetFuncIndex(*ir.starts.front());
+    out.start_export = static_cast<uint32_t>(ir.exports.size());  // see translate_to_c
+  }
   out.features = scan_features(ir);
   out.sections = read_section_sizes(bytes);
 
