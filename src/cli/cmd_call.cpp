@@ -123,6 +123,11 @@ int call(const CallOptions& o) {
   TemplateOptions options;
   options.tier = tier;
   Instance instance = Linker().instantiate(module, options);
+  // A WASI reactor expects `_initialize` (static constructors) before any other export.
+  if (o.name != "_initialize") {
+    auto init = module.find_export("_initialize");
+    if (init && init->type.kind == ExternKind::func && init->type.func == FuncType{}) instance.call("_initialize");
+  }
   std::vector<Value> results = instance.call(o.name, args);
   for (const Value& v : results) std::printf("%s\n", format_result(v).c_str());
   return kOk;

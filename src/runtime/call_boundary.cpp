@@ -60,7 +60,8 @@ thread_local int tls_exit_code = 0;
 
 void set_trap_message(std::string_view message) {
   tls_message_len = std::min(message.size(), kMaxMessage);
-  std::memcpy(tls_message, message.data(), tls_message_len);
+  // An empty view may carry a null data(): memcpy with a null source is UB even for 0 bytes.
+  if (tls_message_len != 0) std::memcpy(tls_message, message.data(), tls_message_len);
 }
 std::string trap_message() { return std::string(tls_message, tls_message_len); }
 void set_exit_code(int code) { tls_exit_code = code; }
