@@ -58,6 +58,17 @@ TEST_F(CacheTest, SecondEngineLoadsFromCache) {
   EXPECT_EQ(call_f(m, Tier::tier1), 11);
 }
 
+TEST_F(CacheTest, CacheHitSkipsTranslationAndTier0StillWorks) {
+  std::vector<uint8_t> bytes = wat(returning(23));
+  { Engine(config()).compile(bytes); }
+  Engine second(config());
+  Module m = second.compile(bytes);
+  ASSERT_TRUE(m.stats().tier1_from_cache);
+  EXPECT_EQ(m.stats().c_source_bytes, 0u);  // no C was generated for a cache hit
+  EXPECT_EQ(call_f(m, Tier::tier0), 23);    // tier 0 is translated and built on demand
+  EXPECT_EQ(call_f(m, Tier::tier1), 23);
+}
+
 TEST_F(CacheTest, KeyDependsOnTheBytes) {
   Engine first(config());
   Module one = first.compile(wat(returning(1)));

@@ -217,6 +217,43 @@ TEST_P(LinkerTest, TemplateInstancesAreIndependent) {
   EXPECT_EQ(a.global_get("counter"), Value::i32(11));
 }
 
+// A module that wrote its own function into an imported table, then went away: calling that
+// entry must trap (uninitialized element), never run freed code.
+TEST_P(LinkerTest, DeadInstanceFuncrefsAreClearedFromImportedTables) {
+  Instance owner = instantiate(R"((module (table (export "tab") 4 funcref)
+      (func (export "call") (param i32) (result i32) (call_indirect (result i32) (local.get 0)))))");
+  Linker linker;
+  linker.define_instance("owner", owner);
+  {
+    Instance writer = instantiate(R"((module (import "owner" "tab" (table 4 funcref))
+        (func $seven (result i32) (i32.const 7))
+        (elem (i32.const 1) $seven)
+        (func (export "put") (table.set 0 (i32.const 2) (ref.func $seven)))
+        (elem declare func $seven)))",
+                                  linker);
+    writer.call("put");
+    EXPECT_EQ(owner.call("call", {Value::i32(1)})[0], Value::i32(7));
+    EXPECT_EQ(owner.call("call", {Value::i32(2)})[0], Value::i32(7));
+  }
+  EXPECT_TRAP(owner.call("call", {Value::i32(1)}), TrapKind::indirect_call);
+  EXPECT_TRAP(owner.call("call", {Value::i32(2)}), TrapKind::indirect_call);
+}
+
+// Spec store semantics: a module whose instantiation failed after its element segments wrote
+// into an imported table stays callable through that table.
+TEST_P(LinkerTest, FailedInstantiationKeepsItsTableEntriesCallable) {
+  Instance owner = instantiate(R"((module (table (export "tab") 4 funcref)
+      (func (export "call") (param i32) (result i32) (call_indirect (result i32) (local.get 0)))))");
+  Linker linker;
+  linker.define_instance("owner", owner);
+  EXPECT_TRAP(linker.instantiate(compile(R"((module (import "owner" "tab" (table 4 funcref))
+      (func $five (result i32) (i32.const 5))
+      (elem (i32.const 0) $five)
+      (elem (i32.const 3) $five $five)))"), options()),
+              TrapKind::out_of_bounds);
+  EXPECT_EQ(owner.call("call", {Value::i32(0)})[0], Value::i32(5));
+}
+
 WISP_INSTANTIATE_TIERS(LinkerTest);
 WISP_INSTANTIATE_TIERS(SharedInstanceTest);
 
