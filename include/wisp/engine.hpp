@@ -28,7 +28,9 @@ struct EngineConfig {
   bool enable_tier0 = true;
 };
 
-namespace detail { struct EngineImpl; }
+namespace detail {
+struct EngineImpl;
+}
 
 // Thread-safe; share one Engine across the process. Modules keep what they need alive.
 class Engine {

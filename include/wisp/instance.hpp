@@ -41,13 +41,15 @@ class Memory {
   // A span valid until the next call into the instance or the next grow.
   std::span<uint8_t> span(uint64_t ptr, uint64_t len);
   std::string read_string(uint64_t ptr, uint64_t len) const;
-  template <typename T> T load(uint64_t ptr) const {
+  template <typename T>
+  T load(uint64_t ptr) const {
     static_assert(std::is_trivially_copyable_v<T>);
     T v;
     std::memcpy(&v, checked(ptr, sizeof(T)), sizeof(T));
     return v;
   }
-  template <typename T> void store(uint64_t ptr, const T& v) {
+  template <typename T>
+  void store(uint64_t ptr, const T& v) {
     static_assert(std::is_trivially_copyable_v<T>);
     std::memcpy(checked(ptr, sizeof(T)), &v, sizeof(T));
   }
@@ -87,7 +89,8 @@ class InterruptHandle {
   std::shared_ptr<void> state_;
 };
 
-template <typename Sig> class TypedFunc;
+template <typename Sig>
+class TypedFunc;
 
 // A live instance. Single-owner: use it from one thread at a time. Movable handle.
 class Instance {
@@ -101,7 +104,8 @@ class Instance {
     return call(name, std::span<const Value>(args.begin(), args.size()));
   }
   // A typed handle: the signature is checked once here, then calls are direct.
-  template <typename Sig> TypedFunc<Sig> func(std::string_view name) const;
+  template <typename Sig>
+  TypedFunc<Sig> func(std::string_view name) const;
 
   // The named exported memory, or (empty name) the module's first memory.
   Memory memory(std::string_view name = {}) const;
@@ -122,7 +126,8 @@ class Instance {
   std::shared_ptr<detail::InstanceImpl> impl_;
 };
 
-template <typename R, typename... Args> class TypedFunc<R(Args...)> {
+template <typename R, typename... Args>
+class TypedFunc<R(Args...)> {
  public:
   TypedFunc(std::shared_ptr<detail::InstanceImpl> inst, void (*code)(), void* vmctx)
       : inst_(std::move(inst)), code_(code), vmctx_(vmctx) {}
@@ -159,7 +164,8 @@ template <typename R, typename... Args> class TypedFunc<R(Args...)> {
   void* vmctx_;
 };
 
-template <typename Sig> TypedFunc<Sig> Instance::func(std::string_view name) const {
+template <typename Sig>
+TypedFunc<Sig> Instance::func(std::string_view name) const {
   return [&]<typename R, typename... Args>(std::type_identity<R(Args...)>) {
     FuncType ft;
     (ft.params.push_back(ValTypeOf<Args>::value), ...);

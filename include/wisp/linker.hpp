@@ -33,7 +33,8 @@ class Caller {
 
 // A host function. May throw: any exception becomes Trap(host_error) in the guest call (a
 // wisp::Trap keeps its kind, WasiExit ends the call as WasiExit).
-using HostFunction = std::function<void(Caller&, std::span<const Value> params, std::span<Value> results)>;
+using HostFunction =
+    std::function<void(Caller&, std::span<const Value> params, std::span<Value> results)>;
 
 class Linker {
  public:
@@ -43,11 +44,13 @@ class Linker {
   Linker& operator=(const Linker&);
 
   // Defines (module, name) as a host function of type `type`.
-  void define_func(const std::string& module, const std::string& name, FuncType type, HostFunction fn);
+  void define_func(const std::string& module, const std::string& name, FuncType type,
+                   HostFunction fn);
 
   // Defines (module, name) from a C++ callable with wasm-typed arguments, e.g.
   // linker.func_wrap("env", "add", [](int32_t a, int32_t b) { return a + b; });
-  template <typename F> void func_wrap(const std::string& module, const std::string& name, F&& f);
+  template <typename F>
+  void func_wrap(const std::string& module, const std::string& name, F&& f);
 
   // Defines one export of an instance (for example a memory or a table).
   void define(const std::string& module, const std::string& name, const Extern& ext);
@@ -70,28 +73,42 @@ class Linker {
 };
 
 namespace detail {
-template <typename T> T from_value(const Value& v) {
-  if constexpr (std::is_same_v<T, int32_t> || std::is_same_v<T, uint32_t>) return static_cast<T>(v.as_i32());
-  else if constexpr (std::is_same_v<T, int64_t> || std::is_same_v<T, uint64_t>) return static_cast<T>(v.as_i64());
-  else if constexpr (std::is_same_v<T, float>) return v.as_f32();
-  else return v.as_f64();
+template <typename T>
+T from_value(const Value& v) {
+  if constexpr (std::is_same_v<T, int32_t> || std::is_same_v<T, uint32_t>)
+    return static_cast<T>(v.as_i32());
+  else if constexpr (std::is_same_v<T, int64_t> || std::is_same_v<T, uint64_t>)
+    return static_cast<T>(v.as_i64());
+  else if constexpr (std::is_same_v<T, float>)
+    return v.as_f32();
+  else
+    return v.as_f64();
 }
-template <typename T> Value to_value(T x) {
-  if constexpr (std::is_same_v<T, int32_t> || std::is_same_v<T, uint32_t>) return Value::i32(static_cast<int32_t>(x));
-  else if constexpr (std::is_same_v<T, int64_t> || std::is_same_v<T, uint64_t>) return Value::i64(static_cast<int64_t>(x));
-  else if constexpr (std::is_same_v<T, float>) return Value::f32(x);
-  else return Value::f64(x);
+template <typename T>
+Value to_value(T x) {
+  if constexpr (std::is_same_v<T, int32_t> || std::is_same_v<T, uint32_t>)
+    return Value::i32(static_cast<int32_t>(x));
+  else if constexpr (std::is_same_v<T, int64_t> || std::is_same_v<T, uint64_t>)
+    return Value::i64(static_cast<int64_t>(x));
+  else if constexpr (std::is_same_v<T, float>)
+    return Value::f32(x);
+  else
+    return Value::f64(x);
 }
-template <typename F> struct CallableTraits : CallableTraits<decltype(&F::operator())> {};
-template <typename C, typename R, typename... A> struct CallableTraits<R (C::*)(A...) const> {
+template <typename F>
+struct CallableTraits : CallableTraits<decltype(&F::operator())> {};
+template <typename C, typename R, typename... A>
+struct CallableTraits<R (C::*)(A...) const> {
   using Result = R;
   using Args = std::tuple<A...>;
 };
-template <typename C, typename R, typename... A> struct CallableTraits<R (C::*)(A...)> {
+template <typename C, typename R, typename... A>
+struct CallableTraits<R (C::*)(A...)> {
   using Result = R;
   using Args = std::tuple<A...>;
 };
-template <typename R, typename... A> struct CallableTraits<R (*)(A...)> {
+template <typename R, typename... A>
+struct CallableTraits<R (*)(A...)> {
   using Result = R;
   using Args = std::tuple<A...>;
 };
@@ -105,16 +122,18 @@ void Linker::func_wrap(const std::string& module, const std::string& name, F&& f
     FuncType ft;
     (ft.params.push_back(ValTypeOf<std::decay_t<A>>::value), ...);
     if constexpr (!std::is_void_v<R>) ft.results.push_back(ValTypeOf<R>::value);
-    define_func(module, name, ft,
-                [fn = std::forward<F>(f)](Caller&, std::span<const Value> p, std::span<Value> r) mutable {
-                  [&]<size_t... I>(std::index_sequence<I...>) {
-                    if constexpr (std::is_void_v<R>) {
-                      fn(detail::from_value<std::decay_t<A>>(p[I])...);
-                    } else {
-                      r[0] = detail::to_value<R>(fn(detail::from_value<std::decay_t<A>>(p[I])...));
-                    }
-                  }(std::index_sequence_for<A...>{});
-                });
+    define_func(
+        module, name, ft,
+        [fn = std::forward<F>(f)](Caller&, std::span<const Value> p, std::span<Value> r) mutable {
+          [&]<size_t... I>(std::index_sequence<I...>) {
+            if constexpr (std::is_void_v<R>) {
+              fn(detail::from_value<std::decay_t<A>>(p[I])...);
+            } else {
+              r[0] = detail::to_value<R>(fn(detail::from_value<std::decay_t<A>>(p[I])...));
+            }
+          }
+          (std::index_sequence_for<A...>{});
+        });
   }(std::type_identity<typename Traits::Args>{});
 }
 

@@ -74,7 +74,9 @@ struct CompileStats {
   size_t c_source_bytes = 0;
 };
 
-namespace detail { struct ModuleImpl; }
+namespace detail {
+struct ModuleImpl;
+}
 
 // A validated, compiled module. Cheap to copy (shared handle); thread-safe.
 class Module {

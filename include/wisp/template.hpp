@@ -16,7 +16,9 @@ struct TemplateOptions {
   Limits limits;
 };
 
-namespace detail { struct TemplateImpl; }
+namespace detail {
+struct TemplateImpl;
+}
 
 // Thread-safe: any number of threads may instantiate from one Template at once.
 class Template {

@@ -23,7 +23,7 @@ struct FuncType {
 
 // A reference to a function as the runtime represents it (opaque to callers).
 struct FuncRef {
-  uint32_t type_id = 0;    // runtime function-type registry index
+  uint32_t type_id = 0;  // runtime function-type registry index
   void (*code)() = nullptr;
   void* instance = nullptr;
   bool is_null() const { return code == nullptr; }
@@ -34,21 +34,62 @@ struct FuncRef {
 class Value {
  public:
   Value() : type_(ValType::i32) { bits_ = 0; }
-  static Value i32(int32_t v) { Value x(ValType::i32); x.bits_ = static_cast<uint32_t>(v); return x; }
-  static Value i64(int64_t v) { Value x(ValType::i64); x.bits_ = static_cast<uint64_t>(v); return x; }
-  static Value f32(float v) { uint32_t b; std::memcpy(&b, &v, 4); return f32_bits(b); }
-  static Value f64(double v) { uint64_t b; std::memcpy(&b, &v, 8); return f64_bits(b); }
-  static Value f32_bits(uint32_t b) { Value x(ValType::f32); x.bits_ = b; return x; }
-  static Value f64_bits(uint64_t b) { Value x(ValType::f64); x.bits_ = b; return x; }
-  static Value externref(void* p) { Value x(ValType::externref); x.ref_ = p; return x; }
-  static Value funcref(FuncRef f) { Value x(ValType::funcref); x.func_ = f; return x; }
+  static Value i32(int32_t v) {
+    Value x(ValType::i32);
+    x.bits_ = static_cast<uint32_t>(v);
+    return x;
+  }
+  static Value i64(int64_t v) {
+    Value x(ValType::i64);
+    x.bits_ = static_cast<uint64_t>(v);
+    return x;
+  }
+  static Value f32(float v) {
+    uint32_t b;
+    std::memcpy(&b, &v, 4);
+    return f32_bits(b);
+  }
+  static Value f64(double v) {
+    uint64_t b;
+    std::memcpy(&b, &v, 8);
+    return f64_bits(b);
+  }
+  static Value f32_bits(uint32_t b) {
+    Value x(ValType::f32);
+    x.bits_ = b;
+    return x;
+  }
+  static Value f64_bits(uint64_t b) {
+    Value x(ValType::f64);
+    x.bits_ = b;
+    return x;
+  }
+  static Value externref(void* p) {
+    Value x(ValType::externref);
+    x.ref_ = p;
+    return x;
+  }
+  static Value funcref(FuncRef f) {
+    Value x(ValType::funcref);
+    x.func_ = f;
+    return x;
+  }
   static Value null_of(ValType t);
 
   ValType type() const { return type_; }
   int32_t as_i32() const { return static_cast<int32_t>(static_cast<uint32_t>(bits_)); }
   int64_t as_i64() const { return static_cast<int64_t>(bits_); }
-  float as_f32() const { float f; uint32_t b = static_cast<uint32_t>(bits_); std::memcpy(&f, &b, 4); return f; }
-  double as_f64() const { double d; std::memcpy(&d, &bits_, 8); return d; }
+  float as_f32() const {
+    float f;
+    uint32_t b = static_cast<uint32_t>(bits_);
+    std::memcpy(&f, &b, 4);
+    return f;
+  }
+  double as_f64() const {
+    double d;
+    std::memcpy(&d, &bits_, 8);
+    return d;
+  }
   uint64_t bits() const { return bits_; }  // raw bits of a number (f32: low 32 bits)
   void* as_externref() const { return ref_; }
   FuncRef as_funcref() const { return func_; }
@@ -70,12 +111,31 @@ class Value {
 };
 
 // Maps C++ argument/result types to value types for typed functions and host functions.
-template <typename T> struct ValTypeOf;
-template <> struct ValTypeOf<int32_t> { static constexpr ValType value = ValType::i32; };
-template <> struct ValTypeOf<uint32_t> { static constexpr ValType value = ValType::i32; };
-template <> struct ValTypeOf<int64_t> { static constexpr ValType value = ValType::i64; };
-template <> struct ValTypeOf<uint64_t> { static constexpr ValType value = ValType::i64; };
-template <> struct ValTypeOf<float> { static constexpr ValType value = ValType::f32; };
-template <> struct ValTypeOf<double> { static constexpr ValType value = ValType::f64; };
+template <typename T>
+struct ValTypeOf;
+template <>
+struct ValTypeOf<int32_t> {
+  static constexpr ValType value = ValType::i32;
+};
+template <>
+struct ValTypeOf<uint32_t> {
+  static constexpr ValType value = ValType::i32;
+};
+template <>
+struct ValTypeOf<int64_t> {
+  static constexpr ValType value = ValType::i64;
+};
+template <>
+struct ValTypeOf<uint64_t> {
+  static constexpr ValType value = ValType::i64;
+};
+template <>
+struct ValTypeOf<float> {
+  static constexpr ValType value = ValType::f32;
+};
+template <>
+struct ValTypeOf<double> {
+  static constexpr ValType value = ValType::f64;
+};
 
 }  // namespace wisp

@@ -126,7 +126,8 @@ int call(const CallOptions& o) {
   // A WASI reactor expects `_initialize` (static constructors) before any other export.
   if (o.name != "_initialize") {
     auto init = module.find_export("_initialize");
-    if (init && init->type.kind == ExternKind::func && init->type.func == FuncType{}) instance.call("_initialize");
+    if (init && init->type.kind == ExternKind::func && init->type.func == FuncType{})
+      instance.call("_initialize");
   }
   std::vector<Value> results = instance.call(o.name, args);
   for (const Value& v : results) std::printf("%s\n", format_result(v).c_str());

@@ -16,20 +16,27 @@ extern const char* const kAbiHeaderText;
 namespace {
 
 struct CType {
-  const char* c;      // C type name in generated code
-  const char* raw;    // wisp_raw_t member
-  char multi;         // wasm_multi_* field letter
+  const char* c;    // C type name in generated code
+  const char* raw;  // wisp_raw_t member
+  char multi;       // wasm_multi_* field letter
 };
 
 CType ctype(wabt::Type t) {
   switch (t) {
-    case wabt::Type::I32: return {"u32", "i32", 'i'};
-    case wabt::Type::I64: return {"u64", "i64", 'j'};
-    case wabt::Type::F32: return {"f32", "f32", 'f'};
-    case wabt::Type::F64: return {"f64", "f64", 'd'};
-    case wabt::Type::FuncRef: return {"wasm_rt_funcref_t", "funcref", 'r'};
-    case wabt::Type::ExternRef: return {"wasm_rt_externref_t", "externref", 'e'};
-    default: throw CompileError("unsupported value type in the C glue");
+    case wabt::Type::I32:
+      return {"u32", "i32", 'i'};
+    case wabt::Type::I64:
+      return {"u64", "i64", 'j'};
+    case wabt::Type::F32:
+      return {"f32", "f32", 'f'};
+    case wabt::Type::F64:
+      return {"f64", "f64", 'd'};
+    case wabt::Type::FuncRef:
+      return {"wasm_rt_funcref_t", "funcref", 'r'};
+    case wabt::Type::ExternRef:
+      return {"wasm_rt_externref_t", "externref", 'e'};
+    default:
+      throw CompileError("unsupported value type in the C glue");
   }
 }
 
@@ -131,14 +138,17 @@ std::string import_shims(const wabt::Module& ir) {
         const wabt::FuncSignature& sig = wabt::cast<wabt::FuncImport>(imp)->func.decl.sig;
         std::string ret = return_type(sig);
         o << ret << " " << sym << "(struct Z_w_instance_t* env";
-        for (size_t p = 0; p < sig.param_types.size(); ++p) o << ", " << ctype(sig.param_types[p]).c << " a" << p;
+        for (size_t p = 0; p < sig.param_types.size(); ++p)
+          o << ", " << ctype(sig.param_types[p]).c << " a" << p;
         o << ") {\n  wisp_binding_t* b = " << bind << ";\n";
         o << "  if (b->code) return ((" << fn_ptr_type(sig) << ")b->code)(b->instance";
         for (size_t p = 0; p < sig.param_types.size(); ++p) o << ", a" << p;
         o << ");\n";
         size_t np = sig.param_types.size(), nr = sig.result_types.size();
-        o << "  wisp_raw_t args[" << (np ? np : 1) << "];\n  wisp_raw_t res[" << (nr ? nr : 1) << "];\n";
-        for (size_t p = 0; p < np; ++p) o << "  args[" << p << "]." << ctype(sig.param_types[p]).raw << " = a" << p << ";\n";
+        o << "  wisp_raw_t args[" << (np ? np : 1) << "];\n  wisp_raw_t res[" << (nr ? nr : 1)
+          << "];\n";
+        for (size_t p = 0; p < np; ++p)
+          o << "  args[" << p << "]." << ctype(sig.param_types[p]).raw << " = a" << p << ";\n";
         o << "  wisp_rt->host_call(b, args, res);\n";
         if (nr == 1) {
           o << "  return res[0]." << ctype(sig.result_types[0]).raw << ";\n";
@@ -154,20 +164,24 @@ std::string import_shims(const wabt::Module& ir) {
         break;
       }
       case wabt::ExternalKind::Memory:
-        o << "wasm_rt_memory_t* " << sym << "(struct Z_w_instance_t* env) { return (wasm_rt_memory_t*)" << bind << "->ptr; }\n";
+        o << "wasm_rt_memory_t* " << sym
+          << "(struct Z_w_instance_t* env) { return (wasm_rt_memory_t*)" << bind << "->ptr; }\n";
         break;
       case wabt::ExternalKind::Table: {
         bool funcref = wabt::cast<wabt::TableImport>(imp)->table.elem_type == wabt::Type::FuncRef;
         const char* t = funcref ? "wasm_rt_funcref_table_t" : "wasm_rt_externref_table_t";
-        o << t << "* " << sym << "(struct Z_w_instance_t* env) { return (" << t << "*)" << bind << "->ptr; }\n";
+        o << t << "* " << sym << "(struct Z_w_instance_t* env) { return (" << t << "*)" << bind
+          << "->ptr; }\n";
         break;
       }
       case wabt::ExternalKind::Global: {
         const char* t = ctype(wabt::cast<wabt::GlobalImport>(imp)->global.type).c;
-        o << t << "* " << sym << "(struct Z_w_instance_t* env) { return (" << t << "*)" << bind << "->ptr; }\n";
+        o << t << "* " << sym << "(struct Z_w_instance_t* env) { return (" << t << "*)" << bind
+          << "->ptr; }\n";
         break;
       }
-      default: throw CompileError("unsupported import kind in the C glue");
+      default:
+        throw CompileError("unsupported import kind in the C glue");
     }
   }
   return o.str();
@@ -177,7 +191,8 @@ std::string offsets_array(const char* name, const std::vector<std::string>& fiel
   std::ostringstream o;
   o << "static const size_t " << name << "[] = {";
   if (fields.empty()) o << "0";
-  for (size_t i = 0; i < fields.size(); ++i) o << (i ? ", " : "") << "offsetof(Z_m_instance_t, " << fields[i] << ")";
+  for (size_t i = 0; i < fields.size(); ++i)
+    o << (i ? ", " : "") << "offsetof(Z_m_instance_t, " << fields[i] << ")";
   o << "};\n";
   return o.str();
 }
@@ -191,7 +206,8 @@ GeneratedLayout parse_generated_header(const std::string& header) {
   if (begin == std::string::npos || end == std::string::npos)
     throw CompileError("internal: unexpected wasm2c header layout");
   std::istringstream body(header.substr(begin, end - begin));
-  static const std::regex field(R"(^\s*(wasm_rt_memory_t|wasm_rt_funcref_table_t|wasm_rt_externref_table_t)\s*(\*?)\s*(\w+);)");
+  static const std::regex field(
+      R"(^\s*(wasm_rt_memory_t|wasm_rt_funcref_table_t|wasm_rt_externref_table_t)\s*(\*?)\s*(\w+);)");
   std::string line;
   std::smatch m;
   while (std::getline(body, line)) {
@@ -208,21 +224,27 @@ GeneratedLayout parse_generated_header(const std::string& header) {
       }
     }
   }
-  out.instantiate_takes_imports = header.find("void Z_m_instantiate(Z_m_instance_t*, ") != std::string::npos;
-  out.has_import_instance_field = header.find("struct Z_w_instance_t* Z_w_instance;") != std::string::npos;
+  out.instantiate_takes_imports =
+      header.find("void Z_m_instantiate(Z_m_instance_t*, ") != std::string::npos;
+  out.has_import_instance_field =
+      header.find("struct Z_w_instance_t* Z_w_instance;") != std::string::npos;
   return out;
 }
 
 std::string generate_glue(const wabt::Module& ir, const GeneratedLayout& layout) {
   std::ostringstream o;
-  o << "\n/* ---- wisp glue ---- */\n#include <stdarg.h>\n#include <stdlib.h>\n#include <stddef.h>\n";
+  o << "\n/* ---- wisp glue ---- */\n#include <stdarg.h>\n#include <stdlib.h>\n#include "
+       "<stddef.h>\n";
   o << kAbiHeaderText << kForwarders;
   if (layout.has_import_instance_field) {
-    o << "#define WISP_BINDINGS(env) (*(wisp_binding_t**)((char*)(env) - offsetof(Z_m_instance_t, Z_w_instance) - WISP_VM_HEADER))\n";
-    o << "#define WISP_IMPORT_ENV(inst) ((struct Z_w_instance_t*)((char*)(inst) + offsetof(Z_m_instance_t, Z_w_instance)))\n";
+    o << "#define WISP_BINDINGS(env) (*(wisp_binding_t**)((char*)(env) - offsetof(Z_m_instance_t, "
+         "Z_w_instance) - WISP_VM_HEADER))\n";
+    o << "#define WISP_IMPORT_ENV(inst) ((struct Z_w_instance_t*)((char*)(inst) + "
+         "offsetof(Z_m_instance_t, Z_w_instance)))\n";
   } else {
     o << "#define WISP_BINDINGS(env) ((wisp_binding_t*)(env))\n";
-    o << "#define WISP_IMPORT_ENV(inst) ((struct Z_w_instance_t*)(*(wisp_binding_t**)((char*)(inst) - WISP_VM_HEADER)))\n";
+    o << "#define WISP_IMPORT_ENV(inst) ((struct "
+         "Z_w_instance_t*)(*(wisp_binding_t**)((char*)(inst) - WISP_VM_HEADER)))\n";
   }
   o << import_shims(ir);
 
@@ -243,13 +265,19 @@ std::string generate_glue(const wabt::Module& ir, const GeneratedLayout& layout)
         for (size_t p = 0; p < sig.param_types.size(); ++p)
           call += ", a[" + std::to_string(p) + "]." + ctype(sig.param_types[p]).raw;
         call += ")";
-        o << "static void " << name << "(wasm_rt_function_ptr_t fn, void* inst, const wisp_raw_t* a, wisp_raw_t* r) {\n"
-          << "  (void)a; (void)r;\n" << store_results(sig, call) << "}\n";
+        o << "static void " << name
+          << "(wasm_rt_function_ptr_t fn, void* inst, const wisp_raw_t* a, wisp_raw_t* r) {\n"
+          << "  (void)a; (void)r;\n"
+          << store_results(sig, call) << "}\n";
       }
-      exports << "  {WISP_EXPORT_FUNC, (wasm_rt_function_ptr_t)&" << sym << ", " << tramps[key] << ", 0},\n";
+      exports << "  {WISP_EXPORT_FUNC, (wasm_rt_function_ptr_t)&" << sym << ", " << tramps[key]
+              << ", 0},\n";
     } else {
-      o << "static void* wisp_get_" << i << "(void* inst) { return (void*)" << sym << "((Z_m_instance_t*)inst); }\n";
-      int kind = e->kind == wabt::ExternalKind::Table ? 1 : e->kind == wabt::ExternalKind::Memory ? 2 : 3;
+      o << "static void* wisp_get_" << i << "(void* inst) { return (void*)" << sym
+        << "((Z_m_instance_t*)inst); }\n";
+      int kind = e->kind == wabt::ExternalKind::Table    ? 1
+                 : e->kind == wabt::ExternalKind::Memory ? 2
+                                                         : 3;
       exports << "  {" << kind << ", 0, 0, wisp_get_" << i << "},\n";
     }
   }
@@ -263,15 +291,18 @@ std::string generate_glue(const wabt::Module& ir, const GeneratedLayout& layout)
   o << offsets_array("wisp_imported_table_offsets", layout.imported_table_fields);
   o << "static const uint8_t wisp_table_is_funcref[] = {";
   if (layout.table_is_funcref.empty()) o << "0";
-  for (size_t i = 0; i < layout.table_is_funcref.size(); ++i) o << (i ? ", " : "") << (layout.table_is_funcref[i] ? 1 : 0);
+  for (size_t i = 0; i < layout.table_is_funcref.size(); ++i)
+    o << (i ? ", " : "") << (layout.table_is_funcref[i] ? 1 : 0);
   o << "};\n";
 
   o << "static void wisp_instantiate(void* inst, wisp_binding_t* b) {\n  (void)b;\n";
-  o << "  Z_m_instantiate((Z_m_instance_t*)inst" << (layout.instantiate_takes_imports ? ", WISP_IMPORT_ENV(inst)" : "") << ");\n";
+  o << "  Z_m_instantiate((Z_m_instance_t*)inst"
+    << (layout.instantiate_takes_imports ? ", WISP_IMPORT_ENV(inst)" : "") << ");\n";
   o << "}\n";
   o << "static void wisp_free(void* inst) { Z_m_free((Z_m_instance_t*)inst); }\n";
   o << "static const wisp_module_desc_t wisp_desc = {\n"
-    << "  WISP_ABI_VERSION, sizeof(Z_m_instance_t), wisp_bind, Z_m_init_module, wisp_instantiate, wisp_free,\n"
+    << "  WISP_ABI_VERSION, sizeof(Z_m_instance_t), wisp_bind, Z_m_init_module, wisp_instantiate, "
+       "wisp_free,\n"
     << "  " << ir.exports.size() << ", wisp_exports,\n"
     << "  " << layout.memory_fields.size() << ", wisp_memory_offsets,\n"
     << "  " << layout.table_fields.size() << ", wisp_table_offsets, wisp_table_is_funcref,\n"

@@ -42,8 +42,12 @@ static int wisp_popcount64(unsigned long long x) { int n = 0; while (x) { x &= x
 void rewrite_float_neg(wabt::ExprList& exprs) {
   for (auto it = exprs.begin(); it != exprs.end(); ++it) {
     switch (it->type()) {
-      case wabt::ExprType::Block: rewrite_float_neg(wabt::cast<wabt::BlockExpr>(&*it)->block.exprs); break;
-      case wabt::ExprType::Loop: rewrite_float_neg(wabt::cast<wabt::LoopExpr>(&*it)->block.exprs); break;
+      case wabt::ExprType::Block:
+        rewrite_float_neg(wabt::cast<wabt::BlockExpr>(&*it)->block.exprs);
+        break;
+      case wabt::ExprType::Loop:
+        rewrite_float_neg(wabt::cast<wabt::LoopExpr>(&*it)->block.exprs);
+        break;
       case wabt::ExprType::If: {
         auto* e = wabt::cast<wabt::IfExpr>(&*it);
         rewrite_float_neg(e->true_.exprs);
@@ -56,17 +60,23 @@ void rewrite_float_neg(wabt::ExprList& exprs) {
         if (!f32 && op != wabt::Opcode::F64Neg) break;
         wabt::Location loc = it->loc;
         auto pos = exprs.erase(it);
-        pos = exprs.insert(pos, std::make_unique<wabt::ConvertExpr>(
-                                    f32 ? wabt::Opcode::F32ReinterpretI32 : wabt::Opcode::F64ReinterpretI64, loc));
-        pos = exprs.insert(pos, std::make_unique<wabt::BinaryExpr>(f32 ? wabt::Opcode::I32Xor : wabt::Opcode::I64Xor, loc));
+        pos = exprs.insert(
+            pos, std::make_unique<wabt::ConvertExpr>(
+                     f32 ? wabt::Opcode::F32ReinterpretI32 : wabt::Opcode::F64ReinterpretI64, loc));
+        pos = exprs.insert(pos, std::make_unique<wabt::BinaryExpr>(
+                                    f32 ? wabt::Opcode::I32Xor : wabt::Opcode::I64Xor, loc));
         pos = exprs.insert(pos, std::make_unique<wabt::ConstExpr>(
-                                    f32 ? wabt::Const::I32(0x80000000u, loc) : wabt::Const::I64(0x8000000000000000ull, loc), loc));
-        pos = exprs.insert(pos, std::make_unique<wabt::ConvertExpr>(
-                                    f32 ? wabt::Opcode::I32ReinterpretF32 : wabt::Opcode::I64ReinterpretF64, loc));
+                                    f32 ? wabt::Const::I32(0x80000000u, loc)
+                                        : wabt::Const::I64(0x8000000000000000ull, loc),
+                                    loc));
+        pos = exprs.insert(
+            pos, std::make_unique<wabt::ConvertExpr>(
+                     f32 ? wabt::Opcode::I32ReinterpretF32 : wabt::Opcode::I64ReinterpretF64, loc));
         it = std::next(pos, 3);
         break;
       }
-      default: break;
+      default:
+        break;
     }
   }
 }

@@ -27,8 +27,10 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
 }
 
 std::filesystem::path default_cache_dir() {
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::filesystem::path(x) / "wisp";
-  if (const char* h = std::getenv("HOME"); h && *h) return std::filesystem::path(h) / ".cache" / "wisp";
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x)
+    return std::filesystem::path(x) / "wisp";
+  if (const char* h = std::getenv("HOME"); h && *h)
+    return std::filesystem::path(h) / ".cache" / "wisp";
   return std::filesystem::temp_directory_path() / "wisp-cache";
 }
 
@@ -38,8 +40,9 @@ std::filesystem::path tier1_path(const EngineImpl& engine, const ModuleImpl& m) 
   for (const char* f : kTier1FixedFlags) flags += std::string(f) + " ";
   // WISP_CODEGEN_ID is a build-time digest of the compile layer's sources and the ABI header:
   // a change to code generation can never load an object built by another wisp build.
-  std::string key = sha256_hex({std::string_view(reinterpret_cast<const char*>(m.bytes.data()), m.bytes.size()),
-                                WISP_VERSION, WISP_CODEGEN_ID, compiler_identity(engine.config.c_compiler), flags});
+  std::string key = sha256_hex(
+      {std::string_view(reinterpret_cast<const char*>(m.bytes.data()), m.bytes.size()),
+       WISP_VERSION, WISP_CODEGEN_ID, compiler_identity(engine.config.c_compiler), flags});
   return engine.cache_dir / (key + ".so");
 }
 
@@ -63,7 +66,8 @@ void build_tier1(const EngineImpl& engine, ModuleImpl& m, const std::filesystem:
       std::lock_guard lock(m.mutex);
       source = m.c_source;
     }
-    build_tier1_object(source, Tier1Options{engine.config.c_compiler, engine.config.tier1_flags}, so);
+    build_tier1_object(source, Tier1Options{engine.config.c_compiler, engine.config.tier1_flags},
+                       so);
     auto code = load_tier1_object(so);
     finish_tier1(m, std::move(code), std::nullopt, ms_since(t0), false);
   } catch (const std::exception& e) {
@@ -121,13 +125,20 @@ void EngineImpl::worker_loop() {
 
 }  // namespace detail
 
-Engine::Engine(EngineConfig config) : impl_(std::make_shared<detail::EngineImpl>(std::move(config))) {}
+Engine::Engine(EngineConfig config)
+    : impl_(std::make_shared<detail::EngineImpl>(std::move(config))) {}
 Engine::~Engine() = default;
 
-const EngineConfig& Engine::config() const { return impl_->config; }
-std::filesystem::path Engine::cache_dir() const { return impl_->cache_dir; }
+const EngineConfig& Engine::config() const {
+  return impl_->config;
+}
+std::filesystem::path Engine::cache_dir() const {
+  return impl_->cache_dir;
+}
 
-void Engine::validate(std::span<const uint8_t> bytes) { detail::read_and_validate(bytes); }
+void Engine::validate(std::span<const uint8_t> bytes) {
+  detail::read_and_validate(bytes);
+}
 
 Module Engine::compile(std::span<const uint8_t> bytes) {
   using namespace detail;
@@ -135,12 +146,14 @@ Module Engine::compile(std::span<const uint8_t> bytes) {
   auto m = std::make_shared<ModuleImpl>();
   std::filesystem::path so;
   m->bytes.assign(bytes.begin(), bytes.end());
-  m->hash = sha256_bytes_hex(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  m->hash =
+      sha256_bytes_hex(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
   try {
     std::unique_ptr<wabt::Module> ir = read_and_validate(bytes);
     extract_module_info(*ir, bytes, *m);
     for (const ExportDesc& e : m->exports) {
-      m->export_type_ids.push_back(e.type.kind == ExternKind::func ? rt::register_func_type(e.type.func) : 0);
+      m->export_type_ids.push_back(
+          e.type.kind == ExternKind::func ? rt::register_func_type(e.type.func) : 0);
     }
     const EngineConfig& cfg = impl_->config;
     if (cfg.enable_tier1) {
@@ -178,7 +191,8 @@ Module Engine::compile(std::span<const uint8_t> bytes) {
       impl_->submit([weak_engine, m, so](bool run) {
         auto engine = weak_engine.lock();
         if (!run || !engine) {
-          finish_tier1(*m, nullptr, std::string("engine shut down before tier 1 was built"), 0, false);
+          finish_tier1(*m, nullptr, std::string("engine shut down before tier 1 was built"), 0,
+                       false);
           return;
         }
         build_tier1(*engine, *m, so);
@@ -193,9 +207,11 @@ Module Engine::compile(std::span<const uint8_t> bytes) {
 
 Module Engine::compile_file(const std::filesystem::path& path) {
   std::vector<uint8_t> bytes = read_file_bytes(path);
-  bool is_text = bytes.size() < 4 || !(bytes[0] == 0 && bytes[1] == 'a' && bytes[2] == 's' && bytes[3] == 'm');
+  bool is_text =
+      bytes.size() < 4 || !(bytes[0] == 0 && bytes[1] == 'a' && bytes[2] == 's' && bytes[3] == 'm');
   if (is_text && path.extension() == ".wat") {
-    bytes = wat_to_wasm(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+    bytes =
+        wat_to_wasm(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
   }
   return compile(bytes);
 }

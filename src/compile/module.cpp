@@ -40,18 +40,32 @@ std::shared_ptr<CodeObject> ModuleImpl::code_for(Tier tier) const {
 
 }  // namespace detail
 
-const std::vector<ImportDesc>& Module::imports() const { return impl_->imports; }
-const std::vector<ExportDesc>& Module::exports() const { return impl_->exports; }
+const std::vector<ImportDesc>& Module::imports() const {
+  return impl_->imports;
+}
+const std::vector<ExportDesc>& Module::exports() const {
+  return impl_->exports;
+}
 std::optional<ExportDesc> Module::find_export(const std::string& name) const {
   auto it = impl_->export_index.find(name);
   if (it == impl_->export_index.end()) return std::nullopt;
   return impl_->exports[it->second];
 }
-const std::vector<std::string>& Module::features() const { return impl_->features; }
-const std::vector<SectionSize>& Module::section_sizes() const { return impl_->sections; }
-std::optional<uint32_t> Module::start_function() const { return impl_->start; }
-const std::string& Module::hash() const { return impl_->hash; }
-size_t Module::byte_size() const { return impl_->bytes.size(); }
+const std::vector<std::string>& Module::features() const {
+  return impl_->features;
+}
+const std::vector<SectionSize>& Module::section_sizes() const {
+  return impl_->sections;
+}
+std::optional<uint32_t> Module::start_function() const {
+  return impl_->start;
+}
+const std::string& Module::hash() const {
+  return impl_->hash;
+}
+size_t Module::byte_size() const {
+  return impl_->bytes.size();
+}
 
 bool Module::tier1_ready() const {
   std::lock_guard lock(impl_->mutex);

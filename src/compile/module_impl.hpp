@@ -50,7 +50,7 @@ struct ModuleImpl {
   std::optional<uint32_t> start;
   std::optional<uint32_t> start_export;  // index of the synthetic start export in desc->exports
   std::vector<DataSegmentInit> data_segments;
-  std::vector<uint32_t> export_type_ids;  // runtime type id of each function export (0 others)
+  std::vector<uint32_t> export_type_ids;   // runtime type id of each function export (0 others)
   std::optional<uint32_t> memory0_import;  // import index when memory 0 is imported
 
   std::string c_source;  // kept until tier 1 is built

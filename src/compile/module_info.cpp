@@ -13,13 +13,20 @@ namespace {
 
 ValType to_val_type(wabt::Type t) {
   switch (t) {
-    case wabt::Type::I32: return ValType::i32;
-    case wabt::Type::I64: return ValType::i64;
-    case wabt::Type::F32: return ValType::f32;
-    case wabt::Type::F64: return ValType::f64;
-    case wabt::Type::FuncRef: return ValType::funcref;
-    case wabt::Type::ExternRef: return ValType::externref;
-    default: throw CompileError("unsupported value type " + std::string(t.GetName()));
+    case wabt::Type::I32:
+      return ValType::i32;
+    case wabt::Type::I64:
+      return ValType::i64;
+    case wabt::Type::F32:
+      return ValType::f32;
+    case wabt::Type::F64:
+      return ValType::f64;
+    case wabt::Type::FuncRef:
+      return ValType::funcref;
+    case wabt::Type::ExternRef:
+      return ValType::externref;
+    default:
+      throw CompileError("unsupported value type " + std::string(t.GetName()));
   }
 }
 
@@ -81,8 +88,12 @@ struct FeatureScan {
   void scan(const wabt::Expr& e) {
     using wabt::ExprType;
     switch (e.type()) {
-      case ExprType::Block: block(wabt::cast<wabt::BlockExpr>(&e)->block); break;
-      case ExprType::Loop: block(wabt::cast<wabt::LoopExpr>(&e)->block); break;
+      case ExprType::Block:
+        block(wabt::cast<wabt::BlockExpr>(&e)->block);
+        break;
+      case ExprType::Loop:
+        block(wabt::cast<wabt::LoopExpr>(&e)->block);
+        break;
       case ExprType::If: {
         auto* i = wabt::cast<wabt::IfExpr>(&e);
         block(i->true_);
@@ -99,7 +110,8 @@ struct FeatureScan {
       }
       case ExprType::Convert: {
         auto op = wabt::cast<wabt::ConvertExpr>(&e)->opcode;
-        if (op.GetName() && std::string(op.GetName()).find("trunc_sat") != std::string::npos) sat = true;
+        if (op.GetName() && std::string(op.GetName()).find("trunc_sat") != std::string::npos)
+          sat = true;
         break;
       }
       case ExprType::MemoryCopy:
@@ -108,7 +120,9 @@ struct FeatureScan {
       case ExprType::DataDrop:
       case ExprType::TableCopy:
       case ExprType::TableInit:
-      case ExprType::ElemDrop: bulk = true; break;
+      case ExprType::ElemDrop:
+        bulk = true;
+        break;
       case ExprType::TableGet:
       case ExprType::TableSet:
       case ExprType::TableGrow:
@@ -116,13 +130,18 @@ struct FeatureScan {
       case ExprType::TableFill:
       case ExprType::RefFunc:
       case ExprType::RefNull:
-      case ExprType::RefIsNull: refs = true; break;
-      default: break;
+      case ExprType::RefIsNull:
+        refs = true;
+        break;
+      default:
+        break;
     }
   }
 };
 
-bool is_ref(wabt::Type t) { return t == wabt::Type::FuncRef || t == wabt::Type::ExternRef; }
+bool is_ref(wabt::Type t) {
+  return t == wabt::Type::FuncRef || t == wabt::Type::ExternRef;
+}
 
 std::vector<std::string> scan_features(const wabt::Module& ir) {
   FeatureScan s;
@@ -135,8 +154,10 @@ std::vector<std::string> scan_features(const wabt::Module& ir) {
   for (const wabt::Global* g : ir.globals) s.refs |= is_ref(g->type);
   for (const wabt::Table* t : ir.tables) s.refs |= t->elem_type != wabt::Type::FuncRef;
   if (ir.tables.size() > 1) s.refs = true;
-  for (const wabt::DataSegment* d : ir.data_segments) s.bulk |= d->kind != wabt::SegmentKind::Active;
-  for (const wabt::ElemSegment* e : ir.elem_segments) s.bulk |= e->kind != wabt::SegmentKind::Active;
+  for (const wabt::DataSegment* d : ir.data_segments)
+    s.bulk |= d->kind != wabt::SegmentKind::Active;
+  for (const wabt::ElemSegment* e : ir.elem_segments)
+    s.bulk |= e->kind != wabt::SegmentKind::Active;
   std::vector<std::string> out;
   if (s.bulk) out.push_back("bulk-memory");
   if (s.multi) out.push_back("multi-value");
@@ -149,8 +170,8 @@ std::vector<std::string> scan_features(const wabt::Module& ir) {
 }  // namespace
 
 std::vector<SectionSize> read_section_sizes(std::span<const uint8_t> bytes) {
-  static const char* kNames[] = {"custom", "type",   "import", "function", "table",
-                                 "memory", "global", "export", "start",    "element",
+  static const char* kNames[] = {"custom", "type",   "import",   "function", "table",
+                                 "memory", "global", "export",   "start",    "element",
                                  "code",   "data",   "datacount"};
   std::vector<SectionSize> out;
   size_t pos = 8;
@@ -196,10 +217,11 @@ void extract_module_info(const wabt::Module& ir, std::span<const uint8_t> bytes,
                        std::to_string(kMaxFunctions) + ")");
   for (const wabt::Func* f : ir.funcs) {
     if (f->GetNumLocals() > kMaxLocals)
-      throw CompileError("function declares " + std::to_string(f->GetNumLocals()) + " locals (limit " +
-                         std::to_string(kMaxLocals) + ")");
+      throw CompileError("function declares " + std::to_string(f->GetNumLocals()) +
+                         " locals (limit " + std::to_string(kMaxLocals) + ")");
     if (f->GetNumParams() > kMaxParams || f->GetNumResults() > kMaxParams)
-      throw CompileError("function has more than " + std::to_string(kMaxParams) + " parameters or results");
+      throw CompileError("function has more than " + std::to_string(kMaxParams) +
+                         " parameters or results");
   }
   for (size_t i = ir.num_global_imports; i < ir.globals.size(); ++i) {
     if (ir.globals[i]->init_expr.empty())
@@ -207,7 +229,8 @@ void extract_module_info(const wabt::Module& ir, std::span<const uint8_t> bytes,
   }
   for (const wabt::ElemSegment* e : ir.elem_segments) {
     if (e->kind == wabt::SegmentKind::Active && e->offset.size() != 1)
-      throw CompileError("type mismatch: an element segment offset must be one constant i32 expression");
+      throw CompileError(
+          "type mismatch: an element segment offset must be one constant i32 expression");
   }
   // Imports, and the import index of each imported global (for data segment offsets).
   std::vector<uint32_t> global_import_to_import;
@@ -217,8 +240,12 @@ void extract_module_info(const wabt::Module& ir, std::span<const uint8_t> bytes,
     d.module = imp->module_name;
     d.name = imp->field_name;
     switch (imp->kind()) {
-      case wabt::ExternalKind::Func: d.type = func_type(wabt::cast<wabt::FuncImport>(imp)->func); break;
-      case wabt::ExternalKind::Table: d.type = table_type(wabt::cast<wabt::TableImport>(imp)->table); break;
+      case wabt::ExternalKind::Func:
+        d.type = func_type(wabt::cast<wabt::FuncImport>(imp)->func);
+        break;
+      case wabt::ExternalKind::Table:
+        d.type = table_type(wabt::cast<wabt::TableImport>(imp)->table);
+        break;
       case wabt::ExternalKind::Memory:
         d.type = memory_type(wabt::cast<wabt::MemoryImport>(imp)->memory);
         if (!out.memory0_import) out.memory0_import = static_cast<uint32_t>(i);
@@ -227,7 +254,8 @@ void extract_module_info(const wabt::Module& ir, std::span<const uint8_t> bytes,
         d.type = global_type(wabt::cast<wabt::GlobalImport>(imp)->global);
         global_import_to_import.push_back(static_cast<uint32_t>(i));
         break;
-      default: throw CompileError("unsupported import kind (tags need exception handling)");
+      default:
+        throw CompileError("unsupported import kind (tags need exception handling)");
     }
     out.imports.push_back(std::move(d));
   }
@@ -235,11 +263,20 @@ void extract_module_info(const wabt::Module& ir, std::span<const uint8_t> bytes,
     ExportDesc d;
     d.name = e->name;
     switch (e->kind) {
-      case wabt::ExternalKind::Func: d.type = func_type(*ir.GetFunc(e->var)); break;
-      case wabt::ExternalKind::Table: d.type = table_type(*ir.GetTable(e->var)); break;
-      case wabt::ExternalKind::Memory: d.type = memory_type(*ir.GetMemory(e->var)); break;
-      case wabt::ExternalKind::Global: d.type = global_type(*ir.GetGlobal(e->var)); break;
-      default: throw CompileError("unsupported export kind (tags need exception handling)");
+      case wabt::ExternalKind::Func:
+        d.type = func_type(*ir.GetFunc(e->var));
+        break;
+      case wabt::ExternalKind::Table:
+        d.type = table_type(*ir.GetTable(e->var));
+        break;
+      case wabt::ExternalKind::Memory:
+        d.type = memory_type(*ir.GetMemory(e->var));
+        break;
+      case wabt::ExternalKind::Global:
+        d.type = global_type(*ir.GetGlobal(e->var));
+        break;
+      default:
+        throw CompileError("unsupported export kind (tags need exception handling)");
     }
     out.export_index.emplace(d.name, static_cast<uint32_t>(out.exports.size()));
     out.exports.push_back(std::move(d));
@@ -257,7 +294,8 @@ void extract_module_info(const wabt::Module& ir, std::span<const uint8_t> bytes,
     init.memory_index = ir.GetMemoryIndex(seg->memory_var);
     init.bytes = seg->data;
     if (seg->offset.size() != 1) {
-      throw CompileError("type mismatch: a data segment offset must be one constant i32 expression");
+      throw CompileError(
+          "type mismatch: a data segment offset must be one constant i32 expression");
     }
     const wabt::Expr& e = seg->offset.front();
     if (e.type() == wabt::ExprType::Const) {

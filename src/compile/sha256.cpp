@@ -37,7 +37,8 @@ std::string sha256_hex(const std::vector<std::string_view>& parts) {
   for (auto p : parts) {
     // Length-prefix each part so that ("ab","c") and ("a","bc") differ.
     uint64_t n = p.size();
-    ok = ok && EVP_DigestUpdate(ctx, &n, sizeof n) == 1 && EVP_DigestUpdate(ctx, p.data(), p.size()) == 1;
+    ok = ok && EVP_DigestUpdate(ctx, &n, sizeof n) == 1 &&
+         EVP_DigestUpdate(ctx, p.data(), p.size()) == 1;
   }
   ok = ok && EVP_DigestFinal_ex(ctx, digest, &len) == 1;
   EVP_MD_CTX_free(ctx);

@@ -5,12 +5,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <mutex>
 #include <sstream>
-#include <cstring>
-#include <cerrno>
 
 #include "compile/native_code.hpp"
 #include "wisp/error.hpp"
@@ -64,8 +64,12 @@ int run_process(const std::vector<std::string>& argv, std::string& output) {
 
 }  // namespace
 
-const char* const kTier1FixedFlags[7] = {"-fPIC", "-shared", "-fvisibility=hidden", "-fno-strict-aliasing",
-                                         "-fstack-clash-protection", "-fno-optimize-sibling-calls",
+const char* const kTier1FixedFlags[7] = {"-fPIC",
+                                         "-shared",
+                                         "-fvisibility=hidden",
+                                         "-fno-strict-aliasing",
+                                         "-fstack-clash-protection",
+                                         "-fno-optimize-sibling-calls",
                                          "-fsignaling-nans"};
 
 std::string compiler_identity(const std::string& compiler) {
@@ -86,7 +90,8 @@ void build_tier1_object(const std::string& c_source, const Tier1Options& options
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::create_directories(so_path.parent_path(), ec);
-  std::string unique = std::to_string(getpid()) + "-" + std::to_string(reinterpret_cast<uintptr_t>(&c_source));
+  std::string unique =
+      std::to_string(getpid()) + "-" + std::to_string(reinterpret_cast<uintptr_t>(&c_source));
   fs::path c_path = so_path.parent_path() / (so_path.stem().string() + "." + unique + ".c");
   fs::path tmp_so = so_path.parent_path() / (so_path.stem().string() + "." + unique + ".so.tmp");
   {
@@ -135,7 +140,8 @@ std::shared_ptr<CodeObject> load_tier1_object(const std::filesystem::path& so_pa
     std::ifstream(digest_path) >> expected;
     if (!in.good() && !in.eof()) throw Error("tier 1: cannot read " + so_path.string());
     if (expected.empty() || sha256_bytes_hex(content) != expected)
-      throw Error("tier 1: " + so_path.string() + " does not match its digest (damaged cache entry)");
+      throw Error("tier 1: " + so_path.string() +
+                  " does not match its digest (damaged cache entry)");
   }
   void* h = dlopen(so_path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!h) throw Error(std::string("tier 1: cannot load ") + so_path.string() + ": " + dlerror());

@@ -66,7 +66,8 @@ bool try_read(std::span<const uint8_t> bytes, const wabt::Features& features, wa
   wabt::ReadBinaryOptions options(features, nullptr, /*read_debug_names=*/false,
                                   /*stop_on_first_error=*/true,
                                   /*fail_on_custom_section_error=*/true);
-  if (wabt::Failed(wabt::ReadBinaryIr("module.wasm", bytes.data(), bytes.size(), options, errors, out)))
+  if (wabt::Failed(
+          wabt::ReadBinaryIr("module.wasm", bytes.data(), bytes.size(), options, errors, out)))
     return false;
   wabt::ValidateOptions vopts(features);
   return wabt::Succeeded(wabt::ValidateModule(out, errors, vopts));
@@ -86,8 +87,8 @@ std::unique_ptr<wabt::Module> read_and_validate(std::span<const uint8_t> bytes) 
 
   const wabt::Error* first = errors.empty() ? nullptr : &errors.front();
   std::string message = first ? first->message : "invalid module";
-  size_t offset = first && first->loc.offset != wabt::kInvalidOffset ? first->loc.offset
-                                                                       : CompileError::npos;
+  size_t offset =
+      first && first->loc.offset != wabt::kInvalidOffset ? first->loc.offset : CompileError::npos;
   // Does the module pass with one more feature enabled? Then that feature is the reason.
   for (const Unsupported& u : kUnsupported) {
     wabt::Features f = supported_features();
@@ -97,7 +98,8 @@ std::unique_ptr<wabt::Module> read_and_validate(std::span<const uint8_t> bytes) 
     if (try_read(bytes, f, &ignored, &probe)) {
       throw CompileError("module uses " + std::string(u.name) +
                              ", which wisp does not support (wabt 1.0.32's C writer cannot "
-                             "translate it): " + message,
+                             "translate it): " +
+                             message,
                          offset);
     }
   }
@@ -117,7 +119,8 @@ std::vector<uint8_t> wat_to_wasm(std::string_view text) {
   features.disable_annotations();
   wabt::WastParseOptions parse_options(features);
   std::unique_ptr<wabt::Module> module;
-  if (wabt::Failed(wabt::ParseWatModule(lexer.get(), &module, &errors, &parse_options)) || !module) {
+  if (wabt::Failed(wabt::ParseWatModule(lexer.get(), &module, &errors, &parse_options)) ||
+      !module) {
     std::string msg = errors.empty() ? "cannot parse WebAssembly text" : errors.front().message;
     if (!errors.empty() && errors.front().loc.line > 0) {
       msg = "line " + std::to_string(errors.front().loc.line) + ": " + msg;

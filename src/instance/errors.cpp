@@ -17,18 +17,30 @@ CompileError::CompileError(const std::string& message, size_t offset)
 
 const char* trap_kind_name(TrapKind kind) {
   switch (kind) {
-    case TrapKind::unreachable: return "unreachable";
-    case TrapKind::out_of_bounds: return "out_of_bounds";
-    case TrapKind::stack_exhausted: return "stack_exhausted";
-    case TrapKind::integer_overflow: return "integer_overflow";
-    case TrapKind::divide_by_zero: return "divide_by_zero";
-    case TrapKind::invalid_conversion: return "invalid_conversion";
-    case TrapKind::indirect_call: return "indirect_call";
-    case TrapKind::uncaught_exception: return "uncaught_exception";
-    case TrapKind::timeout: return "timeout";
-    case TrapKind::out_of_fuel: return "out_of_fuel";
-    case TrapKind::resource_limit: return "resource_limit";
-    case TrapKind::host_error: return "host_error";
+    case TrapKind::unreachable:
+      return "unreachable";
+    case TrapKind::out_of_bounds:
+      return "out_of_bounds";
+    case TrapKind::stack_exhausted:
+      return "stack_exhausted";
+    case TrapKind::integer_overflow:
+      return "integer_overflow";
+    case TrapKind::divide_by_zero:
+      return "divide_by_zero";
+    case TrapKind::invalid_conversion:
+      return "invalid_conversion";
+    case TrapKind::indirect_call:
+      return "indirect_call";
+    case TrapKind::uncaught_exception:
+      return "uncaught_exception";
+    case TrapKind::timeout:
+      return "timeout";
+    case TrapKind::out_of_fuel:
+      return "out_of_fuel";
+    case TrapKind::resource_limit:
+      return "resource_limit";
+    case TrapKind::host_error:
+      return "host_error";
   }
   return "unknown";
 }

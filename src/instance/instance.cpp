@@ -27,8 +27,8 @@ uint32_t InstanceImpl::export_of_kind(std::string_view name, ExternKind kind) co
   if (it == m.export_index.end()) throw Error("no export named \"" + std::string(name) + "\"");
   ExternKind actual = m.exports[it->second].type.kind;
   if (actual != kind) {
-    throw Error("export \"" + std::string(name) + "\" is a " + extern_kind_name(actual) + ", not a " +
-                extern_kind_name(kind));
+    throw Error("export \"" + std::string(name) + "\" is a " + extern_kind_name(actual) +
+                ", not a " + extern_kind_name(kind));
   }
   return it->second;
 }
@@ -41,8 +41,8 @@ void guarded_call(InstanceImpl* inst, GuardedThunk thunk, void* ctx) {
   }
 }
 
-void bind_typed(InstanceImpl* inst, std::string_view name, const FuncType& expected, void (**code)(),
-                void** vmctx) {
+void bind_typed(InstanceImpl* inst, std::string_view name, const FuncType& expected,
+                void (**code)(), void** vmctx) {
   uint32_t idx = inst->export_of_kind(name, ExternKind::func);
   const FuncType& actual = inst->mod().exports[idx].type.func;
   if (!(actual == expected)) {
@@ -85,11 +85,13 @@ std::vector<Value> Instance::call(std::string_view name, std::span<const Value> 
   wisp_raw_t* raw_args = inline_args;
   wisp_raw_t* raw_results = inline_results;
   if (args.size() > kInline) raw_args = (heap_args.resize(args.size()), heap_args.data());
-  if (ft.results.size() > kInline) raw_results = (heap_results.resize(ft.results.size()), heap_results.data());
+  if (ft.results.size() > kInline)
+    raw_results = (heap_results.resize(ft.results.size()), heap_results.data());
   for (size_t i = 0; i < args.size(); ++i) {
     if (args[i].type() != ft.params[i]) {
-      throw Error("argument " + std::to_string(i + 1) + " of \"" + std::string(name) + "\": expected " +
-                  val_type_name(ft.params[i]) + ", got " + val_type_name(args[i].type()));
+      throw Error("argument " + std::to_string(i + 1) + " of \"" + std::string(name) +
+                  "\": expected " + val_type_name(ft.params[i]) + ", got " +
+                  val_type_name(args[i].type()));
     }
     raw_args[i] = detail::to_raw(args[i]);
   }
@@ -97,7 +99,8 @@ std::vector<Value> Instance::call(std::string_view name, std::span<const Value> 
   detail::guarded_call(impl_.get(), run_dynamic, &c);
   std::vector<Value> out;
   out.reserve(ft.results.size());
-  for (size_t i = 0; i < ft.results.size(); ++i) out.push_back(detail::from_raw(raw_results[i], ft.results[i]));
+  for (size_t i = 0; i < ft.results.size(); ++i)
+    out.push_back(detail::from_raw(raw_results[i], ft.results[i]));
   return out;
 }
 
@@ -120,11 +123,19 @@ Value Instance::global_get(std::string_view name) const {
   std::memset(&r, 0, sizeof r);
   switch (t) {
     case ValType::i32:
-    case ValType::f32: std::memcpy(&r.i32, p, 4); break;
+    case ValType::f32:
+      std::memcpy(&r.i32, p, 4);
+      break;
     case ValType::i64:
-    case ValType::f64: std::memcpy(&r.i64, p, 8); break;
-    case ValType::externref: std::memcpy(&r.externref, p, sizeof(void*)); break;
-    case ValType::funcref: std::memcpy(&r.funcref, p, sizeof(wasm_rt_funcref_t)); break;
+    case ValType::f64:
+      std::memcpy(&r.i64, p, 8);
+      break;
+    case ValType::externref:
+      std::memcpy(&r.externref, p, sizeof(void*));
+      break;
+    case ValType::funcref:
+      std::memcpy(&r.funcref, p, sizeof(wasm_rt_funcref_t));
+      break;
   }
   return detail::from_raw(r, t);
 }
@@ -134,18 +145,26 @@ void Instance::global_set(std::string_view name, const Value& v) {
   const GlobalType& g = impl_->mod().exports[idx].type.global;
   if (!g.mut) throw Error("global \"" + std::string(name) + "\" is immutable");
   if (v.type() != g.type) {
-    throw Error("global \"" + std::string(name) + "\" has type " + val_type_name(g.type) + ", not " +
-                val_type_name(v.type()));
+    throw Error("global \"" + std::string(name) + "\" has type " + val_type_name(g.type) +
+                ", not " + val_type_name(v.type()));
   }
   void* p = impl_->export_storage(idx);
   wisp_raw_t r = detail::to_raw(v);
   switch (g.type) {
     case ValType::i32:
-    case ValType::f32: std::memcpy(p, &r.i32, 4); break;
+    case ValType::f32:
+      std::memcpy(p, &r.i32, 4);
+      break;
     case ValType::i64:
-    case ValType::f64: std::memcpy(p, &r.i64, 8); break;
-    case ValType::externref: std::memcpy(p, &r.externref, sizeof(void*)); break;
-    case ValType::funcref: std::memcpy(p, &r.funcref, sizeof(wasm_rt_funcref_t)); break;
+    case ValType::f64:
+      std::memcpy(p, &r.i64, 8);
+      break;
+    case ValType::externref:
+      std::memcpy(p, &r.externref, sizeof(void*));
+      break;
+    case ValType::funcref:
+      std::memcpy(p, &r.funcref, sizeof(wasm_rt_funcref_t));
+      break;
   }
 }
 
@@ -156,14 +175,22 @@ std::optional<Extern> Instance::get_export(std::string_view name) const {
   return Extern{m.exports[it->second].type.kind, impl_, it->second};
 }
 
-const Module& Instance::module() const { return impl_->module; }
-Tier Instance::tier() const { return impl_->code->tier; }
-bool Instance::trapped() const { return impl_->trapped; }
+const Module& Instance::module() const {
+  return impl_->module;
+}
+Tier Instance::tier() const {
+  return impl_->code->tier;
+}
+bool Instance::trapped() const {
+  return impl_->trapped;
+}
 InterruptHandle Instance::interrupt_handle() const {
   return InterruptHandle(std::shared_ptr<void>(impl_->interrupt, impl_->interrupt.get()));
 }
 
-bool InterruptHandle::interrupt() const { return interrupt_call(current_call()); }
+bool InterruptHandle::interrupt() const {
+  return interrupt_call(current_call());
+}
 
 uint64_t InterruptHandle::current_call() const {
   auto* s = static_cast<rt::InterruptState*>(state_.get());

@@ -23,11 +23,11 @@ struct HostFuncDef {
 // How one import of a template is satisfied.
 struct ResolvedImport {
   ExternKind kind = ExternKind::func;
-  std::shared_ptr<HostFuncDef> host;     // host function
-  std::shared_ptr<InstanceImpl> owner;   // exporting instance, kept alive by importers
-  wasm_rt_function_ptr_t code = nullptr; // wasm function of `owner`
+  std::shared_ptr<HostFuncDef> host;      // host function
+  std::shared_ptr<InstanceImpl> owner;    // exporting instance, kept alive by importers
+  wasm_rt_function_ptr_t code = nullptr;  // wasm function of `owner`
   void* vmctx = nullptr;
-  void* ptr = nullptr;                   // memory, table or global storage
+  void* ptr = nullptr;  // memory, table or global storage
 };
 
 struct TemplateImpl {

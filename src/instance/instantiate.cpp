@@ -22,8 +22,9 @@ void invoke_host_function(void* self, const wisp_raw_t* args, wisp_raw_t* result
   hb->def->fn(caller, params, out);
   for (size_t i = 0; i < ft.results.size(); ++i) {
     if (out[i].type() != ft.results[i]) {
-      throw Error(std::string("host function returned ") + val_type_name(out[i].type()) + " for result " +
-                  std::to_string(i) + ", expected " + val_type_name(ft.results[i]));
+      throw Error(std::string("host function returned ") + val_type_name(out[i].type()) +
+                  " for result " + std::to_string(i) + ", expected " +
+                  val_type_name(ft.results[i]));
     }
     results[i] = to_raw(out[i]);
   }
@@ -50,7 +51,8 @@ void apply_data_segments(InstanceImpl& inst) {
   for (const DataSegmentInit& seg : m.data_segments) {
     wasm_rt_memory_t* mem = inst.memory0();
     uint64_t offset = seg.offset;
-    if (seg.offset_from_global) offset = *static_cast<const uint32_t*>(inst.bindings[seg.global_import_index].ptr);
+    if (seg.offset_from_global)
+      offset = *static_cast<const uint32_t*>(inst.bindings[seg.global_import_index].ptr);
     uint64_t size = mem ? mem->size : 0;
     if (mem && mem->pages == 65536) size = 1ull << 32;
     if (offset + seg.bytes.size() > size) {

@@ -27,7 +27,9 @@ struct Linker::Impl {
 
 namespace {
 
-std::string describe(const ImportDesc& imp) { return "import \"" + imp.module + "\" \"" + imp.name + "\""; }
+std::string describe(const ImportDesc& imp) {
+  return "import \"" + imp.module + "\" \"" + imp.name + "\"";
+}
 
 bool limits_match(const Limits32& want, uint32_t actual_min, std::optional<uint32_t> actual_max) {
   if (actual_min < want.min) return false;
@@ -57,7 +59,9 @@ void check_compatible(const ImportDesc& imp, const ExternType& actual) {
   bool ok = want.kind == actual.kind;
   if (ok) {
     switch (want.kind) {
-      case ExternKind::func: ok = want.func == actual.func; break;
+      case ExternKind::func:
+        ok = want.func == actual.func;
+        break;
       case ExternKind::memory:
         ok = limits_match(want.memory.limits, actual.memory.limits.min, actual.memory.limits.max);
         break;
@@ -71,8 +75,8 @@ void check_compatible(const ImportDesc& imp, const ExternType& actual) {
     }
   }
   if (!ok) {
-    throw LinkError(describe(imp) + ": incompatible import type: the module expects " + want.to_string() +
-                    ", the definition is " + actual.to_string());
+    throw LinkError(describe(imp) + ": incompatible import type: the module expects " +
+                    want.to_string() + ", the definition is " + actual.to_string());
   }
 }
 
@@ -86,9 +90,12 @@ Linker& Linker::operator=(const Linker& o) {
   return *this;
 }
 
-void Linker::allow_shadowing(bool allow) { impl_->allow_shadowing = allow; }
+void Linker::allow_shadowing(bool allow) {
+  impl_->allow_shadowing = allow;
+}
 
-void Linker::define_func(const std::string& module, const std::string& name, FuncType type, HostFunction fn) {
+void Linker::define_func(const std::string& module, const std::string& name, FuncType type,
+                         HostFunction fn) {
   auto def = std::make_shared<detail::HostFuncDef>();
   def->type_id = rt::register_func_type(type);
   def->type = std::move(type);
@@ -114,7 +121,8 @@ Template Linker::instantiate_template(const Module& module, TemplateOptions opti
   for (const ImportDesc& imp : module.imports()) {
     auto it = impl_->defs.find({imp.module, imp.name});
     if (it == impl_->defs.end()) {
-      throw LinkError(describe(imp) + ": unknown import (nothing defined under that name; the module expects " +
+      throw LinkError(describe(imp) +
+                      ": unknown import (nothing defined under that name; the module expects " +
                       imp.type.to_string() + ")");
     }
     const Impl::Definition& d = it->second;
@@ -146,8 +154,14 @@ Instance Linker::instantiate(const Module& module, TemplateOptions options) cons
   return instantiate_template(module, std::move(options)).instantiate();
 }
 
-Instance Template::instantiate() const { return Instance(detail::instantiate_from(impl_)); }
-const Module& Template::module() const { return impl_->module; }
-const TemplateOptions& Template::options() const { return impl_->options; }
+Instance Template::instantiate() const {
+  return Instance(detail::instantiate_from(impl_));
+}
+const Module& Template::module() const {
+  return impl_->module;
+}
+const TemplateOptions& Template::options() const {
+  return impl_->options;
+}
 
 }  // namespace wisp

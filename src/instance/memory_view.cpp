@@ -6,12 +6,20 @@
 namespace wisp {
 
 namespace {
-wasm_rt_memory_t* mem_of(void* m) { return static_cast<wasm_rt_memory_t*>(m); }
-uint64_t byte_size(const wasm_rt_memory_t* m) { return uint64_t{m->pages} * 65536; }
+wasm_rt_memory_t* mem_of(void* m) {
+  return static_cast<wasm_rt_memory_t*>(m);
+}
+uint64_t byte_size(const wasm_rt_memory_t* m) {
+  return uint64_t{m->pages} * 65536;
+}
 }  // namespace
 
-uint64_t Memory::size() const { return byte_size(mem_of(mem_)); }
-uint32_t Memory::pages() const { return mem_of(mem_)->pages; }
+uint64_t Memory::size() const {
+  return byte_size(mem_of(mem_));
+}
+uint32_t Memory::pages() const {
+  return mem_of(mem_)->pages;
+}
 
 std::optional<uint32_t> Memory::max_pages() const {
   uint32_t m = mem_of(mem_)->max_pages;
@@ -45,7 +53,9 @@ void Memory::write(uint64_t ptr, std::span<const uint8_t> bytes) {
   if (!bytes.empty()) std::memcpy(p, bytes.data(), bytes.size());
 }
 
-std::span<uint8_t> Memory::span(uint64_t ptr, uint64_t len) { return {checked(ptr, len), len}; }
+std::span<uint8_t> Memory::span(uint64_t ptr, uint64_t len) {
+  return {checked(ptr, len), len};
+}
 
 std::optional<uint32_t> Memory::grow(uint32_t delta) {
   if (!mem_) throw Error("invalid Memory view");

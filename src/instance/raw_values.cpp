@@ -7,11 +7,21 @@ wisp_raw_t to_raw(const Value& v) {
   wisp_raw_t r;
   std::memset(&r, 0, sizeof r);
   switch (v.type()) {
-    case ValType::i32: r.i32 = static_cast<uint32_t>(v.bits()); break;
-    case ValType::i64: r.i64 = v.bits(); break;
-    case ValType::f32: r.i32 = static_cast<uint32_t>(v.bits()); break;
-    case ValType::f64: r.i64 = v.bits(); break;
-    case ValType::externref: r.externref = v.as_externref(); break;
+    case ValType::i32:
+      r.i32 = static_cast<uint32_t>(v.bits());
+      break;
+    case ValType::i64:
+      r.i64 = v.bits();
+      break;
+    case ValType::f32:
+      r.i32 = static_cast<uint32_t>(v.bits());
+      break;
+    case ValType::f64:
+      r.i64 = v.bits();
+      break;
+    case ValType::externref:
+      r.externref = v.as_externref();
+      break;
     case ValType::funcref: {
       FuncRef f = v.as_funcref();
       r.funcref.func_type = f.type_id;
@@ -25,13 +35,19 @@ wisp_raw_t to_raw(const Value& v) {
 
 Value from_raw(const wisp_raw_t& r, ValType t) {
   switch (t) {
-    case ValType::i32: return Value::i32(static_cast<int32_t>(r.i32));
-    case ValType::i64: return Value::i64(static_cast<int64_t>(r.i64));
-    case ValType::f32: return Value::f32_bits(r.i32);
-    case ValType::f64: return Value::f64_bits(r.i64);
-    case ValType::externref: return Value::externref(r.externref);
+    case ValType::i32:
+      return Value::i32(static_cast<int32_t>(r.i32));
+    case ValType::i64:
+      return Value::i64(static_cast<int64_t>(r.i64));
+    case ValType::f32:
+      return Value::f32_bits(r.i32);
+    case ValType::f64:
+      return Value::f64_bits(r.i64);
+    case ValType::externref:
+      return Value::externref(r.externref);
     case ValType::funcref:
-      return Value::funcref(FuncRef{r.funcref.func_type, r.funcref.func, r.funcref.module_instance});
+      return Value::funcref(
+          FuncRef{r.funcref.func_type, r.funcref.func, r.funcref.module_instance});
   }
   return Value();
 }

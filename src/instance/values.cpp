@@ -8,40 +8,55 @@ namespace wisp {
 
 const char* val_type_name(ValType t) {
   switch (t) {
-    case ValType::i32: return "i32";
-    case ValType::i64: return "i64";
-    case ValType::f32: return "f32";
-    case ValType::f64: return "f64";
-    case ValType::funcref: return "funcref";
-    case ValType::externref: return "externref";
+    case ValType::i32:
+      return "i32";
+    case ValType::i64:
+      return "i64";
+    case ValType::f32:
+      return "f32";
+    case ValType::f64:
+      return "f64";
+    case ValType::funcref:
+      return "funcref";
+    case ValType::externref:
+      return "externref";
   }
   return "?";
 }
 
 const char* extern_kind_name(ExternKind k) {
   switch (k) {
-    case ExternKind::func: return "func";
-    case ExternKind::table: return "table";
-    case ExternKind::memory: return "memory";
-    case ExternKind::global: return "global";
+    case ExternKind::func:
+      return "func";
+    case ExternKind::table:
+      return "table";
+    case ExternKind::memory:
+      return "memory";
+    case ExternKind::global:
+      return "global";
   }
   return "?";
 }
 
 const char* tier_name(Tier t) {
   switch (t) {
-    case Tier::tier0: return "tier0";
-    case Tier::tier1: return "tier1";
-    case Tier::automatic: return "auto";
+    case Tier::tier0:
+      return "tier0";
+    case Tier::tier1:
+      return "tier1";
+    case Tier::automatic:
+      return "auto";
   }
   return "?";
 }
 
 std::string FuncType::to_string() const {
   std::string s = "(";
-  for (size_t i = 0; i < params.size(); ++i) s += (i ? ", " : "") + std::string(val_type_name(params[i]));
+  for (size_t i = 0; i < params.size(); ++i)
+    s += (i ? ", " : "") + std::string(val_type_name(params[i]));
   s += ") -> (";
-  for (size_t i = 0; i < results.size(); ++i) s += (i ? ", " : "") + std::string(val_type_name(results[i]));
+  for (size_t i = 0; i < results.size(); ++i)
+    s += (i ? ", " : "") + std::string(val_type_name(results[i]));
   return s + ")";
 }
 
@@ -53,18 +68,24 @@ std::string limits_string(const Limits32& l) {
 
 std::string ExternType::to_string() const {
   switch (kind) {
-    case ExternKind::func: return "func " + func.to_string();
-    case ExternKind::table: return "table " + limits_string(table.limits) + " " + val_type_name(table.elem);
-    case ExternKind::memory: return "memory " + limits_string(memory.limits);
-    case ExternKind::global: return std::string("global ") + (global.mut ? "mut " : "") + val_type_name(global.type);
+    case ExternKind::func:
+      return "func " + func.to_string();
+    case ExternKind::table:
+      return "table " + limits_string(table.limits) + " " + val_type_name(table.elem);
+    case ExternKind::memory:
+      return "memory " + limits_string(memory.limits);
+    case ExternKind::global:
+      return std::string("global ") + (global.mut ? "mut " : "") + val_type_name(global.type);
   }
   return "?";
 }
 
 Value Value::null_of(ValType t) {
   switch (t) {
-    case ValType::funcref: return funcref(FuncRef{});
-    case ValType::externref: return externref(nullptr);
+    case ValType::funcref:
+      return funcref(FuncRef{});
+    case ValType::externref:
+      return externref(nullptr);
     default: {
       Value v(t);
       v.bits_ = 0;
@@ -82,21 +103,33 @@ bool Value::is_null_ref() const {
 bool Value::operator==(const Value& o) const {
   if (type_ != o.type_) return false;
   switch (type_) {
-    case ValType::externref: return ref_ == o.ref_;
-    case ValType::funcref: return func_ == o.func_;
+    case ValType::externref:
+      return ref_ == o.ref_;
+    case ValType::funcref:
+      return func_ == o.func_;
     case ValType::i32:
-    case ValType::f32: return static_cast<uint32_t>(bits_) == static_cast<uint32_t>(o.bits_);
-    default: return bits_ == o.bits_;
+    case ValType::f32:
+      return static_cast<uint32_t>(bits_) == static_cast<uint32_t>(o.bits_);
+    default:
+      return bits_ == o.bits_;
   }
 }
 
 std::string Value::to_string() const {
   char buf[64];
   switch (type_) {
-    case ValType::i32: std::snprintf(buf, sizeof buf, "i32:%d", as_i32()); break;
-    case ValType::i64: std::snprintf(buf, sizeof buf, "i64:%lld", static_cast<long long>(as_i64())); break;
-    case ValType::f32: std::snprintf(buf, sizeof buf, "f32:%.9g", static_cast<double>(as_f32())); break;
-    case ValType::f64: std::snprintf(buf, sizeof buf, "f64:%.17g", as_f64()); break;
+    case ValType::i32:
+      std::snprintf(buf, sizeof buf, "i32:%d", as_i32());
+      break;
+    case ValType::i64:
+      std::snprintf(buf, sizeof buf, "i64:%lld", static_cast<long long>(as_i64()));
+      break;
+    case ValType::f32:
+      std::snprintf(buf, sizeof buf, "f32:%.9g", static_cast<double>(as_f32()));
+      break;
+    case ValType::f64:
+      std::snprintf(buf, sizeof buf, "f64:%.17g", as_f64());
+      break;
     case ValType::externref:
       if (ref_ == nullptr) return "externref:null";
       std::snprintf(buf, sizeof buf, "externref:%p", ref_);

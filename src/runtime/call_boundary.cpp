@@ -9,10 +9,14 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 
 #include "runtime/exceptions.hpp"
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
 
 namespace wisp::rt {
 
@@ -63,9 +67,15 @@ void set_trap_message(std::string_view message) {
   // An empty view may carry a null data(): memcpy with a null source is UB even for 0 bytes.
   if (tls_message_len != 0) std::memcpy(tls_message, message.data(), tls_message_len);
 }
-std::string trap_message() { return std::string(tls_message, tls_message_len); }
-void set_exit_code(int code) { tls_exit_code = code; }
-int exit_code() { return tls_exit_code; }
+std::string trap_message() {
+  return std::string(tls_message, tls_message_len);
+}
+void set_exit_code(int code) {
+  tls_exit_code = code;
+}
+int exit_code() {
+  return tls_exit_code;
+}
 
 void prepare_thread() {
   ThreadState& t = tls_thread;
@@ -97,7 +107,8 @@ void prepare_thread() {
       }
     }
   }
-  t.entry_reserve = t.stack_lo ? std::min(kGuestEntryStackReserve, (t.stack_hi - t.stack_lo) / 8) : 0;
+  t.entry_reserve =
+      t.stack_lo ? std::min(kGuestEntryStackReserve, (t.stack_hi - t.stack_lo) / 8) : 0;
   t.tid = static_cast<pid_t>(syscall(SYS_gettid));
   t.thread_tag = g_thread_counter.fetch_add(1) << 40;
   t.ready = true;
@@ -124,8 +135,9 @@ bool stack_low(uintptr_t reserve) {
 __attribute__((noinline)) TrapCode run_guarded(Thunk thunk, void* ctx, InterruptState* interrupt) {
   ThreadState& t = tls_thread;
   if (__builtin_expect(!t.ready, 0)) prepare_thread();
-  if (__builtin_expect(reinterpret_cast<uintptr_t>(__builtin_frame_address(0)) - t.stack_lo <
-                           t.entry_reserve, 0)) {
+  if (__builtin_expect(
+          reinterpret_cast<uintptr_t>(__builtin_frame_address(0)) - t.stack_lo < t.entry_reserve,
+          0)) {
     set_trap_message("not enough stack left to enter WebAssembly");
     return trap_code(TrapKind::stack_exhausted);
   }
@@ -166,6 +178,12 @@ void raise_trap(TrapCode code) {
     std::abort();
   }
   f->trap = code;
+#if defined(__SANITIZE_ADDRESS__)
+  // ASan does not see __builtin_longjmp (only the libc longjmp family is intercepted): without
+  // this, the redzones of the skipped frames (guest code, host shims, possibly a signal handler
+  // on the alternate stack) stay poisoned and later calls reuse that stack as false positives.
+  __asan_handle_no_return();
+#endif
   __builtin_longjmp(f->jmpbuf, 1);
 }
 

@@ -16,8 +16,12 @@ namespace wisp::rt {
 using TrapCode = int;
 constexpr TrapCode kNoTrap = 0;
 constexpr TrapCode kWasiExitCode = 100;
-constexpr TrapCode trap_code(TrapKind k) { return static_cast<int>(k) + 1; }
-constexpr TrapKind trap_kind(TrapCode c) { return static_cast<TrapKind>(c - 1); }
+constexpr TrapCode trap_code(TrapKind k) {
+  return static_cast<int>(k) + 1;
+}
+constexpr TrapKind trap_kind(TrapCode c) {
+  return static_cast<TrapKind>(c - 1);
+}
 
 // Shared between an instance and the threads that may interrupt its running call.
 struct InterruptState {

@@ -20,7 +20,9 @@ thread_local unsigned char tls_data[kMaxExceptionSize];
 
 __thread WASM_RT_UNWIND_TARGET* tls_unwind_target = nullptr;
 
-uint32_t register_tag(uint32_t /*size*/) { return g_next_tag.fetch_add(1); }
+uint32_t register_tag(uint32_t /*size*/) {
+  return g_next_tag.fetch_add(1);
+}
 
 void load_exception(uint32_t tag, uint32_t size, const void* values) {
   if (size > kMaxExceptionSize) {
@@ -37,10 +39,20 @@ void throw_exception() {
   siglongjmp(*tls_unwind_target, 1);
 }
 
-WASM_RT_UNWIND_TARGET* get_unwind_target() { return tls_unwind_target; }
-void set_unwind_target(WASM_RT_UNWIND_TARGET* target) { tls_unwind_target = target; }
-uint32_t exception_tag() { return tls_tag; }
-uint32_t exception_size() { return tls_size; }
-void* exception_data() { return tls_data; }
+WASM_RT_UNWIND_TARGET* get_unwind_target() {
+  return tls_unwind_target;
+}
+void set_unwind_target(WASM_RT_UNWIND_TARGET* target) {
+  tls_unwind_target = target;
+}
+uint32_t exception_tag() {
+  return tls_tag;
+}
+uint32_t exception_size() {
+  return tls_size;
+}
+void* exception_data() {
+  return tls_data;
+}
 
 }  // namespace wisp::rt

@@ -28,12 +28,18 @@ uint32_t register_func_type(uint32_t params, uint32_t results, const wasm_rt_typ
 
 wasm_rt_type_t to_rt_type(ValType t) {
   switch (t) {
-    case ValType::i32: return WASM_RT_I32;
-    case ValType::i64: return WASM_RT_I64;
-    case ValType::f32: return WASM_RT_F32;
-    case ValType::f64: return WASM_RT_F64;
-    case ValType::funcref: return WASM_RT_FUNCREF;
-    case ValType::externref: return WASM_RT_EXTERNREF;
+    case ValType::i32:
+      return WASM_RT_I32;
+    case ValType::i64:
+      return WASM_RT_I64;
+    case ValType::f32:
+      return WASM_RT_F32;
+    case ValType::f64:
+      return WASM_RT_F64;
+    case ValType::funcref:
+      return WASM_RT_FUNCREF;
+    case ValType::externref:
+      return WASM_RT_EXTERNREF;
   }
   return WASM_RT_I32;
 }

@@ -16,9 +16,15 @@ const Limits kDefaultLimits{};
 constexpr uint32_t kMaxPages = 65536;
 }  // namespace
 
-AllocLimitsScope::AllocLimitsScope(const Limits* limits) : saved(tls_limits) { tls_limits = limits; }
-AllocLimitsScope::~AllocLimitsScope() { tls_limits = saved; }
-const Limits* current_alloc_limits() { return tls_limits ? tls_limits : &kDefaultLimits; }
+AllocLimitsScope::AllocLimitsScope(const Limits* limits) : saved(tls_limits) {
+  tls_limits = limits;
+}
+AllocLimitsScope::~AllocLimitsScope() {
+  tls_limits = saved;
+}
+const Limits* current_alloc_limits() {
+  return tls_limits ? tls_limits : &kDefaultLimits;
+}
 
 void allocate_memory(wasm_rt_memory_t* mem, uint32_t initial, uint32_t max) {
   const Limits* limits = current_alloc_limits();
@@ -29,7 +35,7 @@ void allocate_memory(wasm_rt_memory_t* mem, uint32_t initial, uint32_t max) {
   mem->max_pages = std::min(max, cap);
   if (initial > cap) {
     set_trap_message("initial memory of " + std::to_string(initial) +
-                            " pages exceeds the limit of " + std::to_string(cap) + " pages");
+                     " pages exceeds the limit of " + std::to_string(cap) + " pages");
     raise_trap(trap_code(TrapKind::resource_limit));
   }
   uint64_t bytes = uint64_t{initial} * kWasmPageSize;
@@ -49,7 +55,7 @@ void allocate_memory(wasm_rt_memory_t* mem, uint32_t initial, uint32_t max) {
   }
   if (!ok) {
     set_trap_message("cannot allocate a linear memory of " + std::to_string(initial) +
-                            " pages (memory budget or address space exhausted)");
+                     " pages (memory budget or address space exhausted)");
     raise_trap(trap_code(TrapKind::resource_limit));
   }
   mem->data = base;

@@ -23,6 +23,7 @@ void free_funcref_table(wasm_rt_funcref_table_t* t);
 uint32_t grow_funcref_table(wasm_rt_funcref_table_t* t, uint32_t delta, wasm_rt_funcref_t init);
 void allocate_externref_table(wasm_rt_externref_table_t* t, uint32_t elements, uint32_t max);
 void free_externref_table(wasm_rt_externref_table_t* t);
-uint32_t grow_externref_table(wasm_rt_externref_table_t* t, uint32_t delta, wasm_rt_externref_t init);
+uint32_t grow_externref_table(wasm_rt_externref_table_t* t, uint32_t delta,
+                              wasm_rt_externref_t init);
 
 }  // namespace wisp::rt

@@ -15,15 +15,33 @@ namespace {
 void trap_from_generated(wasm_rt_trap_t t) {
   TrapKind kind = TrapKind::unreachable;
   switch (t) {
-    case WASM_RT_TRAP_NONE: kind = TrapKind::unreachable; break;
-    case WASM_RT_TRAP_OOB: kind = TrapKind::out_of_bounds; break;
-    case WASM_RT_TRAP_INT_OVERFLOW: kind = TrapKind::integer_overflow; break;
-    case WASM_RT_TRAP_DIV_BY_ZERO: kind = TrapKind::divide_by_zero; break;
-    case WASM_RT_TRAP_INVALID_CONVERSION: kind = TrapKind::invalid_conversion; break;
-    case WASM_RT_TRAP_UNREACHABLE: kind = TrapKind::unreachable; break;
-    case WASM_RT_TRAP_CALL_INDIRECT: kind = TrapKind::indirect_call; break;
-    case WASM_RT_TRAP_UNCAUGHT_EXCEPTION: kind = TrapKind::uncaught_exception; break;
-    case WASM_RT_TRAP_EXHAUSTION: kind = TrapKind::stack_exhausted; break;
+    case WASM_RT_TRAP_NONE:
+      kind = TrapKind::unreachable;
+      break;
+    case WASM_RT_TRAP_OOB:
+      kind = TrapKind::out_of_bounds;
+      break;
+    case WASM_RT_TRAP_INT_OVERFLOW:
+      kind = TrapKind::integer_overflow;
+      break;
+    case WASM_RT_TRAP_DIV_BY_ZERO:
+      kind = TrapKind::divide_by_zero;
+      break;
+    case WASM_RT_TRAP_INVALID_CONVERSION:
+      kind = TrapKind::invalid_conversion;
+      break;
+    case WASM_RT_TRAP_UNREACHABLE:
+      kind = TrapKind::unreachable;
+      break;
+    case WASM_RT_TRAP_CALL_INDIRECT:
+      kind = TrapKind::indirect_call;
+      break;
+    case WASM_RT_TRAP_UNCAUGHT_EXCEPTION:
+      kind = TrapKind::uncaught_exception;
+      break;
+    case WASM_RT_TRAP_EXHAUSTION:
+      kind = TrapKind::stack_exhausted;
+      break;
   }
   set_trap_message({});
   raise_trap(trap_code(kind));
@@ -98,6 +116,8 @@ const wisp_rt_api_t kApi = {
 
 }  // namespace
 
-const wisp_rt_api_t* runtime_api() { return &kApi; }
+const wisp_rt_api_t* runtime_api() {
+  return &kApi;
+}
 
 }  // namespace wisp::rt

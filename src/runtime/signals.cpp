@@ -18,7 +18,9 @@ struct sigaction g_prev_segv;
 struct sigaction g_prev_bus;
 std::once_flag g_install_once;
 
-int interrupt_signal() { return SIGRTMIN + 4; }
+int interrupt_signal() {
+  return SIGRTMIN + 4;
+}
 
 void chain(int sig, siginfo_t* info, void* uctx) {
   const struct sigaction& prev = sig == SIGBUS ? g_prev_bus : g_prev_segv;

@@ -104,8 +104,12 @@ SlotStats slot_stats() {
   return SlotStats{g_reserved, g_in_use, g_committed.load()};
 }
 
-void set_memory_budget(uint64_t bytes) { g_budget.store(bytes); }
-uint64_t memory_budget() { return g_budget.load(); }
+void set_memory_budget(uint64_t bytes) {
+  g_budget.store(bytes);
+}
+uint64_t memory_budget() {
+  return g_budget.load();
+}
 
 bool budget_charge(uint64_t bytes) {
   uint64_t budget = g_budget.load(std::memory_order_relaxed);
@@ -116,6 +120,8 @@ bool budget_charge(uint64_t bytes) {
   return true;
 }
 
-void budget_refund(uint64_t bytes) { g_committed.fetch_sub(bytes); }
+void budget_refund(uint64_t bytes) {
+  g_committed.fetch_sub(bytes);
+}
 
 }  // namespace wisp::rt

@@ -17,8 +17,8 @@ void allocate_table(Table* t, uint32_t elements, uint32_t max, Elem null_value) 
   t->size = 0;
   t->max_size = std::min(max, cap);
   if (elements > cap) {
-    set_trap_message("table of " + std::to_string(elements) +
-                            " elements exceeds the limit of " + std::to_string(cap));
+    set_trap_message("table of " + std::to_string(elements) + " elements exceeds the limit of " +
+                     std::to_string(cap));
     raise_trap(trap_code(TrapKind::resource_limit));
   }
   Elem* data = nullptr;
@@ -50,7 +50,8 @@ uint32_t grow_table(Table* t, uint32_t delta, Elem init) {
   return old;
 }
 
-template <typename Table> void free_table(Table* t) {
+template <typename Table>
+void free_table(Table* t) {
   std::free(t->data);
   t->data = nullptr;
   t->size = 0;
@@ -61,15 +62,20 @@ template <typename Table> void free_table(Table* t) {
 void allocate_funcref_table(wasm_rt_funcref_table_t* t, uint32_t elements, uint32_t max) {
   allocate_table(t, elements, max, wasm_rt_funcref_null_value);
 }
-void free_funcref_table(wasm_rt_funcref_table_t* t) { free_table(t); }
+void free_funcref_table(wasm_rt_funcref_table_t* t) {
+  free_table(t);
+}
 uint32_t grow_funcref_table(wasm_rt_funcref_table_t* t, uint32_t delta, wasm_rt_funcref_t init) {
   return grow_table(t, delta, init);
 }
 void allocate_externref_table(wasm_rt_externref_table_t* t, uint32_t elements, uint32_t max) {
   allocate_table(t, elements, max, wasm_rt_externref_null_value);
 }
-void free_externref_table(wasm_rt_externref_table_t* t) { free_table(t); }
-uint32_t grow_externref_table(wasm_rt_externref_table_t* t, uint32_t delta, wasm_rt_externref_t init) {
+void free_externref_table(wasm_rt_externref_table_t* t) {
+  free_table(t);
+}
+uint32_t grow_externref_table(wasm_rt_externref_table_t* t, uint32_t delta,
+                              wasm_rt_externref_t init) {
   return grow_table(t, delta, init);
 }
 

@@ -57,7 +57,8 @@ typedef struct wisp_rt_api {
   uint32_t (*grow_funcref_table)(wasm_rt_funcref_table_t*, uint32_t delta, wasm_rt_funcref_t init);
   void (*allocate_externref_table)(wasm_rt_externref_table_t*, uint32_t elements, uint32_t max);
   void (*free_externref_table)(wasm_rt_externref_table_t*);
-  uint32_t (*grow_externref_table)(wasm_rt_externref_table_t*, uint32_t delta, wasm_rt_externref_t init);
+  uint32_t (*grow_externref_table)(wasm_rt_externref_table_t*, uint32_t delta,
+                                   wasm_rt_externref_t init);
   /* Calls the host function of `b`; traps (never returns) if it fails. */
   void (*host_call)(wisp_binding_t* b, const wisp_raw_t* args, wisp_raw_t* results);
 } wisp_rt_api_t;
@@ -70,7 +71,12 @@ typedef struct wisp_rt_api {
 #define WISP_VM_HEADER 16
 
 /* Export kinds, as in the binary format. */
-enum { WISP_EXPORT_FUNC = 0, WISP_EXPORT_TABLE = 1, WISP_EXPORT_MEMORY = 2, WISP_EXPORT_GLOBAL = 3 };
+enum {
+  WISP_EXPORT_FUNC = 0,
+  WISP_EXPORT_TABLE = 1,
+  WISP_EXPORT_MEMORY = 2,
+  WISP_EXPORT_GLOBAL = 3
+};
 
 typedef void (*wisp_trampoline_t)(wasm_rt_function_ptr_t fn, void* instance, const wisp_raw_t* args,
                                   wisp_raw_t* results);

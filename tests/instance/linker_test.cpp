@@ -249,7 +249,8 @@ TEST_P(LinkerTest, FailedInstantiationKeepsItsTableEntriesCallable) {
   EXPECT_TRAP(linker.instantiate(compile(R"((module (import "owner" "tab" (table 4 funcref))
       (func $five (result i32) (i32.const 5))
       (elem (i32.const 0) $five)
-      (elem (i32.const 3) $five $five)))"), options()),
+      (elem (i32.const 3) $five $five)))"),
+                                 options()),
               TrapKind::out_of_bounds);
   EXPECT_EQ(owner.call("call", {Value::i32(0)})[0], Value::i32(5));
 }
