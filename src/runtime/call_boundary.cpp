@@ -33,7 +33,7 @@ struct ThreadState {
   pid_t tid;
   uint64_t next_call;
   uint64_t thread_tag;
-  uintptr_t entry_reserve;  // stack kept free below a guest entry (0: bounds unknown)
+  uintptr_t entry_floor;  // a guest entry below this stack address traps (0: bounds unknown)
 };
 
 // Owns the alternate signal stack; constructed once per thread by prepare_thread().
@@ -107,10 +107,11 @@ void prepare_thread() {
       }
     }
   }
-  t.entry_reserve =
-      t.stack_lo ? std::min(kGuestEntryStackReserve, (t.stack_hi - t.stack_lo) / 8) : 0;
+  t.entry_floor =
+      t.stack_lo ? t.stack_lo + std::min(kGuestEntryStackReserve, (t.stack_hi - t.stack_lo) / 8) : 0;
   t.tid = static_cast<pid_t>(syscall(SYS_gettid));
   t.thread_tag = g_thread_counter.fetch_add(1) << 40;
+  t.next_call = t.thread_tag;  // call ids: thread tag in the high bits, never repeated
   t.ready = true;
 }
 
@@ -132,23 +133,25 @@ bool stack_low(uintptr_t reserve) {
   return sp - t.stack_lo < reserve;
 }
 
+// The hot path of every host→guest call: no system call, no lock, a handful of TLS accesses.
+// (Trap messages are set by whoever raises a trap; the unwind target is restored only after a
+// trap, since generated code restores it itself on normal exits from its try blocks.)
 __attribute__((noinline)) TrapCode run_guarded(Thunk thunk, void* ctx, InterruptState* interrupt) {
   ThreadState& t = tls_thread;
-  if (__builtin_expect(!t.ready, 0)) prepare_thread();
-  if (__builtin_expect(
-          reinterpret_cast<uintptr_t>(__builtin_frame_address(0)) - t.stack_lo < t.entry_reserve,
-          0)) {
-    set_trap_message("not enough stack left to enter WebAssembly");
-    return trap_code(TrapKind::stack_exhausted);
+  uintptr_t sp = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+  if (__builtin_expect(sp < t.entry_floor || !t.ready, 0)) {
+    if (!t.ready) prepare_thread();
+    if (sp < t.entry_floor) {
+      set_trap_message("not enough stack left to enter WebAssembly");
+      return trap_code(TrapKind::stack_exhausted);
+    }
   }
   CallFrame frame;
   frame.prev = tls_frame;
   frame.interrupt = interrupt;
-  frame.call_id = t.thread_tag | ++t.next_call;
+  frame.call_id = ++t.next_call;
   frame.saved_in_host = tls_in_host;
   frame.saved_unwind_target = tls_unwind_target;
-  frame.trap = kNoTrap;
-  tls_message_len = 0;
   if (interrupt) {
     interrupt->tid.store(t.tid, std::memory_order_relaxed);
     interrupt->running_call.store(frame.call_id, std::memory_order_release);

@@ -35,7 +35,10 @@ void load_exception(uint32_t tag, uint32_t size, const void* values) {
 }
 
 void throw_exception() {
-  if (tls_unwind_target == nullptr) raise_trap(trap_code(TrapKind::uncaught_exception));
+  if (tls_unwind_target == nullptr) {
+    set_trap_message({});
+    raise_trap(trap_code(TrapKind::uncaught_exception));
+  }
   siglongjmp(*tls_unwind_target, 1);
 }
 

@@ -48,8 +48,14 @@ void on_fault(int sig, siginfo_t* info, void* uctx) {
   CallFrame* frame = tls_frame;
   if (frame != nullptr && tls_in_host == 0) {
     uintptr_t addr = reinterpret_cast<uintptr_t>(info->si_addr);
-    if (slot_contains(addr)) raise_trap(trap_code(TrapKind::out_of_bounds));
-    if (address_in_stack_guard(addr)) raise_trap(trap_code(TrapKind::stack_exhausted));
+    if (slot_contains(addr)) {
+      set_trap_message({});
+      raise_trap(trap_code(TrapKind::out_of_bounds));
+    }
+    if (address_in_stack_guard(addr)) {
+      set_trap_message({});
+      raise_trap(trap_code(TrapKind::stack_exhausted));
+    }
   }
   chain(sig, info, uctx);
 }
@@ -60,6 +66,7 @@ void on_interrupt(int, siginfo_t*, void*) {
   if (frame->interrupt->requested.load(std::memory_order_acquire) != frame->call_id) return;
   // In host or runtime code: the host-call return path sees the request instead.
   if (tls_in_host != 0) return;
+  set_trap_message({});
   raise_trap(trap_code(TrapKind::timeout));
 }
 
