@@ -103,6 +103,8 @@ class Instance {
   std::vector<Value> call(std::string_view name, std::initializer_list<Value> args) {
     return call(name, std::span<const Value>(args.begin(), args.size()));
   }
+  // The same without allocating: `results` must hold exactly the function's result count.
+  void call(std::string_view name, std::span<const Value> args, std::span<Value> results);
   // A typed handle: the signature is checked once here, then calls are direct.
   template <typename Sig>
   TypedFunc<Sig> func(std::string_view name) const;

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -44,7 +45,12 @@ struct ModuleImpl {
   std::string hash;
   std::vector<ImportDesc> imports;
   std::vector<ExportDesc> exports;
-  std::unordered_map<std::string, uint32_t> export_index;
+  // Heterogeneous lookup: find(string_view) allocates nothing on the call path.
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, uint32_t, NameHash, std::equal_to<>> export_index;
   std::vector<std::string> features;
   std::vector<SectionSize> sections;
   std::optional<uint32_t> start;

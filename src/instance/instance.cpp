@@ -23,7 +23,7 @@ wasm_rt_memory_t* InstanceImpl::memory0() const {
 
 uint32_t InstanceImpl::export_of_kind(std::string_view name, ExternKind kind) const {
   const ModuleImpl& m = mod();
-  auto it = m.export_index.find(std::string(name));
+  auto it = m.export_index.find(name);
   if (it == m.export_index.end()) throw Error("no export named \"" + std::string(name) + "\"");
   ExternKind actual = m.exports[it->second].type.kind;
   if (actual != kind) {
@@ -74,7 +74,19 @@ void run_dynamic(void* p) {
 std::vector<Value> Instance::call(std::string_view name, std::span<const Value> args) {
   if (!impl_) throw Error("call on an empty Instance");
   uint32_t idx = impl_->export_of_kind(name, ExternKind::func);
+  std::vector<Value> out(impl_->mod().exports[idx].type.func.results.size());
+  call(name, args, out);
+  return out;
+}
+
+void Instance::call(std::string_view name, std::span<const Value> args, std::span<Value> results) {
+  if (!impl_) throw Error("call on an empty Instance");
+  uint32_t idx = impl_->export_of_kind(name, ExternKind::func);
   const FuncType& ft = impl_->mod().exports[idx].type.func;
+  if (results.size() != ft.results.size()) {
+    throw Error("\"" + std::string(name) + "\" returns " + std::to_string(ft.results.size()) +
+                " results, the caller provided room for " + std::to_string(results.size()));
+  }
   if (args.size() != ft.params.size()) {
     throw Error("\"" + std::string(name) + "\" takes " + std::to_string(ft.params.size()) +
                 " arguments " + ft.to_string() + ", got " + std::to_string(args.size()));
@@ -97,11 +109,7 @@ std::vector<Value> Instance::call(std::string_view name, std::span<const Value> 
   }
   DynamicCall c{&impl_->desc->exports[idx], impl_->vm, raw_args, raw_results};
   detail::guarded_call(impl_.get(), run_dynamic, &c);
-  std::vector<Value> out;
-  out.reserve(ft.results.size());
-  for (size_t i = 0; i < ft.results.size(); ++i)
-    out.push_back(detail::from_raw(raw_results[i], ft.results[i]));
-  return out;
+  for (size_t i = 0; i < ft.results.size(); ++i) results[i] = detail::from_raw(raw_results[i], ft.results[i]);
 }
 
 Memory Instance::memory(std::string_view name) const {
@@ -170,7 +178,7 @@ void Instance::global_set(std::string_view name, const Value& v) {
 
 std::optional<Extern> Instance::get_export(std::string_view name) const {
   const auto& m = impl_->mod();
-  auto it = m.export_index.find(std::string(name));
+  auto it = m.export_index.find(name);
   if (it == m.export_index.end()) return std::nullopt;
   return Extern{m.exports[it->second].type.kind, impl_, it->second};
 }

@@ -51,6 +51,16 @@ TEST_P(CallTest, DynamicCalls) {
   EXPECT_EQ(inst_.call("add", std::span<const Value>(args))[0], Value::i32(7));
 }
 
+TEST_P(CallTest, NonAllocatingCallWritesIntoTheCallersResults) {
+  std::vector<Value> args{Value::i32(20), Value::i32(22)};
+  Value result[1];
+  inst_.call("add", args, result);
+  EXPECT_EQ(result[0], Value::i32(42));
+  Value too_many[2];
+  EXPECT_THROW(inst_.call("add", args, too_many), Error);
+  EXPECT_THROW(inst_.call("add", args, std::span<Value>()), Error);
+}
+
 TEST_P(CallTest, BadDynamicCallsAreErrorsNotTraps) {
   EXPECT_THROW(inst_.call("add", {Value::i32(1)}), Error);  // count
   EXPECT_THROW(inst_.call("add", {Value::i32(1), Value::i32(2), Value::i32(3)}), Error);
