@@ -187,10 +187,12 @@ Module Engine::compile(std::span<const uint8_t> bytes) {
     finish_tier1(*m, nullptr, std::string("tier 1 is disabled"), 0, false);
   } else if (!m->tier1_done) {
     if (cfg.background_tier1 && cfg.enable_tier0) {
-      std::weak_ptr<EngineImpl> weak_engine = impl_;
-      impl_->submit([weak_engine, m, so](bool run) {
-        auto engine = weak_engine.lock();
-        if (!run || !engine) {
+      // A plain pointer: ~EngineImpl joins the worker before any member dies, and jobs run with
+      // run=true only before that. (A strong reference taken on the worker could make the worker
+      // run ~EngineImpl and join itself.)
+      EngineImpl* engine = impl_.get();
+      impl_->submit([engine, m, so](bool run) {
+        if (!run) {
           finish_tier1(*m, nullptr, std::string("engine shut down before tier 1 was built"), 0,
                        false);
           return;

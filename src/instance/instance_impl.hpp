@@ -40,7 +40,7 @@ struct TemplateImpl {
 // A host import of one instance: what generated code reaches through wisp_binding_t::host.
 struct HostBinding {
   rt::HostTarget target;
-  HostFuncDef* def;
+  std::shared_ptr<HostFuncDef> def;  // owned: the instance may outlive its template
   InstanceImpl* instance;
 };
 

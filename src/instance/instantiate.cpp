@@ -1,4 +1,5 @@
 // Instantiation: bind imports, run the generated instantiate, apply data segments, run start.
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -84,16 +85,24 @@ void scrub_imported_tables(InstanceImpl& inst) {
 }
 
 // After a failed instantiation: owners of imported tables keep the instance alive (its funcrefs
-// may already be in their tables). The instance also holds its owners (deps), so such a pair
-// lives until the process ends: the price of spec semantics for a rare failure.
+// may already be in their tables), as the spec's store would.
 void retain_by_table_owners(const std::shared_ptr<InstanceImpl>& inst) {
   inst->retained_by_owner = true;
-  const auto& imports = inst->tmpl->imports;
-  for (const ResolvedImport& r : imports) {
+  std::vector<InstanceImpl*> owners;
+  for (const ResolvedImport& r : inst->tmpl->imports) {
     if (r.kind != ExternKind::table || !r.owner) continue;
+    owners.push_back(r.owner.get());
     std::lock_guard lock(r.owner->retained_mutex);
     r.owner->retained.push_back(inst);
   }
+  // No reference cycle: the retained instance drops its strong references to the owners that
+  // keep it (they outlive it by construction: its code is reachable only through their tables)
+  // and to its template (which holds them too). Other dependencies stay strong.
+  if (owners.empty()) return;
+  std::erase_if(inst->deps, [&](const std::shared_ptr<InstanceImpl>& d) {
+    return std::find(owners.begin(), owners.end(), d.get()) != owners.end();
+  });
+  inst->tmpl.reset();
 }
 
 }  // namespace
@@ -125,7 +134,7 @@ std::shared_ptr<InstanceImpl> instantiate_from(const std::shared_ptr<TemplateImp
     if (r.kind == ExternKind::func && r.host) {
       auto hb = std::make_unique<HostBinding>();
       hb->target = rt::HostTarget{invoke_host_function, hb.get()};
-      hb->def = r.host.get();
+      hb->def = r.host;
       hb->instance = inst.get();
       b.host = &hb->target;
       inst->host_bindings.push_back(std::move(hb));

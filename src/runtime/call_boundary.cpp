@@ -156,7 +156,11 @@ __attribute__((noinline)) TrapCode run_guarded(Thunk thunk, void* ctx, Interrupt
     interrupt->tid.store(t.tid, std::memory_order_relaxed);
     interrupt->running_call.store(frame.call_id, std::memory_order_release);
   }
+#if defined(__SANITIZE_THREAD__)
+  if (sigsetjmp(frame.jmpbuf, 1)) {  // see CallFrame::jmpbuf
+#else
   if (__builtin_setjmp(frame.jmpbuf)) {
+#endif
     // Arrived here from raise_trap (possibly from a signal handler).
     CallFrame* f = tls_frame;
     tls_frame = f->prev;
@@ -187,7 +191,11 @@ void raise_trap(TrapCode code) {
   // on the alternate stack) stay poisoned and later calls reuse that stack as false positives.
   __asan_handle_no_return();
 #endif
+#if defined(__SANITIZE_THREAD__)
+  siglongjmp(f->jmpbuf, 1);  // see CallFrame::jmpbuf
+#else
   __builtin_longjmp(f->jmpbuf, 1);
+#endif
 }
 
 }  // namespace wisp::rt

@@ -3,6 +3,10 @@
 
 #include <sys/types.h>
 
+#if defined(__SANITIZE_THREAD__)
+#include <setjmp.h>
+#endif
+
 #include <atomic>
 #include <cstdint>
 #include <string>
@@ -32,7 +36,19 @@ struct InterruptState {
 
 // One host→guest call in progress on this thread (lives on the caller's stack).
 struct CallFrame {
+#if defined(__SANITIZE_THREAD__)
+  // TSan build: TSan keeps a shadow call stack and per-thread "inside a signal handler" state
+  // that only its interceptors of the libc setjmp/longjmp family restore. __builtin_longjmp out
+  // of a fault handler leaves TSan believing the thread is still in the handler (every later
+  // malloc is reported as a signal-unsafe call) and its shadow stack unbalanced. So this build
+  // uses sigsetjmp/siglongjmp, and saves the signal mask: TSan's wrapper around our handlers
+  // runs them with every signal blocked (sa_mask filled), and a jump out of the handler that
+  // kept that mask would leave SIGSEGV blocked, so that the next guest fault kills the process.
+  // (The system call per guarded call this costs is only paid in the TSan build.)
+  sigjmp_buf jmpbuf;
+#else
   void* jmpbuf[5];  // __builtin_setjmp buffer
+#endif
   CallFrame* prev;
   InterruptState* interrupt;
   uint64_t call_id;

@@ -12,7 +12,8 @@
 // with the next mutant in a fresh child. Reproduce one in-process (for gdb) with
 //   WISP_FUZZ_REPLAY=<file.wasm> or WISP_FUZZ_INDEX=<index>  wisp_unit_tests
 //       --gtest_filter=MutationFuzz.Replay
-// Knobs: WISP_FUZZ_SEED (default below), WISP_FUZZ_MUTANTS (default 3000).
+// Knobs: WISP_FUZZ_SEED (default below), WISP_FUZZ_MUTANTS (default 3000), WISP_FUZZ_VERBOSE
+// (log every mutant), WISP_FUZZ_CRASH_AT=<index> (self-test: crash the child on that mutant).
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -21,8 +22,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
+#include <climits>
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
@@ -191,9 +194,203 @@ Bytes random_instruction(Rng& r) {
   }
 }
 
+// Mutates a range [lo, hi) of `b` in place (insert, delete, overwrite, flip, LEB pattern,
+// random instruction); returns the size change and appends a description to `d`.
+int64_t mutate_range(Rng& r, Bytes& b, size_t lo, size_t hi, std::ostringstream& d) {
+  size_t pos = lo + r.below(hi - lo);
+  Bytes ins;
+  size_t erase = 0;
+  switch (r.below(6)) {
+    case 0:
+      b[pos] ^= static_cast<uint8_t>(1u << r.below(8));
+      d << "flip@" << pos;
+      return 0;
+    case 1:
+      b[pos] = r.chance(50) ? kInteresting[r.below(sizeof kInteresting)]
+                            : static_cast<uint8_t>(r.next());
+      d << "set@" << pos << "=" << int(b[pos]);
+      return 0;
+    case 2:
+      erase = 1 + r.below(std::min<size_t>(4, hi - pos));
+      d << "delete@" << pos << "-" << erase;
+      break;
+    case 3:
+      ins = kLebPatterns[r.below(std::size(kLebPatterns))];
+      if (r.chance(50)) erase = std::min(ins.size(), hi - pos);
+      d << "leb@" << pos << "x" << ins.size() << "-" << erase;
+      break;
+    default:
+      ins = random_instruction(r);
+      if (r.chance(30)) erase = std::min(ins.size(), hi - pos);
+      d << "op@" << pos << "x" << ins.size() << "-" << erase;
+      break;
+  }
+  splice(b, pos, erase, ins);
+  return static_cast<int64_t>(ins.size()) - static_cast<int64_t>(erase);
+}
+
+Bytes sleb(int64_t v) {
+  Bytes out;
+  for (;;) {
+    uint8_t byte = v & 0x7f;
+    v >>= 7;
+    bool done = (v == 0 && !(byte & 0x40)) || (v == -1 && (byte & 0x40));
+    out.push_back(done ? byte : byte | 0x80);
+    if (done) return out;
+  }
+}
+
+// Groups of opcodes with one signature: swapping one for another keeps the body valid.
+const std::vector<std::vector<uint8_t>>& opcode_groups() {
+  static const std::vector<std::vector<uint8_t>> groups = [] {
+    std::vector<std::vector<uint8_t>> g;
+    auto range = [&](uint8_t a, uint8_t z) {
+      std::vector<uint8_t> v;
+      for (int x = a; x <= z; ++x) v.push_back(static_cast<uint8_t>(x));
+      g.push_back(v);
+    };
+    range(0x46, 0x4f);  // i32 compare
+    range(0x51, 0x5a);  // i64 compare
+    range(0x5b, 0x60);  // f32 compare
+    range(0x61, 0x66);  // f64 compare
+    range(0x67, 0x69);  // i32 unary
+    range(0x6a, 0x78);  // i32 binary
+    range(0x79, 0x7b);  // i64 unary
+    range(0x7c, 0x8a);  // i64 binary
+    range(0x8b, 0x91);  // f32 unary
+    range(0x92, 0x98);  // f32 binary
+    range(0x99, 0x9f);  // f64 unary
+    range(0xa0, 0xa6);  // f64 binary
+    g.push_back({0x28, 0x2c, 0x2d, 0x2e, 0x2f});                    // i32 loads
+    g.push_back({0x29, 0x30, 0x31, 0x32, 0x33, 0x34, 0x35});        // i64 loads
+    g.push_back({0x36, 0x3a, 0x3b});                                // i32 stores
+    g.push_back({0x37, 0x3c, 0x3d, 0x3e});                          // i64 stores
+    g.push_back({0xa8, 0xa9});  // i32.trunc_f32
+    g.push_back({0xaa, 0xab});  // i32.trunc_f64
+    g.push_back({0xae, 0xaf});  // i64.trunc_f32
+    g.push_back({0xb0, 0xb1});  // i64.trunc_f64
+    g.push_back({0xb2, 0xb3});  // f32.convert_i32
+    g.push_back({0xb4, 0xb5});  // f32.convert_i64
+    g.push_back({0xb7, 0xb8});  // f64.convert_i32
+    g.push_back({0xb9, 0xba});  // f64.convert_i64
+    g.push_back({0x1a, 0x1a});  // drop (placeholder group: no-op swap)
+    return g;
+  }();
+  return groups;
+}
+
+// A mutation likely to keep a function body valid: an opcode swapped for one of the same
+// type, a constant or a memory offset replaced by an extreme value. Falls back to
+// mutate_range when the body has no candidate.
+int64_t mutate_semantic(Rng& r, Bytes& b, size_t lo, size_t hi, std::ostringstream& d) {
+  unsigned what = static_cast<unsigned>(r.below(3));
+  std::vector<size_t> cands;
+  for (size_t p = lo; p < hi; ++p) {
+    uint8_t op = b[p];
+    bool hit = false;
+    if (what == 0) {
+      for (const auto& g : opcode_groups())
+        hit = hit || (g.size() > 1 && std::find(g.begin(), g.end(), op) != g.end());
+    } else if (what == 1) {
+      hit = op == 0x41 || op == 0x42;
+    } else {
+      hit = op >= 0x28 && op <= 0x3e;
+    }
+    if (hit) cands.push_back(p);
+  }
+  if (cands.empty()) return mutate_range(r, b, lo, hi, d);
+  size_t pos = cands[r.below(cands.size())];
+  if (what == 0) {
+    for (const auto& g : opcode_groups()) {
+      if (g.size() > 1 && std::find(g.begin(), g.end(), b[pos]) != g.end()) {
+        uint8_t to = g[r.below(g.size())];
+        d << "swap-op@" << pos << ":" << int(b[pos]) << "->" << int(to);
+        b[pos] = to;
+        return 0;
+      }
+    }
+    return 0;
+  }
+  // The LEB after the opcode (for a memory op: skip the alignment immediate).
+  size_t p = pos + 1;
+  uint64_t ignored = 0;
+  if (what == 2 && !read_leb(b, p, ignored)) return mutate_range(r, b, lo, hi, d);
+  size_t imm = p;
+  if (!read_leb(b, p, ignored) || p > hi) return mutate_range(r, b, lo, hi, d);
+  static const int64_t kValues[] = {0,          1,           -1,         0x7fffffff,
+                                    INT32_MIN,  0xffff,      0x10000,    0xfffffff0,
+                                    INT64_MIN,  INT64_MAX,   -65536,     0x7ffffffffffffLL};
+  int64_t v = kValues[r.below(std::size(kValues))];
+  Bytes enc;
+  if (what == 1) {
+    enc = sleb(b[pos] == 0x41 ? static_cast<int64_t>(static_cast<int32_t>(v)) : v);
+  } else {
+    enc = leb(static_cast<uint32_t>(v));
+  }
+  d << (what == 1 ? "const@" : "offset@") << pos << "=" << v;
+  splice(b, imm, p - imm, enc);
+  return static_cast<int64_t>(enc.size()) - static_cast<int64_t>(p - imm);
+}
+
+// A mutation that keeps the section (and, in the code section, the function body) sizes
+// consistent, so that it reaches the validator and the code generator instead of the reader.
+std::optional<std::string> mutate_structured(Rng& r, Bytes& b, const std::vector<Section>& secs) {
+  std::vector<Section> nonempty;
+  for (const Section& s : secs)
+    if (s.end > s.payload_start && s.id != 0) nonempty.push_back(s);
+  if (nonempty.empty()) return std::nullopt;
+  // Prefer the code section: that is where the translator has most to do.
+  const Section* code = nullptr;
+  for (const Section& s : nonempty)
+    if (s.id == 10) code = &s;
+  const Section s = code && r.chance(65) ? *code : nonempty[r.below(nonempty.size())];
+  std::ostringstream d;
+  d << "in#" << int(s.id) << " ";
+  size_t lo = s.payload_start, hi = s.end;
+  size_t body_size_pos = 0, body_start = 0, body_end = 0;
+  if (s.id == 10) {  // pick one function body
+    size_t p = s.payload_start;
+    uint64_t count = 0;
+    std::vector<std::array<size_t, 3>> bodies;  // size pos, start, end
+    if (read_leb(b, p, count)) {
+      for (uint64_t i = 0; i < count && p < s.end; ++i) {
+        size_t size_pos = p;
+        uint64_t size = 0;
+        if (!read_leb(b, p, size) || p > s.end || size > s.end - p) break;
+        bodies.push_back({size_pos, p, p + static_cast<size_t>(size)});
+        p += size;
+      }
+    }
+    if (!bodies.empty()) {
+      auto [sp, st, en] = bodies[r.below(bodies.size())];
+      if (en > st) {
+        body_size_pos = sp, body_start = st, body_end = en;
+        lo = st, hi = en;
+        d << "body@" << st << " ";
+      }
+    }
+  }
+  int64_t delta = body_end && r.chance(50) ? mutate_semantic(r, b, lo, hi, d)
+                                            : mutate_range(r, b, lo, hi, d);
+  if (delta != 0) {
+    if (body_end) {  // re-encode the body size, then the section size
+      Bytes new_size = leb(static_cast<uint64_t>(static_cast<int64_t>(body_end - body_start) + delta));
+      size_t old_len = body_start - body_size_pos;
+      splice(b, body_size_pos, old_len, new_size);
+      delta += static_cast<int64_t>(new_size.size()) - static_cast<int64_t>(old_len);
+    }
+    splice(b, s.size_pos, s.payload_start - s.size_pos,
+           leb(static_cast<uint64_t>(static_cast<int64_t>(s.end - s.payload_start) + delta)));
+  }
+  return d.str();
+}
+
 // Applies one mutation; returns its description.
 std::string mutate_once(Rng& r, Bytes& b) {
   std::vector<Section> secs = sections_of(b);
+  if (r.chance(65)) {
+    if (auto d = mutate_structured(r, b, secs)) return *d;
+  }
   std::ostringstream d;
   unsigned kind = static_cast<unsigned>(r.below(12));
   if (b.empty()) kind = 2;
@@ -291,7 +488,7 @@ std::string mutate_once(Rng& r, Bytes& b) {
       const Section& s = secs[r.below(secs.size())];
       size_t p = s.payload_start;
       uint64_t count = 0;
-      if (s.id == 0 || !read_leb(b, p, count)) {
+      if (s.id == 0 || !read_leb(b, p, count) || p > s.end) {
         b[pick_pos(r, b)] ^= 0x01;
         d << "count-fallback";
         break;
@@ -333,8 +530,15 @@ std::string mutate_once(Rng& r, Bytes& b) {
 
 struct Corpus {
   std::vector<fs::path> files;      // every .wasm, sorted
-  std::vector<size_t> valid;        // indices of the files Engine::validate accepts
   std::vector<Bytes> bytes;         // contents, parallel to files
+  std::vector<size_t> valid;        // indices of the files Engine::validate accepts
+  std::vector<size_t> invalid;      // the others (malformed/invalid spec modules), non-empty
+  void classify(const std::vector<uint8_t>& accepted) {
+    for (size_t i = 0; i < files.size(); ++i) {
+      if (accepted[i] && bytes[i].size() > 8) valid.push_back(i);
+      if (!accepted[i] && !bytes[i].empty()) invalid.push_back(i);
+    }
+  }
 };
 
 Corpus load_corpus() {
@@ -361,10 +565,13 @@ struct Mutant {
 Mutant make_mutant(const Corpus& c, uint64_t seed, size_t index) {
   Rng r(seed ^ (0x9e3779b97f4a7c15ULL * (index + 1)));
   Mutant m;
-  m.base = c.valid[r.below(c.valid.size())];
+  // Mostly valid modules (mutants reach the validator, the translator and the runtime); a
+  // quarter malformed or invalid ones (the reader and the feature-diagnosis retries).
+  bool from_invalid = !c.invalid.empty() && r.chance(25);
+  m.base = from_invalid ? c.invalid[r.below(c.invalid.size())] : c.valid[r.below(c.valid.size())];
   m.bytes = c.bytes[m.base];
   size_t roll = r.below(100);
-  size_t n = roll < 60 ? 1 : roll < 85 ? 2 : 3 + r.below(2);
+  size_t n = roll < 70 ? 1 : roll < 90 ? 2 : 3 + r.below(2);
   for (size_t i = 0; i < n; ++i) {
     if (i) m.description += "; ";
     m.description += mutate_once(r, m.bytes);
@@ -490,6 +697,16 @@ Value default_value(ValType t) {
   }
 }
 
+Value extreme_value(ValType t) {
+  switch (t) {
+    case ValType::i32: return Value::i32(-1);
+    case ValType::i64: return Value::i64(INT64_MIN);
+    case ValType::f32: return Value::f32_bits(0x7fc00001u);
+    case ValType::f64: return Value::f64_bits(0x8000000000000000ULL);
+    default: return Value::null_of(t);
+  }
+}
+
 class MutantRunner {
  public:
   explicit MutantRunner(const fs::path& cache_dir)
@@ -503,8 +720,9 @@ class MutantRunner {
     std::optional<Module> module;
     try {
       module = engine_.compile(bytes);
-    } catch (const CompileError&) {
+    } catch (const CompileError& e) {
       bump(&Shared::compile_errors);
+      if (verbose_) std::fprintf(stderr, "  compile error: %s\n", e.what());
       return;
     }
     bump(&Shared::compiled);
@@ -566,6 +784,17 @@ class MutantRunner {
             std::vector<Value> args;
             for (ValType t : e.type.func.params) args.push_back(default_value(t));
             bump(&Shared::calls);
+            try {
+              inst.call(e.name, args);
+            } catch (const Trap& t) {
+              bump(&Shared::call_traps);
+              if (t.kind() == TrapKind::timeout) bump(&Shared::timeouts);
+            }
+            if (args.empty() || Clock::now() > budget_end) break;
+            // Once more with extreme arguments (-1, NaN, -0.0): other paths, other traps.
+            for (Value& a : args) a = extreme_value(a.type());
+            set_phase("call \"" + e.name + "\" with extreme arguments");
+            bump(&Shared::calls);
             inst.call(e.name, args);
             break;
           }
@@ -592,6 +821,7 @@ class MutantRunner {
   }
 
  private:
+  bool verbose_ = std::getenv("WISP_FUZZ_VERBOSE") != nullptr;
   Engine engine_;
   Template provider_;
   Watchdog watchdog_;
@@ -759,8 +989,7 @@ TEST(MutationFuzz, BadInputNeverCrashes) {
                           : std::to_string(f.index))
                   << ": " << f.what;
   }
-  for (size_t i = 0; i < corpus.files.size(); ++i)
-    if (flags[i] && corpus.bytes[i].size() > 8) corpus.valid.push_back(i);
+  corpus.classify(std::vector<uint8_t>(flags, flags + corpus.files.size()));
   munmap(flags, corpus.files.size());
   ASSERT_GT(corpus.valid.size(), 100u) << "too few valid corpus modules";
   auto t1 = Clock::now();
@@ -768,6 +997,8 @@ TEST(MutationFuzz, BadInputNeverCrashes) {
   // 2. The mutants.
   uint64_t seed = env_u64("WISP_FUZZ_SEED", kDefaultSeed);
   size_t total = env_u64("WISP_FUZZ_MUTANTS", kDefaultMutants);
+  // Self-test of the harness: WISP_FUZZ_CRASH_AT=i makes the child crash on mutant i.
+  size_t crash_at = env_u64("WISP_FUZZ_CRASH_AT", SIZE_MAX);
   shm->~Shared();
   munmap(shm, sizeof(Shared));
   shm = map_shared();
@@ -777,6 +1008,10 @@ TEST(MutationFuzz, BadInputNeverCrashes) {
     return [&, runner](size_t i) {
       set_phase("mutate");
       Mutant m = make_mutant(corpus, seed, i);
+      if (i == crash_at) std::abort();  // harness self-test
+      if (std::getenv("WISP_FUZZ_VERBOSE"))
+        std::fprintf(stderr, "mutant %zu: %s (%s)\n", i, m.description.c_str(),
+                     corpus.files[m.base].filename().c_str());
       runner->run(m.bytes);
     };
   });
@@ -829,13 +1064,15 @@ TEST(MutationFuzz, Replay) {
     bytes = read_file_bytes(file);
   } else {
     Corpus corpus = load_corpus();
+    std::vector<uint8_t> accepted(corpus.files.size());
     for (size_t i = 0; i < corpus.files.size(); ++i) {
       try {
         Engine::validate(corpus.bytes[i]);
-        if (corpus.bytes[i].size() > 8) corpus.valid.push_back(i);
+        accepted[i] = 1;
       } catch (const CompileError&) {
       }
     }
+    corpus.classify(accepted);
     Mutant m = make_mutant(corpus, env_u64("WISP_FUZZ_SEED", kDefaultSeed),
                            std::strtoull(index, nullptr, 0));
     std::printf("base %s, mutations %s\nhex: %s\n", corpus.files[m.base].c_str(),
