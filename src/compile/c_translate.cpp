@@ -81,6 +81,38 @@ void rewrite_float_neg(wabt::ExprList& exprs) {
   }
 }
 
+// libtcc does not inline: every load and store of the C writer's output would be a function
+// call. With guard pages there is no bounds check to keep, so under tcc they become direct
+// (unaligned-safe on x86-64) accesses. Inserted right after the writer's last DEFINE_STORE.
+const char* kTccMemoryAccess = R"C(
+#ifdef __TINYC__
+#define WISP_AT(m, a, t) (*(t*)((m)->data + (a)))
+#define i32_load(m, a) ((u32)WISP_AT(m, a, u32))
+#define i64_load(m, a) ((u64)WISP_AT(m, a, u64))
+#define f32_load(m, a) ((f32)WISP_AT(m, a, f32))
+#define f64_load(m, a) ((f64)WISP_AT(m, a, f64))
+#define i32_load8_s(m, a) ((u32)(s32)WISP_AT(m, a, s8))
+#define i64_load8_s(m, a) ((u64)(s64)WISP_AT(m, a, s8))
+#define i32_load8_u(m, a) ((u32)WISP_AT(m, a, u8))
+#define i64_load8_u(m, a) ((u64)WISP_AT(m, a, u8))
+#define i32_load16_s(m, a) ((u32)(s32)WISP_AT(m, a, s16))
+#define i64_load16_s(m, a) ((u64)(s64)WISP_AT(m, a, s16))
+#define i32_load16_u(m, a) ((u32)WISP_AT(m, a, u16))
+#define i64_load16_u(m, a) ((u64)WISP_AT(m, a, u16))
+#define i64_load32_s(m, a) ((u64)(s64)WISP_AT(m, a, s32))
+#define i64_load32_u(m, a) ((u64)WISP_AT(m, a, u32))
+#define i32_store(m, a, v) (WISP_AT(m, a, u32) = (u32)(v))
+#define i64_store(m, a, v) (WISP_AT(m, a, u64) = (u64)(v))
+#define f32_store(m, a, v) (WISP_AT(m, a, f32) = (f32)(v))
+#define f64_store(m, a, v) (WISP_AT(m, a, f64) = (f64)(v))
+#define i32_store8(m, a, v) (WISP_AT(m, a, u8) = (u8)(v))
+#define i32_store16(m, a, v) (WISP_AT(m, a, u16) = (u16)(v))
+#define i64_store8(m, a, v) (WISP_AT(m, a, u8) = (u8)(v))
+#define i64_store16(m, a, v) (WISP_AT(m, a, u16) = (u16)(v))
+#define i64_store32(m, a, v) (WISP_AT(m, a, u32) = (u32)(v))
+#endif
+)C";
+
 }  // namespace
 
 std::string translate_to_c(wabt::Module& ir) {
@@ -139,6 +171,10 @@ std::string translate_to_c(wabt::Module& ir) {
   size_t at = c.find(include_line);
   if (at == std::string::npos) throw CompileError("internal: generated C does not include m.h");
   c.replace(at, include_line.size(), h);
+  const std::string last_store = "DEFINE_STORE(i64_store32, u32, u64)\n";
+  size_t stores = c.find(last_store);
+  if (stores == std::string::npos) throw CompileError("internal: unexpected C writer output");
+  c.insert(stores + last_store.size(), kTccMemoryAccess);
   c.insert(0, kTccPrelude);
   c += generate_glue(ir, layout);
   return c;
