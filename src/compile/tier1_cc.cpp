@@ -30,7 +30,8 @@ class SharedObjectCode final : public CodeObject {
 };
 
 // Runs argv, capturing stdout+stderr into `output`. Returns the exit status (-1: not run).
-int run_process(const std::vector<std::string>& argv, std::string& output) {
+int run_process(const std::vector<std::string>& argv, std::string& output,
+                const char* stdin_path = "/dev/null") {
   char tmpl[] = "/tmp/wisp-cc-XXXXXX";
   int fd = mkstemp(tmpl);
   if (fd < 0) return -1;
@@ -39,7 +40,7 @@ int run_process(const std::vector<std::string>& argv, std::string& output) {
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, fd, 1);
   posix_spawn_file_actions_adddup2(&actions, fd, 2);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 0, stdin_path, O_RDONLY, 0);
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -105,10 +106,14 @@ void build_tier1_object(const std::string& c_source, const Tier1Options& options
   argv.push_back("-w");
   argv.push_back("-o");
   argv.push_back(tmp_so.string());
-  argv.push_back(c_path.string());
+  // The source comes through stdin: no temporary path ends up in the object, so concurrent
+  // builds of one module produce identical bytes (and identical digests).
+  argv.push_back("-x");
+  argv.push_back("c");
+  argv.push_back("-");
   argv.push_back("-lm");
   std::string output;
-  int rc = run_process(argv, output);
+  int rc = run_process(argv, output, c_path.c_str());
   fs::remove(c_path, ec);
   if (rc != 0) {
     fs::remove(tmp_so, ec);

@@ -169,8 +169,15 @@ const Bytes kLebPatterns[] = {
 
 // Opcodes for the code section: a random byte, a prefixed op, or an op with an immediate.
 Bytes random_instruction(Rng& r) {
-  switch (r.below(5)) {
+  switch (r.below(6)) {
     case 0: return {static_cast<uint8_t>(r.next())};
+    case 5: {  // post-MVP control and reference ops (the feature-diagnosis retries parse them)
+      const uint8_t ops[] = {0x06, 0x07, 0x08, 0x09, 0x12, 0x13, 0x14, 0x15, 0x18,
+                             0x19, 0x1f, 0xd3, 0xd4, 0xd5, 0xd6, 0x63, 0x64};
+      Bytes out{ops[r.below(sizeof ops)]};
+      if (r.chance(80)) put_leb(out, r.below(r.chance(70) ? 3 : 1000));
+      return out;
+    }
     case 1: {
       const uint8_t prefixes[] = {0xfc, 0xfd, 0xfb, 0xfe};
       Bytes out{prefixes[r.below(4)]};
@@ -726,6 +733,7 @@ class MutantRunner {
       return;
     }
     bump(&Shared::compiled);
+    last_stats_ = module->stats();
 
     set_phase("link");
     Linker linker;
@@ -820,7 +828,11 @@ class MutantRunner {
     set_phase("destroy instance");
   }
 
+ public:
+  const std::optional<CompileStats>& last_stats() const { return last_stats_; }
+
  private:
+  std::optional<CompileStats> last_stats_;
   bool verbose_ = std::getenv("WISP_FUZZ_VERBOSE") != nullptr;
   Engine engine_;
   Template provider_;
@@ -1053,6 +1065,70 @@ TEST(MutationFuzz, BadInputNeverCrashes) {
   munmap(shm, sizeof(Shared));
 }
 
+// A module exporting "f" () -> i32 whose body nests `depth` empty blocks.
+Bytes nested_blocks(size_t depth) {
+  Bytes body{0x00};  // no locals
+  for (size_t i = 0; i < depth; ++i) put_bytes(body, {0x02, 0x40});
+  body.insert(body.end(), depth, 0x0b);
+  put_bytes(body, {0x41, 0x00, 0x0b});
+  Bytes code{0x01};
+  put_leb(code, body.size());
+  code.insert(code.end(), body.begin(), body.end());
+  Bytes exports{0x01};
+  put_name(exports, "f");
+  put_bytes(exports, {0x00, 0x00});
+  return module_with({{1, {0x01, 0x60, 0x00, 0x01, 0x7f}}, {3, {0x01, 0x00}}, {7, exports},
+                      {10, code}});
+}
+
+Bytes from_hex(std::string_view text) {
+  Bytes out;
+  for (size_t i = 0; i + 1 < text.size(); i += 2)
+    out.push_back(static_cast<uint8_t>(std::stoi(std::string(text.substr(i, 2)), nullptr, 16)));
+  return out;
+}
+
+// Crashes found by this fuzzer (and by hand-made absurd modules), minimised. Each must end in
+// a CompileError or a normal run, in a child process like the mutants.
+TEST(MutationFuzz, SavedCrashers) {
+  struct Case {
+    const char* name;
+    Bytes bytes;
+  };
+  const std::vector<Case> cases = {
+      // (func (type 0) unreachable call_ref 1): invalid MVP; the feature-diagnosis retry with
+      // function-references enabled hits an assertion in wabt's validator
+      // (TypeChecker::OnIndexedFuncRef → Type::GetReferenceIndex).
+      {"call_ref_after_unreachable",
+       from_hex("0061736d01000000010401600000030201000a070105000014010b")},
+      // 100,000 nested blocks: wisp's FeatureScan (module_info.cpp) recurses per level and
+      // overflows an 8 MiB stack.
+      {"nested_blocks_100000", nested_blocks(100'000)},
+      // 25,000 nested blocks: wabt's C writer (CWriter::Write(Block)) recurses per level and
+      // overflows an 8 MiB stack.
+      {"nested_blocks_25000", nested_blocks(25'000)},
+  };
+  Shared* shm = map_shared();
+  ASSERT_NE(shm, nullptr) << std::strerror(errno);
+  TempDir cache;
+  std::vector<Failure> failures = run_forked(shm, cases.size(), [&] {
+    auto runner = std::make_shared<MutantRunner>(cache.path());
+    return [&, runner](size_t i) { runner->run(cases[i].bytes); };
+  });
+  for (const Failure& f : failures) {
+    if (f.index < 0 || static_cast<size_t>(f.index) >= cases.size()) {
+      ADD_FAILURE() << "child failed outside a case: " << f.what << " (phase " << f.phase << ")";
+      continue;
+    }
+    const Case& c = cases[static_cast<size_t>(f.index)];
+    ADD_FAILURE() << "saved crasher \"" << c.name << "\" (" << c.bytes.size()
+                  << " bytes): " << f.what << " during " << f.phase
+                  << (c.bytes.size() <= 64 ? "\n  hex: " + hex(c.bytes) : std::string());
+  }
+  shm->~Shared();
+  munmap(shm, sizeof(Shared));
+}
+
 // Runs one saved mutant (WISP_FUZZ_REPLAY=file.wasm) or one generated mutant
 // (WISP_FUZZ_INDEX=i, with WISP_FUZZ_SEED) in this process, for a debugger.
 TEST(MutationFuzz, Replay) {
@@ -1085,6 +1161,10 @@ TEST(MutationFuzz, Replay) {
     runner.run(bytes);
   } catch (const Error& e) {
     std::printf("wisp::Error escaped the runner: %s\n", e.what());
+  }
+  if (const auto& st = runner.last_stats()) {
+    std::printf("compiled: translate %.1f ms, tier 0 %.1f ms, %zu bytes of C\n", st->translate_ms,
+                st->tier0_ms, st->c_source_bytes);
   }
 }
 
