@@ -52,6 +52,7 @@ class Engine {
   const std::shared_ptr<detail::EngineImpl>& impl() const { return impl_; }
 
  private:
+  Module compile_here(std::span<const uint8_t> bytes);
   std::shared_ptr<detail::EngineImpl> impl_;
 };
 

@@ -1,7 +1,12 @@
 // Engine: validate, translate, build tier 0 now and tier 1 in the background (cached by SHA-256).
 #include "wisp/engine.hpp"
 
+#include <pthread.h>
+
 #include <chrono>
+#include <exception>
+#include <functional>
+#include <optional>
 #include <cstdlib>
 #include <fstream>
 
@@ -140,7 +145,45 @@ void Engine::validate(std::span<const uint8_t> bytes) {
   detail::read_and_validate(bytes);
 }
 
+namespace {
+
+// Runs `fn` on a thread with a large stack: libwabt's C writer and our IR walks recurse once per
+// block nesting level, and the caller's thread may have a small stack.
+Module on_compile_stack(const std::function<Module()>& fn) {
+  constexpr size_t kStack = 256ull << 20;  // reserved address space; only touched pages cost
+  struct Job {
+    const std::function<Module()>* fn;
+    std::optional<Module> result;
+    std::exception_ptr error;
+  } job{&fn, std::nullopt, nullptr};
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, kStack);
+  pthread_t thread;
+  auto body = [](void* p) -> void* {
+    auto* j = static_cast<Job*>(p);
+    try {
+      j->result.emplace((*j->fn)());
+    } catch (...) {
+      j->error = std::current_exception();
+    }
+    return nullptr;
+  };
+  int rc = pthread_create(&thread, &attr, body, &job);
+  pthread_attr_destroy(&attr);
+  if (rc != 0) return fn();  // no thread available: compile here
+  pthread_join(thread, nullptr);
+  if (job.error) std::rethrow_exception(job.error);
+  return std::move(*job.result);
+}
+
+}  // namespace
+
 Module Engine::compile(std::span<const uint8_t> bytes) {
+  return on_compile_stack([&] { return compile_here(bytes); });
+}
+
+Module Engine::compile_here(std::span<const uint8_t> bytes) {
   using namespace detail;
   auto t0 = std::chrono::steady_clock::now();
   auto m = std::make_shared<ModuleImpl>();

@@ -1,11 +1,17 @@
 // Mutation fuzzing over the spec corpus: bad input must never crash, abort or hang the process.
 //
-// Each mutant is a valid spec-corpus module with 1-4 deterministic mutations (bit flips, byte
-// insert/delete, LEB128 overwrites, truncation, section-size and vector-count corruption,
-// duplicated/moved sections, random opcodes in the code section). Every mutant is compiled on
-// tier 0; if it compiles it is instantiated with lenient imports and each exported function is
-// called with default arguments, under a watchdog that interrupts calls running > 200 ms. Any
-// wisp::Error is fine; another exception, a crash, an abort or a hang is a failure.
+// Each mutant is a spec-corpus module (3/4 of the time one that validates, else one of the
+// corpus's malformed/invalid modules) with 1-4 deterministic mutations: bit flips, byte
+// insert/delete, LEB128 overwrites (0xff.., over-long, unterminated), truncation, section-size
+// and vector-count corruption, duplicated/moved sections, and mutations inside one section or
+// one function body that keep the sizes consistent (random instructions, opcode swaps within a
+// signature group, extreme constants and memory offsets), so that many mutants get past the
+// reader into the validator, the C translation and the runtime. Every mutant is compiled on
+// tier 0; if it compiles it is instantiated with lenient imports (host functions of the declared
+// type, globals/tables/memory from a provider instance) and every export is exercised: each
+// function is called with zero arguments, then with extreme ones, under a watchdog that
+// interrupts any call still running after 200 ms. Any wisp::Error (CompileError, LinkError,
+// Trap) is fine; another exception, a crash, an abort or a hang is a failure.
 //
 // The mutants run in forked children: when one dies the parent saves the mutant under
 // WISP_FUZZ_OUT_DIR (seed, index, mutations and bytes in hex, plus the raw .wasm) and goes on
@@ -13,7 +19,8 @@
 //   WISP_FUZZ_REPLAY=<file.wasm> or WISP_FUZZ_INDEX=<index>  wisp_unit_tests
 //       --gtest_filter=MutationFuzz.Replay
 // Knobs: WISP_FUZZ_SEED (default below), WISP_FUZZ_MUTANTS (default 3000), WISP_FUZZ_VERBOSE
-// (log every mutant), WISP_FUZZ_CRASH_AT=<index> (self-test: crash the child on that mutant).
+// (log every mutant), WISP_FUZZ_CRASH_AT=<index> (self-test: abort the child on that mutant).
+// MutationFuzz.SavedCrashers replays the minimised crashes found so far (same child harness).
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -1101,6 +1108,11 @@ TEST(MutationFuzz, SavedCrashers) {
       // (TypeChecker::OnIndexedFuncRef → Type::GetReferenceIndex).
       {"call_ref_after_unreachable",
        from_hex("0061736d01000000010401600000030201000a070105000014010b")},
+      // A global whose constant expression is `block` with no `end` before the section ends,
+      // then a function body: wabt's binary reader aborts (BinaryReaderIR::OnEndExpr →
+      // intrusive_list::back() on an empty list), already with wisp's own feature set.
+      {"block_in_unterminated_init_expr",
+       from_hex("0061736d01000000010401600000030201000605017f0002400a040102000b")},
       // 100,000 nested blocks: wisp's FeatureScan (module_info.cpp) recurses per level and
       // overflows an 8 MiB stack.
       {"nested_blocks_100000", nested_blocks(100'000)},
