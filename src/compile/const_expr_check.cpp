@@ -82,7 +82,9 @@ bool check_globals(Cursor c) {
   if (!c.leb(n)) return false;
   for (uint64_t i = 0; i < n; ++i) {
     uint8_t type, mut;
-    if (!c.byte(type) || !c.byte(mut) || !c.const_expr()) return false;
+    if (!c.byte(type) || !c.byte(mut)) return false;
+    // wabt 1.0.32 aborts on an initializer cut off by the section's end: reject it here.
+    if (!c.const_expr()) throw CompileError("global initializer is not terminated by end", c.pos);
   }
   return true;
 }
