@@ -121,6 +121,21 @@ class Instance {
   bool trapped() const;
   InterruptHandle interrupt_handle() const;
 
+  // Restores the template's snapshot: memory, globals and tables as a new instance would have
+  // them (and the start function run again when it calls imports). Cost grows with the pages
+  // written since, not with memory size. Clears trapped(). Throws wisp::Error if the module
+  // cannot be snapshotted (it imports a memory, table or mutable global: see resettable()), or
+  // if reset verification is on and finds a difference.
+  void reset();
+  bool resettable() const;
+  struct Usage {
+    uint64_t memory_bytes = 0;    // linear memory size
+    uint64_t resident_pages = 0;  // host pages of it in RAM, shared image pages included
+    uint64_t written_pages = 0;   // host pages this instance has its own copy of
+    bool from_snapshot = false;   // memory maps the snapshot image copy-on-write
+  };
+  Usage usage() const;
+
   explicit operator bool() const { return impl_ != nullptr; }
   const std::shared_ptr<detail::InstanceImpl>& impl() const { return impl_; }
 

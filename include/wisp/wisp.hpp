@@ -7,5 +7,6 @@
 #include "wisp/limits.hpp"
 #include "wisp/linker.hpp"
 #include "wisp/module.hpp"
+#include "wisp/runtime_stats.hpp"
 #include "wisp/template.hpp"
 #include "wisp/value.hpp"

@@ -208,10 +208,14 @@ GeneratedLayout parse_generated_header(const std::string& header) {
   std::istringstream body(header.substr(begin, end - begin));
   static const std::regex field(
       R"(^\s*(wasm_rt_memory_t|wasm_rt_funcref_table_t|wasm_rt_externref_table_t)\s*(\*?)\s*(\w+);)");
+  static const std::regex ref_global(R"(^\s*(wasm_rt_funcref_t|wasm_rt_externref_t)\s+(\w+);)");
   std::string line;
   std::smatch m;
   while (std::getline(body, line)) {
-    if (std::regex_search(line, m, field)) {
+    if (std::regex_search(line, m, ref_global)) {
+      (m[1] == "wasm_rt_funcref_t" ? out.funcref_global_fields : out.externref_global_fields)
+          .push_back(m[2]);
+    } else if (std::regex_search(line, m, field)) {
       bool ptr = m[2].length() > 0;
       std::string type = m[1], name = m[3];
       if (type == "wasm_rt_memory_t") {
@@ -289,6 +293,8 @@ std::string generate_glue(const wabt::Module& ir, const GeneratedLayout& layout)
   o << offsets_array("wisp_table_offsets", layout.table_fields);
   o << offsets_array("wisp_imported_memory_offsets", layout.imported_memory_fields);
   o << offsets_array("wisp_imported_table_offsets", layout.imported_table_fields);
+  o << offsets_array("wisp_funcref_global_offsets", layout.funcref_global_fields);
+  o << offsets_array("wisp_externref_global_offsets", layout.externref_global_fields);
   o << "static const uint8_t wisp_table_is_funcref[] = {";
   if (layout.table_is_funcref.empty()) o << "0";
   for (size_t i = 0; i < layout.table_is_funcref.size(); ++i)
@@ -308,6 +314,11 @@ std::string generate_glue(const wabt::Module& ir, const GeneratedLayout& layout)
     << "  " << layout.table_fields.size() << ", wisp_table_offsets, wisp_table_is_funcref,\n"
     << "  " << layout.imported_memory_fields.size() << ", wisp_imported_memory_offsets,\n"
     << "  " << layout.imported_table_fields.size() << ", wisp_imported_table_offsets,\n"
+    << "  " << layout.funcref_global_fields.size() << ", wisp_funcref_global_offsets,\n"
+    << "  " << layout.externref_global_fields.size() << ", wisp_externref_global_offsets,\n"
+    << "  "
+    << (layout.has_import_instance_field ? "offsetof(Z_m_instance_t, Z_w_instance)" : "(size_t)-1")
+    << ",\n"
     << "};\n"
     << "WISP_API const wisp_module_desc_t* wisp_module_describe(void) { return &wisp_desc; }\n";
   return o.str();

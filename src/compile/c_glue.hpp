@@ -20,6 +20,8 @@ struct GeneratedLayout {
   std::vector<bool> table_is_funcref;
   std::vector<std::string> imported_memory_fields;
   std::vector<std::string> imported_table_fields;
+  std::vector<std::string> funcref_global_fields;  // defined globals of type funcref
+  std::vector<std::string> externref_global_fields;
 };
 
 // Parses the wasm2c header of module "m" (imports from module "w").

@@ -2,6 +2,7 @@
 #include "wisp/instance.hpp"
 
 #include "instance/instance_impl.hpp"
+#include "wisp/runtime_stats.hpp"
 
 namespace wisp {
 
@@ -109,7 +110,8 @@ void Instance::call(std::string_view name, std::span<const Value> args, std::spa
   }
   DynamicCall c{&impl_->desc->exports[idx], impl_->vm, raw_args, raw_results};
   detail::guarded_call(impl_.get(), run_dynamic, &c);
-  for (size_t i = 0; i < ft.results.size(); ++i) results[i] = detail::from_raw(raw_results[i], ft.results[i]);
+  for (size_t i = 0; i < ft.results.size(); ++i)
+    results[i] = detail::from_raw(raw_results[i], ft.results[i]);
 }
 
 Memory Instance::memory(std::string_view name) const {
@@ -207,6 +209,55 @@ uint64_t InterruptHandle::current_call() const {
 
 bool InterruptHandle::interrupt_call(uint64_t call_id) const {
   return rt::request_interrupt(*static_cast<rt::InterruptState*>(state_.get()), call_id);
+}
+
+}  // namespace wisp
+
+namespace wisp {
+
+void Instance::reset() {
+  if (!impl_) throw Error("reset on an empty Instance");
+  detail::reset_instance(*impl_);
+}
+
+bool Instance::resettable() const {
+  return impl_ && impl_->tmpl && impl_->tmpl->snapshot_possible;
+}
+
+Instance::Usage Instance::usage() const {
+  Usage u;
+  if (!impl_) return u;
+  const wasm_rt_memory_t* mem = impl_->memory0();
+  if (!mem || !mem->data) return u;
+  uint64_t bytes = mem->pages == 65536 ? (1ull << 32) : mem->size;
+  snap::MemoryUsage m = snap::memory_usage(mem->data, bytes);
+  u.memory_bytes = m.memory_bytes;
+  u.resident_pages = m.resident_pages;
+  u.written_pages = m.written_pages;
+  u.from_snapshot = impl_->memory_mapped;
+  return u;
+}
+
+RuntimeStats runtime_stats() {
+  rt::SlotStats s = rt::slot_stats();
+  RuntimeStats r;
+  r.slots_reserved = s.reserved;
+  r.slots_in_use = s.in_use;
+  r.slots_cached = s.cached_images;
+  r.address_space_limit = s.address_space_limit;
+  r.committed_bytes = s.committed_bytes;
+  r.memory_budget = rt::memory_budget();
+  r.images = snap::MemoryImage::live_images();
+  r.image_bytes = snap::MemoryImage::live_bytes();
+  return r;
+}
+
+void set_memory_budget(uint64_t bytes) {
+  rt::set_memory_budget(bytes);
+}
+
+void set_slot_address_space_limit(uint64_t bytes) {
+  rt::set_slot_address_space_limit(bytes);
 }
 
 }  // namespace wisp

@@ -3,12 +3,15 @@
 
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "compile/module_impl.hpp"
 #include "runtime/call_boundary.hpp"
 #include "runtime/host_call.hpp"
+#include "runtime/slots.hpp"
 #include "runtime/wisp_abi.h"
+#include "snapshot/snapshot.hpp"
 #include "wisp/linker.hpp"
 #include "wisp/template.hpp"
 
@@ -35,6 +38,21 @@ struct TemplateImpl {
   TemplateOptions options;
   std::vector<ResolvedImport> imports;
   explicit TemplateImpl(Module m) : module(std::move(m)) {}
+
+  // Snapshots: possible unless the module imports a memory, a table or a mutable global (their
+  // state lives outside the instance). Computed once the imports are resolved.
+  bool snapshot_possible = false;
+  std::string snapshot_unavailable_reason;
+  bool start_pending = false;  // the start function calls imports: it runs per instance
+  bool verify_reset = false;   // options.snapshot.verify_reset or WISP_VERIFY_RESET=1
+  std::mutex snapshot_mutex;
+  std::shared_ptr<snap::Snapshot> snapshot;  // for the code it names; replaced on tier-up
+
+  void decide_snapshot();
+  std::shared_ptr<snap::Snapshot> current_snapshot(const std::shared_ptr<CodeObject>& code);
+  snap::ResetOptions reset_options() const {
+    return snap::ResetOptions{options.snapshot.keep_resident_pages};
+  }
 };
 
 // A host import of one instance: what generated code reaches through wisp_binding_t::host.
@@ -59,6 +77,11 @@ struct InstanceImpl : std::enable_shared_from_this<InstanceImpl> {
   std::shared_ptr<rt::InterruptState> interrupt = std::make_shared<rt::InterruptState>();
   bool trapped = false;
   bool instantiated = false;
+  // Snapshot state: the snapshot this instance resets to, and the slot of its memory while
+  // that memory maps the snapshot image (memory_mapped); otherwise memory is a plain one.
+  std::shared_ptr<snap::Snapshot> snapshot;
+  rt::Slot slot;
+  bool memory_mapped = false;
   // Instances whose instantiation failed after their element segments wrote funcrefs into one
   // of this instance's tables: kept alive with it (the spec's store semantics).
   std::mutex retained_mutex;
@@ -81,7 +104,13 @@ struct InstanceImpl : std::enable_shared_from_this<InstanceImpl> {
 wisp_raw_t to_raw(const Value& v);
 Value from_raw(const wisp_raw_t& r, ValType t);
 
-// Creates an instance from a template (segments applied, start function run).
+// Creates an instance from a template (segments applied, start function run), from its
+// snapshot when it has one.
 std::shared_ptr<InstanceImpl> instantiate_from(const std::shared_ptr<TemplateImpl>& tmpl);
+// Restores an instance's snapshot (capturing the template's snapshot first if needed).
+void reset_instance(InstanceImpl& inst);
+// Captures the template's snapshot for `code` if it has none yet; null if not possible.
+std::shared_ptr<snap::Snapshot> ensure_snapshot(const std::shared_ptr<TemplateImpl>& tmpl,
+                                                const std::shared_ptr<CodeObject>& code);
 
 }  // namespace wisp::detail

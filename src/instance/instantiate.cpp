@@ -5,6 +5,7 @@
 
 #include "instance/instance_impl.hpp"
 #include "runtime/memory.hpp"
+#include "wisp/instance.hpp"
 
 namespace wisp::detail {
 
@@ -110,17 +111,25 @@ void retain_by_table_owners(const std::shared_ptr<InstanceImpl>& inst) {
 InstanceImpl::~InstanceImpl() {
   if (vm) {
     if (instantiated && desc && !retained_by_owner) scrub_imported_tables(*this);
+    if (snapshot && memory_mapped) {
+      snap::release_memory(*snapshot, vm, slot,
+                           tmpl ? tmpl->reset_options() : snap::ResetOptions{});
+      memory_mapped = false;
+    }
     if (instantiated && desc) desc->free_instance(vm);
     std::free(static_cast<char*>(vm) - WISP_VM_HEADER);
   }
 }
 
-std::shared_ptr<InstanceImpl> instantiate_from(const std::shared_ptr<TemplateImpl>& tmpl) {
+namespace {
+
+// An instance struct with its imports bound, not yet instantiated.
+std::shared_ptr<InstanceImpl> new_instance(const std::shared_ptr<TemplateImpl>& tmpl,
+                                           const std::shared_ptr<CodeObject>& code) {
   auto inst = std::make_shared<InstanceImpl>(tmpl->module);
   inst->tmpl = tmpl;
-  inst->code = tmpl->module.impl()->code_for(tmpl->options.tier);
-  inst->code->ensure_initialized();
-  inst->desc = inst->code->desc;
+  inst->code = code;
+  inst->desc = code->desc;
   void* block = std::calloc(1, WISP_VM_HEADER + inst->desc->instance_size);
   if (!block) throw Trap(TrapKind::resource_limit, "out of memory allocating an instance");
   inst->vm = static_cast<char*>(block) + WISP_VM_HEADER;
@@ -144,14 +153,34 @@ std::shared_ptr<InstanceImpl> instantiate_from(const std::shared_ptr<TemplateImp
       b.ptr = r.ptr;
     }
   }
+  return inst;
+}
 
-  rt::AllocLimitsScope limits(&tmpl->options.limits);
-  rt::TrapCode code = rt::run_guarded(run_generated_instantiate, inst.get(), inst->interrupt.get());
-  inst->instantiated = true;
+void run_start_function(const std::shared_ptr<InstanceImpl>& inst) {
+  const auto& start = inst->mod().start_export;
+  if (!start) return;
+  StartCall call{inst.get(), *start};
+  rt::TrapCode code = rt::run_guarded(run_start, &call, inst->interrupt.get());
   if (code != rt::kNoTrap) {
     inst->trapped = true;
     retain_by_table_owners(inst);
     throw_trap(code);
+  }
+}
+
+// Instantiation the long way: generated instantiate (globals, tables, element segments), data
+// segments, then (if `run_start`) the start function.
+std::shared_ptr<InstanceImpl> instantiate_scratch(const std::shared_ptr<TemplateImpl>& tmpl,
+                                                  const std::shared_ptr<CodeObject>& code,
+                                                  bool run_start_now) {
+  auto inst = new_instance(tmpl, code);
+  rt::AllocLimitsScope limits(&tmpl->options.limits);
+  rt::TrapCode trap = rt::run_guarded(run_generated_instantiate, inst.get(), inst->interrupt.get());
+  inst->instantiated = true;
+  if (trap != rt::kNoTrap) {
+    inst->trapped = true;
+    retain_by_table_owners(inst);
+    throw_trap(trap);
   }
   try {
     apply_data_segments(*inst);
@@ -159,16 +188,134 @@ std::shared_ptr<InstanceImpl> instantiate_from(const std::shared_ptr<TemplateImp
     retain_by_table_owners(inst);
     throw;
   }
-  if (const auto& start = inst->mod().start_export) {
-    StartCall call{inst.get(), *start};
-    code = rt::run_guarded(run_start, &call, inst->interrupt.get());
-    if (code != rt::kNoTrap) {
-      inst->trapped = true;
-      retain_by_table_owners(inst);
-      throw_trap(code);
+  if (run_start_now) run_start_function(inst);
+  return inst;
+}
+
+void run_init_export(const std::shared_ptr<InstanceImpl>& inst) {
+  const std::string& name = inst->tmpl->options.snapshot.init_export;
+  if (name.empty()) return;
+  Instance handle(inst);
+  uint32_t idx = inst->export_of_kind(name, ExternKind::func);
+  if (!inst->mod().exports[idx].type.func.params.empty())
+    throw Error("init export \"" + name + "\" must take no parameters");
+  handle.call(name);
+}
+
+// The instance as a new instance of its template is: from scratch, init export run, start
+// function run unless it runs per instance after the snapshot state.
+std::shared_ptr<InstanceImpl> initial_instance(const std::shared_ptr<TemplateImpl>& tmpl,
+                                               const std::shared_ptr<CodeObject>& code) {
+  auto inst = instantiate_scratch(tmpl, code, !tmpl->start_pending);
+  run_init_export(inst);
+  return inst;
+}
+
+std::shared_ptr<snap::Snapshot> install_snapshot(TemplateImpl& tmpl,
+                                                 std::shared_ptr<snap::Snapshot> s) {
+  s->start_pending = tmpl.start_pending;
+  std::lock_guard lock(tmpl.snapshot_mutex);
+  if (tmpl.snapshot && tmpl.snapshot->code == s->code) return tmpl.snapshot;
+  tmpl.snapshot = std::move(s);
+  return tmpl.snapshot;
+}
+
+}  // namespace
+
+std::shared_ptr<snap::Snapshot> TemplateImpl::current_snapshot(
+    const std::shared_ptr<CodeObject>& code) {
+  std::lock_guard lock(snapshot_mutex);
+  if (snapshot && snapshot->code == code) return snapshot;
+  return nullptr;
+}
+
+std::shared_ptr<snap::Snapshot> ensure_snapshot(const std::shared_ptr<TemplateImpl>& tmpl,
+                                                const std::shared_ptr<CodeObject>& code) {
+  if (!tmpl->snapshot_possible) return nullptr;
+  if (auto s = tmpl->current_snapshot(code)) return s;
+  auto proto = initial_instance(tmpl, code);
+  return install_snapshot(*tmpl, snap::capture(code, proto->vm));
+}
+
+std::shared_ptr<InstanceImpl> instantiate_from(const std::shared_ptr<TemplateImpl>& tmpl) {
+  std::shared_ptr<CodeObject> code = tmpl->module.impl()->code_for(tmpl->options.tier);
+  code->ensure_initialized();
+  if (!tmpl->snapshot_possible || tmpl->options.snapshot.mode != SnapshotMode::eager) {
+    auto inst = instantiate_scratch(tmpl, code, true);
+    run_init_export(inst);
+    return inst;
+  }
+  std::shared_ptr<snap::Snapshot> s = tmpl->current_snapshot(code);
+  if (!s) {
+    // The first instance: built from scratch; its state is the snapshot.
+    auto inst = initial_instance(tmpl, code);
+    inst->snapshot = install_snapshot(*tmpl, snap::capture(code, inst->vm));
+    if (tmpl->start_pending) run_start_function(inst);
+    return inst;
+  }
+  auto inst = new_instance(tmpl, code);
+  inst->instantiated = true;  // from here the struct is always safe to tear down
+  snap::apply(*s, inst->vm, inst->slot);
+  inst->memory_mapped = s->has_memory;
+  inst->snapshot = s;
+  if (s->start_pending) run_start_function(inst);
+  return inst;
+}
+
+void reset_instance(InstanceImpl& inst) {
+  if (!inst.tmpl) throw Error("reset: this instance failed to instantiate");
+  if (!inst.tmpl->snapshot_possible)
+    throw Error("reset is not available for this instance: " +
+                inst.tmpl->snapshot_unavailable_reason);
+  if (!inst.snapshot) inst.snapshot = ensure_snapshot(inst.tmpl, inst.code);
+  const snap::Snapshot& s = *inst.snapshot;
+  inst.trapped = true;  // until the reset completes
+  if (s.has_memory && !inst.memory_mapped) {
+    snap::adopt_memory(s, inst.vm, inst.slot);
+    inst.memory_mapped = true;
+  }
+  snap::restore(s, inst.vm, inst.slot, inst.tmpl->reset_options());
+  if (inst.tmpl->verify_reset) snap::verify(s, inst.vm, inst.slot);
+  inst.trapped = false;
+  if (s.start_pending) run_start_function(inst.shared_from_this());
+}
+
+void TemplateImpl::decide_snapshot() {
+  const SnapshotOptions& o = options.snapshot;
+  const char* env = std::getenv("WISP_VERIFY_RESET");
+  verify_reset = o.verify_reset || (env && std::string(env) == "1");
+  if (o.mode == SnapshotMode::off) {
+    snapshot_unavailable_reason = "snapshots are off for this template";
+    return;
+  }
+  const auto& imps = module.imports();
+  bool imports_functions = false;
+  for (const ImportDesc& imp : imps) {
+    std::string what = "\"" + imp.module + "\" \"" + imp.name + "\"";
+    switch (imp.type.kind) {
+      case ExternKind::func:
+        imports_functions = true;
+        break;
+      case ExternKind::memory:
+        snapshot_unavailable_reason = "the module imports memory " + what;
+        return;
+      case ExternKind::table:
+        snapshot_unavailable_reason = "the module imports table " + what;
+        return;
+      case ExternKind::global:
+        if (imp.type.global.mut) {
+          snapshot_unavailable_reason = "the module imports mutable global " + what;
+          return;
+        }
+        break;
+      default:
+        snapshot_unavailable_reason = "the module imports " + what + " of an unsupported kind";
+        return;
     }
   }
-  return inst;
+  snapshot_possible = true;
+  start_pending =
+      module.impl()->start_export.has_value() && imports_functions && o.init_export.empty();
 }
 
 }  // namespace wisp::detail

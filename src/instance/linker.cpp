@@ -147,10 +147,14 @@ Template Linker::instantiate_template(const Module& module, TemplateOptions opti
     }
     tmpl->imports.push_back(std::move(r));
   }
+  tmpl->decide_snapshot();
   return Template(tmpl);
 }
 
 Instance Linker::instantiate(const Module& module, TemplateOptions options) const {
+  // One instance: a snapshot would cost more than it saves, unless it is reset later.
+  if (options.snapshot.mode == SnapshotMode::eager && !options.snapshot.persist)
+    options.snapshot.mode = SnapshotMode::lazy;
   return instantiate_template(module, std::move(options)).instantiate();
 }
 
@@ -162,6 +166,26 @@ const Module& Template::module() const {
 }
 const TemplateOptions& Template::options() const {
   return impl_->options;
+}
+
+SnapshotInfo Template::snapshot_info() const {
+  SnapshotInfo info;
+  info.available = impl_->snapshot_possible;
+  info.unavailable_reason = impl_->snapshot_unavailable_reason;
+  info.start_runs_per_instance = impl_->start_pending;
+  if (!info.available) return info;
+  auto code = impl_->module.impl()->code_for(impl_->options.tier);
+  code->ensure_initialized();
+  std::shared_ptr<snap::Snapshot> s = detail::ensure_snapshot(impl_, code);
+  info.captured = true;
+  info.from_cache = s->from_cache;
+  info.persisted_path = s->persisted_path;
+  info.memory_pages = s->memory_pages;
+  if (s->image) {
+    info.image_bytes = s->image->size();
+    info.image_stored_bytes = s->image->stored_bytes();
+  }
+  return info;
 }
 
 }  // namespace wisp

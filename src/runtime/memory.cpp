@@ -44,11 +44,13 @@ void allocate_memory(wasm_rt_memory_t* mem, uint32_t initial, uint32_t max) {
   {
     InHostScope in_runtime;
     if (budget_charge(bytes)) {
-      base = slot_acquire();
+      Slot slot = slot_acquire(0);
+      if (slot.base != nullptr && slot.image != 0) slot_clear_mapping(slot);
+      base = slot.base;
       if (base != nullptr && (bytes == 0 || mprotect(base, bytes, PROT_READ | PROT_WRITE) == 0)) {
         ok = true;
       } else {
-        if (base) slot_release(base, 0);
+        slot_release(slot);
         budget_refund(bytes);
       }
     }
@@ -84,7 +86,11 @@ uint32_t grow_memory(wasm_rt_memory_t* mem, uint32_t delta) {
 void free_memory(wasm_rt_memory_t* mem) {
   if (mem->data == nullptr) return;
   uint64_t bytes = uint64_t{mem->pages} * kWasmPageSize;
-  slot_release(mem->data, bytes);
+  if (bytes > 0) {
+    madvise(mem->data, bytes, MADV_DONTNEED);
+    mprotect(mem->data, bytes, PROT_NONE);
+  }
+  slot_release(Slot{mem->data, 0, 0});
   budget_refund(bytes);
   mem->data = nullptr;
   mem->pages = 0;

@@ -15,7 +15,7 @@
 extern "C" {
 #endif
 
-#define WISP_ABI_VERSION 1
+#define WISP_ABI_VERSION 2
 
 /* One value crossing the boundary (arguments and results of trampolines and host calls). */
 typedef union wisp_raw {
@@ -113,6 +113,14 @@ typedef struct wisp_module_desc {
   const size_t* imported_memory_offsets;
   uint32_t num_imported_tables;
   const size_t* imported_table_offsets;
+  /* Snapshots: offsets of the reference-typed globals (they hold pointers that are relocated or
+   * re-created per instance), and of the import-instance field (a pointer to itself, or
+   * (size_t)-1 when the module imports no function). */
+  uint32_t num_funcref_globals;
+  const size_t* funcref_global_offsets;
+  uint32_t num_externref_globals;
+  const size_t* externref_global_offsets;
+  size_t import_instance_offset;
 } wisp_module_desc_t;
 
 #define WISP_DESCRIBE_SYMBOL "wisp_module_describe"

@@ -1,0 +1,26 @@
+// Which pages of a mapping a guest wrote (PAGEMAP_SCAN: pages that are present and no longer the
+// file's own, i.e. copied on write) and which are resident (mincore): one system call each, for
+// resets and accounting.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace wisp::snap {
+
+struct PageRange {
+  uint64_t begin;  // byte offsets from the scanned base
+  uint64_t end;
+};
+
+// Appends the written (private, present or swapped) pages of [base, base+bytes) to `out` as
+// ranges. Returns false if the kernel lacks PAGEMAP_SCAN (Linux < 6.7): the caller must then
+// assume every page may be written.
+bool scan_written_pages(const uint8_t* base, uint64_t bytes, std::vector<PageRange>& out);
+
+// Number of resident pages (of size page_size()) in [base, base+bytes); 0 on failure.
+uint64_t count_resident_pages(const uint8_t* base, uint64_t bytes);
+
+uint64_t page_size();
+
+}  // namespace wisp::snap

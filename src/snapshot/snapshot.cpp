@@ -1,0 +1,328 @@
+// Snapshot capture, apply (new instance), restore (reset) and verification.
+#include "snapshot/snapshot.hpp"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+#include "compile/module_impl.hpp"
+#include "snapshot/page_scan.hpp"
+#include "wisp/error.hpp"
+
+namespace wisp::snap {
+
+namespace {
+
+// Moves pointers into the captured instance block to the same place in another block.
+struct Relocation {
+  uintptr_t lo, hi;
+  uintptr_t to;
+  Relocation(const Snapshot& s, const void* vm)
+      : lo(s.captured_vm - WISP_VM_HEADER),
+        hi(s.captured_vm + s.vm.size()),
+        to(reinterpret_cast<uintptr_t>(vm)) {}
+  void* operator()(void* p) const {
+    auto v = reinterpret_cast<uintptr_t>(p);
+    if (v < lo || v >= hi) return p;
+    return reinterpret_cast<void*>(v - (lo + WISP_VM_HEADER) + to);
+  }
+  wasm_rt_funcref_t operator()(wasm_rt_funcref_t f) const {
+    f.module_instance = (*this)(f.module_instance);
+    return f;
+  }
+};
+
+template <typename T>
+T* field(void* vm, size_t offset) {
+  return reinterpret_cast<T*>(static_cast<char*>(vm) + offset);
+}
+template <typename T>
+const T* field(const void* vm, size_t offset) {
+  return reinterpret_cast<const T*>(static_cast<const char*>(vm) + offset);
+}
+
+// Copies the struct and fixes its pointers, except memory and table data (left as captured).
+void copy_struct(const Snapshot& s, void* vm) {
+  std::memcpy(vm, s.vm.data(), s.vm.size());
+  Relocation reloc(s, vm);
+  const wisp_module_desc_t* d = s.desc;
+  for (uint32_t i = 0; i < d->num_funcref_globals; ++i) {
+    auto* g = field<wasm_rt_funcref_t>(vm, d->funcref_global_offsets[i]);
+    *g = reloc(*g);
+  }
+  if (d->import_instance_offset != static_cast<size_t>(-1)) {
+    *field<void*>(vm, d->import_instance_offset) =
+        static_cast<char*>(vm) + d->import_instance_offset;
+  }
+}
+
+void copy_table_elements(const TableImage& t, void* data, const Relocation& reloc) {
+  if (t.funcref) {
+    auto* out = static_cast<wasm_rt_funcref_t*>(data);
+    for (uint32_t i = 0; i < t.size; ++i) out[i] = reloc(t.funcs[i]);
+  } else if (t.size > 0) {
+    std::memcpy(data, t.externs.data(), t.size * sizeof(wasm_rt_externref_t));
+  }
+}
+
+[[noreturn]] void resource_limit(const std::string& what) {
+  throw Trap(TrapKind::resource_limit, what);
+}
+
+// Undoes memory growth past the snapshot: those pages are dropped and protected again.
+void undo_growth(const Snapshot& s, wasm_rt_memory_t* mem) {
+  uint64_t snap_bytes = uint64_t{s.memory_pages} * rt::kWasmPageSize;
+  uint64_t cur_bytes = uint64_t{mem->pages} * rt::kWasmPageSize;
+  if (cur_bytes <= snap_bytes) return;
+  uint64_t grown = cur_bytes - snap_bytes;
+  if (madvise(mem->data + snap_bytes, grown, MADV_DONTNEED) != 0 ||
+      mprotect(mem->data + snap_bytes, grown, PROT_NONE) != 0) {
+    throw Error("reset: cannot drop grown memory pages: " + std::string(std::strerror(errno)));
+  }
+  rt::budget_refund(grown);
+  mem->pages = s.memory_pages;
+  mem->size = static_cast<uint32_t>(snap_bytes);
+}
+
+// Puts the image's content back in the written pages of [base, base+size).
+void restore_pages(const MemoryImage& img, uint8_t* base, const ResetOptions& opts) {
+  thread_local std::vector<PageRange> written;
+  written.clear();
+  const uint64_t size = img.size();
+  if (!scan_written_pages(base, size, written)) {
+    // No PAGEMAP_SCAN: every page may be written; drop them all.
+    if (madvise(base, size, MADV_DONTNEED) != 0) throw Error("reset: madvise failed");
+    return;
+  }
+  uint64_t keep = opts.keep_resident_pages * page_size();
+  for (const PageRange& r : written) {
+    uint64_t len = r.end - r.begin;
+    if (len <= keep) {
+      std::memcpy(base + r.begin, img.view() + r.begin, len);
+      keep -= len;
+    } else if (madvise(base + r.begin, len, MADV_DONTNEED) != 0) {
+      throw Error("reset: madvise failed");
+    }
+  }
+}
+
+}  // namespace
+
+std::shared_ptr<Snapshot> capture(const std::shared_ptr<detail::CodeObject>& code, const void* vm) {
+  auto s = std::make_shared<Snapshot>();
+  const wisp_module_desc_t* d = code->desc;
+  s->code = code;
+  s->desc = d;
+  s->captured_vm = reinterpret_cast<uintptr_t>(vm);
+  s->vm.assign(static_cast<const uint8_t*>(vm), static_cast<const uint8_t*>(vm) + d->instance_size);
+  if (d->num_memories > 0) {
+    const auto* mem = field<wasm_rt_memory_t>(vm, d->memory_offsets[0]);
+    s->has_memory = true;
+    s->memory_offset = d->memory_offsets[0];
+    s->memory_pages = mem->pages;
+    uint64_t bytes = uint64_t{mem->pages} * rt::kWasmPageSize;
+    s->image = MemoryImage::create({mem->data, bytes});
+  }
+  for (uint32_t i = 0; i < d->num_tables; ++i) {
+    TableImage t;
+    t.offset = d->table_offsets[i];
+    t.funcref = d->table_is_funcref[i] != 0;
+    if (t.funcref) {
+      const auto* tab = field<wasm_rt_funcref_table_t>(vm, t.offset);
+      t.size = tab->size;
+      t.max_size = tab->max_size;
+      t.funcs.assign(tab->data, tab->data + tab->size);
+    } else {
+      const auto* tab = field<wasm_rt_externref_table_t>(vm, t.offset);
+      t.size = tab->size;
+      t.max_size = tab->max_size;
+      t.externs.assign(tab->data, tab->data + tab->size);
+    }
+    s->tables.push_back(std::move(t));
+  }
+  return s;
+}
+
+void apply(const Snapshot& s, void* vm, rt::Slot& slot) {
+  copy_struct(s, vm);
+  // Until each is set up, the struct owns nothing (teardown must not free the snapshot's).
+  wasm_rt_memory_t* mem = s.has_memory ? field<wasm_rt_memory_t>(vm, s.memory_offset) : nullptr;
+  if (mem) mem->data = nullptr;
+  for (const TableImage& t : s.tables) {
+    auto* tab = field<wasm_rt_funcref_table_t>(vm, t.offset);  // same layout for both kinds
+    tab->data = nullptr;
+    tab->size = 0;
+  }
+  if (mem) {
+    const uint64_t bytes = s.image->size();
+    if (!rt::budget_charge(bytes))
+      resource_limit("cannot allocate a linear memory of " + std::to_string(s.memory_pages) +
+                     " pages (memory budget exhausted)");
+    slot = rt::slot_acquire(s.image->id());
+    if (slot.base == nullptr) {
+      rt::budget_refund(bytes);
+      resource_limit("cannot allocate a linear memory (slot address space exhausted)");
+    }
+    if (!s.image->map_into(slot)) {
+      rt::slot_clear_mapping(slot);
+      rt::slot_release(slot);
+      slot = rt::Slot{};
+      rt::budget_refund(bytes);
+      resource_limit("cannot map the snapshot image into a slot");
+    }
+    mem->data = slot.base;
+  }
+  Relocation reloc(s, vm);
+  for (const TableImage& t : s.tables) {
+    size_t elem = t.funcref ? sizeof(wasm_rt_funcref_t) : sizeof(wasm_rt_externref_t);
+    void* data = std::malloc(elem * std::max<uint32_t>(t.size, 1));
+    if (data == nullptr) resource_limit("out of memory allocating a table");
+    copy_table_elements(t, data, reloc);
+    auto* tab = field<wasm_rt_funcref_table_t>(vm, t.offset);
+    tab->data = static_cast<wasm_rt_funcref_t*>(data);
+    tab->size = t.size;
+  }
+}
+
+void adopt_memory(const Snapshot& s, void* vm, rt::Slot& slot) {
+  if (!s.has_memory) return;
+  auto* mem = field<wasm_rt_memory_t>(vm, s.memory_offset);
+  if (mem->data == nullptr) throw Error("reset: the instance has no memory");
+  undo_growth(s, mem);
+  if (mem->pages < s.memory_pages) {
+    uint64_t missing = uint64_t{s.memory_pages - mem->pages} * rt::kWasmPageSize;
+    if (!rt::budget_charge(missing)) resource_limit("reset: memory budget exhausted");
+  }
+  rt::Slot mapped{mem->data, 0, 0};
+  if (!s.image->map_into(mapped)) {
+    throw Error("reset: cannot map the snapshot image: " + std::string(std::strerror(errno)));
+  }
+  mem->pages = s.memory_pages;
+  mem->size = static_cast<uint32_t>(uint64_t{s.memory_pages} * rt::kWasmPageSize);
+  slot = mapped;
+}
+
+void restore(const Snapshot& s, void* vm, rt::Slot& slot, const ResetOptions& opts) {
+  wasm_rt_memory_t* mem = s.has_memory ? field<wasm_rt_memory_t>(vm, s.memory_offset) : nullptr;
+  if (mem && mem->data) {
+    undo_growth(s, mem);
+    restore_pages(*s.image, mem->data, opts);
+  }
+  // Keep what the instance owns (memory and table storage), take everything else.
+  uint8_t* mem_data = mem ? mem->data : nullptr;
+  std::vector<void*> table_data;
+  table_data.reserve(s.tables.size());
+  for (const TableImage& t : s.tables)
+    table_data.push_back(field<wasm_rt_funcref_table_t>(vm, t.offset)->data);
+  copy_struct(s, vm);
+  if (mem) mem->data = mem_data;
+  Relocation reloc(s, vm);
+  for (size_t i = 0; i < s.tables.size(); ++i) {
+    auto* tab = field<wasm_rt_funcref_table_t>(vm, s.tables[i].offset);
+    tab->data = static_cast<wasm_rt_funcref_t*>(table_data[i]);
+    copy_table_elements(s.tables[i], tab->data, reloc);
+  }
+  (void)slot;
+}
+
+void verify(const Snapshot& s, const void* vm, const rt::Slot& slot) {
+  (void)slot;
+  // The struct as the snapshot says it must be, with this instance's storage pointers.
+  std::vector<uint8_t> expected(s.vm.size());
+  copy_struct(s, expected.data());
+  Relocation reloc(s, vm);
+  for (uint32_t i = 0; i < s.desc->num_funcref_globals; ++i) {
+    auto* g = field<wasm_rt_funcref_t>(expected.data(), s.desc->funcref_global_offsets[i]);
+    *g = reloc(*field<wasm_rt_funcref_t>(s.vm.data(), s.desc->funcref_global_offsets[i]));
+  }
+  if (s.desc->import_instance_offset != static_cast<size_t>(-1)) {
+    *field<const void*>(expected.data(), s.desc->import_instance_offset) =
+        static_cast<const char*>(vm) + s.desc->import_instance_offset;
+  }
+  const wasm_rt_memory_t* mem =
+      s.has_memory ? field<wasm_rt_memory_t>(vm, s.memory_offset) : nullptr;
+  if (mem) field<wasm_rt_memory_t>(expected.data(), s.memory_offset)->data = mem->data;
+  for (const TableImage& t : s.tables) {
+    field<wasm_rt_funcref_table_t>(expected.data(), t.offset)->data =
+        field<wasm_rt_funcref_table_t>(vm, t.offset)->data;
+  }
+  for (size_t i = 0; i < expected.size(); ++i) {
+    if (expected[i] != static_cast<const uint8_t*>(vm)[i])
+      throw Error("reset verification failed: instance state differs from the snapshot at byte " +
+                  std::to_string(i) + " of the instance struct (globals or bookkeeping)");
+  }
+  if (mem) {
+    if (mem->pages != s.memory_pages)
+      throw Error("reset verification failed: memory has " + std::to_string(mem->pages) +
+                  " pages, snapshot " + std::to_string(s.memory_pages));
+    const uint64_t size = s.image->size();
+    if (size > 0 && std::memcmp(mem->data, s.image->view(), size) != 0) {
+      uint64_t at = 0;
+      while (mem->data[at] == s.image->view()[at]) ++at;
+      throw Error("reset verification failed: memory differs from the snapshot at address " +
+                  std::to_string(at));
+    }
+  }
+  for (size_t i = 0; i < s.tables.size(); ++i) {
+    const TableImage& t = s.tables[i];
+    const auto* tab = field<wasm_rt_funcref_table_t>(vm, t.offset);
+    bool same = tab->size == t.size && tab->max_size == t.max_size;
+    for (uint32_t e = 0; same && e < t.size; ++e) {
+      if (t.funcref) {
+        wasm_rt_funcref_t want = reloc(t.funcs[e]);
+        const wasm_rt_funcref_t& got = tab->data[e];
+        same = got.func_type == want.func_type && got.func == want.func &&
+               got.module_instance == want.module_instance;
+      } else {
+        same = reinterpret_cast<const wasm_rt_externref_t*>(tab->data)[e] == t.externs[e];
+      }
+    }
+    if (!same)
+      throw Error("reset verification failed: table " + std::to_string(i) +
+                  " differs from the snapshot");
+  }
+}
+
+void release_memory(const Snapshot& s, void* vm, rt::Slot& slot, const ResetOptions& opts) {
+  if (!s.has_memory) return;
+  auto* mem = field<wasm_rt_memory_t>(vm, s.memory_offset);
+  if (mem->data == nullptr) return;
+  bool clean = true;
+  try {
+    undo_growth(s, mem);
+    restore_pages(*s.image, mem->data, opts);
+  } catch (const Error&) {
+    clean = false;
+  }
+  uint64_t bytes = uint64_t{mem->pages} * rt::kWasmPageSize;
+  if (!clean) {
+    // Could not reset in place: give the slot back without its image (and grown pages).
+    madvise(mem->data, bytes, MADV_DONTNEED);
+    mprotect(mem->data, bytes, PROT_NONE);
+    rt::slot_clear_mapping(slot);
+  }
+  rt::budget_refund(bytes);
+  rt::slot_release(slot);
+  slot = rt::Slot{};
+  mem->data = nullptr;
+  mem->pages = 0;
+  mem->size = 0;
+}
+
+MemoryUsage memory_usage(const uint8_t* base, uint64_t bytes) {
+  MemoryUsage u;
+  u.memory_bytes = bytes;
+  if (base == nullptr || bytes == 0) return u;
+  u.resident_pages = count_resident_pages(base, bytes);
+  std::vector<PageRange> written;
+  if (scan_written_pages(base, bytes, written)) {
+    for (const PageRange& r : written) u.written_pages += (r.end - r.begin) / page_size();
+  } else {
+    u.written_pages = static_cast<uint64_t>(-1);
+  }
+  return u;
+}
+
+}  // namespace wisp::snap
