@@ -96,15 +96,22 @@ void restore_pages(const MemoryImage& img, uint8_t* base, const ResetOptions& op
     if (madvise(base, size, MADV_DONTNEED) != 0) throw Error("reset: madvise failed");
     return;
   }
+  // The first written pages (by address) up to the keep-resident budget are copied back and stay
+  // mapped; the rest go with one madvise over their span (unwritten pages in it are only
+  // unmapped: they read the image again).
   uint64_t keep = opts.keep_resident_pages * page_size();
-  for (const PageRange& r : written) {
+  size_t i = 0;
+  for (; i < written.size(); ++i) {
+    const PageRange& r = written[i];
     uint64_t len = r.end - r.begin;
-    if (len <= keep) {
-      std::memcpy(base + r.begin, img.view() + r.begin, len);
-      keep -= len;
-    } else if (madvise(base + r.begin, len, MADV_DONTNEED) != 0) {
-      throw Error("reset: madvise failed");
-    }
+    if (len > keep) break;
+    std::memcpy(base + r.begin, img.view() + r.begin, len);
+    keep -= len;
+  }
+  if (i < written.size()) {
+    uint64_t from = written[i].begin;
+    uint64_t to = written.back().end;
+    if (madvise(base + from, to - from, MADV_DONTNEED) != 0) throw Error("reset: madvise failed");
   }
 }
 

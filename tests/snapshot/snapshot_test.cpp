@@ -52,7 +52,7 @@ std::string read_str(const Instance& inst, uint64_t at, uint64_t len) {
 
 TEST_P(SnapshotTest, InstancesFromTheSnapshotHaveTheInitialState) {
   Template t = Linker().instantiate_template(compile(kStateWat), verified());
-  Instance first = t.instantiate();  // captures the snapshot
+  Instance first = t.instantiate();   // captures the snapshot
   Instance second = t.instantiate();  // from the snapshot
   SnapshotInfo info = t.snapshot_info();
   ASSERT_TRUE(info.available) << info.unavailable_reason;
