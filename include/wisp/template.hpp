@@ -49,6 +49,7 @@ struct SnapshotInfo {
   bool captured = false;    // captured (or loaded) already
   bool from_cache = false;  // loaded from a persisted snapshot
   std::string persisted_path;
+  std::string not_persisted_reason;  // persist was asked for, but the init changed references
   uint32_t memory_pages = 0;
   uint64_t image_bytes = 0;              // memory image size
   uint64_t image_stored_bytes = 0;       // of which non-zero pages (the rest are holes)

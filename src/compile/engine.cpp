@@ -189,6 +189,7 @@ Module Engine::compile_here(std::span<const uint8_t> bytes) {
   auto m = std::make_shared<ModuleImpl>();
   std::filesystem::path so;
   m->bytes.assign(bytes.begin(), bytes.end());
+  m->cache_dir = impl_->cache_dir.string();
   m->hash =
       sha256_bytes_hex(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
   try {

@@ -2,9 +2,13 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <string>
 
+#include "compile/native_code.hpp"
 #include "instance/instance_impl.hpp"
 #include "runtime/memory.hpp"
+#include "snapshot/persist.hpp"
 #include "wisp/instance.hpp"
 
 namespace wisp::detail {
@@ -211,6 +215,68 @@ std::shared_ptr<InstanceImpl> initial_instance(const std::shared_ptr<TemplateImp
   return inst;
 }
 
+// The reference baseline for persisted snapshots: generated instantiate only.
+std::shared_ptr<InstanceImpl> baseline_instance(const std::shared_ptr<TemplateImpl>& tmpl,
+                                                const std::shared_ptr<CodeObject>& code) {
+  auto inst = new_instance(tmpl, code);
+  rt::AllocLimitsScope limits(&tmpl->options.limits);
+  rt::TrapCode trap = rt::run_guarded(run_generated_instantiate, inst.get(), inst->interrupt.get());
+  inst->instantiated = true;
+  if (trap != rt::kNoTrap) throw_trap(trap);
+  return inst;
+}
+
+std::string persisted_path(const TemplateImpl& tmpl, const CodeObject& code) {
+  const ModuleImpl& m = *tmpl.module.impl();
+  if (!tmpl.options.snapshot.persist || m.cache_dir.empty()) return {};
+  std::string key =
+      sha256_hex({m.hash, WISP_VERSION, WISP_CODEGEN_ID, "snapshot-v1",
+                  tmpl.options.snapshot.init_export, std::to_string(code.desc->instance_size)});
+  return m.cache_dir + "/snapshots/" + key + ".snap";
+}
+
+// A persisted snapshot of this template, if one was written by an earlier run (a damaged one
+// is removed and captured again).
+std::shared_ptr<snap::Snapshot> load_persisted(const std::shared_ptr<TemplateImpl>& tmpl,
+                                               const std::shared_ptr<CodeObject>& code) {
+  std::string path = persisted_path(*tmpl, *code);
+  std::error_code ec;
+  if (path.empty() || !std::filesystem::exists(path, ec)) return nullptr;
+  auto base = baseline_instance(tmpl, code);
+  try {
+    return snap::read_snapshot(path, code, snap::Baseline{base->vm});
+  } catch (const Error&) {
+    std::filesystem::remove(path, ec);
+    return nullptr;
+  }
+}
+
+void persist_captured(const std::shared_ptr<TemplateImpl>& tmpl,
+                      const std::shared_ptr<CodeObject>& code, snap::Snapshot& s) {
+  std::string path = persisted_path(*tmpl, *code);
+  if (path.empty()) return;
+  auto base = baseline_instance(tmpl, code);
+  std::string why;
+  if (!snap::references_match(s, snap::Baseline{base->vm}, &why)) {
+    s.not_persisted_reason = why;
+    return;
+  }
+  if (snap::write_snapshot(s, path, &why)) {
+    s.persisted_path = path;
+  } else {
+    s.not_persisted_reason = why;
+  }
+}
+
+// Captures the state of `inst` as the template's snapshot (and persists it if asked).
+std::shared_ptr<snap::Snapshot> capture_from(const std::shared_ptr<TemplateImpl>& tmpl,
+                                             const std::shared_ptr<CodeObject>& code,
+                                             const InstanceImpl& inst) {
+  std::shared_ptr<snap::Snapshot> s = snap::capture(code, inst.vm);
+  persist_captured(tmpl, code, *s);
+  return s;
+}
+
 std::shared_ptr<snap::Snapshot> install_snapshot(TemplateImpl& tmpl,
                                                  std::shared_ptr<snap::Snapshot> s) {
   s->start_pending = tmpl.start_pending;
@@ -233,8 +299,9 @@ std::shared_ptr<snap::Snapshot> ensure_snapshot(const std::shared_ptr<TemplateIm
                                                 const std::shared_ptr<CodeObject>& code) {
   if (!tmpl->snapshot_possible) return nullptr;
   if (auto s = tmpl->current_snapshot(code)) return s;
+  if (auto s = load_persisted(tmpl, code)) return install_snapshot(*tmpl, std::move(s));
   auto proto = initial_instance(tmpl, code);
-  return install_snapshot(*tmpl, snap::capture(code, proto->vm));
+  return install_snapshot(*tmpl, capture_from(tmpl, code, *proto));
 }
 
 std::shared_ptr<InstanceImpl> instantiate_from(const std::shared_ptr<TemplateImpl>& tmpl) {
@@ -246,10 +313,13 @@ std::shared_ptr<InstanceImpl> instantiate_from(const std::shared_ptr<TemplateImp
     return inst;
   }
   std::shared_ptr<snap::Snapshot> s = tmpl->current_snapshot(code);
+  if (!s && tmpl->options.snapshot.persist) {
+    if (auto loaded = load_persisted(tmpl, code)) s = install_snapshot(*tmpl, std::move(loaded));
+  }
   if (!s) {
     // The first instance: built from scratch; its state is the snapshot.
     auto inst = initial_instance(tmpl, code);
-    inst->snapshot = install_snapshot(*tmpl, snap::capture(code, inst->vm));
+    inst->snapshot = install_snapshot(*tmpl, capture_from(tmpl, code, *inst));
     if (tmpl->start_pending) run_start_function(inst);
     return inst;
   }

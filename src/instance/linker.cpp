@@ -180,6 +180,7 @@ SnapshotInfo Template::snapshot_info() const {
   info.captured = true;
   info.from_cache = s->from_cache;
   info.persisted_path = s->persisted_path;
+  info.not_persisted_reason = s->not_persisted_reason;
   info.memory_pages = s->memory_pages;
   if (s->image) {
     info.image_bytes = s->image->size();

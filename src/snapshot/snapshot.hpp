@@ -41,6 +41,7 @@ struct Snapshot {
   bool start_pending = false;  // the start function runs per instance, after the snapshot state
   bool from_cache = false;     // loaded from a persisted snapshot
   std::string persisted_path;  // where it was written or read ("" if not persisted)
+  std::string not_persisted_reason;  // when persistence was asked for but not possible
 };
 
 // Captures the state of the instance struct at `vm` (own memory and tables included).
