@@ -10,7 +10,7 @@ REPS="${REPS:-5}"
 if [ ! -f "$BUILD/build.ninja" ]; then
   cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 fi
-cmake --build "$BUILD" --target wisp_bench_core
+cmake --build "$BUILD" --target wisp_bench_core wisp_bench_snapshot
 
 OUT="$BUILD/bench-results"
 mkdir -p "$OUT"
@@ -30,3 +30,16 @@ mkdir -p "$OUT"
   --benchmark_report_aggregates_only=true --benchmark_color=false \
   --benchmark_out="$OUT/core.json" --benchmark_out_format=json "$@" | tee "$OUT/core.txt"
 echo "results: $OUT/core.txt, $OUT/core.json"
+
+# Snapshots (issue 4): instantiate from a snapshot vs from scratch, reset, RSS of live instances.
+"$BUILD/bench/wisp_bench_snapshot" --benchmark_repetitions="$REPS" \
+  --benchmark_report_aggregates_only=true --benchmark_color=false \
+  --benchmark_out="$OUT/snapshot.json" --benchmark_out_format=json "$@" | tee "$OUT/snapshot.txt"
+echo "results: $OUT/snapshot.txt, $OUT/snapshot.json"
+
+# The peers on the same modules in the same run (Node's V8, the stock wasm2c runtime), when
+# their harness is present.
+if [ -x "$ROOT/bench/peers/run.sh" ] && [ -z "${NO_PEERS:-}" ]; then
+  "$ROOT/bench/peers/run.sh" "$BUILD" | tee "$OUT/peers.jsonl"
+  echo "results: $OUT/peers.jsonl"
+fi
