@@ -1,6 +1,7 @@
 // A live WebAssembly instance: calls (dynamic and typed), checked memory views, globals, interrupt.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -128,6 +129,8 @@ class Instance {
   // if reset verification is on and finds a difference.
   void reset();
   bool resettable() const;
+  // Overrides the template's Limits::call_timeout for this instance (0 = none).
+  void set_call_timeout(std::chrono::nanoseconds timeout);
   struct Usage {
     uint64_t memory_bytes = 0;    // linear memory size
     uint64_t resident_pages = 0;  // host pages of it in RAM, shared image pages included

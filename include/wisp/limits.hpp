@@ -1,6 +1,7 @@
 // Resource limits applied to every instance of a template.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 
 namespace wisp {
@@ -11,6 +12,11 @@ struct Limits {
   uint32_t max_memory_pages = 65536;
   // Largest table, in elements.
   uint32_t max_table_elements = 10'000'000;
+  // Wall-clock limit of every call into an instance (0 = none). Covers time spent in host
+  // functions: a call still running at the deadline ends with Trap(timeout) within about a
+  // millisecond (a host function running then is not preempted: the trap comes as soon as it
+  // returns; blocking host functions should wait no longer than Caller::deadline()).
+  std::chrono::nanoseconds call_timeout{0};
 };
 
 }  // namespace wisp

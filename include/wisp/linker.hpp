@@ -2,6 +2,7 @@
 // Template, type-checking each import once.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -26,6 +27,9 @@ class Caller {
   Memory memory() const;
   Memory memory(std::string_view export_name) const;
   detail::InstanceImpl* instance() const { return inst_; }
+  // When the guest call that called this host function times out (time_point::max(): never).
+  // A host function that blocks should not wait past it.
+  std::chrono::steady_clock::time_point deadline() const;
 
  private:
   detail::InstanceImpl* inst_;

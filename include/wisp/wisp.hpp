@@ -8,5 +8,6 @@
 #include "wisp/linker.hpp"
 #include "wisp/module.hpp"
 #include "wisp/runtime_stats.hpp"
+#include "wisp/strategy.hpp"
 #include "wisp/template.hpp"
 #include "wisp/value.hpp"

@@ -2,6 +2,7 @@
 #include "wisp/instance.hpp"
 
 #include "instance/instance_impl.hpp"
+#include "runtime/watchdog.hpp"
 #include "wisp/runtime_stats.hpp"
 
 namespace wisp {
@@ -35,9 +36,17 @@ uint32_t InstanceImpl::export_of_kind(std::string_view name, ExternKind kind) co
 }
 
 void guarded_call(InstanceImpl* inst, GuardedThunk thunk, void* ctx) {
+  bool armed = false;
+  if (__builtin_expect(inst->call_timeout_ns > 0, 0)) {
+    armed = rt::watchdog_arm(
+        inst->interrupt.get(), rt::next_call_id(),
+        std::chrono::steady_clock::now() + std::chrono::nanoseconds(inst->call_timeout_ns));
+  }
   rt::TrapCode code = rt::run_guarded(thunk, ctx, inst->interrupt.get());
+  if (armed) rt::watchdog_disarm();
   if (__builtin_expect(code != rt::kNoTrap, 0)) {
     inst->trapped = true;
+    inst->last_trap = code;
     throw_trap(code);
   }
 }
@@ -218,6 +227,11 @@ namespace wisp {
 void Instance::reset() {
   if (!impl_) throw Error("reset on an empty Instance");
   detail::reset_instance(*impl_);
+}
+
+void Instance::set_call_timeout(std::chrono::nanoseconds timeout) {
+  if (!impl_) throw Error("set_call_timeout on an empty Instance");
+  impl_->call_timeout_ns = timeout.count() > 0 ? timeout.count() : 0;
 }
 
 bool Instance::resettable() const {

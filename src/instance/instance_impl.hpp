@@ -77,6 +77,8 @@ struct InstanceImpl : std::enable_shared_from_this<InstanceImpl> {
   std::shared_ptr<rt::InterruptState> interrupt = std::make_shared<rt::InterruptState>();
   bool trapped = false;
   bool instantiated = false;
+  rt::TrapCode last_trap = rt::kNoTrap;  // why the last call failed (for discard reasons)
+  int64_t call_timeout_ns = 0;           // 0 = no timeout
   // Snapshot state: the snapshot this instance resets to, and the slot of its memory while
   // that memory maps the snapshot image (memory_mapped); otherwise memory is a plain one.
   std::shared_ptr<snap::Snapshot> snapshot;

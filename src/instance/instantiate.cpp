@@ -132,6 +132,7 @@ std::shared_ptr<InstanceImpl> new_instance(const std::shared_ptr<TemplateImpl>& 
                                            const std::shared_ptr<CodeObject>& code) {
   auto inst = std::make_shared<InstanceImpl>(tmpl->module);
   inst->tmpl = tmpl;
+  inst->call_timeout_ns = tmpl->options.limits.call_timeout.count();
   inst->code = code;
   inst->desc = code->desc;
   void* block = std::calloc(1, WISP_VM_HEADER + inst->desc->instance_size);

@@ -1,6 +1,7 @@
 // Checked views of linear memory: every (pointer, length) from a guest or client is validated.
 #include "instance/instance_impl.hpp"
 #include "runtime/memory.hpp"
+#include "runtime/watchdog.hpp"
 #include "wisp/instance.hpp"
 
 namespace wisp {
@@ -78,6 +79,14 @@ Memory Caller::memory() const {
 Memory Caller::memory(std::string_view export_name) const {
   uint32_t idx = inst_->export_of_kind(export_name, ExternKind::memory);
   return Memory(inst_->shared_from_this(), inst_->export_storage(idx));
+}
+
+}  // namespace wisp
+
+namespace wisp {
+
+std::chrono::steady_clock::time_point Caller::deadline() const {
+  return rt::watchdog_deadline();
 }
 
 }  // namespace wisp

@@ -1,5 +1,6 @@
 // The trap-safe call boundary: setjmp-style frames without a signal-mask system call.
 #include "runtime/call_boundary.hpp"
+#include "runtime/watchdog.hpp"
 
 #include <pthread.h>
 #include <signal.h>
@@ -136,6 +137,12 @@ bool stack_low(uintptr_t reserve) {
 // The hot path of every host→guest call: no system call, no lock, a handful of TLS accesses.
 // (Trap messages are set by whoever raises a trap; the unwind target is restored only after a
 // trap, since generated code restores it itself on normal exits from its try blocks.)
+uint64_t next_call_id() {
+  ThreadState& t = tls_thread;
+  if (!t.ready) prepare_thread();
+  return t.next_call + 1;
+}
+
 __attribute__((noinline)) TrapCode run_guarded(Thunk thunk, void* ctx, InterruptState* interrupt) {
   ThreadState& t = tls_thread;
   uintptr_t sp = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));

@@ -88,8 +88,10 @@ void undo_growth(const Snapshot& s, wasm_rt_memory_t* mem) {
 
 // Puts the image's content back in the written pages of [base, base+size).
 void restore_pages(const MemoryImage& img, uint8_t* base, const ResetOptions& opts) {
-  thread_local std::vector<PageRange> written;
-  written.clear();
+  // Not thread_local: instances parked in thread-local storage are reset while the thread's
+  // other thread-locals are being destroyed.
+  std::vector<PageRange> written;
+  written.reserve(16);
   const uint64_t size = img.size();
   if (!scan_written_pages(base, size, written)) {
     // No PAGEMAP_SCAN: every page may be written; drop them all.

@@ -1,0 +1,27 @@
+// Call timeouts: a guest call armed with a deadline is interrupted (Trap(timeout)) by a
+// watchdog thread once the deadline passes. Arming costs two uncontended lock operations on a
+// per-thread entry, no system call; the watchdog polls every millisecond only while some call
+// is armed, and sleeps otherwise.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+#include "runtime/call_boundary.hpp"
+
+namespace wisp::rt {
+
+// The id the next guarded call on this thread will get (prepares the thread if needed).
+uint64_t next_call_id();
+
+// Arms this thread's watchdog entry for the call `call_id` running under `state` until
+// `deadline`. Returns false (and arms nothing) if an outer call on this thread is already armed:
+// its deadline covers the nested call.
+bool watchdog_arm(InterruptState* state, uint64_t call_id,
+                  std::chrono::steady_clock::time_point deadline);
+void watchdog_disarm();
+
+// The deadline of the armed call on this thread (time_point::max() when none).
+std::chrono::steady_clock::time_point watchdog_deadline();
+
+}  // namespace wisp::rt

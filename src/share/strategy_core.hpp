@@ -1,0 +1,100 @@
+// Internals shared by the strategies: lease slots, instance creation with back-off, the release
+// policy (keep / reset / discard with a reason), statistics, and the FIFO queue that hands
+// instances (or permission to create one) to waiters in arrival order.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "wisp/strategy.hpp"
+
+namespace wisp::detail {
+
+using Clock = std::chrono::steady_clock;
+
+struct LeaseSlot {
+  Instance instance;
+  Clock::time_point acquired{};
+  Clock::time_point idle_since{};
+  uint64_t uses = 0;
+  bool discard = false;
+};
+
+class StrategyCore : public std::enable_shared_from_this<StrategyCore> {
+ public:
+  StrategyCore(StrategyKind kind, Template tmpl, Policy policy);
+  virtual ~StrategyCore() = default;
+
+  // Hands out a slot (instance) or throws Unavailable / what instantiation throws.
+  virtual std::unique_ptr<LeaseSlot> take(Clock::time_point deadline) = 0;
+  // Takes a slot back at the end of a lease.
+  virtual void give_back(std::unique_ptr<LeaseSlot> slot) = 0;
+
+  StrategyStats stats() const;
+  StrategyKind kind() const { return kind_; }
+  const Policy& policy() const { return policy_; }
+  ReleaseAction release_action() const { return action_; }
+
+  // A new instance, unless the template is in back-off after failures.
+  std::unique_ptr<LeaseSlot> create();
+  // Applies the release policy to a returned slot: the slot back (kept or reset) if it may
+  // serve again, or null (discarded and counted).
+  std::unique_ptr<LeaseSlot> settle(std::unique_ptr<LeaseSlot> slot);
+  void count_discard(DiscardReason r);
+  void count_lease(Clock::duration held);
+  void count_wait(Clock::duration waited, bool timed_out);
+  void count_destroyed();
+
+ protected:
+  const StrategyKind kind_;
+  const Template tmpl_;
+  const Policy policy_;
+  const ReleaseAction action_;
+
+ private:
+  mutable std::mutex stats_mutex_;
+  StrategyStats stats_;
+  std::mutex backoff_mutex_;
+  Clock::time_point retry_after_{};
+  std::chrono::milliseconds backoff_{0};
+  std::string last_failure_;
+};
+
+// Instances up to `max` (0 = unbounded), idle ones kept for reuse (LIFO), waiters served FIFO:
+// a returned instance, or the permission to create one, goes to the longest waiter.
+class QueueCore : public StrategyCore {
+ public:
+  QueueCore(StrategyKind kind, Template tmpl, Policy policy, uint32_t max, bool keep_idle);
+  ~QueueCore() override;
+  std::unique_ptr<LeaseSlot> take(Clock::time_point deadline) override;
+  void give_back(std::unique_ptr<LeaseSlot> slot) override;
+  void warm_up(uint32_t count);
+
+ private:
+  struct Waiter {
+    std::condition_variable cv;
+    std::unique_ptr<LeaseSlot> slot;
+    bool may_create = false;
+  };
+  // Called with mutex_ held: a freed capacity unit (slot == null) or a slot goes to the first
+  // waiter, else back to the idle list / capacity.
+  void hand_over(std::unique_ptr<LeaseSlot> slot);
+  std::unique_ptr<LeaseSlot> create_counted();
+  void trim_idle(std::vector<std::unique_ptr<LeaseSlot>>& out);
+
+  const uint32_t max_;
+  const bool keep_idle_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<LeaseSlot>> idle_;
+  std::deque<Waiter*> waiters_;
+  uint32_t live_ = 0;  // created and not discarded (leased, idle or being created)
+};
+
+std::shared_ptr<StrategyCore> make_per_thread_core(Template tmpl, Policy policy);
+
+}  // namespace wisp::detail

@@ -1,0 +1,254 @@
+// Sharing strategies: documented state semantics (kept / reset / fresh), FIFO waiting with
+// deadlines and back-pressure, discard-and-replace after traps, back-off after failed
+// instantiation, statistics, and 8 threads hammering each strategy for a bounded time.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "support/fixture.hpp"
+#include "wisp/wisp.hpp"
+
+namespace wisp::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A stateful counter in a global and in memory; `trap` traps, `grow` grows memory.
+constexpr const char* kCounterWat = R"((module
+  (memory (export "memory") 1 8)
+  (global $n (mut i32) (i32.const 0))
+  (func (export "next") (result i32)
+    (global.set $n (i32.add (global.get $n) (i32.const 1)))
+    (i32.store (i32.const 0) (i32.add (i32.load (i32.const 0)) (i32.const 1)))
+    (global.get $n))
+  (func (export "trap") unreachable)
+  (func (export "grow") (result i32) (memory.grow (i32.const 4)))))";
+
+class StrategyTest : public TierTest {
+ protected:
+  std::unique_ptr<Strategy> make(StrategyKind kind, Policy policy = {}) {
+    TemplateOptions o = options();
+    o.snapshot.verify_reset = true;
+    Template t = Linker().instantiate_template(compile(kCounterWat), o);
+    return make_strategy(kind, t, policy);
+  }
+  static int32_t next(Lease& lease) { return lease->call("next")[0].as_i32(); }
+};
+
+TEST_P(StrategyTest, FreshGivesEveryLeaseTheInitialState) {
+  auto s = make(StrategyKind::fresh);
+  for (int i = 0; i < 5; ++i) {
+    Lease l = s->acquire();
+    EXPECT_EQ(next(l), 1);
+    EXPECT_EQ(next(l), 2);
+  }
+  StrategyStats st = s->stats();
+  EXPECT_EQ(st.creates, 5u);
+  EXPECT_EQ(st.leases, 5u);
+  EXPECT_EQ(st.live, 0u);
+}
+
+TEST_P(StrategyTest, SharedKeepsStateAcrossLeases) {
+  auto s = make(StrategyKind::shared);
+  for (int i = 1; i <= 5; ++i) {
+    Lease l = s->acquire();
+    EXPECT_EQ(next(l), i);
+  }
+  EXPECT_EQ(s->stats().creates, 1u);
+}
+
+TEST_P(StrategyTest, PoolResetsByDefaultAndKeepsWhenAsked) {
+  Policy reset_policy;
+  reset_policy.max_instances = 2;
+  auto reset_pool = make(StrategyKind::pool, reset_policy);
+  for (int i = 0; i < 5; ++i) {
+    Lease l = reset_pool->acquire();
+    EXPECT_EQ(next(l), 1);
+  }
+  EXPECT_EQ(reset_pool->stats().creates, 1u);
+  EXPECT_EQ(reset_pool->stats().resets, 5u);
+
+  Policy keep_policy;
+  keep_policy.max_instances = 1;
+  keep_policy.on_release = ReleaseAction::keep;
+  auto keep_pool = make(StrategyKind::pool, keep_policy);
+  for (int i = 1; i <= 3; ++i) {
+    Lease l = keep_pool->acquire();
+    EXPECT_EQ(next(l), i);
+  }
+}
+
+TEST_P(StrategyTest, PerThreadKeepsOneInstancePerThread) {
+  auto s = make(StrategyKind::per_thread);
+  auto run = [&](int times) {
+    int last = 0;
+    for (int i = 0; i < times; ++i) {
+      Lease l = s->acquire();
+      last = next(l);
+    }
+    return last;
+  };
+  EXPECT_EQ(run(3), 3);
+  int other = 0;
+  std::thread([&] { other = run(2); }).join();
+  EXPECT_EQ(other, 2);   // its own instance
+  EXPECT_EQ(run(1), 4);  // this thread's instance kept its state
+  EXPECT_EQ(s->stats().creates, 2u);
+}
+
+TEST_P(StrategyTest, RecycleAfterUsesAndOnMemoryHighWater) {
+  Policy p;
+  p.max_instances = 1;
+  p.on_release = ReleaseAction::keep;
+  p.recycle_after_uses = 3;
+  auto s = make(StrategyKind::pool, p);
+  std::vector<int> seen;
+  for (int i = 0; i < 6; ++i) {
+    Lease l = s->acquire();
+    seen.push_back(next(l));
+  }
+  EXPECT_EQ(seen, (std::vector<int>{1, 2, 3, 1, 2, 3}));
+  EXPECT_EQ(s->stats().discards[static_cast<size_t>(DiscardReason::recycled_uses)], 2u);
+
+  Policy hw;
+  hw.max_instances = 1;
+  hw.on_release = ReleaseAction::keep;
+  hw.memory_high_water_bytes = 2 * 65536;
+  auto g = make(StrategyKind::pool, hw);
+  {
+    Lease l = g->acquire();
+    EXPECT_EQ(l->call("grow")[0].as_i32(), 1);
+  }
+  EXPECT_EQ(g->stats().discards[static_cast<size_t>(DiscardReason::recycled_memory)], 1u);
+  Lease l = g->acquire();
+  EXPECT_EQ(l->memory().pages(), 1u);
+}
+
+TEST_P(StrategyTest, TrappedInstancesAreDiscardedAndReplaced) {
+  Policy p;
+  p.max_instances = 2;
+  p.min_warm = 2;
+  p.on_release = ReleaseAction::keep;
+  auto s = make(StrategyKind::pool, p);
+  EXPECT_EQ(s->stats().live, 2u);
+  {
+    Lease l = s->acquire();
+    EXPECT_EQ(next(l), 1);
+    EXPECT_THROW(l->call("trap"), Trap);
+  }
+  StrategyStats st = s->stats();
+  EXPECT_EQ(st.discards[static_cast<size_t>(DiscardReason::trapped)], 1u);
+  EXPECT_EQ(st.live, 1u);
+  // The pool returns to capacity: two leases at once still work.
+  Lease a = s->acquire(1s);
+  Lease b = s->acquire(1s);
+  std::set<int> firsts{next(a), next(b)};
+  EXPECT_TRUE(firsts.count(1));  // the replacement starts fresh
+  EXPECT_EQ(s->stats().live, 2u);
+}
+
+TEST_P(StrategyTest, DeadlineExpiryIsBackPressureNotAHang) {
+  Policy p;
+  p.max_instances = 1;
+  auto s = make(StrategyKind::pool, p);
+  Lease held = s->acquire();
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_THROW(s->acquire(50ms), Unavailable);
+  auto waited = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(waited, 50ms);
+  EXPECT_LT(waited, 2s);
+  EXPECT_EQ(s->stats().timeouts, 1u);
+  held.release();
+  EXPECT_NO_THROW(s->acquire(50ms));
+}
+
+TEST_P(StrategyTest, WaitersAreServedInArrivalOrder) {
+  Policy p;
+  p.max_instances = 1;
+  p.on_release = ReleaseAction::keep;
+  auto s = make(StrategyKind::shared, p);
+  Lease held = s->acquire();
+  std::mutex m;
+  std::vector<int> order;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&, i] {
+      Lease l = s->acquire(10s);
+      std::lock_guard lock(m);
+      order.push_back(i);
+    });
+    std::this_thread::sleep_for(30ms);  // thread i is queued before thread i+1 starts
+  }
+  held.release();
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3}));
+}
+
+TEST_P(StrategyTest, FailingTemplateBacksOff) {
+  TemplateOptions o = options();
+  Template t = Linker().instantiate_template(
+      compile(R"((module (memory 1) (data (i32.const 65535) "xx")))"), o);
+  Policy p;
+  p.failure_backoff = 200ms;
+  auto s = make_strategy(StrategyKind::fresh, t, p);
+  EXPECT_THROW(s->acquire(), Trap);         // the real error first
+  EXPECT_THROW(s->acquire(), Unavailable);  // then back-off, without instantiating
+  StrategyStats st = s->stats();
+  EXPECT_EQ(st.create_failures, 2u);
+  std::this_thread::sleep_for(250ms);
+  EXPECT_THROW(s->acquire(), Trap);  // retried after the back-off
+}
+
+TEST_P(StrategyTest, EightThreadsHammerEachStrategy) {
+  for (StrategyKind kind :
+       {StrategyKind::fresh, StrategyKind::shared, StrategyKind::pool, StrategyKind::per_thread}) {
+    Policy p;
+    p.max_instances = 3;
+    auto s = make(kind, p);
+    std::atomic<bool> bad{false};
+    std::atomic<int> leases{0};
+    const auto until = std::chrono::steady_clock::now() + 700ms;
+    std::vector<std::thread> threads;
+    for (int th = 0; th < 8; ++th) {
+      threads.emplace_back([&, th] {
+        int mine = 0;
+        while (std::chrono::steady_clock::now() < until) {
+          try {
+            Lease l = s->acquire(5s);
+            int v = next(l);
+            // fresh/pool reset: always 1; shared: strictly increasing; per_thread: own counter.
+            if ((kind == StrategyKind::fresh || kind == StrategyKind::pool) && v != 1) bad = true;
+            if (kind == StrategyKind::per_thread && v != ++mine) bad = true;
+            if (th == 0 && leases % 50 == 0) {
+              EXPECT_THROW(l->call("trap"), Trap);  // discarded: this thread starts over
+              mine = 0;
+            }
+            ++leases;
+          } catch (const std::exception& e) {
+            ADD_FAILURE() << strategy_kind_name(kind) << ": " << e.what();
+            bad = true;
+            return;
+          }
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_FALSE(bad.load()) << strategy_kind_name(kind);
+    StrategyStats st = s->stats();
+    EXPECT_EQ(st.leases, static_cast<uint64_t>(leases.load())) << strategy_kind_name(kind);
+    if (kind == StrategyKind::shared) {
+      Lease l = s->acquire();
+      EXPECT_GT(next(l), 1);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Tiers, StrategyTest, ::testing::Values(Tier::tier0, Tier::tier1),
+                         [](const auto& info) { return tier_param_name(info.param); });
+
+}  // namespace
+}  // namespace wisp::test
