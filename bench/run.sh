@@ -30,3 +30,10 @@ mkdir -p "$OUT"
   --benchmark_report_aggregates_only=true --benchmark_color=false \
   --benchmark_out="$OUT/core.json" --benchmark_out_format=json "$@" | tee "$OUT/core.txt"
 echo "results: $OUT/core.txt, $OUT/core.json"
+
+# Peers, in the same run (issue 4): Node (V8) and the stock wasm2c runtime over the same guests,
+# JSON lines in $OUT/peers.jsonl (bench/peers/README.md). PEERS=0 skips this step.
+if [ "${PEERS:-1}" != 0 ]; then
+  echo "--- peers (bench/peers/run.sh) ---"
+  bash "$ROOT/bench/peers/run.sh" "$BUILD"
+fi
