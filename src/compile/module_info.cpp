@@ -218,7 +218,7 @@ void extract_module_info(const wabt::Module& ir, std::span<const uint8_t> bytes,
   if (ir.funcs.size() > kMaxFunctions)
     throw CompileError("module declares " + std::to_string(ir.funcs.size()) + " functions (limit " +
                        std::to_string(kMaxFunctions) + ")");
-  // Block nesting is limited before the IR is built (nesting_check.cpp).
+  // Block nesting is limited before the IR is built (translation_limits.cpp).
   for (const wabt::Func* f : ir.funcs) {
     if (f->GetNumLocals() > kMaxLocals)
       throw CompileError("function declares " + std::to_string(f->GetNumLocals()) +

@@ -1,7 +1,7 @@
 // Reading and validating modules with libwabt; unsupported features are diagnosed by name.
 #include "compile/wabt_front.hpp"
 
-#include "compile/nesting_check.hpp"
+#include "compile/translation_limits.hpp"
 
 #include <cctype>
 #include <string>
@@ -133,7 +133,7 @@ std::unique_ptr<wabt::Module> read_and_validate(std::span<const uint8_t> bytes) 
                        bytes.size());
   }
   check_const_exprs(bytes);
-  check_nesting(bytes, supported_features());  // before wabt builds (deeply recursive) IR
+  check_translation_limits(bytes, supported_features());  // before wabt builds its IR
   auto module = std::make_unique<wabt::Module>();
   wabt::Errors errors;
   if (try_read(bytes, supported_features(), &errors, module.get())) return module;
@@ -146,7 +146,7 @@ std::unique_ptr<wabt::Module> read_and_validate(std::span<const uint8_t> bytes) 
   for (const Unsupported& u : kUnsupported) {
     wabt::Features f = supported_features();
     (f.*u.enable)();
-    check_nesting(bytes, f);  // a feature may change how the code decodes
+    check_translation_limits(bytes, f);  // a feature may change how code decodes
     wabt::Errors ignored;
     wabt::Module probe;
     if (try_read(bytes, f, &ignored, &probe)) {

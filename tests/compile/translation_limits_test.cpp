@@ -1,5 +1,6 @@
-// Nesting limits on hostile code: checked on the raw bytes before libwabt builds its IR, and
-// validation runs on the compile thread's big stack (both once overflowed the caller's stack).
+// Translation limits on hostile code, checked on the raw bytes before libwabt builds its IR:
+// nesting (which once overflowed the caller's stack, as did validation on it) and small inputs
+// whose C translation would be enormous.
 #include <gtest/gtest.h>
 
 #include <pthread.h>
@@ -15,7 +16,7 @@
 namespace wisp::test {
 namespace {
 
-// The limits of src/compile/nesting_check.hpp.
+// The limits of src/compile/translation_limits.hpp.
 constexpr size_t kMaxNesting = 10000;
 constexpr size_t kMaxIndentNesting = 2000;
 
@@ -55,7 +56,7 @@ EngineConfig tier0_only() {
   return c;
 }
 
-TEST(Nesting, MillionNestedBlocksAreRejectedQuicklyByValidate) {
+TEST(TranslationLimits, MillionNestedBlocksAreRejectedQuicklyByValidate) {
   Bytes m = nested(1'000'000, kBlock);
   auto t0 = std::chrono::steady_clock::now();
   CompileError e = compile_error([&] { Engine::validate(m); });
@@ -67,14 +68,14 @@ TEST(Nesting, MillionNestedBlocksAreRejectedQuicklyByValidate) {
   EXPECT_LT(e.offset(), 2 * kMaxNesting + 64);
 }
 
-TEST(Nesting, MillionNestedBlocksAreRejectedByCompile) {
+TEST(TranslationLimits, MillionNestedBlocksAreRejectedByCompile) {
   Bytes m = nested(1'000'000, kBlock);
   Engine engine(tier0_only());
   CompileError e = compile_error([&] { engine.compile(m); });
   EXPECT_NE(std::string(e.what()).find("nests blocks"), std::string::npos) << e.what();
 }
 
-TEST(Nesting, BlockLimitIsExact) {
+TEST(TranslationLimits, BlockLimitIsExact) {
   Engine engine(tier0_only());
   Module ok = engine.compile(nested(kMaxNesting, kBlock));
   EXPECT_EQ(ok.exports().size(), 1u);
@@ -83,7 +84,7 @@ TEST(Nesting, BlockLimitIsExact) {
 
 // The IR of 10,000 nested blocks is destroyed recursively by libwabt: more than a small thread
 // stack holds. validate() must not run that on the caller's stack.
-TEST(Nesting, ValidateOfDeepModuleRunsOffACallersSmallStack) {
+TEST(TranslationLimits, ValidateOfDeepModuleRunsOffACallersSmallStack) {
   Bytes m = nested(kMaxNesting, kBlock);
   struct Job {
     const Bytes* m;
@@ -113,7 +114,7 @@ TEST(Nesting, ValidateOfDeepModuleRunsOffACallersSmallStack) {
 
 // Nested ifs and loops indent the C writer's output: C grows with the square of their depth
 // (10,000 ifs in 50 KB of wasm made 300 MB of C). Over kMaxIndentNesting is an error.
-TEST(Nesting, DeepIfsAreLimited) {
+TEST(TranslationLimits, DeepIfsAreLimited) {
   CompileError e = compile_error([&] { Engine::validate(nested(kMaxIndentNesting + 1, kIf)); });
   EXPECT_NE(std::string(e.what()).find("ifs and loops"), std::string::npos) << e.what();
   EXPECT_NE(std::string(e.what()).find("limit 2000"), std::string::npos) << e.what();
@@ -123,21 +124,115 @@ TEST(Nesting, DeepIfsAreLimited) {
   Engine::validate(nested(kMaxIndentNesting + 1, kBlock));
 }
 
-TEST(Nesting, IfsAtTheLimitCompile) {
+TEST(TranslationLimits, IfsAtTheLimitCompile) {
   Engine engine(tier0_only());
   Module m = engine.compile(nested(kMaxIndentNesting, kIf));
   EXPECT_LT(m.stats().c_source_bytes, 20u << 20);
 }
 
-// Under the depth limit, a long body deep inside loops still costs indentation per line: a
-// budget over the whole module catches it.
-TEST(Nesting, IndentationBudgetCatchesLongBodiesDeepInside) {
+// Under the depth limit, a long body deep inside loops still costs indentation per line: the
+// module's C budget catches it (1,000 loops around 50,000 instructions: 100 MB of C).
+TEST(TranslationLimits, IndentationBudgetCatchesLongBodiesDeepInside) {
   Bytes middle;
-  for (int i = 0; i < 10'000; ++i) put_bytes(middle, {0x41, 0x00, 0x1a});  // i32.const 0; drop
+  for (int i = 0; i < 25'000; ++i) put_bytes(middle, {0x41, 0x00, 0x1a});  // i32.const 0; drop
   CompileError e = compile_error([&] { Engine::validate(nested(1000, kLoop, middle)); });
-  EXPECT_NE(std::string(e.what()).find("indentation"), std::string::npos) << e.what();
+  EXPECT_NE(std::string(e.what()).find("through its nested ifs and loops"), std::string::npos)
+      << e.what();
   // The same body under 100 loops is fine.
   Engine::validate(nested(100, kLoop, middle));
+}
+
+// Sections from raw parts: types (each a func type), function type indices, bodies, exports.
+Bytes module_of(const std::vector<Bytes>& types, const std::vector<uint32_t>& funcs,
+                const std::vector<Bytes>& bodies, const Bytes& exports = {}) {
+  Bytes t, f, c;
+  put_leb(t, types.size());
+  for (const Bytes& x : types) t.insert(t.end(), x.begin(), x.end());
+  put_leb(f, funcs.size());
+  for (uint32_t x : funcs) put_leb(f, x);
+  put_leb(c, bodies.size());
+  for (const Bytes& b : bodies) {
+    put_leb(c, b.size());
+    c.insert(c.end(), b.begin(), b.end());
+  }
+  Bytes m = wasm_header();
+  put_section(m, 1, t);
+  put_section(m, 3, f);
+  if (!exports.empty()) put_section(m, 7, exports);
+  put_section(m, 10, c);
+  return m;
+}
+
+// A func type with `params` and `results` i32s.
+Bytes func_type(size_t params, size_t results) {
+  Bytes t{0x60};
+  put_leb(t, params);
+  t.insert(t.end(), params, 0x7f);
+  put_leb(t, results);
+  t.insert(t.end(), results, 0x7f);
+  return t;
+}
+
+std::string what(const std::function<void()>& fn) {
+  return compile_error(fn).what();
+}
+
+// 100 functions each declaring 50,000 locals: 821 bytes that wabt's C writer turned into 83 MB
+// of C (10 s, 550 MB of memory). Each local is declared in C.
+TEST(TranslationLimits, LocalsAcrossFunctionsAreBudgeted) {
+  Bytes body{0x01};  // one local declaration: 50,000 i32
+  put_leb(body, 50'000);
+  put_bytes(body, {0x7f, 0x0b});
+  Bytes m =
+      module_of({func_type(0, 0)}, std::vector<uint32_t>(100, 0), std::vector<Bytes>(100, body));
+  EXPECT_LT(m.size(), 1000u);
+  std::string e = what([&] { Engine::validate(m); });
+  EXPECT_NE(e.find("through its locals"), std::string::npos) << e;
+  // A few such functions are fine.
+  Engine::validate(module_of({func_type(0, 0)}, {0, 0}, {body, body}));
+}
+
+// Calls between 1,000-result and 1,000-parameter functions: 4 bytes each, 36 KB of C each.
+TEST(TranslationLimits, WideCallsAreBudgeted) {
+  Bytes producer{0x00};
+  for (int i = 0; i < 1000; ++i) put_bytes(producer, {0x41, 0x00});
+  producer.push_back(0x0b);
+  Bytes caller{0x00};
+  for (int i = 0; i < 1000; ++i) put_bytes(caller, {0x10, 0x01, 0x10, 0x02});  // call 1; call 2
+  caller.push_back(0x0b);
+  Bytes m = module_of({func_type(0, 0), func_type(0, 1000), func_type(1000, 0)}, {0, 1, 2},
+                      {caller, producer, {0x00, 0x0b}});
+  std::string e = what([&] { Engine::validate(m); });
+  EXPECT_NE(e.find("through its calls"), std::string::npos) << e;
+}
+
+// br_table to a label carrying 100 values from a shifted stack copies them per target: 10 KB of
+// wasm made 19 MB of C.
+TEST(TranslationLimits, BranchesCarryingValuesAreBudgeted) {
+  Bytes body{0x00, 0x02, 0x01};  // block (type 1: 100 results)
+  for (int i = 0; i < 102; ++i) put_bytes(body, {0x41, 0x00});
+  body.push_back(0x0e);  // br_table
+  put_leb(body, 20'000);
+  body.insert(body.end(), 20'001, 0x00);
+  body.push_back(0x0b);
+  body.insert(body.end(), 100, 0x1a);  // drop the block's results
+  body.push_back(0x0b);
+  Bytes m = module_of({func_type(0, 0), func_type(0, 100)}, {0}, {body});
+  std::string e = what([&] { Engine::validate(m); });
+  EXPECT_NE(e.find("through its branches carrying values"), std::string::npos) << e;
+}
+
+// One function with a 1,000-parameter signature exported 20,000 times: a wrapper per export.
+TEST(TranslationLimits, ExportsOfWideFunctionsAreBudgeted) {
+  Bytes exports;
+  put_leb(exports, 20'000);
+  for (int i = 0; i < 20'000; ++i) {
+    put_name(exports, "e" + std::to_string(i));
+    put_bytes(exports, {0x00, 0x00});
+  }
+  Bytes m = module_of({func_type(1000, 0)}, {0}, {{0x00, 0x0b}}, exports);
+  std::string e = what([&] { Engine::validate(m); });
+  EXPECT_NE(e.find("through its exports"), std::string::npos) << e;
 }
 
 std::string repeat(std::string_view s, size_t n) {
@@ -149,7 +244,7 @@ std::string repeat(std::string_view s, size_t n) {
 
 // libwabt's text parser recurses per nesting level (a million folded blocks overflowed the
 // caller's stack, and so did 100,000 plain `block ... end`).
-TEST(Nesting, DeepWatIsRejectedBeforeParsing) {
+TEST(TranslationLimits, DeepWatIsRejectedBeforeParsing) {
   const size_t n = 1'000'000;
   std::string folded = "(module (func " + repeat("(block ", n) + repeat(")", n) + "))";
   CompileError e = compile_error([&] { wat_to_wasm(folded); });
