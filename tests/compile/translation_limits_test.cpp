@@ -8,9 +8,11 @@
 #include <chrono>
 #include <exception>
 #include <functional>
+#include <stdexcept>
 #include <string>
 
 #include "support/binary.hpp"
+#include "support/wat.hpp"
 #include "wisp/wisp.hpp"
 
 namespace wisp::test {
@@ -56,6 +58,34 @@ EngineConfig tier0_only() {
   return c;
 }
 
+// Runs fn on a thread with a 128 KiB stack; returns what it threw, if anything.
+std::exception_ptr on_small_stack(const std::function<void()>& fn) {
+  struct Job {
+    const std::function<void()>* fn;
+    std::exception_ptr error;
+  } job{&fn, nullptr};
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, 128 << 10);
+  pthread_t thread;
+  auto body = [](void* p) -> void* {
+    auto* j = static_cast<Job*>(p);
+    try {
+      (*j->fn)();
+    } catch (...) {
+      j->error = std::current_exception();
+    }
+    return nullptr;
+  };
+  if (pthread_create(&thread, &attr, body, &job) != 0) {
+    pthread_attr_destroy(&attr);
+    throw std::runtime_error("pthread_create failed");
+  }
+  pthread_attr_destroy(&attr);
+  pthread_join(thread, nullptr);
+  return job.error;
+}
+
 TEST(TranslationLimits, MillionNestedBlocksAreRejectedQuicklyByValidate) {
   Bytes m = nested(1'000'000, kBlock);
   auto t0 = std::chrono::steady_clock::now();
@@ -86,30 +116,26 @@ TEST(TranslationLimits, BlockLimitIsExact) {
 // stack holds. validate() must not run that on the caller's stack.
 TEST(TranslationLimits, ValidateOfDeepModuleRunsOffACallersSmallStack) {
   Bytes m = nested(kMaxNesting, kBlock);
-  struct Job {
-    const Bytes* m;
-    std::exception_ptr error;
-  } job{&m, nullptr};
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setstacksize(&attr, 128 << 10);
-  pthread_t thread;
-  ASSERT_EQ(pthread_create(
-                &thread, &attr,
-                [](void* p) -> void* {
-                  auto* j = static_cast<Job*>(p);
-                  try {
-                    Engine::validate(*j->m);
-                  } catch (...) {
-                    j->error = std::current_exception();
-                  }
-                  return nullptr;
-                },
-                &job),
-            0);
-  pthread_attr_destroy(&attr);
-  pthread_join(thread, nullptr);
-  EXPECT_FALSE(job.error);
+  EXPECT_FALSE(on_small_stack([&] { Engine::validate(m); }));
+}
+
+// After a tier-1 cache hit no C exists; tier 0 is translated on demand by whichever thread
+// instantiates first. That translation (libwabt's C writer recurses per block) and libtcc must
+// not run on the caller's stack either.
+TEST(TranslationLimits, OnDemandTier0TranslationRunsOffACallersSmallStack) {
+  Bytes m = nested(kMaxNesting, kBlock);
+  TempDir cache;
+  { Engine(engine_config(Tier::tier1, cache.path())).compile(m); }
+  Engine second(engine_config(Tier::tier1, cache.path()));
+  Module mod = second.compile(m);
+  ASSERT_TRUE(mod.stats().tier1_from_cache);
+  std::exception_ptr error = on_small_stack([&] {
+    TemplateOptions o;
+    o.tier = Tier::tier0;
+    Instance inst = Linker().instantiate(mod, o);
+    inst.call("f");
+  });
+  EXPECT_FALSE(error);
 }
 
 // Nested ifs and loops indent the C writer's output: C grows with the square of their depth
