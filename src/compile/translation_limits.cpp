@@ -4,6 +4,7 @@
 #include "compile/translation_limits.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
@@ -26,10 +27,33 @@ struct Arity {
   uint64_t all() const { return params + results; }
 };
 
+// Bytes in sections that are translated into C: all but custom (0) and data (11) sections,
+// whose size would otherwise buy a budget for free. Stops at a malformed section header (the
+// reader stops there too).
+uint64_t translated_bytes(std::span<const uint8_t> b) {
+  uint64_t total = 0;
+  size_t pos = 8;
+  while (pos < b.size()) {
+    uint8_t id = b[pos++];
+    uint64_t size = 0;
+    int shift = 0;
+    for (;; shift += 7) {
+      if (pos >= b.size() || shift > 28) return total;
+      uint8_t x = b[pos++];
+      size |= uint64_t(x & 0x7f) << shift;
+      if (!(x & 0x80)) break;
+    }
+    if (size > b.size() - pos) return total;
+    if (id != 0 && id != 11) total += size;
+    pos += size;
+  }
+  return total;
+}
+
 class Estimator : public wabt::BinaryReaderNop {
  public:
-  explicit Estimator(size_t module_size)
-      : budget_(kCBudgetBase + kCBudgetPerModuleByte * module_size) {}
+  explicit Estimator(uint64_t translated_bytes)
+      : budget_(kCBudgetBase + kCBudgetPerTranslatedByte * translated_bytes) {}
 
   std::optional<CompileError> error;
   uint64_t estimate = 0;
@@ -142,8 +166,9 @@ class Estimator : public wabt::BinaryReaderNop {
     if (estimate <= budget_) return wabt::Result::Ok;
     return fail(std::string("makes wabt's C writer emit more than ") +
                 std::to_string(budget_ >> 20) + " MiB of C through its " + what +
-                " (limit: 16 MiB plus " + std::to_string(kCBudgetPerModuleByte) +
-                " bytes per module byte, estimated from nesting, locals and signature sizes)");
+                " (limit: 16 MiB plus " + std::to_string(kCBudgetPerTranslatedByte) +
+                " bytes per byte of the module's sections other than data and custom sections, "
+                "estimated from nesting, locals and signature sizes)");
   }
   wabt::Result fail(const std::string& what) {
     size_t at = state ? static_cast<size_t>(state->offset) : CompileError::npos;
@@ -168,15 +193,21 @@ class Estimator : public wabt::BinaryReaderNop {
 }  // namespace
 
 void check_translation_limits(std::span<const uint8_t> bytes, const wabt::Features& features) {
-  Estimator estimator(bytes.size());
+  auto t0 = std::chrono::steady_clock::now();
+  uint64_t translated = translated_bytes(bytes);
+  Estimator estimator(translated);
   wabt::ReadBinaryOptions options(features, nullptr, /*read_debug_names=*/false,
                                   /*stop_on_first_error=*/true,
                                   /*fail_on_custom_section_error=*/false);
   (void)wabt::ReadBinary(bytes.data(), bytes.size(), &estimator, options);
   if (std::getenv("WISP_DEBUG_C_ESTIMATE")) {  // calibration aid: the estimate on stderr
-    std::fprintf(stderr, "C estimate: %llu bytes for %zu module bytes (%.1f per byte)\n",
-                 static_cast<unsigned long long>(estimator.estimate), bytes.size(),
-                 static_cast<double>(estimator.estimate) / static_cast<double>(bytes.size()));
+    double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    std::fprintf(stderr,
+                 "C estimate: %llu bytes for %llu translated bytes (%.1f per byte), %.2f ms\n",
+                 static_cast<unsigned long long>(estimator.estimate),
+                 static_cast<unsigned long long>(translated),
+                 static_cast<double>(estimator.estimate) / static_cast<double>(translated + 1), ms);
   }
   if (estimator.error) throw *estimator.error;
 }

@@ -22,14 +22,15 @@ inline constexpr size_t kMaxNesting = 10000;
 // C, 2,000 → 12 MB, 4,000 → 48 MB, 10,000 → 300 MB).
 inline constexpr size_t kMaxIndentNesting = 2000;
 // Budget for the C that does not grow with the module's size but with what its bytes declare:
-// indentation (2 bytes per open if/loop/try per instruction), each declared local, and each
-// value of a signature where the C writer spells it out (function definitions, imports, exports,
-// calls, block types, branches carrying values; about 20 bytes each). Measured estimates: the
-// bench and WASI guests 0.1-1.8 bytes per module byte, the spec corpus at most 16.7 (i32.wast:
-// many small exported functions); the hostile inputs above 400 to 100,000. Set
-// WISP_DEBUG_C_ESTIMATE=1 to print a module's estimate.
+// indentation (2 bytes per open if/loop/try per instruction), each declared local, and each value
+// of a signature where the C writer spells it out (function definitions, imports, exports,
+// calls, block types, branches carrying values; about 20 bytes each): 16 MiB plus 128 bytes per
+// byte of the sections that are translated (all but data and custom sections, which would
+// otherwise buy budget for free). Measured estimates: the bench and WASI guests 0.1-1.8 bytes per
+// module byte, the spec corpus at most 16.7 (i32.wast: many small exported functions); the
+// hostile inputs above 400 to 100,000. WISP_DEBUG_C_ESTIMATE=1 prints a module's estimate.
 inline constexpr uint64_t kCBudgetBase = 16u << 20;
-inline constexpr uint64_t kCBudgetPerModuleByte = 128;
+inline constexpr uint64_t kCBudgetPerTranslatedByte = 128;
 
 // Reads the module with `features` (the same decoding as the IR reader that follows) and throws
 // CompileError, with the offset where a limit was crossed. Malformed bytes are left to the IR

@@ -221,6 +221,22 @@ TEST(TranslationLimits, LocalsAcrossFunctionsAreBudgeted) {
   Engine::validate(module_of({func_type(0, 0)}, {0, 0}, {body, body}));
 }
 
+// Data and custom sections never reach the C compiler, so they must not buy budget: the same
+// functions after a 2 MiB custom section are still rejected.
+TEST(TranslationLimits, CustomSectionsDoNotRaiseTheBudget) {
+  Bytes body{0x01};
+  put_leb(body, 50'000);
+  put_bytes(body, {0x7f, 0x0b});
+  Bytes m =
+      module_of({func_type(0, 0)}, std::vector<uint32_t>(100, 0), std::vector<Bytes>(100, body));
+  Bytes custom;
+  put_name(custom, "padding");
+  custom.resize(custom.size() + (2u << 20));
+  put_section(m, 0, custom);
+  std::string e = what([&] { Engine::validate(m); });
+  EXPECT_NE(e.find("through its locals"), std::string::npos) << e;
+}
+
 // Calls between 1,000-result and 1,000-parameter functions: 4 bytes each, 36 KB of C each.
 TEST(TranslationLimits, WideCallsAreBudgeted) {
   Bytes producer{0x00};
