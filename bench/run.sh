@@ -37,9 +37,9 @@ echo "results: $OUT/core.txt, $OUT/core.json"
   --benchmark_out="$OUT/snapshot.json" --benchmark_out_format=json "$@" | tee "$OUT/snapshot.txt"
 echo "results: $OUT/snapshot.txt, $OUT/snapshot.json"
 
-# The peers on the same modules in the same run (Node's V8, the stock wasm2c runtime), when
-# their harness is present.
-if [ -x "$ROOT/bench/peers/run.sh" ] && [ -z "${NO_PEERS:-}" ]; then
-  "$ROOT/bench/peers/run.sh" "$BUILD" | tee "$OUT/peers.jsonl"
-  echo "results: $OUT/peers.jsonl"
+# Peers, in the same run (issue 4): Node (V8) and the stock wasm2c runtime over the same guests,
+# JSON lines in $OUT/peers.jsonl (bench/peers/README.md). PEERS=0 skips this step.
+if [ "${PEERS:-1}" != 0 ]; then
+  echo "--- peers (bench/peers/run.sh) ---"
+  bash "$ROOT/bench/peers/run.sh" "$BUILD"
 fi

@@ -4,11 +4,11 @@
 #include <pthread.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <exception>
+#include <fstream>
 #include <functional>
 #include <optional>
-#include <cstdlib>
-#include <fstream>
 
 #include "compile/c_translate.hpp"
 #include "compile/engine_impl.hpp"
@@ -141,21 +141,17 @@ std::filesystem::path Engine::cache_dir() const {
   return impl_->cache_dir;
 }
 
-void Engine::validate(std::span<const uint8_t> bytes) {
-  detail::read_and_validate(bytes);
-}
+namespace detail {
 
-namespace {
-
-// Runs `fn` on a thread with a large stack: libwabt's C writer and our IR walks recurse once per
-// block nesting level, and the caller's thread may have a small stack.
-Module on_compile_stack(const std::function<Module()>& fn) {
+// Runs `fn` on a thread with a large stack: libwabt's IR destructor, validator and C writer and
+// our IR walks recurse once per block nesting level (up to detail::kMaxNesting), and the
+// caller's thread may have a small stack.
+void on_big_stack(const std::function<void()>& fn) {
   constexpr size_t kStack = 256ull << 20;  // reserved address space; only touched pages cost
   struct Job {
-    const std::function<Module()>* fn;
-    std::optional<Module> result;
+    const std::function<void()>* fn;
     std::exception_ptr error;
-  } job{&fn, std::nullopt, nullptr};
+  } job{&fn, nullptr};
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setstacksize(&attr, kStack);
@@ -163,7 +159,7 @@ Module on_compile_stack(const std::function<Module()>& fn) {
   auto body = [](void* p) -> void* {
     auto* j = static_cast<Job*>(p);
     try {
-      j->result.emplace((*j->fn)());
+      (*j->fn)();
     } catch (...) {
       j->error = std::current_exception();
     }
@@ -171,16 +167,21 @@ Module on_compile_stack(const std::function<Module()>& fn) {
   };
   int rc = pthread_create(&thread, &attr, body, &job);
   pthread_attr_destroy(&attr);
-  if (rc != 0) return fn();  // no thread available: compile here
+  if (rc != 0) return fn();  // no thread available: run here
   pthread_join(thread, nullptr);
   if (job.error) std::rethrow_exception(job.error);
-  return std::move(*job.result);
 }
 
-}  // namespace
+}  // namespace detail
+
+void Engine::validate(std::span<const uint8_t> bytes) {
+  detail::on_big_stack([&] { detail::read_and_validate(bytes); });
+}
 
 Module Engine::compile(std::span<const uint8_t> bytes) {
-  return on_compile_stack([&] { return compile_here(bytes); });
+  std::optional<Module> module;
+  detail::on_big_stack([&] { module.emplace(compile_here(bytes)); });
+  return std::move(*module);
 }
 
 Module Engine::compile_here(std::span<const uint8_t> bytes) {

@@ -4,6 +4,7 @@
 #include "compile/c_translate.hpp"
 #include "compile/module_impl.hpp"
 #include "compile/native_code.hpp"
+#include "compile/wabt_front.hpp"
 #include "runtime/host_call.hpp"
 #include "wisp/error.hpp"
 
@@ -30,8 +31,12 @@ std::shared_ptr<CodeObject> ModuleImpl::code_for(Tier tier) const {
     auto* self = const_cast<ModuleImpl*>(this);
     std::string source = c_source;
     lock.unlock();
-    if (source.empty()) source = translate_bytes_to_c(bytes);  // tier 1 came from the cache
-    auto code = compile_tier0(source);
+    std::shared_ptr<CodeObject> code;
+    // The caller's stack may be small: the C writer and libtcc recurse per nesting level.
+    on_big_stack([&] {
+      if (source.empty()) source = translate_bytes_to_c(bytes);  // tier 1 came from the cache
+      code = compile_tier0(source);
+    });
     lock.lock();
     if (!self->tier0) self->tier0 = std::move(code);
   }

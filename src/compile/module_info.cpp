@@ -77,32 +77,6 @@ ExternType func_type(const wabt::Func& f) {
   return e;
 }
 
-// Deepest block nesting of a function body, without recursion (a hostile module may nest
-// hundreds of thousands of blocks).
-size_t max_nesting(const wabt::ExprList& body) {
-  std::vector<std::pair<const wabt::ExprList*, size_t>> work{{&body, 1}};
-  size_t deepest = 0;
-  while (!work.empty()) {
-    auto [list, depth] = work.back();
-    work.pop_back();
-    deepest = std::max(deepest, depth);
-    for (const wabt::Expr& e : *list) {
-      switch (e.type()) {
-        case wabt::ExprType::Block: work.push_back({&wabt::cast<wabt::BlockExpr>(&e)->block.exprs, depth + 1}); break;
-        case wabt::ExprType::Loop: work.push_back({&wabt::cast<wabt::LoopExpr>(&e)->block.exprs, depth + 1}); break;
-        case wabt::ExprType::If: {
-          auto* i = wabt::cast<wabt::IfExpr>(&e);
-          work.push_back({&i->true_.exprs, depth + 1});
-          work.push_back({&i->false_, depth + 1});
-          break;
-        }
-        default: break;
-      }
-    }
-  }
-  return deepest;
-}
-
 // Which post-MVP features the code uses.
 struct FeatureScan {
   bool sign_ext = false, sat = false, bulk = false, refs = false, multi = false;
@@ -244,11 +218,8 @@ void extract_module_info(const wabt::Module& ir, std::span<const uint8_t> bytes,
   if (ir.funcs.size() > kMaxFunctions)
     throw CompileError("module declares " + std::to_string(ir.funcs.size()) + " functions (limit " +
                        std::to_string(kMaxFunctions) + ")");
-  constexpr size_t kMaxNesting = 10000;
+  // Block nesting is limited before the IR is built (translation_limits.cpp).
   for (const wabt::Func* f : ir.funcs) {
-    if (size_t depth = max_nesting(f->exprs); depth > kMaxNesting)
-      throw CompileError("function nests blocks " + std::to_string(depth) + " deep (limit " +
-                         std::to_string(kMaxNesting) + ")");
     if (f->GetNumLocals() > kMaxLocals)
       throw CompileError("function declares " + std::to_string(f->GetNumLocals()) +
                          " locals (limit " + std::to_string(kMaxLocals) + ")");

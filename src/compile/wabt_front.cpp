@@ -1,6 +1,9 @@
 // Reading and validating modules with libwabt; unsupported features are diagnosed by name.
 #include "compile/wabt_front.hpp"
 
+#include "compile/translation_limits.hpp"
+
+#include <cctype>
 #include <string>
 
 #include "wabt/binary-reader-ir.h"
@@ -75,6 +78,54 @@ bool try_read(std::span<const uint8_t> bytes, const wabt::Features& features, wa
 
 }  // namespace
 
+void check_wat_nesting(std::string_view t) {
+  size_t parens = 0, keywords = 0;
+  for (size_t i = 0; i < t.size();) {
+    char c = t[i];
+    if (c == ';' && i + 1 < t.size() && t[i + 1] == ';') {  // line comment
+      while (i < t.size() && t[i] != '\n') ++i;
+    } else if (c == '(' && i + 1 < t.size() && t[i + 1] == ';') {  // block comment, nests
+      size_t depth = 0;
+      for (; i + 1 < t.size(); ++i) {
+        if (t[i] == '(' && t[i + 1] == ';')
+          ++depth, ++i;
+        else if (t[i] == ';' && t[i + 1] == ')' && --depth == 0)
+          break;
+      }
+      i += 2;
+    } else if (c == '"') {  // string, with escapes
+      for (++i; i < t.size() && t[i] != '"'; ++i)
+        if (t[i] == '\\') ++i;
+      ++i;
+    } else if (c == '(' || c == ')') {
+      if (c == '(')
+        ++parens;
+      else if (parens)
+        --parens;
+      ++i;
+    } else if (std::isspace(static_cast<unsigned char>(c))) {
+      ++i;
+    } else {  // a token: unfolded block instructions open and `end`/`delegate` close a level
+      size_t start = i;
+      while (i < t.size() && !std::isspace(static_cast<unsigned char>(t[i])) && t[i] != '(' &&
+             t[i] != ')' && t[i] != '"' && t[i] != ';')
+        ++i;
+      if (i == start) ++i;
+      std::string_view tok = t.substr(start, i - start);
+      bool folded = start > 0 && t[start - 1] == '(';
+      if (!folded && (tok == "block" || tok == "loop" || tok == "if" || tok == "try"))
+        ++keywords;
+      else if ((tok == "end" || tok == "delegate") && keywords)
+        --keywords;
+    }
+    if (parens + keywords > kMaxWatNesting) {
+      throw CompileError("WAT: nests more than " + std::to_string(kMaxWatNesting) +
+                             " deep (parentheses and blocks)",
+                         i);
+    }
+  }
+}
+
 std::unique_ptr<wabt::Module> read_and_validate(std::span<const uint8_t> bytes) {
   if (bytes.size() < 8) {
     throw CompileError("module is truncated: " + std::to_string(bytes.size()) +
@@ -82,6 +133,7 @@ std::unique_ptr<wabt::Module> read_and_validate(std::span<const uint8_t> bytes) 
                        bytes.size());
   }
   check_const_exprs(bytes);
+  check_translation_limits(bytes, supported_features());  // before wabt builds its IR
   auto module = std::make_unique<wabt::Module>();
   wabt::Errors errors;
   if (try_read(bytes, supported_features(), &errors, module.get())) return module;
@@ -94,6 +146,7 @@ std::unique_ptr<wabt::Module> read_and_validate(std::span<const uint8_t> bytes) 
   for (const Unsupported& u : kUnsupported) {
     wabt::Features f = supported_features();
     (f.*u.enable)();
+    check_translation_limits(bytes, f);  // a feature may change how code decodes
     wabt::Errors ignored;
     wabt::Module probe;
     if (try_read(bytes, f, &ignored, &probe)) {
@@ -111,7 +164,9 @@ std::unique_ptr<wabt::Module> read_and_validate(std::span<const uint8_t> bytes) 
 
 namespace wisp {
 
-std::vector<uint8_t> wat_to_wasm(std::string_view text) {
+namespace {
+
+std::vector<uint8_t> wat_to_wasm_here(std::string_view text) {
   wabt::Errors errors;
   std::unique_ptr<wabt::WastLexer> lexer =
       wabt::WastLexer::CreateBufferLexer("module.wat", text.data(), text.size(), &errors);
@@ -136,6 +191,15 @@ std::vector<uint8_t> wat_to_wasm(std::string_view text) {
   }
   const auto& data = stream.output_buffer().data;
   return std::vector<uint8_t>(data.begin(), data.end());
+}
+
+}  // namespace
+
+std::vector<uint8_t> wat_to_wasm(std::string_view text) {
+  detail::check_wat_nesting(text);
+  std::vector<uint8_t> out;
+  detail::on_big_stack([&] { out = wat_to_wasm_here(text); });
+  return out;
 }
 
 }  // namespace wisp

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string_view>
@@ -16,6 +17,15 @@ namespace wisp::detail {
 
 // Rejects non-constant instructions in constant expressions (raw bytes), before libwabt sees them.
 void check_const_exprs(std::span<const uint8_t> bytes);
+
+// Runs `fn` on a thread with a 256 MiB stack (libwabt recurses once per nesting level) and
+// rethrows what it throws (engine.cpp).
+void on_big_stack(const std::function<void()>& fn);
+
+// Throws CompileError unless WAT text nests (parentheses plus open block/loop/if/try keywords)
+// at most kMaxWatNesting deep: libwabt's text parser recurses once per level.
+inline constexpr size_t kMaxWatNesting = 20064;
+void check_wat_nesting(std::string_view text);
 
 // Throws CompileError (with byte offset and wabt's message, or naming an unsupported feature).
 std::unique_ptr<wabt::Module> read_and_validate(std::span<const uint8_t> bytes);

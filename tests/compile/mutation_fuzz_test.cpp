@@ -1088,6 +1088,32 @@ Bytes nested_blocks(size_t depth) {
                       {10, code}});
 }
 
+// A module exporting "f" () -> i32 whose body nests `depth` ifs (i32.const 1; if).
+Bytes nested_ifs(size_t depth) {
+  Bytes body{0x00};
+  for (size_t i = 0; i < depth; ++i) put_bytes(body, {0x41, 0x01, 0x04, 0x40});
+  body.insert(body.end(), depth, 0x0b);
+  put_bytes(body, {0x41, 0x00, 0x0b});
+  Bytes code{0x01};
+  put_leb(code, body.size());
+  code.insert(code.end(), body.begin(), body.end());
+  Bytes exports{0x01};
+  put_name(exports, "f");
+  put_bytes(exports, {0x00, 0x00});
+  return module_with({{1, {0x01, 0x60, 0x00, 0x01, 0x7f}}, {3, {0x01, 0x00}}, {7, exports},
+                      {10, code}});
+}
+
+// `funcs` functions () -> () each declaring 50,000 i32 locals (8 bytes a function).
+Bytes many_locals(size_t funcs) {
+  Bytes fsec, code;
+  put_leb(fsec, funcs);
+  fsec.insert(fsec.end(), funcs, 0x00);
+  put_leb(code, funcs);
+  for (size_t i = 0; i < funcs; ++i) put_bytes(code, {0x06, 0x01, 0xd0, 0x86, 0x03, 0x7f, 0x0b});
+  return module_with({{1, {0x01, 0x60, 0x00, 0x00}}, {3, fsec}, {10, code}});
+}
+
 Bytes from_hex(std::string_view text) {
   Bytes out;
   for (size_t i = 0; i + 1 < text.size(); i += 2)
@@ -1119,6 +1145,10 @@ TEST(MutationFuzz, SavedCrashers) {
       // 25,000 nested blocks: wabt's C writer (CWriter::Write(Block)) recurses per level and
       // overflows an 8 MiB stack.
       {"nested_blocks_25000", nested_blocks(25'000)},
+      // 10,000 nested ifs (50 KB): wabt's C writer indents per level, 300 MB of C, 900 MB RSS.
+      {"nested_ifs_10000", nested_ifs(10'000)},
+      // 100 functions declaring 50,000 locals each (821 bytes): 83 MB of C, 550 MB RSS.
+      {"locals_100x50000", many_locals(100)},
   };
   Shared* shm = map_shared();
   ASSERT_NE(shm, nullptr) << std::strerror(errno);
