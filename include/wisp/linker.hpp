@@ -26,6 +26,11 @@ class Caller {
   Memory memory() const;
   Memory memory(std::string_view export_name) const;
   detail::InstanceImpl* instance() const { return inst_; }
+  // The calling instance's host state of type T (Instance::set_host_state), or nullptr.
+  template <typename T>
+  T* host_state() const {
+    return static_cast<T*>(detail::get_host_state(inst_, typeid(T)));
+  }
 
  private:
   detail::InstanceImpl* inst_;

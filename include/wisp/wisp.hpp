@@ -9,3 +9,4 @@
 #include "wisp/module.hpp"
 #include "wisp/template.hpp"
 #include "wisp/value.hpp"
+#include "wisp/wasi.hpp"

@@ -1,0 +1,298 @@
+// The WASI context: creation (stdio, preopens, sockets), the fd table with rights, guest-memory
+// checks and the host-errno -> WASI-errno mapping.
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "wasi/ctx_impl.hpp"
+#include "wasi/path_resolve.hpp"
+
+namespace wisp {
+namespace wasi_impl {
+
+Errno from_host_errno(int e) {
+  switch (e) {
+    case 0: return E_SUCCESS;
+    case E2BIG: return E_2BIG;
+    case EACCES: return E_ACCES;
+    case EADDRINUSE: return E_ADDRINUSE;
+    case EADDRNOTAVAIL: return E_ADDRNOTAVAIL;
+    case EAFNOSUPPORT: return E_AFNOSUPPORT;
+    case EAGAIN: return E_AGAIN;
+    case EALREADY: return E_ALREADY;
+    case EBADF: return E_BADF;
+    case EBADMSG: return E_BADMSG;
+    case EBUSY: return E_BUSY;
+    case ECANCELED: return E_CANCELED;
+    case ECHILD: return E_CHILD;
+    case ECONNABORTED: return E_CONNABORTED;
+    case ECONNREFUSED: return E_CONNREFUSED;
+    case ECONNRESET: return E_CONNRESET;
+    case EDEADLK: return E_DEADLK;
+    case EDESTADDRREQ: return E_DESTADDRREQ;
+    case EDOM: return E_DOM;
+    case EDQUOT: return E_DQUOT;
+    case EEXIST: return E_EXIST;
+    case EFAULT: return E_FAULT;
+    case EFBIG: return E_FBIG;
+    case EHOSTUNREACH: return E_HOSTUNREACH;
+    case EIDRM: return E_IDRM;
+    case EILSEQ: return E_ILSEQ;
+    case EINPROGRESS: return E_INPROGRESS;
+    case EINTR: return E_INTR;
+    case EINVAL: return E_INVAL;
+    case EIO: return E_IO;
+    case EISCONN: return E_ISCONN;
+    case EISDIR: return E_ISDIR;
+    case ELOOP: return E_LOOP;
+    case EMFILE: return E_MFILE;
+    case EMLINK: return E_MLINK;
+    case EMSGSIZE: return E_MSGSIZE;
+    case EMULTIHOP: return E_MULTIHOP;
+    case ENAMETOOLONG: return E_NAMETOOLONG;
+    case ENETDOWN: return E_NETDOWN;
+    case ENETRESET: return E_NETRESET;
+    case ENETUNREACH: return E_NETUNREACH;
+    case ENFILE: return E_NFILE;
+    case ENOBUFS: return E_NOBUFS;
+    case ENODEV: return E_NODEV;
+    case ENOENT: return E_NOENT;
+    case ENOEXEC: return E_NOEXEC;
+    case ENOLCK: return E_NOLCK;
+    case ENOLINK: return E_NOLINK;
+    case ENOMEM: return E_NOMEM;
+    case ENOMSG: return E_NOMSG;
+    case ENOPROTOOPT: return E_NOPROTOOPT;
+    case ENOSPC: return E_NOSPC;
+    case ENOSYS: return E_NOSYS;
+    case ENOTCONN: return E_NOTCONN;
+    case ENOTDIR: return E_NOTDIR;
+    case ENOTEMPTY: return E_NOTEMPTY;
+    case ENOTRECOVERABLE: return E_NOTRECOVERABLE;
+    case ENOTSOCK: return E_NOTSOCK;
+    case ENOTSUP: return E_NOTSUP;  // == EOPNOTSUPP on Linux
+    case ENOTTY: return E_NOTTY;
+    case ENXIO: return E_NXIO;
+    case EOVERFLOW: return E_OVERFLOW;
+    case EOWNERDEAD: return E_OWNERDEAD;
+    case EPERM: return E_PERM;
+    case EPIPE: return E_PIPE;
+    case EPROTO: return E_PROTO;
+    case EPROTONOSUPPORT: return E_PROTONOSUPPORT;
+    case EPROTOTYPE: return E_PROTOTYPE;
+    case ERANGE: return E_RANGE;
+    case EROFS: return E_ROFS;
+    case ESPIPE: return E_SPIPE;
+    case ESRCH: return E_SRCH;
+    case ESTALE: return E_STALE;
+    case ETIMEDOUT: return E_TIMEDOUT;
+    case ETXTBSY: return E_TXTBSY;
+    case EXDEV: return E_XDEV;
+    default: return E_IO;
+  }
+}
+
+void fail_errno() {
+  fail(from_host_errno(errno));
+}
+
+FdEntry::~FdEntry() {
+  if (owned && host >= 0) ::close(host);
+}
+
+uint8_t* GuestMem::ptr(uint64_t p, uint64_t len) {
+  if (!mem_.valid() || p + len < p || p + len > mem_.size()) fail(E_FAULT);
+  if (len == 0) return nullptr;
+  return mem_.span(p, len).data();
+}
+
+std::string GuestMem::string(uint64_t p, uint64_t len) {
+  uint8_t* s = ptr(p, len);
+  return len ? std::string(reinterpret_cast<const char*>(s), len) : std::string();
+}
+
+std::string GuestMem::path(uint64_t p, uint64_t len) {
+  std::string s = string(p, len);
+  if (s.find('\0') != std::string::npos) fail(E_ILSEQ);
+  return s;
+}
+
+std::vector<IoVec> load_iovs(GuestMem& mem, uint32_t iovs, uint32_t count) {
+  if (count > 1024) fail(E_INVAL);  // IOV_MAX
+  std::vector<IoVec> out;
+  out.reserve(count);
+  uint64_t total = 0;
+  for (uint32_t i = 0; i < count; ++i) {
+    uint64_t at = iovs + uint64_t{i} * kIovecSize;
+    uint32_t buf = mem.load<uint32_t>(at);
+    uint32_t len = mem.load<uint32_t>(at + 4);
+    total += len;
+    if (total > 0x7fffffffu) fail(E_INVAL);
+    out.push_back({mem.ptr(buf, len), len});
+  }
+  return out;
+}
+
+namespace {
+
+uint8_t filetype_of_mode(mode_t m) {
+  if (S_ISREG(m)) return FILETYPE_REGULAR_FILE;
+  if (S_ISDIR(m)) return FILETYPE_DIRECTORY;
+  if (S_ISCHR(m)) return FILETYPE_CHARACTER_DEVICE;
+  if (S_ISBLK(m)) return FILETYPE_BLOCK_DEVICE;
+  if (S_ISLNK(m)) return FILETYPE_SYMBOLIC_LINK;
+  if (S_ISSOCK(m)) return FILETYPE_SOCKET_STREAM;
+  return FILETYPE_UNKNOWN;
+}
+
+std::unique_ptr<FdEntry> stdio_entry(const WasiStdio& s, int host_fd, bool input,
+                                     std::shared_ptr<OutBuffer>* out) {
+  auto e = std::make_unique<FdEntry>();
+  Rights dir_right = input ? R_FD_READ : R_FD_WRITE;
+  e->base = (kStreamRights & ~(R_FD_READ | R_FD_WRITE)) | dir_right;
+  switch (s.mode) {
+    case WasiStdio::Mode::inherit: {
+      e->kind = FdKind::host;
+      e->host = host_fd;
+      e->owned = false;
+      struct stat st;
+      if (::fstat(host_fd, &st) == 0) {
+        e->filetype = filetype_of_mode(st.st_mode);
+        if (S_ISREG(st.st_mode)) e->base |= R_FD_SEEK | R_FD_TELL;
+      }
+      if (e->filetype == FILETYPE_SOCKET_STREAM) {
+        int type = 0;
+        socklen_t len = sizeof type;
+        if (::getsockopt(host_fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_DGRAM)
+          e->filetype = FILETYPE_SOCKET_DGRAM;
+      }
+      int fl = ::fcntl(host_fd, F_GETFL);
+      if (fl >= 0 && (fl & O_APPEND)) e->fdflags |= FDFLAGS_APPEND;
+      break;
+    }
+    case WasiStdio::Mode::buffer:
+      if (input) {
+        e->kind = FdKind::buffer_in;
+        e->in = std::make_shared<InBuffer>();
+        e->in->data = s.input;
+      } else {
+        e->kind = FdKind::buffer_out;
+        e->out = std::make_shared<OutBuffer>();
+        e->out->limit = s.output_limit;
+        *out = e->out;
+      }
+      break;
+    case WasiStdio::Mode::null:
+      e->kind = input ? FdKind::null_in : FdKind::null_out;
+      break;
+  }
+  return e;
+}
+
+}  // namespace
+
+uint8_t filetype_of(mode_t m) {
+  return filetype_of_mode(m);
+}
+
+}  // namespace wasi_impl
+
+using namespace wasi_impl;
+
+wasi_impl::FdEntry& WasiCtx::Impl::get(uint32_t fd, Rights rights) {
+  if (fd >= fds.size() || !fds[fd]) fail(E_BADF);
+  FdEntry& e = *fds[fd];
+  if ((e.base & rights) != rights) fail(E_NOTCAPABLE);
+  return e;
+}
+
+uint32_t WasiCtx::Impl::insert(std::unique_ptr<FdEntry> e) {
+  for (uint32_t i = 0; i < fds.size(); ++i) {
+    if (!fds[i]) {
+      fds[i] = std::move(e);
+      return i;
+    }
+  }
+  if (fds.size() >= max_fds) fail(E_MFILE);
+  fds.push_back(std::move(e));
+  return static_cast<uint32_t>(fds.size() - 1);
+}
+
+WasiCtx::WasiCtx() : impl_(std::make_unique<Impl>()) {}
+WasiCtx::~WasiCtx() = default;
+
+std::shared_ptr<WasiCtx> WasiCtx::create(const WasiConfig& config) {
+  std::shared_ptr<WasiCtx> ctx(new WasiCtx());
+  Impl& im = *ctx->impl_;
+  im.args = config.args;
+  im.env = config.env;
+  im.max_fds = std::max<uint32_t>(config.max_fds, 3 + config.preopens.size() +
+                                                      config.sockets.size());
+  std::shared_ptr<OutBuffer> unused;
+  im.fds.push_back(stdio_entry(config.stdin_stream, 0, true, &unused));
+  im.fds.push_back(stdio_entry(config.stdout_stream, 1, false, &im.out));
+  im.fds.push_back(stdio_entry(config.stderr_stream, 2, false, &im.err));
+  for (const WasiPreopen& p : config.preopens) {
+    int fd = ::open(p.host.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+      throw Error("cannot preopen directory '" + p.host + "': " + std::strerror(errno));
+    }
+    auto e = std::make_unique<FdEntry>();
+    e->host = fd;
+    e->filetype = FILETYPE_DIRECTORY;
+    e->base = kDirRights;
+    e->inheriting = kDirRights | kFileRights;
+    if (p.readonly) {
+      e->base &= ~kWriteRights;
+      e->inheriting &= ~kWriteRights;
+    }
+    e->preopen = p.guest.empty() ? p.host : p.guest;
+    im.fds.push_back(std::move(e));
+  }
+  for (int s : config.sockets) {
+    int fd = ::fcntl(s, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) throw Error(std::string("cannot duplicate socket: ") + std::strerror(errno));
+    auto e = std::make_unique<FdEntry>();
+    e->host = fd;
+    e->filetype = FILETYPE_SOCKET_STREAM;
+    e->base = kSocketRights;
+    e->inheriting = kSocketRights;
+    im.fds.push_back(std::move(e));
+  }
+  return ctx;
+}
+
+std::shared_ptr<WasiCtx> WasiCtx::attach(Instance& instance, const WasiConfig& config) {
+  std::shared_ptr<WasiCtx> ctx = create(config);
+  instance.set_host_state(ctx);
+  return ctx;
+}
+
+namespace {
+const std::string kEmpty;
+}
+
+const std::string& WasiCtx::stdout_data() const {
+  return impl_->out ? impl_->out->data : kEmpty;
+}
+const std::string& WasiCtx::stderr_data() const {
+  return impl_->err ? impl_->err->data : kEmpty;
+}
+std::string WasiCtx::take_stdout() {
+  return impl_->out ? std::exchange(impl_->out->data, {}) : std::string();
+}
+std::string WasiCtx::take_stderr() {
+  return impl_->err ? std::exchange(impl_->err->data, {}) : std::string();
+}
+bool WasiCtx::output_truncated() const {
+  return (impl_->out && impl_->out->truncated) || (impl_->err && impl_->err->truncated);
+}
+std::optional<int> WasiCtx::exit_code() const {
+  return impl_->exit_code;
+}
+
+}  // namespace wisp
