@@ -45,6 +45,9 @@ inline constexpr Rights kStreamRights = R_FD_READ | R_FD_WRITE | R_FD_FDSTAT_SET
 inline constexpr Rights kSocketRights = R_FD_READ | R_FD_WRITE | R_FD_FDSTAT_SET_FLAGS |
                                         R_FD_FILESTAT_GET | R_POLL_FD_READWRITE |
                                         R_SOCK_SHUTDOWN | R_SOCK_ACCEPT;
+// Asking path_open for one of these beneath a read-only preopen fails with ENOTCAPABLE (what
+// wasi-libc asks for when opening for writing).
+inline constexpr Rights kOpenForWriteRights = R_FD_WRITE | R_FD_ALLOCATE | R_FD_FILESTAT_SET_SIZE;
 // Every right that modifies the file system: withheld under a read-only preopen.
 inline constexpr Rights kWriteRights =
     R_FD_WRITE | R_FD_ALLOCATE | R_FD_FILESTAT_SET_SIZE | R_FD_FILESTAT_SET_TIMES |
@@ -81,6 +84,7 @@ struct FdEntry {
   Rights inheriting = 0;
   uint16_t fdflags = 0;
   std::optional<std::string> preopen;  // guest name of a preopened directory
+  bool readonly = false;               // beneath a read-only preopen: never gains write rights
   std::shared_ptr<InBuffer> in;
   std::shared_ptr<OutBuffer> out;
   std::vector<DirEntryCache> dir;  // fd_readdir snapshot, taken at cookie 0

@@ -246,9 +246,12 @@ std::shared_ptr<WasiCtx> WasiCtx::create(const WasiConfig& config) {
     e->filetype = FILETYPE_DIRECTORY;
     e->base = kDirRights;
     e->inheriting = kDirRights | kFileRights;
+    // Read-only: no right that writes on the directory or on anything opened beneath it. The
+    // inheriting rights stay complete so that wasi-libc asks for write access when it wants it
+    // (it masks its request with them) and path_open can refuse it with ENOTCAPABLE.
     if (p.readonly) {
       e->base &= ~kWriteRights;
-      e->inheriting &= ~kWriteRights;
+      e->readonly = true;
     }
     e->preopen = p.guest.empty() ? p.host : p.guest;
     im.fds.push_back(std::move(e));

@@ -35,7 +35,7 @@ UniqueFd open_beneath(int dirfd, const std::string& path, uint64_t flags, mode_t
   if (path[0] == '/') fail(E_NOTCAPABLE);
   struct open_how how = {};
   how.flags = flags | O_CLOEXEC;
-  how.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0;
+  how.mode = ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) ? mode : 0;
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
   for (int attempt = 0;; ++attempt) {
     long fd = ::syscall(SYS_openat2, dirfd, path.c_str(), &how, sizeof how);

@@ -45,9 +45,12 @@ Errno path_open(Call& c, u32 fd, u32 dirflags, u32 path, u32 path_len, u32 oflag
                   FDFLAGS_SYNC))
     fail(E_INVAL);
   if (dirflags & ~LOOKUPFLAGS_SYMLINK_FOLLOW) fail(E_INVAL);
+  // Beneath a read-only preopen, asking to write fails; other write rights are dropped.
+  if (dir.readonly && (base & kOpenForWriteRights)) fail(E_NOTCAPABLE);
   // Rights beyond what the directory may hand down are dropped (as wasi-libc expects).
   base &= dir.inheriting;
   inheriting &= dir.inheriting;
+  if (dir.readonly) base &= ~kWriteRights;
   if ((fdflags & FDFLAGS_APPEND) && !(base & R_FD_WRITE)) fail(E_NOTCAPABLE);
 
   bool read = base & (R_FD_READ | R_FD_READDIR);
@@ -87,6 +90,7 @@ Errno path_open(Call& c, u32 fd, u32 dirflags, u32 path, u32 path_len, u32 oflag
     if (!S_ISREG(st.st_mode)) e->base &= ~(R_FD_SEEK | R_FD_TELL);
   }
   e->fdflags = static_cast<uint16_t>(fdflags);
+  e->readonly = dir.readonly;
   e->host = h.release();
   uint32_t newfd = c.ctx.insert(std::move(e));
   c.mem.store<uint32_t>(fd_ptr, newfd);
