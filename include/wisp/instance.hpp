@@ -131,7 +131,8 @@ class Instance {
   // it after instantiation and before the first call that needs it; replacing it is allowed.
   template <typename T>
   void set_host_state(std::shared_ptr<T> state) {
-    detail::set_host_state(impl_.get(), typeid(T), std::static_pointer_cast<void>(std::move(state)));
+    detail::set_host_state(impl_.get(), typeid(T),
+                           std::static_pointer_cast<void>(std::move(state)));
   }
   // The state of type T, or nullptr if none is attached.
   template <typename T>

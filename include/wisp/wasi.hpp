@@ -34,8 +34,8 @@ struct WasiStdio {
     null,     // stdin at end of file; output discarded
   };
   Mode mode = Mode::inherit;
-  std::string input;                 // stdin in buffer mode
-  size_t output_limit = 16u << 20;   // stdout/stderr in buffer mode
+  std::string input;                // stdin in buffer mode
+  size_t output_limit = 16u << 20;  // stdout/stderr in buffer mode
   static WasiStdio inherit() { return {}; }
   static WasiStdio buffer(std::string input = {}, size_t output_limit = 16u << 20) {
     return {Mode::buffer, std::move(input), output_limit};

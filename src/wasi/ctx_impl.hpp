@@ -34,17 +34,16 @@ inline constexpr Rights kFileRights =
     R_FD_WRITE | R_FD_ADVISE | R_FD_ALLOCATE | R_FD_FILESTAT_GET | R_FD_FILESTAT_SET_SIZE |
     R_FD_FILESTAT_SET_TIMES | R_POLL_FD_READWRITE;
 inline constexpr Rights kDirRights =
-    R_FD_FDSTAT_SET_FLAGS | R_FD_SYNC | R_FD_ADVISE | R_PATH_CREATE_DIRECTORY |
-    R_PATH_CREATE_FILE | R_PATH_LINK_SOURCE | R_PATH_LINK_TARGET | R_PATH_OPEN | R_FD_READDIR |
-    R_PATH_READLINK | R_PATH_RENAME_SOURCE | R_PATH_RENAME_TARGET | R_PATH_FILESTAT_GET |
-    R_PATH_FILESTAT_SET_SIZE | R_PATH_FILESTAT_SET_TIMES | R_FD_FILESTAT_GET |
-    R_FD_FILESTAT_SET_TIMES | R_PATH_SYMLINK | R_PATH_REMOVE_DIRECTORY | R_PATH_UNLINK_FILE |
-    R_FD_DATASYNC;
-inline constexpr Rights kStreamRights = R_FD_READ | R_FD_WRITE | R_FD_FDSTAT_SET_FLAGS |
-                                        R_FD_FILESTAT_GET | R_POLL_FD_READWRITE;
+    R_FD_FDSTAT_SET_FLAGS | R_FD_SYNC | R_FD_ADVISE | R_PATH_CREATE_DIRECTORY | R_PATH_CREATE_FILE |
+    R_PATH_LINK_SOURCE | R_PATH_LINK_TARGET | R_PATH_OPEN | R_FD_READDIR | R_PATH_READLINK |
+    R_PATH_RENAME_SOURCE | R_PATH_RENAME_TARGET | R_PATH_FILESTAT_GET | R_PATH_FILESTAT_SET_SIZE |
+    R_PATH_FILESTAT_SET_TIMES | R_FD_FILESTAT_GET | R_FD_FILESTAT_SET_TIMES | R_PATH_SYMLINK |
+    R_PATH_REMOVE_DIRECTORY | R_PATH_UNLINK_FILE | R_FD_DATASYNC;
+inline constexpr Rights kStreamRights =
+    R_FD_READ | R_FD_WRITE | R_FD_FDSTAT_SET_FLAGS | R_FD_FILESTAT_GET | R_POLL_FD_READWRITE;
 inline constexpr Rights kSocketRights = R_FD_READ | R_FD_WRITE | R_FD_FDSTAT_SET_FLAGS |
-                                        R_FD_FILESTAT_GET | R_POLL_FD_READWRITE |
-                                        R_SOCK_SHUTDOWN | R_SOCK_ACCEPT;
+                                        R_FD_FILESTAT_GET | R_POLL_FD_READWRITE | R_SOCK_SHUTDOWN |
+                                        R_SOCK_ACCEPT;
 // Asking path_open for one of these beneath a read-only preopen fails with ENOTCAPABLE (what
 // wasi-libc asks for when opening for writing).
 inline constexpr Rights kOpenForWriteRights = R_FD_WRITE | R_FD_ALLOCATE | R_FD_FILESTAT_SET_SIZE;
@@ -77,8 +76,8 @@ enum class FdKind : uint8_t { host, buffer_in, buffer_out, null_in, null_out };
 // One open fd of the guest.
 struct FdEntry {
   FdKind kind = FdKind::host;
-  int host = -1;       // host fd (kind == host)
-  bool owned = true;   // close `host` with the entry (false: inherited stdio)
+  int host = -1;      // host fd (kind == host)
+  bool owned = true;  // close `host` with the entry (false: inherited stdio)
   uint8_t filetype = FILETYPE_UNKNOWN;
   Rights base = 0;
   Rights inheriting = 0;

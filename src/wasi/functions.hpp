@@ -59,8 +59,7 @@ Errno path_link(Call& c, u32 old_fd, u32 old_flags, u32 old_path, u32 old_len, u
                 u32 new_path, u32 new_len);
 Errno path_open(Call& c, u32 fd, u32 dirflags, u32 path, u32 path_len, u32 oflags, u64 base,
                 u64 inheriting, u32 fdflags, u32 fd_ptr);
-Errno path_readlink(Call& c, u32 fd, u32 path, u32 path_len, u32 buf, u32 buf_len,
-                    u32 bufused_ptr);
+Errno path_readlink(Call& c, u32 fd, u32 path, u32 path_len, u32 buf, u32 buf_len, u32 bufused_ptr);
 Errno path_remove_directory(Call& c, u32 fd, u32 path, u32 path_len);
 Errno path_rename(Call& c, u32 fd, u32 old_path, u32 old_len, u32 new_fd, u32 new_path,
                   u32 new_len);

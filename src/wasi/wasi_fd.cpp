@@ -176,15 +176,14 @@ Errno fd_prestat_dir_name(Call& c, u32 fd, u32 path, u32 path_len) {
 
 Errno fd_advise(Call& c, u32 fd, u64 offset, u64 len, u32 advice) {
   FdEntry& e = c.ctx.get(fd, R_FD_ADVISE);
-  static constexpr int kAdvice[] = {POSIX_FADV_NORMAL,   POSIX_FADV_SEQUENTIAL,
-                                    POSIX_FADV_RANDOM,   POSIX_FADV_WILLNEED,
-                                    POSIX_FADV_DONTNEED, POSIX_FADV_NOREUSE};
+  static constexpr int kAdvice[] = {POSIX_FADV_NORMAL,   POSIX_FADV_SEQUENTIAL, POSIX_FADV_RANDOM,
+                                    POSIX_FADV_WILLNEED, POSIX_FADV_DONTNEED,   POSIX_FADV_NOREUSE};
   if (advice > ADVICE_NOREUSE) fail(E_INVAL);
   if (offset > static_cast<u64>(LLONG_MAX) || len > static_cast<u64>(LLONG_MAX)) fail(E_INVAL);
   if (!is_host(e)) fail(E_SPIPE);
   if (e.filetype == FILETYPE_DIRECTORY) fail(E_BADF);
-  int r = ::posix_fadvise(e.host, static_cast<off_t>(offset), static_cast<off_t>(len),
-                          kAdvice[advice]);
+  int r =
+      ::posix_fadvise(e.host, static_cast<off_t>(offset), static_cast<off_t>(len), kAdvice[advice]);
   if (r != 0) fail(from_host_errno(r));
   return E_SUCCESS;
 }

@@ -171,7 +171,7 @@ Errno fd_seek(Call& c, u32 fd, u64 offset, u32 whence, u32 newoffset_ptr) {
   Rights need = (offset == 0 && whence == WHENCE_CUR) ? R_FD_TELL : R_FD_SEEK;
   FdEntry& e = c.ctx.get(fd, need);
   c.mem.ptr(newoffset_ptr, 8);
-  int w = whence == WHENCE_SET ? SEEK_SET
+  int w = whence == WHENCE_SET   ? SEEK_SET
           : whence == WHENCE_CUR ? SEEK_CUR
           : whence == WHENCE_END ? SEEK_END
                                  : -1;
@@ -210,12 +210,24 @@ void load_dir(FdEntry& e) {
   while (struct dirent* de = ::readdir(dir)) {
     uint8_t type = FILETYPE_UNKNOWN;
     switch (de->d_type) {
-      case DT_REG: type = FILETYPE_REGULAR_FILE; break;
-      case DT_DIR: type = FILETYPE_DIRECTORY; break;
-      case DT_LNK: type = FILETYPE_SYMBOLIC_LINK; break;
-      case DT_CHR: type = FILETYPE_CHARACTER_DEVICE; break;
-      case DT_BLK: type = FILETYPE_BLOCK_DEVICE; break;
-      case DT_SOCK: type = FILETYPE_SOCKET_STREAM; break;
+      case DT_REG:
+        type = FILETYPE_REGULAR_FILE;
+        break;
+      case DT_DIR:
+        type = FILETYPE_DIRECTORY;
+        break;
+      case DT_LNK:
+        type = FILETYPE_SYMBOLIC_LINK;
+        break;
+      case DT_CHR:
+        type = FILETYPE_CHARACTER_DEVICE;
+        break;
+      case DT_BLK:
+        type = FILETYPE_BLOCK_DEVICE;
+        break;
+      case DT_SOCK:
+        type = FILETYPE_SOCKET_STREAM;
+        break;
       default: {
         struct ::stat st;
         if (::fstatat(::dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)

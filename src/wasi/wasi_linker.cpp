@@ -42,26 +42,26 @@ void define(Linker& linker, const char* name, R (*fn)(Call&, A...)) {
   FuncType type;
   (type.params.push_back(wasm_type<A>()), ...);
   if constexpr (!std::is_void_v<R>) type.results.push_back(ValType::i32);
-  linker.define_func(
-      "wasi_snapshot_preview1", name, type,
-      [fn](Caller& caller, std::span<const Value> p, std::span<Value> r) {
-        Call call{ctx_of(caller), GuestMem(caller.memory())};
-        [&]<size_t... I>(std::index_sequence<I...>) {
-          if constexpr (std::is_void_v<R>) {
-            fn(call, arg<A>(p[I])...);
-          } else {
-            Errno e;
-            try {
-              e = fn(call, arg<A>(p[I])...);
-            } catch (const ErrnoError& x) {
-              e = x.code;
-            } catch (const std::bad_alloc&) {
-              e = E_NOMEM;
-            }
-            r[0] = Value::i32(e);
-          }
-        }(std::index_sequence_for<A...>{});
-      });
+  linker.define_func("wasi_snapshot_preview1", name, type,
+                     [fn](Caller& caller, std::span<const Value> p, std::span<Value> r) {
+                       Call call{ctx_of(caller), GuestMem(caller.memory())};
+                       [&]<size_t... I>(std::index_sequence<I...>) {
+                         if constexpr (std::is_void_v<R>) {
+                           fn(call, arg<A>(p[I])...);
+                         } else {
+                           Errno e;
+                           try {
+                             e = fn(call, arg<A>(p[I])...);
+                           } catch (const ErrnoError& x) {
+                             e = x.code;
+                           } catch (const std::bad_alloc&) {
+                             e = E_NOMEM;
+                           }
+                           r[0] = Value::i32(e);
+                         }
+                       }
+                       (std::index_sequence_for<A...>{});
+                     });
 }
 
 }  // namespace

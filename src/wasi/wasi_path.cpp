@@ -41,8 +41,7 @@ Errno path_open(Call& c, u32 fd, u32 dirflags, u32 path, u32 path_len, u32 oflag
   std::string p = c.mem.path(path, path_len);
   c.mem.ptr(fd_ptr, 4);
   if (oflags & ~(OFLAGS_CREAT | OFLAGS_DIRECTORY | OFLAGS_EXCL | OFLAGS_TRUNC)) fail(E_INVAL);
-  if (fdflags & ~(FDFLAGS_APPEND | FDFLAGS_DSYNC | FDFLAGS_NONBLOCK | FDFLAGS_RSYNC |
-                  FDFLAGS_SYNC))
+  if (fdflags & ~(FDFLAGS_APPEND | FDFLAGS_DSYNC | FDFLAGS_NONBLOCK | FDFLAGS_RSYNC | FDFLAGS_SYNC))
     fail(E_INVAL);
   if (dirflags & ~LOOKUPFLAGS_SYMLINK_FOLLOW) fail(E_INVAL);
   // Beneath a read-only preopen, asking to write fails; other write rights are dropped.

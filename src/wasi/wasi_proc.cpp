@@ -40,11 +40,16 @@ Errno put_sizes(Call& c, const std::vector<std::string>& strings, u32 count_ptr,
 
 clockid_t host_clock(u32 id) {
   switch (id) {
-    case CLOCKID_REALTIME: return CLOCK_REALTIME;
-    case CLOCKID_MONOTONIC: return CLOCK_MONOTONIC;
-    case CLOCKID_PROCESS_CPUTIME_ID: return CLOCK_PROCESS_CPUTIME_ID;
-    case CLOCKID_THREAD_CPUTIME_ID: return CLOCK_THREAD_CPUTIME_ID;
-    default: fail(E_INVAL);
+    case CLOCKID_REALTIME:
+      return CLOCK_REALTIME;
+    case CLOCKID_MONOTONIC:
+      return CLOCK_MONOTONIC;
+    case CLOCKID_PROCESS_CPUTIME_ID:
+      return CLOCK_PROCESS_CPUTIME_ID;
+    case CLOCKID_THREAD_CPUTIME_ID:
+      return CLOCK_THREAD_CPUTIME_ID;
+    default:
+      fail(E_INVAL);
   }
 }
 

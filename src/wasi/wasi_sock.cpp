@@ -92,10 +92,17 @@ Errno sock_shutdown(Call& c, u32 fd, u32 how) {
   FdEntry& e = socket_entry(c, fd, R_SOCK_SHUTDOWN);
   int h;
   switch (how) {
-    case SDFLAGS_RD: h = SHUT_RD; break;
-    case SDFLAGS_WR: h = SHUT_WR; break;
-    case SDFLAGS_RD | SDFLAGS_WR: h = SHUT_RDWR; break;
-    default: fail(E_INVAL);
+    case SDFLAGS_RD:
+      h = SHUT_RD;
+      break;
+    case SDFLAGS_WR:
+      h = SHUT_WR;
+      break;
+    case SDFLAGS_RD | SDFLAGS_WR:
+      h = SHUT_RDWR;
+      break;
+    default:
+      fail(E_INVAL);
   }
   if (::shutdown(e.host, h) < 0) fail_errno();
   return E_SUCCESS;

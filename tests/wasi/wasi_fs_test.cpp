@@ -1,13 +1,13 @@
 // WASI file system: guest programs exercising files and directories, escape attempts (which must
 // fail and leave the host untouched), read-only preopens, and a symlink swapped by a host thread
 // while the guest opens through it.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <stdio.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <regex>
 #include <thread>
@@ -119,8 +119,8 @@ TEST(WasiRace, SymlinkSwappedDuringOpensNeverEscapes) {
   swapper.join();
   EXPECT_EQ(r.exit_code, 0) << r.out;
   std::smatch m;
-  ASSERT_TRUE(std::regex_search(r.out, m,
-                                std::regex("opened (\\d+) refused (\\d+) other (\\d+) escaped (\\d+)")))
+  ASSERT_TRUE(std::regex_search(
+      r.out, m, std::regex("opened (\\d+) refused (\\d+) other (\\d+) escaped (\\d+)")))
       << r.out;
   EXPECT_EQ(std::stol(m[4]), 0) << r.out;
   EXPECT_GT(std::stol(m[1]), 0) << r.out;  // the safe state was seen...

@@ -163,7 +163,8 @@ TEST(WasiCtxTest, EachInstanceOfATemplateHasItsOwnContext) {
   std::vector<std::shared_ptr<WasiCtx>> ctxs;
   for (int i = 0; i < 4; ++i) {
     insts.push_back(t.instantiate());
-    ctxs.push_back(WasiCtx::attach(insts.back(), buffered_config({"stdio"}, "req" + std::to_string(i))));
+    ctxs.push_back(
+        WasiCtx::attach(insts.back(), buffered_config({"stdio"}, "req" + std::to_string(i))));
   }
   for (int i = 3; i >= 0; --i) insts[i].call("_start");
   for (int i = 0; i < 4; ++i) EXPECT_EQ(ctxs[i]->stdout_data(), "REQ" + std::to_string(i));
@@ -202,8 +203,8 @@ TEST(HostState, OneSlotPerTypeReachableFromHostFunctions) {
                        EXPECT_EQ(c.host_state<double>(), nullptr);
                        r[0] = Value::i32(p ? *p : -1);
                      });
-  Module m = wasi_engine(Tier::tier0)
-                 .compile(wat(R"((module (import "env" "get" (func $g (result i32)))
+  Module m =
+      wasi_engine(Tier::tier0).compile(wat(R"((module (import "env" "get" (func $g (result i32)))
                    (func (export "f") (result i32) (call $g))))"));
   TemplateOptions o;
   o.tier = Tier::tier0;

@@ -31,7 +31,7 @@ inline WasiConfig buffered_config(std::vector<std::string> args, std::string inp
 }
 
 struct GuestRun {
-  int exit_code = 0;  // 0 when _start returned
+  int exit_code = 0;    // 0 when _start returned
   bool exited = false;  // proc_exit was called
   std::string out, err;
   Instance instance;

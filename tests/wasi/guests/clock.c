@@ -78,22 +78,22 @@ int main(void) {
   CHECK(ev[0].error == 0);
   CHECK(waited >= 20000000 && waited < 2000000000);
   // Absolute deadlines on both clocks
-  __wasi_subscription_t s2 = clock_sub(12, __WASI_CLOCKID_MONOTONIC,
-                                       now(__WASI_CLOCKID_MONOTONIC) + 10000000, 1);
+  __wasi_subscription_t s2 =
+      clock_sub(12, __WASI_CLOCKID_MONOTONIC, now(__WASI_CLOCKID_MONOTONIC) + 10000000, 1);
   CHECK_ERRNO(__wasi_poll_oneoff(&s2, ev, 1, &n), 0);
   CHECK(n == 1 && ev[0].userdata == 12);
-  __wasi_subscription_t s3 = clock_sub(13, __WASI_CLOCKID_REALTIME,
-                                       now(__WASI_CLOCKID_REALTIME) + 10000000, 1);
+  __wasi_subscription_t s3 =
+      clock_sub(13, __WASI_CLOCKID_REALTIME, now(__WASI_CLOCKID_REALTIME) + 10000000, 1);
   before = now(__WASI_CLOCKID_MONOTONIC);
   CHECK_ERRNO(__wasi_poll_oneoff(&s3, ev, 1, &n), 0);
   CHECK(n == 1 && ev[0].userdata == 13);
   CHECK(now(__WASI_CLOCKID_MONOTONIC) - before >= 5000000);
   // fd subscriptions: buffered stdin holds 4 bytes; stdout is writable; both ready at once,
   // before the 5 s clock.
-  __wasi_subscription_t subs[4] = {
-      fd_sub(21, __WASI_EVENTTYPE_FD_READ, 0), fd_sub(22, __WASI_EVENTTYPE_FD_WRITE, 1),
-      clock_sub(23, __WASI_CLOCKID_MONOTONIC, 5000000000ull, 0),
-      fd_sub(24, __WASI_EVENTTYPE_FD_READ, 77)};
+  __wasi_subscription_t subs[4] = {fd_sub(21, __WASI_EVENTTYPE_FD_READ, 0),
+                                   fd_sub(22, __WASI_EVENTTYPE_FD_WRITE, 1),
+                                   clock_sub(23, __WASI_CLOCKID_MONOTONIC, 5000000000ull, 0),
+                                   fd_sub(24, __WASI_EVENTTYPE_FD_READ, 77)};
   before = now(__WASI_CLOCKID_MONOTONIC);
   CHECK_ERRNO(__wasi_poll_oneoff(subs, ev, 4, &n), 0);
   CHECK(now(__WASI_CLOCKID_MONOTONIC) - before < 1000000000);

@@ -105,13 +105,13 @@ int main(void) {
   CHECK_ERRNO(__wasi_path_rename(3, "inside.txt", 4, "moved"), NOTCAP);
   CHECK_ERRNO(__wasi_path_symlink("file.txt", 4, "l"), NOTCAP);
   CHECK_ERRNO(__wasi_path_link(4, 0, "file.txt", 3, "l2"), NOTCAP);
-  CHECK_ERRNO(__wasi_path_filestat_set_times(4, 0, "file.txt", 1, 1, __WASI_FSTFLAGS_MTIM),
-              NOTCAP);
+  CHECK_ERRNO(__wasi_path_filestat_set_times(4, 0, "file.txt", 1, 1, __WASI_FSTFLAGS_MTIM), NOTCAP);
   CHECK(open("/ro/file.txt", O_WRONLY) < 0);
   CHECK(open("/ro/other.txt", O_WRONLY | O_CREAT, 0644) < 0);
   CHECK(access("/ro/file.txt", R_OK) == 0);
   // Bad guest pointers: EFAULT, never a crash; a NUL inside a path: EILSEQ
-  CHECK_ERRNO(raw_path_open(3, 0, OOB, 8, 0, ALL_RIGHTS, ALL_RIGHTS, 0, P(&fd)), __WASI_ERRNO_FAULT);
+  CHECK_ERRNO(raw_path_open(3, 0, OOB, 8, 0, ALL_RIGHTS, ALL_RIGHTS, 0, P(&fd)),
+              __WASI_ERRNO_FAULT);
   CHECK_ERRNO(raw_path_open(3, 0, P("inside.txt"), 10, 0, ALL_RIGHTS, ALL_RIGHTS, 0, OOB),
               __WASI_ERRNO_FAULT);
   CHECK_ERRNO(raw_path_open(3, 0, P("inside.txt\0x"), 12, 0, ALL_RIGHTS, ALL_RIGHTS, 0, P(&fd)),

@@ -32,10 +32,9 @@ int main(void) {
               0);
   CHECK_ERRNO(__wasi_fd_fdstat_get(fd, &fst), 0);
   CHECK(fst.fs_filetype == __WASI_FILETYPE_REGULAR_FILE);
-  CHECK((fst.fs_rights_base & (__WASI_RIGHTS_FD_READ | __WASI_RIGHTS_FD_WRITE |
-                               __WASI_RIGHTS_FD_SEEK)) == (__WASI_RIGHTS_FD_READ |
-                                                           __WASI_RIGHTS_FD_WRITE |
-                                                           __WASI_RIGHTS_FD_SEEK));
+  CHECK((fst.fs_rights_base &
+         (__WASI_RIGHTS_FD_READ | __WASI_RIGHTS_FD_WRITE | __WASI_RIGHTS_FD_SEEK)) ==
+        (__WASI_RIGHTS_FD_READ | __WASI_RIGHTS_FD_WRITE | __WASI_RIGHTS_FD_SEEK));
   CHECK((fst.fs_rights_base & __WASI_RIGHTS_PATH_OPEN) == 0);  // not a directory
   __wasi_ciovec_t iov = {(const uint8_t*)"abcdef", 6};
   __wasi_size_t n = 0;
@@ -86,11 +85,10 @@ int main(void) {
               0);
   CHECK_ERRNO(__wasi_fd_filestat_get(fd, &st), 0);
   CHECK(st.atim == 5000000000ull && st.mtim == 7000000000ull);
-  CHECK_ERRNO(__wasi_fd_filestat_set_times(fd, 1, 1,
-                                           __WASI_FSTFLAGS_ATIM | __WASI_FSTFLAGS_ATIM_NOW),
-              E(INVAL));
-  CHECK_ERRNO(__wasi_path_filestat_set_times(3, 0, "f.bin", 0, 9000000000ull,
-                                             __WASI_FSTFLAGS_MTIM),
+  CHECK_ERRNO(
+      __wasi_fd_filestat_set_times(fd, 1, 1, __WASI_FSTFLAGS_ATIM | __WASI_FSTFLAGS_ATIM_NOW),
+      E(INVAL));
+  CHECK_ERRNO(__wasi_path_filestat_set_times(3, 0, "f.bin", 0, 9000000000ull, __WASI_FSTFLAGS_MTIM),
               0);
   CHECK_ERRNO(__wasi_path_filestat_get(3, 0, "f.bin", &st), 0);
   CHECK(st.mtim == 9000000000ull && st.atim == 5000000000ull);

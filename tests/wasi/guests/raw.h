@@ -7,9 +7,8 @@
   __attribute__((import_module("wasi_snapshot_preview1"), import_name(#name)))
 
 WASI_IMPORT(path_open)
-int32_t raw_path_open(int32_t fd, int32_t dirflags, int32_t path, int32_t path_len,
-                      int32_t oflags, int64_t base, int64_t inheriting, int32_t fdflags,
-                      int32_t fd_out);
+int32_t raw_path_open(int32_t fd, int32_t dirflags, int32_t path, int32_t path_len, int32_t oflags,
+                      int64_t base, int64_t inheriting, int32_t fdflags, int32_t fd_out);
 WASI_IMPORT(fd_write)
 int32_t raw_fd_write(int32_t fd, int32_t iovs, int32_t iovs_len, int32_t nwritten);
 WASI_IMPORT(fd_read)
