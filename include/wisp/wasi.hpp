@@ -31,6 +31,8 @@ struct WasiStdio {
   enum class Mode : uint8_t {
     inherit,  // the host process's own fd 0/1/2
     buffer,   // in memory: stdin reads `input`; stdout/stderr collect up to `output_limit` bytes
+              // (a write that finds no room left fails with ENOSPC; one that partly fits is
+              // short; WasiCtx::output_truncated() then says so)
     null,     // stdin at end of file; output discarded
   };
   Mode mode = Mode::inherit;

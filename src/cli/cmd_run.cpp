@@ -3,6 +3,7 @@
 // the guest's exit code; a trap prints its kind and the export and exits with 4.
 #include <signal.h>
 
+#include <chrono>
 #include <cstdio>
 #include <memory>
 
@@ -17,6 +18,8 @@ namespace {
 struct RunOptions {
   std::vector<std::string> dirs, dirs_ro, env;
   bool inherit_env = false;
+  bool trap_unknown_imports = false;
+  bool timings = false;
   std::string tier = "auto";
   std::string invoke;
   std::vector<std::string> rest;  // module, then the guest's arguments
@@ -41,6 +44,27 @@ void set_env(std::vector<std::string>& env, const std::string& kv) {
   env.push_back(kv);
 }
 
+double ms_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Wasmtime's --trap-unknown-imports: every function import that nothing defines becomes a host
+// function that traps when called (programs built for a richer host still start).
+void define_trapping_imports(Linker& linker, const Module& module) {
+  for (const ImportDesc& imp : module.imports()) {
+    if (imp.type.kind != ExternKind::func || imp.module == "wasi_snapshot_preview1") continue;
+    std::string what = imp.module + "." + imp.name;
+    try {
+      linker.define_func(imp.module, imp.name, imp.type.func,
+                         [what](Caller&, std::span<const Value>, std::span<Value>) {
+                           throw Trap(TrapKind::host_error, "unknown import " + what + " called");
+                         });
+    } catch (const LinkError&) {
+      // already defined (the same import listed twice)
+    }
+  }
+}
+
 bool has_func(const Module& m, const std::string& name, bool nullary) {
   auto e = m.find_export(name);
   return e && e->type.kind == ExternKind::func && (!nullary || e->type.func == FuncType{});
@@ -53,7 +77,9 @@ int run(const RunOptions& o) {
   ::signal(SIGPIPE, SIG_IGN);
   Tier tier = parse_tier(o.tier);
   Engine engine(engine_config_for(tier));
+  auto t0 = std::chrono::steady_clock::now();
   Module module = engine.compile_file(file);
+  double compile_ms = ms_since(t0);
 
   WasiConfig config;
   config.args = o.rest;
@@ -66,10 +92,32 @@ int run(const RunOptions& o) {
 
   Linker linker;
   add_wasi(linker);
+  if (o.trap_unknown_imports) define_trapping_imports(linker, module);
   TemplateOptions options;
   options.tier = tier;
+  t0 = std::chrono::steady_clock::now();
   Instance instance = linker.instantiate(module, options);
   std::shared_ptr<WasiCtx> ctx = WasiCtx::attach(instance, config);
+  double instantiate_ms = ms_since(t0);
+  t0 = std::chrono::steady_clock::now();
+  // --timings: where the time went, on stderr, however the guest ends.
+  struct Report {
+    const RunOptions& o;
+    const Module& m;
+    const Instance& inst;
+    double compile_ms, instantiate_ms;
+    std::chrono::steady_clock::time_point run_start;
+    ~Report() {
+      if (!o.timings) return;
+      CompileStats s = m.stats();
+      std::fprintf(stderr,
+                   "wisp: timings: compile %.1f ms (translate %.1f ms, %zu bytes of C; tier 0 "
+                   "%.1f ms; tier 1 %.1f ms%s), instantiate %.1f ms, run %.1f ms on %s\n",
+                   compile_ms, s.translate_ms, s.c_source_bytes, s.tier0_ms, s.tier1_ms,
+                   s.tier1_from_cache ? " from cache" : "", instantiate_ms, ms_since(run_start),
+                   tier_name(inst.tier()));
+    }
+  } report{o, module, instance, compile_ms, instantiate_ms, t0};
 
   std::string current;
   try {
@@ -141,6 +189,10 @@ void add_run(CLI::App& app, Action& action) {
   sub->add_option("--tier", o->tier, "0 (libtcc), 1 (wait for cc -O2), auto (tier 1 if cached)")
       ->check(tier_validator());
   sub->add_option("--invoke", o->invoke, "Call this export (after _initialize) instead of _start");
+  sub->add_flag("--trap-unknown-imports", o->trap_unknown_imports,
+                "Define function imports nothing provides as traps (instead of a link error)");
+  sub->add_flag("--timings", o->timings,
+                "Print compile (translate, tier 0, tier 1), instantiate and run times to stderr");
   sub->prefix_command();  // the first unrecognised word is the module; the rest go to the guest
   sub->callback([o, sub, &action] {
     o->rest = sub->remaining();
