@@ -151,5 +151,9 @@ namespace wisp::wasi_impl {
 struct Call {
   WasiCtx::Impl& ctx;
   GuestMem mem;
+  detail::InstanceImpl* inst;
 };
+// Has another thread interrupted the call running on the instance (InterruptHandle)? Blocking
+// waits (poll_oneoff, reads) end early with EINTR when it has; the runtime then ends the call.
+bool interrupt_pending(const Call& c);
 }  // namespace wisp::wasi_impl

@@ -8,11 +8,19 @@
 #include <cerrno>
 #include <cstring>
 
+#include "instance/instance_impl.hpp"
 #include "wasi/ctx_impl.hpp"
 #include "wasi/path_resolve.hpp"
 
 namespace wisp {
 namespace wasi_impl {
+
+bool interrupt_pending(const Call& c) {
+  if (!c.inst || !c.inst->interrupt) return false;
+  const rt::InterruptState& s = *c.inst->interrupt;
+  uint64_t id = s.running_call.load(std::memory_order_acquire);
+  return id != 0 && s.requested.load(std::memory_order_acquire) == id;
+}
 
 FdEntry::~FdEntry() {
   if (owned && host >= 0) ::close(host);

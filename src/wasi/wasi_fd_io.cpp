@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -23,11 +24,12 @@ std::vector<struct iovec> host_iovs(const std::vector<IoVec>& v) {
   return out;
 }
 
+// Retries after EINTR, unless the call was interrupted (InterruptHandle).
 template <typename F>
-ssize_t retry(F f) {
+ssize_t retry(const Call& c, F f) {
   for (;;) {
     ssize_t r = f();
-    if (r >= 0 || errno != EINTR) return r;
+    if (r >= 0 || errno != EINTR || interrupt_pending(c)) return r;
   }
 }
 
@@ -92,7 +94,7 @@ Errno fd_read(Call& c, u32 fd, u32 iovs, u32 iovs_len, u32 nread_ptr) {
     case FdKind::host: {
       if (e.filetype == FILETYPE_DIRECTORY) fail(E_ISDIR);
       auto h = host_iovs(v);
-      ssize_t r = retry([&] { return ::readv(e.host, h.data(), static_cast<int>(h.size())); });
+      ssize_t r = retry(c, [&] { return ::readv(e.host, h.data(), static_cast<int>(h.size())); });
       if (r < 0) fail_errno();
       n = static_cast<size_t>(r);
       break;
@@ -117,7 +119,15 @@ Errno fd_write(Call& c, u32 fd, u32 iovs, u32 iovs_len, u32 nwritten_ptr) {
   switch (e.kind) {
     case FdKind::host: {
       auto h = host_iovs(v);
-      ssize_t r = retry([&] { return ::writev(e.host, h.data(), static_cast<int>(h.size())); });
+      bool sock = e.filetype == FILETYPE_SOCKET_STREAM || e.filetype == FILETYPE_SOCKET_DGRAM;
+      struct msghdr msg = {};
+      msg.msg_iov = h.data();
+      msg.msg_iovlen = h.size();
+      // A socket whose peer is gone gives EPIPE, never a SIGPIPE to the host process.
+      ssize_t r = retry(c, [&] {
+        return sock ? ::sendmsg(e.host, &msg, MSG_NOSIGNAL)
+                    : ::writev(e.host, h.data(), static_cast<int>(h.size()));
+      });
       if (r < 0) fail_errno();
       n = static_cast<size_t>(r);
       break;
@@ -143,7 +153,7 @@ Errno fd_pread(Call& c, u32 fd, u32 iovs, u32 iovs_len, u64 offset, u32 nread_pt
   if (e.filetype == FILETYPE_DIRECTORY) fail(E_ISDIR);
   if (offset > static_cast<u64>(LLONG_MAX)) fail(E_INVAL);
   auto h = host_iovs(v);
-  ssize_t r = retry([&] {
+  ssize_t r = retry(c, [&] {
     return ::preadv(e.host, h.data(), static_cast<int>(h.size()), static_cast<off_t>(offset));
   });
   if (r < 0) fail_errno();
@@ -158,7 +168,7 @@ Errno fd_pwrite(Call& c, u32 fd, u32 iovs, u32 iovs_len, u64 offset, u32 nwritte
   if (e.kind != FdKind::host) fail(E_SPIPE);
   if (offset > static_cast<u64>(LLONG_MAX)) fail(E_INVAL);
   auto h = host_iovs(v);
-  ssize_t r = retry([&] {
+  ssize_t r = retry(c, [&] {
     return ::pwritev(e.host, h.data(), static_cast<int>(h.size()), static_cast<off_t>(offset));
   });
   if (r < 0) fail_errno();

@@ -44,7 +44,7 @@ void define(Linker& linker, const char* name, R (*fn)(Call&, A...)) {
   if constexpr (!std::is_void_v<R>) type.results.push_back(ValType::i32);
   linker.define_func("wasi_snapshot_preview1", name, type,
                      [fn](Caller& caller, std::span<const Value> p, std::span<Value> r) {
-                       Call call{ctx_of(caller), GuestMem(caller.memory())};
+                       Call call{ctx_of(caller), GuestMem(caller.memory()), caller.instance()};
                        [&]<size_t... I>(std::index_sequence<I...>) {
                          if constexpr (std::is_void_v<R>) {
                            fn(call, arg<A>(p[I])...);

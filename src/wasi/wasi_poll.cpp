@@ -117,6 +117,7 @@ Errno poll_oneoff(Call& c, u32 in, u32 out, u32 nsubscriptions, u32 nevents_ptr)
     }
     int r = ::ppoll(pfds.data(), pfds.size(), timeout, nullptr);
     if (r < 0 && errno != EINTR) fail_errno();
+    if (r < 0 && interrupt_pending(c)) fail(E_INTR);  // InterruptHandle: the call ends
     if (r > 0) {
       for (size_t i = 0; i < pfds.size(); ++i) {
         short re = pfds[i].revents;

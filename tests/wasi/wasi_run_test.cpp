@@ -5,6 +5,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <thread>
+
 #include "support/fixture.hpp"
 #include "wasi/wasi_support.hpp"
 
@@ -219,6 +222,45 @@ TEST(HostState, OneSlotPerTypeReachableFromHostFunctions) {
   EXPECT_EQ(*a.host_state<int>(), 8);
   EXPECT_EQ(a.func<int32_t()>("f")(), 8);
   EXPECT_EQ(a.host_state<double>(), nullptr);
+}
+
+}  // namespace
+}  // namespace wisp::test
+
+namespace wisp::test {
+namespace {
+
+// A guest blocked in poll_oneoff (a 30 s clock) is woken by InterruptHandle: the call ends with
+// Trap(timeout) right away instead of sleeping on.
+TEST(WasiPoll, InterruptEndsABlockingPoll) {
+  Module m = wasi_engine(Tier::tier0).compile(wat(R"((module
+    (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+    (memory (export "memory") 1)
+    (func (export "sleep") (result i32)
+      (i32.store (i32.const 16) (i32.const 1))                ;; clock id: monotonic
+      (i64.store (i32.const 24) (i64.const 30000000000))      ;; 30 s, relative
+      (call $poll (i32.const 0) (i32.const 64) (i32.const 1) (i32.const 128)))))"));
+  Linker linker;
+  add_wasi(linker);
+  TemplateOptions o;
+  o.tier = Tier::tier0;
+  Instance inst = linker.instantiate(m, o);
+  WasiCtx::attach(inst, buffered_config({}));
+  InterruptHandle h = inst.interrupt_handle();
+  std::thread t([&] {
+    while (!h.current_call()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    h.interrupt();
+  });
+  auto t0 = std::chrono::steady_clock::now();
+  try {
+    inst.func<int32_t()>("sleep")();
+    ADD_FAILURE() << "no trap";
+  } catch (const Trap& e) {
+    EXPECT_EQ(e.kind(), TrapKind::timeout);
+  }
+  t.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
 }
 
 }  // namespace
