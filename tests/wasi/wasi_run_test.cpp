@@ -111,6 +111,20 @@ TEST(WasiSock, HandedInSocket) {
   ::close(sv[0]);
 }
 
+// poll_oneoff over a host fd goes through ppoll: readiness with nbytes, then a clock.
+TEST(WasiPoll, HostFdReadinessAndClock) {
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  ASSERT_EQ(::write(sv[0], "x", 1), 1);
+  WasiConfig c = buffered_config({"poll_fd"});
+  c.sockets.push_back(sv[1]);
+  GuestRun r = run_guest(Tier::tier0, "poll_fd", c);
+  ::close(sv[0]);
+  ::close(sv[1]);
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(r.out, "failures: 0\n");
+}
+
 TEST(WasiExitTest, ExitCodesEndTheCallAndMarkTheInstance) {
   for (int code : {0, 3, 125, 255}) {
     GuestRun r = run_guest(Tier::tier0, "exit", buffered_config({"exit", std::to_string(code)}));
