@@ -28,8 +28,7 @@ FdEntry::~FdEntry() {
 
 uint8_t* GuestMem::ptr(uint64_t p, uint64_t len) {
   if (!mem_.valid() || p + len < p || p + len > mem_.size()) fail(E_FAULT);
-  if (len == 0) return nullptr;
-  return mem_.span(p, len).data();
+  return mem_.span(p, len).data();  // never null, even for len 0 (memcpy's contract)
 }
 
 std::string GuestMem::string(uint64_t p, uint64_t len) {
