@@ -11,6 +11,8 @@
 #include <string_view>
 #include <tuple>
 #include <type_traits>
+#include <typeindex>
+#include <typeinfo>
 #include <vector>
 
 #include "wisp/error.hpp"
@@ -27,6 +29,9 @@ void guarded_call(InstanceImpl* inst, GuardedThunk thunk, void* ctx);
 // Resolves an exported function for typed calls; checks the signature (throws LinkError).
 void bind_typed(InstanceImpl* inst, std::string_view name, const FuncType& expected,
                 void (**code)(), void** vmctx);
+// Per-instance host state, one slot per C++ type (see Instance::set_host_state).
+void set_host_state(InstanceImpl* inst, std::type_index type, std::shared_ptr<void> state);
+void* get_host_state(const InstanceImpl* inst, std::type_index type);
 }  // namespace detail
 
 // A checked view of one linear memory. Every (pointer, length) is validated against the current
@@ -138,6 +143,19 @@ class Instance {
     bool from_snapshot = false;   // memory maps the snapshot image copy-on-write
   };
   Usage usage() const;
+  // Per-instance host state for host functions (for example a WASI context): one object per C++
+  // type, owned by the instance, reached from a host function by Caller::host_state<T>(). Attach
+  // it after instantiation and before the first call that needs it; replacing it is allowed.
+  template <typename T>
+  void set_host_state(std::shared_ptr<T> state) {
+    detail::set_host_state(impl_.get(), typeid(T),
+                           std::static_pointer_cast<void>(std::move(state)));
+  }
+  // The state of type T, or nullptr if none is attached.
+  template <typename T>
+  T* host_state() const {
+    return static_cast<T*>(detail::get_host_state(impl_.get(), typeid(T)));
+  }
 
   explicit operator bool() const { return impl_ != nullptr; }
   const std::shared_ptr<detail::InstanceImpl>& impl() const { return impl_; }

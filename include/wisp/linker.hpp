@@ -30,6 +30,11 @@ class Caller {
   // When the guest call that called this host function times out (time_point::max(): never).
   // A host function that blocks should not wait past it.
   std::chrono::steady_clock::time_point deadline() const;
+  // The calling instance's host state of type T (Instance::set_host_state), or nullptr.
+  template <typename T>
+  T* host_state() const {
+    return static_cast<T*>(detail::get_host_state(inst_, typeid(T)));
+  }
 
  private:
   detail::InstanceImpl* inst_;

@@ -11,3 +11,4 @@
 #include "wisp/strategy.hpp"
 #include "wisp/template.hpp"
 #include "wisp/value.hpp"
+#include "wisp/wasi.hpp"

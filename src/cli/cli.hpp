@@ -7,6 +7,7 @@
 
 #include "wisp/engine.hpp"
 #include "wisp/module.hpp"
+#include "wisp/value.hpp"
 
 namespace wisp::cli {
 
@@ -29,6 +30,13 @@ void add_inspect(CLI::App& app, Action& action);
 void add_call(CLI::App& app, Action& action);
 void add_compile(CLI::App& app, Action& action);
 void add_spectest(CLI::App& app, Action& action);
+void add_run(CLI::App& app, Action& action);
+
+// A command-line argument as a value of `type` (decimal/hex integers, floats, null refs);
+// throws wisp::Error naming the argument. Shared by `call` and `run --invoke`.
+Value parse_value(const std::string& text, ValType type);
+// A result as `wisp call` prints it (55, -1, 1.5, nan, null).
+std::string format_value(const Value& v);
 
 // "0", "1", "auto" -> Tier (validated by CLI11 before this runs).
 Tier parse_tier(const std::string& s);

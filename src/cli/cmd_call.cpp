@@ -136,6 +136,13 @@ int call(const CallOptions& o) {
 
 }  // namespace
 
+Value parse_value(const std::string& text, ValType type) {
+  return parse_arg(text, type);
+}
+std::string format_value(const Value& v) {
+  return format_result(v);
+}
+
 void add_call(CLI::App& app, Action& action) {
   auto o = std::make_shared<CallOptions>();
   CLI::App* sub = app.add_subcommand("call", "Call an exported function and print its results");

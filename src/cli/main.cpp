@@ -70,6 +70,7 @@ int main(int argc, char** argv) {
   add_call(app, action);
   add_compile(app, action);
   add_spectest(app, action);
+  add_run(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

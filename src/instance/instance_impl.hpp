@@ -4,6 +4,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <typeindex>
+#include <utility>
 #include <vector>
 
 #include "compile/module_impl.hpp"
@@ -89,6 +91,9 @@ struct InstanceImpl : std::enable_shared_from_this<InstanceImpl> {
   std::mutex retained_mutex;
   std::vector<std::shared_ptr<InstanceImpl>> retained;
   bool retained_by_owner = false;
+
+  // Host state attached by the embedder (Instance::set_host_state), one entry per C++ type.
+  std::vector<std::pair<std::type_index, std::shared_ptr<void>>> host_state;
 
   const ModuleImpl& mod() const { return *module.impl(); }
   // Storage of export `index` (memory/table/global), or its entry point (function).

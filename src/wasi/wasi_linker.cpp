@@ -1,0 +1,120 @@
+// add_wasi: defines every wasi_snapshot_preview1 function in a Linker. Each definition finds the
+// calling instance's WasiCtx, validates nothing itself (the functions check every guest pointer)
+// and turns an ErrnoError into the function's errno result.
+#include <new>
+#include <type_traits>
+
+#include "wasi/functions.hpp"
+
+namespace wisp {
+
+namespace {
+
+using namespace wasi_impl;
+
+template <typename T>
+constexpr ValType wasm_type() {
+  static_assert(std::is_same_v<T, uint32_t> || std::is_same_v<T, uint64_t>);
+  return std::is_same_v<T, uint32_t> ? ValType::i32 : ValType::i64;
+}
+
+template <typename T>
+T arg(const Value& v) {
+  if constexpr (std::is_same_v<T, uint32_t>) {
+    return static_cast<uint32_t>(v.as_i32());
+  } else {
+    return static_cast<uint64_t>(v.as_i64());
+  }
+}
+
+WasiCtx::Impl& ctx_of(Caller& caller) {
+  WasiCtx* ctx = caller.host_state<WasiCtx>();
+  if (!ctx) {
+    throw Trap(TrapKind::host_error,
+               "a WASI function was called on an instance without a WasiCtx (attach one with "
+               "WasiCtx::attach before calling into the instance)");
+  }
+  return ctx->impl();
+}
+
+template <typename R, typename... A>
+void define(Linker& linker, const char* name, R (*fn)(Call&, A...)) {
+  FuncType type;
+  (type.params.push_back(wasm_type<A>()), ...);
+  if constexpr (!std::is_void_v<R>) type.results.push_back(ValType::i32);
+  linker.define_func("wasi_snapshot_preview1", name, type,
+                     [fn](Caller& caller, std::span<const Value> p, std::span<Value> r) {
+                       Call call{ctx_of(caller), GuestMem(caller.memory()), caller.instance()};
+                       [&]<size_t... I>(std::index_sequence<I...>) {
+                         if constexpr (std::is_void_v<R>) {
+                           fn(call, arg<A>(p[I])...);
+                         } else {
+                           Errno e;
+                           try {
+                             e = fn(call, arg<A>(p[I])...);
+                           } catch (const ErrnoError& x) {
+                             e = x.code;
+                           } catch (const std::bad_alloc&) {
+                             e = E_NOMEM;
+                           }
+                           r[0] = Value::i32(e);
+                         }
+                       }
+                       (std::index_sequence_for<A...>{});
+                     });
+}
+
+}  // namespace
+
+void add_wasi(Linker& linker) {
+#define WISP_WASI(name) define(linker, #name, &wasi_impl::name)
+  WISP_WASI(args_get);
+  WISP_WASI(args_sizes_get);
+  WISP_WASI(environ_get);
+  WISP_WASI(environ_sizes_get);
+  WISP_WASI(clock_res_get);
+  WISP_WASI(clock_time_get);
+  WISP_WASI(fd_advise);
+  WISP_WASI(fd_allocate);
+  WISP_WASI(fd_close);
+  WISP_WASI(fd_datasync);
+  WISP_WASI(fd_fdstat_get);
+  WISP_WASI(fd_fdstat_set_flags);
+  WISP_WASI(fd_fdstat_set_rights);
+  WISP_WASI(fd_filestat_get);
+  WISP_WASI(fd_filestat_set_size);
+  WISP_WASI(fd_filestat_set_times);
+  WISP_WASI(fd_pread);
+  WISP_WASI(fd_prestat_get);
+  WISP_WASI(fd_prestat_dir_name);
+  WISP_WASI(fd_pwrite);
+  WISP_WASI(fd_read);
+  WISP_WASI(fd_readdir);
+  WISP_WASI(fd_renumber);
+  WISP_WASI(fd_seek);
+  WISP_WASI(fd_sync);
+  WISP_WASI(fd_tell);
+  WISP_WASI(fd_write);
+  WISP_WASI(path_create_directory);
+  WISP_WASI(path_filestat_get);
+  WISP_WASI(path_filestat_set_times);
+  WISP_WASI(path_link);
+  WISP_WASI(path_open);
+  WISP_WASI(path_readlink);
+  WISP_WASI(path_remove_directory);
+  WISP_WASI(path_rename);
+  WISP_WASI(path_symlink);
+  WISP_WASI(path_unlink_file);
+  WISP_WASI(poll_oneoff);
+  WISP_WASI(proc_exit);
+  WISP_WASI(proc_raise);
+  WISP_WASI(sched_yield);
+  WISP_WASI(random_get);
+  WISP_WASI(sock_accept);
+  WISP_WASI(sock_recv);
+  WISP_WASI(sock_send);
+  WISP_WASI(sock_shutdown);
+#undef WISP_WASI
+}
+
+}  // namespace wisp
