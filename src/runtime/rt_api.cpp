@@ -7,6 +7,7 @@
 #include "runtime/func_types.hpp"
 #include "runtime/host_call.hpp"
 #include "runtime/memory.hpp"
+#include "runtime/watchdog.hpp"
 
 namespace wisp::rt {
 
@@ -86,6 +87,10 @@ void host_call(wisp_binding_t* b, const wisp_raw_t* args, wisp_raw_t* results) {
   if (f != nullptr && f->interrupt != nullptr &&
       f->interrupt->requested.load(std::memory_order_acquire) == f->call_id) {
     set_trap_message("interrupted during a host call");
+    raise_trap(trap_code(TrapKind::timeout));
+  }
+  if (call_deadline_passed()) {
+    set_trap_message("the call's deadline passed during a host call");
     raise_trap(trap_code(TrapKind::timeout));
   }
 }

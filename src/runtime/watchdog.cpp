@@ -93,6 +93,8 @@ Entry& thread_entry() {
 
 }  // namespace
 
+__thread int64_t tls_call_deadline_ns = 0;
+
 bool watchdog_arm(InterruptState* state, uint64_t call_id, Clock::time_point deadline) {
   Entry& e = thread_entry();
   {
@@ -103,11 +105,14 @@ bool watchdog_arm(InterruptState* state, uint64_t call_id, Clock::time_point dea
     e.deadline = deadline;
     e.fired = false;
   }
+  tls_call_deadline_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count();
   Watchdog::get().armed();
   return true;
 }
 
 void watchdog_disarm() {
+  tls_call_deadline_ns = 0;
   Entry& e = thread_entry();
   {
     std::lock_guard lock(e.mutex);

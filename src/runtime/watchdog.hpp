@@ -21,6 +21,14 @@ bool watchdog_arm(InterruptState* state, uint64_t call_id,
                   std::chrono::steady_clock::time_point deadline);
 void watchdog_disarm();
 
+// Has the armed call on this thread passed its deadline? (Checked when a host function returns,
+// so that a host call ending at the deadline traps even before the watchdog's next round.)
+extern __thread int64_t tls_call_deadline_ns;  // steady_clock nanoseconds; 0 = none armed
+inline bool call_deadline_passed() {
+  return tls_call_deadline_ns != 0 &&
+         std::chrono::steady_clock::now().time_since_epoch().count() >= tls_call_deadline_ns;
+}
+
 // The deadline of the armed call on this thread (time_point::max() when none).
 std::chrono::steady_clock::time_point watchdog_deadline();
 

@@ -1,0 +1,113 @@
+// Per-call wall-clock timeouts (Limits::call_timeout, Instance::set_call_timeout): an infinite
+// loop with no calls, and a slow host function that honours Caller::deadline(), both end with
+// Trap(timeout) within the deadline plus slack; the next call on the instance is unaffected.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "support/fixture.hpp"
+#include "wisp/wisp.hpp"
+
+namespace wisp::test {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kLoopWat = R"((module
+  (import "env" "slow" (func $slow))
+  (func (export "spin") (loop $l (br $l)))
+  (func (export "wait_host") (call $slow))
+  (func (export "quick") (result i32) (i32.const 42))))";
+
+class TimeoutTest : public TierTest {
+ protected:
+  Template make_template(std::chrono::milliseconds timeout) {
+    Linker linker;
+    linker.define_func("env", "slow", FuncType{{}, {}}, [](Caller& caller, auto, auto) {
+      // A cooperative blocking host function: waits for an event that never comes, but no
+      // longer than the call's deadline.
+      std::mutex m;
+      std::condition_variable cv;
+      std::unique_lock lock(m);
+      auto until = std::min(caller.deadline(), Clock::now() + 10s);
+      cv.wait_until(lock, until, [] { return false; });
+    });
+    Limits limits;
+    limits.call_timeout = timeout;
+    return linker.instantiate_template(compile(kLoopWat), options(limits));
+  }
+};
+
+TEST_P(TimeoutTest, InfiniteLoopTimesOutWithinTheDeadlinePlusSlack) {
+  Template t = make_template(100ms);
+  Instance inst = t.instantiate();
+  auto t0 = Clock::now();
+  try {
+    inst.call("spin");
+    FAIL() << "an infinite loop must time out";
+  } catch (const Trap& trap) {
+    EXPECT_EQ(trap.kind(), TrapKind::timeout);
+  }
+  auto took = Clock::now() - t0;
+  EXPECT_GE(took, 100ms);
+  EXPECT_LT(took, 600ms);  // slack: the watchdog polls every millisecond
+}
+
+TEST_P(TimeoutTest, SlowHostCallTimesOut) {
+  Template t = make_template(100ms);
+  Instance inst = t.instantiate();
+  auto t0 = Clock::now();
+  try {
+    inst.call("wait_host");
+    FAIL() << "a host call waiting past the deadline must time out";
+  } catch (const Trap& trap) {
+    EXPECT_EQ(trap.kind(), TrapKind::timeout);
+  }
+  EXPECT_LT(Clock::now() - t0, 600ms);
+}
+
+TEST_P(TimeoutTest, NoInterruptLeaksIntoTheNextCall) {
+  Template t = make_template(50ms);
+  for (int round = 0; round < 3; ++round) {
+    Instance inst = t.instantiate();
+    EXPECT_THROW(inst.call("spin"), Trap);
+    // Quick calls right after, and after the old deadline would have passed again.
+    for (int i = 0; i < 2000; ++i) ASSERT_EQ(inst.call("quick")[0].as_i32(), 42);
+    std::this_thread::sleep_for(60ms);
+    EXPECT_EQ(inst.call("quick")[0].as_i32(), 42);
+  }
+}
+
+TEST_P(TimeoutTest, PerInstanceOverrideAndNoTimeout) {
+  Template t = make_template(0ms);  // none by default
+  Instance inst = t.instantiate();
+  EXPECT_EQ(inst.call("quick")[0].as_i32(), 42);
+  inst.set_call_timeout(30ms);
+  EXPECT_THROW(inst.call("spin"), Trap);
+  inst.set_call_timeout(0ms);
+  EXPECT_EQ(inst.call("quick")[0].as_i32(), 42);
+}
+
+TEST_P(TimeoutTest, TimedOutInstancesAreDiscardedByStrategies) {
+  Template t = make_template(30ms);
+  Policy p;
+  p.max_instances = 1;
+  auto pool = make_strategy(StrategyKind::pool, t, p);
+  {
+    Lease l = pool->acquire();
+    EXPECT_THROW(l->call("spin"), Trap);
+  }
+  EXPECT_EQ(pool->stats().discards[static_cast<size_t>(DiscardReason::timed_out)], 1u);
+  Lease l = pool->acquire(1s);
+  EXPECT_EQ(l->call("quick")[0].as_i32(), 42);
+}
+
+INSTANTIATE_TEST_SUITE_P(Tiers, TimeoutTest, ::testing::Values(Tier::tier0, Tier::tier1),
+                         [](const auto& info) { return tier_param_name(info.param); });
+
+}  // namespace
+}  // namespace wisp::test
