@@ -47,7 +47,7 @@ std::filesystem::path tier1_path(const EngineImpl& engine, const ModuleImpl& m) 
   // a change to code generation can never load an object built by another wisp build.
   std::string key = sha256_hex(
       {std::string_view(reinterpret_cast<const char*>(m.bytes.data()), m.bytes.size()),
-       WISP_VERSION, WISP_CODEGEN_ID, compiler_identity(engine.config.c_compiler), flags});
+       WISP_VERSION, WISP_CODEGEN_ID, compiler_identity(engine.config.c_compiler, engine.cache_dir.string()), flags});
   return engine.cache_dir / (key + ".so");
 }
 

@@ -28,8 +28,10 @@ extern const char* const kTier1FixedFlags[7];
 // SHA-256 of exactly these bytes (hex).
 std::string sha256_bytes_hex(std::string_view bytes);
 
-// "cc (Debian 12.2.0-14) 12.2.0": the first line of `compiler --version` (cached).
-std::string compiler_identity(const std::string& compiler);
+// "cc (Debian 12.2.0-14) 12.2.0": the first line of `compiler --version`. Cached in the process,
+// and in `cache_dir` (if not empty) under the compiler binary's resolved path, size, inode and
+// modification time, so a later process does not spawn the compiler to learn it.
+std::string compiler_identity(const std::string& compiler, const std::string& cache_dir = {});
 
 // Compiles `c_source` into `so_path` (written atomically). Throws wisp::Error on failure.
 void build_tier1_object(const std::string& c_source, const Tier1Options& options,

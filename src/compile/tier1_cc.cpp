@@ -2,11 +2,14 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -73,16 +76,66 @@ const char* const kTier1FixedFlags[7] = {"-fPIC",
                                          "-fno-optimize-sibling-calls",
                                          "-fsignaling-nans"};
 
-std::string compiler_identity(const std::string& compiler) {
+namespace {
+
+// The compiler binary as execvp would find it, with symlinks resolved and its stat identity;
+// empty if it cannot be found.
+std::string compiler_file_key(const std::string& compiler) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path found;
+  if (compiler.find('/') != std::string::npos) {
+    found = compiler;
+  } else if (const char* path = std::getenv("PATH")) {
+    std::string dirs = path;
+    for (size_t start = 0; start <= dirs.size();) {
+      size_t end = dirs.find(':', start);
+      if (end == std::string::npos) end = dirs.size();
+      fs::path candidate = fs::path(dirs.substr(start, end - start)) / compiler;
+      if (access(candidate.c_str(), X_OK) == 0) {
+        found = candidate;
+        break;
+      }
+      start = end + 1;
+    }
+  }
+  if (found.empty()) return {};
+  fs::path real = fs::canonical(found, ec);
+  struct stat st {};
+  if (ec || stat(real.c_str(), &st) != 0) return {};
+  return real.string() + "|" + std::to_string(st.st_size) + "|" + std::to_string(st.st_ino) +
+         "|" + std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
+}
+
+}  // namespace
+
+std::string compiler_identity(const std::string& compiler, const std::string& cache_dir) {
   static std::mutex mutex;
   static std::map<std::string, std::string> cache;
   std::lock_guard lock(mutex);
   auto it = cache.find(compiler);
   if (it != cache.end()) return it->second;
+  std::string file_key = compiler_file_key(compiler);
+  std::filesystem::path stored;
+  if (!file_key.empty() && !cache_dir.empty()) {
+    stored = std::filesystem::path(cache_dir) / "compilers" / (sha256_bytes_hex(file_key) + ".txt");
+    std::string line;
+    if (std::getline(std::ifstream(stored) >> std::ws, line) && !line.empty()) {
+      cache[compiler] = line;
+      return line;
+    }
+  }
   std::string out;
   run_process({compiler, "--version"}, out);
   std::string first = out.substr(0, out.find('\n'));
   cache[compiler] = first;
+  if (!stored.empty() && !first.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(stored.parent_path(), ec);
+    std::string tmp = stored.string() + ".tmp" + std::to_string(getpid());
+    std::ofstream(tmp) << first << "\n";
+    std::filesystem::rename(tmp, stored, ec);
+  }
   return first;
 }
 
