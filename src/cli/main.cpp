@@ -71,6 +71,7 @@ int main(int argc, char** argv) {
   add_compile(app, action);
   add_spectest(app, action);
   add_run(app, action);
+  add_bench(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,166 @@
+// `wisp bench m.wasm --export NAME [--args A,B] --threads T --calls N`: runs the same work under
+// every sharing strategy and prints one table (throughput, p50/p99 latency, instances created,
+// RSS growth, whether state carries over) — the tool for choosing a strategy.
+#include <unistd.h>
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "cli/cli.hpp"
+#include "wisp/wisp.hpp"
+
+namespace wisp::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct BenchOptions {
+  std::string file;
+  std::string export_name;
+  std::vector<std::string> args;
+  std::string tier = "1";
+  std::string init;
+  unsigned threads = 1;
+  uint64_t calls = 10000;
+};
+
+uint64_t rss_kib() {
+  std::ifstream in("/proc/self/statm");
+  uint64_t size = 0, resident = 0;
+  in >> size >> resident;
+  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE)) / 1024;
+}
+
+struct Row {
+  std::string name;
+  double calls_per_s = 0;
+  double p50_us = 0, p99_us = 0;
+  uint64_t creates = 0, discards = 0;
+  int64_t rss_kib = 0;
+  const char* state = "";
+  std::string error;
+};
+
+Row run_one(StrategyKind kind, const Template& tmpl, const BenchOptions& o,
+            const std::vector<Value>& args) {
+  Row row;
+  row.name = strategy_kind_name(kind);
+  row.state = kind == StrategyKind::fresh    ? "no (fresh instance)"
+              : kind == StrategyKind::shared ? "yes (one instance)"
+              : kind == StrategyKind::pool   ? "no (reset on release)"
+                                             : "yes (per thread)";
+  Policy policy;
+  policy.max_instances = o.threads;
+  uint64_t rss_before = rss_kib();
+  auto strategy = make_strategy(kind, tmpl, policy);
+  std::vector<std::vector<double>> latencies(o.threads);
+  std::atomic<bool> failed{false};
+  std::string first_error;
+  std::mutex error_mutex;
+  auto t0 = Clock::now();
+  std::vector<std::thread> workers;
+  for (unsigned t = 0; t < o.threads; ++t) {
+    workers.emplace_back([&, t] {
+      uint64_t mine = o.calls / o.threads + (t < o.calls % o.threads ? 1 : 0);
+      latencies[t].reserve(mine);
+      std::vector<Value> results;
+      for (uint64_t i = 0; i < mine && !failed; ++i) {
+        auto c0 = Clock::now();
+        try {
+          Lease lease = strategy->acquire(std::chrono::seconds(30));
+          results = lease->call(o.export_name, args);
+        } catch (const std::exception& e) {
+          std::lock_guard lock(error_mutex);
+          if (first_error.empty()) first_error = e.what();
+          failed = true;
+        }
+        latencies[t].push_back(
+            std::chrono::duration<double, std::micro>(Clock::now() - c0).count());
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  row.rss_kib = static_cast<int64_t>(rss_kib()) - static_cast<int64_t>(rss_before);
+  std::vector<double> all;
+  for (auto& v : latencies) all.insert(all.end(), v.begin(), v.end());
+  std::sort(all.begin(), all.end());
+  if (!all.empty()) {
+    row.calls_per_s = static_cast<double>(all.size()) / secs;
+    row.p50_us = all[all.size() / 2];
+    row.p99_us = all[std::min(all.size() - 1, all.size() * 99 / 100)];
+  }
+  StrategyStats st = strategy->stats();
+  row.creates = st.creates;
+  row.discards = st.discarded();
+  row.error = first_error;
+  return row;
+}
+
+int run_bench(const BenchOptions& o) {
+  if (o.threads == 0 || o.calls == 0) throw Error("--threads and --calls must be positive");
+  Tier tier = parse_tier(o.tier);
+  Engine engine(engine_config_for(tier));
+  Module module = engine.compile_file(o.file);
+  std::optional<ExportDesc> ex = module.find_export(o.export_name);
+  if (!ex || ex->type.kind != ExternKind::func)
+    throw LinkError("no exported function named \"" + o.export_name + "\"");
+  const FuncType& ft = ex->type.func;
+  if (o.args.size() != ft.params.size())
+    throw Error("\"" + o.export_name + "\" takes " + std::to_string(ft.params.size()) +
+                " argument(s), " + std::to_string(o.args.size()) + " given");
+  std::vector<Value> args;
+  for (size_t i = 0; i < o.args.size(); ++i) args.push_back(parse_value(o.args[i], ft.params[i]));
+  TemplateOptions topts;
+  topts.tier = tier;
+  topts.snapshot.init_export = o.init;
+  if (o.init.empty() && module.find_export("_initialize"))
+    topts.snapshot.init_export = "_initialize";
+  Template tmpl = Linker().instantiate_template(module, topts);
+
+  std::printf("wisp bench: %s %s, %u thread(s), %llu calls, tier %s\n\n", o.file.c_str(),
+              o.export_name.c_str(), o.threads, static_cast<unsigned long long>(o.calls),
+              o.tier.c_str());
+  std::printf(
+      "| strategy | calls/s | p50 µs | p99 µs | instances created | discarded | RSS growth KiB "
+      "| state carried over |\n|---|---|---|---|---|---|---|---|\n");
+  int status = kOk;
+  for (StrategyKind kind :
+       {StrategyKind::fresh, StrategyKind::shared, StrategyKind::pool, StrategyKind::per_thread}) {
+    Row r = run_one(kind, tmpl, o, args);
+    std::printf("| %s | %.0f | %.2f | %.2f | %llu | %llu | %lld | %s |\n", r.name.c_str(),
+                r.calls_per_s, r.p50_us, r.p99_us, static_cast<unsigned long long>(r.creates),
+                static_cast<unsigned long long>(r.discards), static_cast<long long>(r.rss_kib),
+                r.state);
+    if (!r.error.empty()) {
+      std::fprintf(stderr, "wisp bench: %s: %s\n", r.name.c_str(), r.error.c_str());
+      status = kTrap;
+    }
+  }
+  return status;
+}
+
+}  // namespace
+
+void add_bench(CLI::App& app, Action& action) {
+  auto opts = std::make_shared<BenchOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "bench", "Run one export under every sharing strategy and compare them in one table");
+  cmd->add_option("module", opts->file, "The .wasm file")->required();
+  cmd->add_option("--export", opts->export_name, "The exported function to call")->required();
+  cmd->add_option("--args", opts->args, "Its arguments (parsed from its signature)")
+      ->delimiter(',');
+  cmd->add_option("--threads", opts->threads, "Calling threads (default 1)");
+  cmd->add_option("--calls", opts->calls, "Calls in all (default 10000)");
+  cmd->add_option("--tier", opts->tier, "0, 1 or auto (default 1)")->check(tier_validator());
+  cmd->add_option("--init", opts->init,
+                  "Export run once before the snapshot (default: _initialize if exported)");
+  cmd->callback([opts, &action] { action = [opts] { return run_bench(*opts); }; });
+}
+
+}  // namespace wisp::cli
