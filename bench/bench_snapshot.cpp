@@ -159,6 +159,26 @@ void live_instances(benchmark::State& st, wisp::SnapshotMode mode, int count) {
   }
 }
 
+// A call through a context of the Contexts strategy, with and without enforced isolation (the
+// difference is the cost of the two mprotect calls per call).
+void contexts_call(benchmark::State& st, bool enforce) {
+  wisp::Module m = g_env->engine->compile(wisp::wat_to_wasm(R"((module (memory 1)
+    (func (export "get_value") (param i32) (result i32) (i32.load (local.get 0)))))"));
+  wisp::TemplateOptions o;
+  o.tier = Tier::tier1;
+  wisp::Template t = wisp::Linker().instantiate_template(m, o);
+  wisp::ContextsOptions co;
+  co.enforce = enforce;
+  wisp::Contexts contexts(t, co);
+  std::vector<std::unique_ptr<wisp::Contexts::Context>> open;
+  for (int i = 0; i < 16; ++i) open.push_back(contexts.open());
+  size_t i = 0;
+  for (auto _ : st) {
+    auto r = open[i++ % open.size()]->call("get_value");
+    benchmark::DoNotOptimize(r);
+  }
+}
+
 void register_all() {
   using wisp::SnapshotMode;
   const std::pair<SnapshotMode, const char*> modes[] = {{SnapshotMode::eager, "snapshot"},
@@ -186,6 +206,11 @@ void register_all() {
           ->UseManualTime()
           ->Unit(benchmark::kMicrosecond);
     }
+  }
+  for (bool enforce : {false, true}) {
+    benchmark::RegisterBenchmark(enforce ? "contexts_call/enforced" : "contexts_call/checked_only",
+                                 guarded([=](benchmark::State& st) { contexts_call(st, enforce); }))
+        ->Unit(benchmark::kNanosecond);
   }
   benchmark::RegisterBenchmark("live_state/snapshot/1000", guarded([](benchmark::State& st) {
                                  live_instances(st, wisp::SnapshotMode::eager, 1000);

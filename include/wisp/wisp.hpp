@@ -2,6 +2,7 @@
 #pragma once
 
 #include "wisp/engine.hpp"
+#include "wisp/contexts.hpp"
 #include "wisp/error.hpp"
 #include "wisp/instance.hpp"
 #include "wisp/limits.hpp"
