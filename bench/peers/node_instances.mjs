@@ -22,7 +22,7 @@ let sink = 0;  // results are summed here and printed, so V8 cannot drop the cal
 
 // Stub imports for whatever the module declares (the bench guests import nothing today; WASI
 // functions would return 0 = success, other imports get zero-valued defaults).
-function stubImports(module) {
+function placeholderImports(module) {
   const imports = {};
   for (const imp of WebAssembly.Module.imports(module)) {
     const ns = (imports[imp.module] ??= {});
@@ -36,7 +36,7 @@ function stubImports(module) {
 
 function load(name) {
   const module = new WebAssembly.Module(readFileSync(join(guestsDir, `${name}.wasm`)));
-  return { name, module, imports: stubImports(module) };
+  return { name, module, imports: placeholderImports(module) };
 }
 
 // Instantiation includes a reactor's _initialize (its constructors), as in the C harness.
