@@ -31,5 +31,7 @@ next() { printf '  %-58s # %s\n' "$1" "$2"; }
 next "$WISP inspect $EX/counter.wasm" "imports, exports, features, section sizes"
 next "$WISP call $EX/factorial.wasm factorial 15" "typed args parsed from the signature"
 next "$WISP compile $EX/factorial.wasm" "fills the tier-1 cache, prints both tiers' times"
+next "$WISP bench $EX/counter.wasm --export increment --threads 2 --calls 20000" "every sharing strategy, one table"
+next "$WISP run build/tests/wasi/guests/wasi_hello.wasm" "a WASI command (preopens: --dir H::G)"
 next "make test" "unit, CLI and spec conformance tests"
-next "make bench" "tier 0 / tier 1 / native benchmarks (bench/RESULTS.md)"
+next "make bench" "core, snapshot and peer benchmarks (bench/RESULTS.md)"
