@@ -2,6 +2,7 @@
 #include <benchmark/benchmark.h>
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -178,6 +179,26 @@ void sha(benchmark::State& st, Tier tier) {
   run_checked(st, g_env->expected.sha, [&] { return run(kShaLen, kShaRounds); });
 }
 
+// The same with a per-call timeout armed (issue 5: the cost of the timeout mechanism).
+void sha_with_timeout(benchmark::State& st, Tier tier) {
+  wisp::Instance inst = start("sha", tier);
+  inst.set_call_timeout(std::chrono::seconds(10));
+  inst.func<int32_t(int32_t)>("sha_init_buffer")(kShaLen);
+  auto run = inst.func<int32_t(int32_t, int32_t)>("sha_run");
+  run_checked(st, g_env->expected.sha, [&] { return run(kShaLen, kShaRounds); });
+}
+
+void call_typed_with_timeout(benchmark::State& st, Tier tier) {
+  wisp::Instance inst = start("fib", tier);
+  inst.set_call_timeout(std::chrono::seconds(10));
+  auto fib = inst.func<int32_t(int32_t)>("fib");
+  int32_t n = kFibN;
+  run_checked(st, g_env->expected.fib, [&] {
+    benchmark::DoNotOptimize(n);
+    return fib(n);
+  });
+}
+
 void resize(benchmark::State& st, Tier tier) {
   wisp::Instance inst = start("resize", tier);
   inst.func<int32_t()>("resize_init")();
@@ -253,6 +274,12 @@ void register_all() {
                       guarded([t = tier](benchmark::State& st) { call_dynamic(st, t); }))
         ->Unit(benchmark::kNanosecond);
   }
+  RegisterBenchmark("call_fib10/typed_tier1_timeout",
+                    guarded([](benchmark::State& st) { call_typed_with_timeout(st, Tier::tier1); }))
+      ->Unit(benchmark::kNanosecond);
+  RegisterBenchmark("sha256_1MiBx20/tier1_timeout",
+                    guarded([](benchmark::State& st) { sha_with_timeout(st, Tier::tier1); }))
+      ->Unit(benchmark::kMillisecond);
   RegisterBenchmark("call_fib10/native", [](benchmark::State& st) {
     int32_t n = kFibN;
     run_checked(st, g_env->expected.fib, [&] {

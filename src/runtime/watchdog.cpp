@@ -1,8 +1,10 @@
 // The watchdog thread and the per-thread entries it watches.
 #include "runtime/watchdog.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -36,47 +38,53 @@ class Watchdog {
     std::lock_guard lock(mutex_);
     std::erase_if(entries_, [&](const std::shared_ptr<Entry>& p) { return p.get() == e; });
   }
-  void armed() {
-    if (armed_.fetch_add(1, std::memory_order_acq_rel) == 0 && sleeping_.load()) {
+  // A call was armed with `deadline`: wake the watchdog only if it would sleep past it (or is
+  // rescanning right now, when it may have missed the new entry). Usually no system call.
+  void armed(Clock::time_point deadline) {
+    int64_t wake = next_wake_ns_.load();
+    if (wake == kScanning || deadline.time_since_epoch().count() < wake) {
       std::lock_guard lock(mutex_);
       cv_.notify_one();
     }
   }
-  void disarmed() { armed_.fetch_sub(1, std::memory_order_acq_rel); }
 
  private:
+  static constexpr int64_t kScanning = 0;
   Watchdog() {
     std::thread([this] { run(); }).detach();
   }
 
+  // Sleeps until the earliest armed deadline (not polling), interrupts overdue calls.
   void run() {
     std::unique_lock lock(mutex_);
     for (;;) {
-      if (armed_.load() == 0) {
-        sleeping_.store(true);
-        cv_.wait_for(lock, std::chrono::seconds(1), [&] { return armed_.load() > 0; });
-        sleeping_.store(false);
-        continue;
-      }
+      next_wake_ns_.store(kScanning);
       Clock::time_point now = Clock::now();
+      Clock::time_point earliest = Clock::time_point::max();
       for (const auto& e : entries_) {
         std::lock_guard el(e->mutex);
-        if (e->state && !e->fired && e->deadline <= now) {
+        if (!e->state || e->fired) continue;
+        if (e->deadline <= now) {
           e->fired = true;
           request_interrupt(*e->state, e->call_id);
+        } else {
+          earliest = std::min(earliest, e->deadline);
         }
       }
-      lock.unlock();
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      lock.lock();
+      if (earliest == Clock::time_point::max()) {
+        next_wake_ns_.store(std::numeric_limits<int64_t>::max());
+        cv_.wait(lock);
+      } else {
+        next_wake_ns_.store(earliest.time_since_epoch().count());
+        cv_.wait_until(lock, earliest);
+      }
     }
   }
 
   std::mutex mutex_;
   std::condition_variable cv_;
   std::vector<std::shared_ptr<Entry>> entries_;
-  std::atomic<int> armed_{0};
-  std::atomic<bool> sleeping_{false};
+  std::atomic<int64_t> next_wake_ns_{kScanning};
 };
 
 // This thread's entry, registered with the watchdog for the thread's lifetime.
@@ -107,7 +115,7 @@ bool watchdog_arm(InterruptState* state, uint64_t call_id, Clock::time_point dea
   }
   tls_call_deadline_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count();
-  Watchdog::get().armed();
+  Watchdog::get().armed(deadline);
   return true;
 }
 
@@ -119,7 +127,6 @@ void watchdog_disarm() {
     e.state = nullptr;
     e.deadline = Clock::time_point::max();
   }
-  Watchdog::get().disarmed();
 }
 
 Clock::time_point watchdog_deadline() {

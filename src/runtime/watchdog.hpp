@@ -1,7 +1,7 @@
 // Call timeouts: a guest call armed with a deadline is interrupted (Trap(timeout)) by a
 // watchdog thread once the deadline passes. Arming costs two uncontended lock operations on a
-// per-thread entry, no system call; the watchdog polls every millisecond only while some call
-// is armed, and sleeps otherwise.
+// per-thread entry and, usually, no system call; the watchdog sleeps until the earliest armed
+// deadline (it is woken only when a new deadline is earlier than that).
 #pragma once
 
 #include <chrono>
