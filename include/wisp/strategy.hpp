@@ -11,6 +11,7 @@
 // | shared     | exactly one              | kept (or reset)          | FIFO, deadline     |
 // | pool       | min_warm..max_instances  | reset / keep / recycle   | FIFO, deadline     |
 // | per_thread | one per calling thread   | kept (or reset)          | none               |
+// | contexts   | one, a context per lease | context region zeroed    | FIFO, deadline     |
 //
 // An instance that trapped, exited, timed out or hit a limit is never handed out again: it is
 // discarded and replaced. A template whose instantiation keeps failing is retried with an
@@ -24,13 +25,14 @@
 #include <optional>
 #include <string>
 
+#include "wisp/contexts.hpp"
 #include "wisp/error.hpp"
 #include "wisp/instance.hpp"
 #include "wisp/template.hpp"
 
 namespace wisp {
 
-enum class StrategyKind { fresh, shared, pool, per_thread };
+enum class StrategyKind { fresh, shared, pool, per_thread, contexts };
 const char* strategy_kind_name(StrategyKind k);
 
 enum class ReleaseAction {
@@ -48,6 +50,8 @@ struct Policy {
   uint64_t memory_high_water_bytes = 0;           // recycle an instance whose memory grew past this
   std::chrono::milliseconds idle_timeout{0};      // pool: drop idle instances beyond min_warm
   std::chrono::milliseconds failure_backoff{10};  // after a failed instantiation (doubles, ≤1 s)
+  // contexts: the regions (size, count = the most leases at once, enforcement, allocator).
+  ContextsOptions contexts;
 };
 
 // Why instances were discarded (StrategyStats::discards index).
@@ -105,8 +109,17 @@ class Lease {
   Lease& operator=(const Lease&) = delete;
   ~Lease();
 
+  // The leased instance (a contexts lease has none: it throws; use call()).
   Instance& instance();
   Instance* operator->() { return &instance(); }
+  // Calls export `name` on the leased instance; on a contexts lease, with the context's
+  // pointer as the first argument.
+  std::vector<Value> call(std::string_view name, std::span<const Value> args = {});
+  std::vector<Value> call(std::string_view name, std::initializer_list<Value> args) {
+    return call(name, std::span<const Value>(args.begin(), args.size()));
+  }
+  // The context of a contexts lease (checked host access to its region), else null.
+  Contexts::Context* context();
   explicit operator bool() const { return slot_ != nullptr; }
   // Never hand this instance out again (it is destroyed on release).
   void discard();

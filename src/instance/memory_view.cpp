@@ -1,5 +1,6 @@
 // Checked views of linear memory: every (pointer, length) from a guest or client is validated.
 #include "instance/instance_impl.hpp"
+#include "runtime/access_filter.hpp"
 #include "runtime/memory.hpp"
 #include "runtime/watchdog.hpp"
 #include "wisp/instance.hpp"
@@ -35,6 +36,11 @@ uint8_t* Memory::checked(uint64_t ptr, uint64_t len) const {
     throw Trap(TrapKind::out_of_bounds, "host access [" + std::to_string(ptr) + ", +" +
                                             std::to_string(len) + ") outside memory of " +
                                             std::to_string(size) + " bytes");
+  }
+  if (const rt::AccessFilter* filter = rt::tls_access_filter) {
+    if (const char* why = filter->denies(mem_of(mem_), ptr, len))
+      throw Trap(TrapKind::out_of_bounds, "host access [" + std::to_string(ptr) + ", +" +
+                                              std::to_string(len) + ") " + why);
   }
   return mem_of(mem_)->data + ptr;
 }

@@ -114,6 +114,12 @@ void StrategyCore::count_discard(DiscardReason r) {
   ++stats_.discards[static_cast<size_t>(r)];
 }
 
+void StrategyCore::count_created() {
+  std::lock_guard s(stats_mutex_);
+  ++stats_.creates;
+  ++stats_.live;
+}
+
 void StrategyCore::count_destroyed() {
   std::lock_guard s(stats_mutex_);
   if (stats_.live) --stats_.live;
@@ -153,6 +159,8 @@ const char* strategy_kind_name(StrategyKind k) {
       return "pool";
     case StrategyKind::per_thread:
       return "per_thread";
+    case StrategyKind::contexts:
+      return "contexts";
   }
   return "?";
 }
@@ -204,7 +212,20 @@ Lease::~Lease() {
 
 Instance& Lease::instance() {
   if (!slot_) throw Error("use of an empty or released Lease");
+  if (slot_->context)
+    throw Error("a contexts lease has no instance of its own: call through Lease::call, which "
+                "passes the context pointer");
   return slot_->instance;
+}
+
+std::vector<Value> Lease::call(std::string_view name, std::span<const Value> args) {
+  if (!slot_) throw Error("use of an empty or released Lease");
+  if (slot_->context) return slot_->context->call(name, args);
+  return slot_->instance.call(name, args);
+}
+
+Contexts::Context* Lease::context() {
+  return slot_ ? slot_->context.get() : nullptr;
 }
 
 void Lease::discard() {
@@ -221,6 +242,10 @@ void Lease::release() {
 Strategy::Strategy(StrategyKind kind, Template tmpl, Policy policy) {
   if (kind == StrategyKind::per_thread) {
     core_ = detail::make_per_thread_core(std::move(tmpl), policy);
+    return;
+  }
+  if (kind == StrategyKind::contexts) {
+    core_ = detail::make_contexts_core(std::move(tmpl), policy);
     return;
   }
   uint32_t max = policy.max_instances;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "wisp/contexts.hpp"
 #include "wisp/strategy.hpp"
 
 namespace wisp::detail {
@@ -23,6 +24,7 @@ struct LeaseSlot {
   Clock::time_point idle_since{};
   uint64_t uses = 0;
   bool discard = false;
+  std::unique_ptr<Contexts::Context> context;  // contexts: the lease's context, no instance
 };
 
 class StrategyCore : public std::enable_shared_from_this<StrategyCore> {
@@ -49,6 +51,7 @@ class StrategyCore : public std::enable_shared_from_this<StrategyCore> {
   void count_lease(Clock::duration held);
   void count_wait(Clock::duration waited, bool timed_out);
   void count_destroyed();
+  void count_created();
 
  protected:
   const StrategyKind kind_;
@@ -96,5 +99,6 @@ class QueueCore : public StrategyCore {
 };
 
 std::shared_ptr<StrategyCore> make_per_thread_core(Template tmpl, Policy policy);
+std::shared_ptr<StrategyCore> make_contexts_core(Template tmpl, Policy policy);
 
 }  // namespace wisp::detail
