@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "wisp/wisp.hpp"
@@ -159,9 +160,10 @@ void live_instances(benchmark::State& st, wisp::SnapshotMode mode, int count) {
   }
 }
 
-// A call through a context of the Contexts strategy, with and without enforced isolation (the
-// difference is the cost of the two mprotect calls per call).
-void contexts_call(benchmark::State& st, bool enforce) {
+// A call through one of 8 contexts of one shared instance: checked host access only, enforced
+// isolation with protection keys (a PKRU write per call), and enforced with mprotect (two
+// system calls per call). The state counter reports the mode actually in force.
+void contexts_call(benchmark::State& st, bool enforce, bool pkeys) {
   wisp::Module m = g_env->engine->compile(wisp::wat_to_wasm(R"((module (memory 1)
     (func (export "get_value") (param i32) (result i32) (i32.load (local.get 0)))))"));
   wisp::TemplateOptions o;
@@ -169,9 +171,11 @@ void contexts_call(benchmark::State& st, bool enforce) {
   wisp::Template t = wisp::Linker().instantiate_template(m, o);
   wisp::ContextsOptions co;
   co.enforce = enforce;
+  co.use_pkeys = pkeys;
   wisp::Contexts contexts(t, co);
   std::vector<std::unique_ptr<wisp::Contexts::Context>> open;
-  for (int i = 0; i < 16; ++i) open.push_back(contexts.open());
+  for (int i = 0; i < 8; ++i) open.push_back(contexts.open());
+  st.SetLabel(contexts.enforcement());
   size_t i = 0;
   for (auto _ : st) {
     auto r = open[i++ % open.size()]->call("get_value");
@@ -207,9 +211,13 @@ void register_all() {
           ->Unit(benchmark::kMicrosecond);
     }
   }
-  for (bool enforce : {false, true}) {
-    benchmark::RegisterBenchmark(enforce ? "contexts_call/enforced" : "contexts_call/checked_only",
-                                 guarded([=](benchmark::State& st) { contexts_call(st, enforce); }))
+  const std::tuple<bool, bool, const char*> context_modes[] = {
+      {false, false, "contexts_call/checked_only"},
+      {true, true, "contexts_call/enforced_pkeys"},
+      {true, false, "contexts_call/enforced_mprotect"}};
+  for (auto [enforce, pkeys, name] : context_modes) {
+    benchmark::RegisterBenchmark(
+        name, guarded([=](benchmark::State& st) { contexts_call(st, enforce, pkeys); }))
         ->Unit(benchmark::kNanosecond);
   }
   benchmark::RegisterBenchmark("live_state/snapshot/1000", guarded([](benchmark::State& st) {
