@@ -10,7 +10,7 @@ REPS="${REPS:-5}"
 if [ ! -f "$BUILD/build.ninja" ]; then
   cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 fi
-cmake --build "$BUILD" --target wisp_bench_core wisp_bench_snapshot
+cmake --build "$BUILD" --target wisp_bench_core wisp_bench_snapshot wisp_bench_strategy
 
 OUT="$BUILD/bench-results"
 mkdir -p "$OUT"
@@ -36,6 +36,12 @@ echo "results: $OUT/core.txt, $OUT/core.json"
   --benchmark_report_aggregates_only=true --benchmark_color=false \
   --benchmark_out="$OUT/snapshot.json" --benchmark_out_format=json "$@" | tee "$OUT/snapshot.txt"
 echo "results: $OUT/snapshot.txt, $OUT/snapshot.json"
+
+# Strategies (issue 5): per-lease cost, 1 -> 2 thread scaling, Fresh vs Shared on resize.
+"$BUILD/bench/wisp_bench_strategy" --benchmark_repetitions="$REPS" \
+  --benchmark_report_aggregates_only=true --benchmark_color=false \
+  --benchmark_out="$OUT/strategy.json" --benchmark_out_format=json "$@" | tee "$OUT/strategy.txt"
+echo "results: $OUT/strategy.txt, $OUT/strategy.json"
 
 # Peers, in the same run (issue 4): Node (V8) and the stock wasm2c runtime over the same guests,
 # JSON lines in $OUT/peers.jsonl (bench/peers/README.md). PEERS=0 skips this step.
