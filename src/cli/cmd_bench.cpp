@@ -1,5 +1,5 @@
-// `wisp bench m.wasm --export NAME [--args A,B] --threads T --calls N`: runs the same work under
-// every sharing strategy and prints one table (throughput, p50/p99 latency, instances created,
+// `wisp bench m.wasm --export NAME [--args A,B] --threads T --calls N [--context-bytes B]`: runs
+// the same work under every sharing strategy (contexts too when the export takes a context pointer) and prints one table (throughput, p50/p99 latency, instances created,
 // RSS growth, whether state carries over) — the tool for choosing a strategy.
 #include <unistd.h>
 #include <algorithm>
@@ -9,6 +9,7 @@
 #include <fstream>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <thread>
 
 #include "cli/cli.hpp"
@@ -27,6 +28,7 @@ struct BenchOptions {
   std::string init;
   unsigned threads = 1;
   uint64_t calls = 10000;
+  uint64_t context_bytes = 0;  // > 0: the export's first parameter is a context pointer
 };
 
 uint64_t rss_kib() {
@@ -50,12 +52,15 @@ Row run_one(StrategyKind kind, const Template& tmpl, const BenchOptions& o,
             const std::vector<Value>& args) {
   Row row;
   row.name = strategy_kind_name(kind);
-  row.state = kind == StrategyKind::fresh    ? "no (fresh instance)"
-              : kind == StrategyKind::shared ? "yes (one instance)"
-              : kind == StrategyKind::pool   ? "no (reset on release)"
-                                             : "yes (per thread)";
+  row.state = kind == StrategyKind::fresh      ? "no (fresh instance)"
+              : kind == StrategyKind::shared   ? "yes (one instance)"
+              : kind == StrategyKind::pool     ? "no (reset on release)"
+              : kind == StrategyKind::contexts ? "no (context zeroed)"
+                                               : "yes (per thread)";
   Policy policy;
   policy.max_instances = o.threads;
+  policy.contexts.region_bytes = std::max<uint64_t>(o.context_bytes, 1);
+  policy.contexts.max_contexts = o.threads;
   uint64_t rss_before = rss_kib();
   auto strategy = make_strategy(kind, tmpl, policy);
   std::vector<std::vector<double>> latencies(o.threads);
@@ -73,7 +78,12 @@ Row run_one(StrategyKind kind, const Template& tmpl, const BenchOptions& o,
         auto c0 = Clock::now();
         try {
           Lease lease = strategy->acquire(std::chrono::seconds(30));
-          results = lease->call(o.export_name, args);
+          if (kind == StrategyKind::contexts) {
+            // The context pointer goes first (args[0] is the placeholder 0 of the others).
+            results = lease.call(o.export_name, std::span<const Value>(args).subspan(1));
+          } else {
+            results = lease.call(o.export_name, args);
+          }
         } catch (const std::exception& e) {
           std::lock_guard lock(error_mutex);
           if (first_error.empty()) first_error = e.what();
@@ -111,11 +121,18 @@ int run_bench(const BenchOptions& o) {
   if (!ex || ex->type.kind != ExternKind::func)
     throw LinkError("no exported function named \"" + o.export_name + "\"");
   const FuncType& ft = ex->type.func;
-  if (o.args.size() != ft.params.size())
-    throw Error("\"" + o.export_name + "\" takes " + std::to_string(ft.params.size()) +
-                " argument(s), " + std::to_string(o.args.size()) + " given");
+  const size_t ctx = o.context_bytes > 0 ? 1 : 0;
+  if (ctx && (ft.params.empty() || ft.params[0] != ValType::i32))
+    throw Error("--context-bytes: \"" + o.export_name +
+                "\" must take the context pointer (i32) as its first parameter");
+  if (o.args.size() + ctx != ft.params.size())
+    throw Error("\"" + o.export_name + "\" takes " + std::to_string(ft.params.size() - ctx) +
+                " argument(s)" + (ctx ? " after the context pointer" : "") + ", " +
+                std::to_string(o.args.size()) + " given");
   std::vector<Value> args;
-  for (size_t i = 0; i < o.args.size(); ++i) args.push_back(parse_value(o.args[i], ft.params[i]));
+  if (ctx) args.push_back(Value::i32(0));
+  for (size_t i = 0; i < o.args.size(); ++i)
+    args.push_back(parse_value(o.args[i], ft.params[i + ctx]));
   TemplateOptions topts;
   topts.tier = tier;
   topts.snapshot.init_export = o.init;
@@ -130,8 +147,10 @@ int run_bench(const BenchOptions& o) {
       "| strategy | calls/s | p50 µs | p99 µs | instances created | discarded | RSS growth KiB "
       "| state carried over |\n|---|---|---|---|---|---|---|---|\n");
   int status = kOk;
-  for (StrategyKind kind :
-       {StrategyKind::fresh, StrategyKind::shared, StrategyKind::pool, StrategyKind::per_thread}) {
+  std::vector<StrategyKind> kinds = {StrategyKind::fresh, StrategyKind::shared, StrategyKind::pool,
+                                     StrategyKind::per_thread};
+  if (ctx) kinds.push_back(StrategyKind::contexts);
+  for (StrategyKind kind : kinds) {
     Row r = run_one(kind, tmpl, o, args);
     std::printf("| %s | %.0f | %.2f | %.2f | %llu | %llu | %lld | %s |\n", r.name.c_str(),
                 r.calls_per_s, r.p50_us, r.p99_us, static_cast<unsigned long long>(r.creates),
@@ -158,6 +177,9 @@ void add_bench(CLI::App& app, Action& action) {
   cmd->add_option("--threads", opts->threads, "Calling threads (default 1)");
   cmd->add_option("--calls", opts->calls, "Calls in all (default 10000)");
   cmd->add_option("--tier", opts->tier, "0, 1 or auto (default 1)")->check(tier_validator());
+  cmd->add_option("--context-bytes", opts->context_bytes,
+                  "The export takes a context pointer first: add the contexts strategy (a "
+                  "region of this size per lease); the instance strategies pass 0 as the pointer");
   cmd->add_option("--init", opts->init,
                   "Export run once before the snapshot (default: _initialize if exported)");
   cmd->callback([opts, &action] { action = [opts] { return run_bench(*opts); }; });

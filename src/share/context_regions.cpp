@@ -18,6 +18,9 @@ namespace wisp::detail {
 namespace {
 
 constexpr int kMaxKeysPerContexts = 15;
+// Closed keyed regions up to this size are zeroed with stores and keep their key; larger ones
+// are dropped with madvise and lose it.
+constexpr uint64_t kZeroByStoreBytes = 64 * 1024;
 
 // Sets PKRU for the lifetime of the scope (when `on`), restoring the previous value after.
 class PkruScope {
@@ -164,6 +167,14 @@ ContextRegion& ContextsImpl::open_region() {
       throw Error("contexts: the guest allocator returned a block that overlaps a live context");
     }
     std::memset(base() + r.ptr, 0, region);
+  } else if (!free_keyed_.empty()) {
+    // A zeroed region that kept its key: nothing to change, no system call.
+    r.ptr = free_keyed_.back().first;
+    r.key = free_keyed_.back().second;
+    free_keyed_.pop_back();
+    guarded_[r.ptr] = false;
+    ++open;
+    return live_[r.ptr] = r;
   } else {
     if (free_regions_.empty()) grow_regions();
     r.ptr = free_regions_.back();
@@ -216,13 +227,20 @@ void ContextsImpl::close_region(uint32_t ptr, uint64_t gen) {
     guest_free_block(r.block);
     return;
   }
+  guarded_[ptr] = true;
+  if (r.key > 0 && region <= kZeroByStoreBytes) {
+    // Zeroed in place; the region keeps its key, so no other call can reach it and the next
+    // open needs no system call.
+    with_access(r, [&](uint8_t* at) { std::memset(at, 0, region); });
+    free_keyed_.emplace_back(ptr, r.key);
+    return;
+  }
   // Host-grown pages are anonymous memory past the snapshot: dropping them reads back zeros.
   if (madvise(base() + ptr, region, MADV_DONTNEED) != 0) {
     with_access(r, [&](uint8_t* at) { std::memset(at, 0, region); });
   }
   if (r.key > 0) protect(ptr, PROT_NONE, 0);  // keys imply enforcement
   give_key(r.key);
-  guarded_[ptr] = true;
   free_regions_.push_back(ptr);
 }
 
@@ -313,10 +331,13 @@ void ContextsImpl::replace_after_trap(uint32_t culprit) {
     if (p != culprit) std::memcpy(to + p, from + p, region);
   }
   instance = std::move(fresh);
+  std::map<uint32_t, int> keyed;
+  for (const auto& [p, r] : live_) keyed[p] = r.key;
+  for (const auto& [p, k] : free_keyed_) keyed[p] = k;
   for (const auto& [p, free] : guarded_) {
-    auto it = live_.find(p);
-    if (it != live_.end() && it->second.key > 0) {
-      protect(p, PROT_READ | PROT_WRITE, it->second.key);
+    auto it = keyed.find(p);
+    if (it != keyed.end() && it->second > 0) {
+      protect(p, PROT_READ | PROT_WRITE, it->second);
     } else if (options.enforce) {
       protect(p, PROT_NONE, 0);
     }

@@ -64,6 +64,7 @@ struct ContextsImpl final : rt::AccessFilter {
   void replace_after_trap(uint32_t culprit);
 
   std::vector<uint32_t> free_regions_;   // host_grow: zeroed regions ready for reuse
+  std::vector<std::pair<uint32_t, int>> free_keyed_;  // ... that kept their protection key
   std::map<uint32_t, ContextRegion> live_;
   std::map<uint32_t, bool> guarded_;     // start of every region a call may not touch (live, free)
   std::vector<int> keys_;                // owned protection keys
