@@ -152,8 +152,8 @@ void register_all() {
         if (keep != 16 && (!with_input || v.kind != StrategyKind::fresh)) continue;
         std::string name = std::string("resize/") + v.name + (with_input ? "/with_input" : "") +
                            (keep != 16 ? "/keep_resident_1024" : "");
-        benchmark::RegisterBenchmark(name.c_str(), guarded([&v, with_input, keep](
-                                                               benchmark::State& st) {
+        benchmark::RegisterBenchmark(name.c_str(),
+                                     guarded([&v, with_input, keep](benchmark::State& st) {
                                        resize(st, v, with_input, keep);
                                      }))
             ->Unit(benchmark::kMicrosecond);

@@ -1,6 +1,7 @@
 // `wisp bench m.wasm --export NAME [--args A,B] --threads T --calls N [--context-bytes B]`: runs
-// the same work under every sharing strategy (contexts too when the export takes a context pointer) and prints one table (throughput, p50/p99 latency, instances created,
-// RSS growth, whether state carries over) — the tool for choosing a strategy.
+// the same work under every sharing strategy (contexts too when the export takes a context pointer)
+// and prints one table (throughput, p50/p99 latency, instances created, RSS growth, whether state
+// carries over) — the tool for choosing a strategy.
 #include <unistd.h>
 #include <algorithm>
 #include <atomic>

@@ -39,8 +39,8 @@ uint8_t* Memory::checked(uint64_t ptr, uint64_t len) const {
   }
   if (const rt::AccessFilter* filter = rt::tls_access_filter) {
     if (const char* why = filter->denies(mem_of(mem_), ptr, len))
-      throw Trap(TrapKind::out_of_bounds, "host access [" + std::to_string(ptr) + ", +" +
-                                              std::to_string(len) + ") " + why);
+      throw Trap(TrapKind::out_of_bounds,
+                 "host access [" + std::to_string(ptr) + ", +" + std::to_string(len) + ") " + why);
   }
   return mem_of(mem_)->data + ptr;
 }

@@ -57,8 +57,8 @@ ContextsImpl::ContextsImpl(const Template& t, ContextsOptions o)
     : tmpl(t), options(std::move(o)), instance(t.instantiate()) {
   if (!instance.memory().valid()) throw Error("contexts: the module has no memory");
   host_page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-  region = std::max<uint64_t>(host_page, (options.region_bytes + host_page - 1) / host_page *
-                                             host_page);
+  region =
+      std::max<uint64_t>(host_page, (options.region_bytes + host_page - 1) / host_page * host_page);
   if (region > (uint64_t{1} << 30)) throw Error("contexts: region_bytes above 1 GiB");
   const Module& m = t.module();
   bool alloc_pair = has_export(m, options.alloc_export, {ValType::i32}, {ValType::i32}) &&
@@ -127,8 +127,7 @@ void ContextsImpl::grow_regions() {
 uint32_t ContextsImpl::guest_alloc_block() {
   std::vector<Value> r;
   try {
-    r = instance.call(options.alloc_export,
-                      {Value::i32(static_cast<int32_t>(region + host_page))});
+    r = instance.call(options.alloc_export, {Value::i32(static_cast<int32_t>(region + host_page))});
   } catch (...) {
     if (instance.trapped()) replace_after_trap(UINT32_MAX);
     throw;
@@ -139,8 +138,9 @@ uint32_t ContextsImpl::guest_alloc_block() {
                "contexts: the guest allocator (" + options.alloc_export + ") returned NULL");
   uint64_t size = instance.memory().size();
   if (uint64_t{block} + region + host_page > size)
-    throw Trap(TrapKind::out_of_bounds, "contexts: the guest allocator returned a block outside "
-                                        "memory");
+    throw Trap(TrapKind::out_of_bounds,
+               "contexts: the guest allocator returned a block outside "
+               "memory");
   return block;
 }
 
@@ -155,14 +155,14 @@ void ContextsImpl::guest_free_block(uint32_t block) {
 
 ContextRegion& ContextsImpl::open_region() {
   if (open >= options.max_contexts)
-    throw Trap(TrapKind::resource_limit, "contexts: max_contexts (" +
-                                             std::to_string(options.max_contexts) + ") reached");
+    throw Trap(TrapKind::resource_limit,
+               "contexts: max_contexts (" + std::to_string(options.max_contexts) + ") reached");
   ContextRegion r;
   r.generation = generation;
   if (guest_alloc) {
     r.block = guest_alloc_block();
     r.ptr = static_cast<uint32_t>((uint64_t{r.block} + host_page - 1) / host_page * host_page);
-    if (live_.count(r.ptr) || guarded_.count(r.ptr)) {
+    if (overlaps_guarded(r.ptr, region, UINT32_MAX)) {
       guest_free_block(r.block);
       throw Error("contexts: the guest allocator returned a block that overlaps a live context");
     }
@@ -194,8 +194,9 @@ ContextRegion& ContextsImpl::open_region() {
 ContextRegion& ContextsImpl::region_of(uint32_t ptr, uint64_t gen) {
   auto it = live_.find(ptr);
   if (gen != generation || it == live_.end())
-    throw Error("contexts: this context was invalidated: a trap replaced the shared instance "
-                "and its guest-allocated regions");
+    throw Error(
+        "contexts: this context was invalidated: a trap replaced the shared instance "
+        "and its guest-allocated regions");
   return it->second;
 }
 
@@ -276,16 +277,21 @@ std::vector<Value> ContextsImpl::call(uint32_t ptr, uint64_t gen, std::string_vi
   return out;
 }
 
-const char* ContextsImpl::denies(const wasm_rt_memory_t* mem, uint64_t ptr, uint64_t len) const {
-  if (mem != instance.impl()->memory0() || guarded_.empty()) return nullptr;
+bool ContextsImpl::overlaps_guarded(uint64_t ptr, uint64_t len, uint32_t except) const {
   uint64_t end = ptr + (len ? len : 1);
   auto it = guarded_.lower_bound(static_cast<uint32_t>(std::min<uint64_t>(end, UINT32_MAX)));
+  if (end > UINT32_MAX) it = guarded_.end();
   while (it != guarded_.begin()) {
     --it;
     if (uint64_t{it->first} + region <= ptr) break;
-    if (it->first != active_) return "reaches another context's region";
+    if (it->first != except) return true;
   }
-  return nullptr;
+  return false;
+}
+
+const char* ContextsImpl::denies(const wasm_rt_memory_t* mem, uint64_t ptr, uint64_t len) const {
+  if (mem != instance.impl()->memory0() || guarded_.empty()) return nullptr;
+  return overlaps_guarded(ptr, len, active_) ? "reaches another context's region" : nullptr;
 }
 
 std::string ContextsImpl::enforcement() const {

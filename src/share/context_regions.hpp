@@ -62,16 +62,18 @@ struct ContextsImpl final : rt::AccessFilter {
   // other instances after this one is destroyed.
   void unprotect_all();
   void replace_after_trap(uint32_t culprit);
+  // Whether [ptr, ptr+len) touches a guarded region other than the one starting at `except`.
+  bool overlaps_guarded(uint64_t ptr, uint64_t len, uint32_t except) const;
 
-  std::vector<uint32_t> free_regions_;   // host_grow: zeroed regions ready for reuse
+  std::vector<uint32_t> free_regions_;                // host_grow: zeroed regions ready for reuse
   std::vector<std::pair<uint32_t, int>> free_keyed_;  // ... that kept their protection key
   std::map<uint32_t, ContextRegion> live_;
-  std::map<uint32_t, bool> guarded_;     // start of every region a call may not touch (live, free)
-  std::vector<int> keys_;                // owned protection keys
+  std::map<uint32_t, bool> guarded_;  // start of every region a call may not touch (live, free)
+  std::vector<int> keys_;             // owned protection keys
   std::vector<int> free_keys_;
-  uint32_t key_deny_mask_ = 0;           // PKRU bits denying every owned key
-  uint32_t active_ = UINT32_MAX;         // the region whose call runs now
-  bool keyless_seen_ = false;            // some region fell back to mprotect
+  uint32_t key_deny_mask_ = 0;    // PKRU bits denying every owned key
+  uint32_t active_ = UINT32_MAX;  // the region whose call runs now
+  bool keyless_seen_ = false;     // some region fell back to mprotect
 };
 
 }  // namespace wisp::detail

@@ -213,8 +213,9 @@ Lease::~Lease() {
 Instance& Lease::instance() {
   if (!slot_) throw Error("use of an empty or released Lease");
   if (slot_->context)
-    throw Error("a contexts lease has no instance of its own: call through Lease::call, which "
-                "passes the context pointer");
+    throw Error(
+        "a contexts lease has no instance of its own: call through Lease::call, which "
+        "passes the context pointer");
   return slot_->instance;
 }
 

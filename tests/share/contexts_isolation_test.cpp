@@ -147,9 +147,9 @@ TEST_P(ContextsIsolationTest, ATrapReplacesTheInstanceAndKeepsTheOtherContexts) 
   EXPECT_THROW(a->call("boom"), Trap);
   EXPECT_EQ(contexts.replacements(), 1u);
   EXPECT_FALSE(contexts.instance().trapped());
-  EXPECT_EQ(b->call("get_value")[0].as_i32(), 2);   // carried over
-  EXPECT_EQ(a->call("get_value")[0].as_i32(), 0);   // the culprit's region is zeroed
-  EXPECT_EQ(b->call("calls")[0].as_i32(), 0);       // guest globals start from the snapshot
+  EXPECT_EQ(b->call("get_value")[0].as_i32(), 2);  // carried over
+  EXPECT_EQ(a->call("get_value")[0].as_i32(), 0);  // the culprit's region is zeroed
+  EXPECT_EQ(b->call("calls")[0].as_i32(), 0);      // guest globals start from the snapshot
   EXPECT_TRUE(a->valid());
   // Still isolated after the replacement.
   expect_oob([&] { a->call("peek", {Value::i32(static_cast<int32_t>(b->ptr()))}); }, "after");
@@ -180,6 +180,25 @@ TEST_P(ContextsIsolationTest, GuestAllocatorRegions) {
   auto d = contexts.open();
   EXPECT_EQ(d->ptr(), ptr);
   EXPECT_EQ(d->call("get_value")[0].as_i32(), 0);
+}
+
+TEST_P(ContextsIsolationTest, AHostileAllocatorCannotHandOutALiveRegionTwice) {
+  // malloc always returns the same block: the second context would overlap the first.
+  Template t = Linker().instantiate_template(compile(R"((module (memory (export "memory") 4)
+    (func (export "malloc") (param i32) (result i32) (i32.const 70000))
+    (func (export "free") (param i32))
+    (func (export "get_value") (param $ctx i32) (result i32) (i32.load (local.get $ctx)))))"),
+                                             options());
+  Contexts contexts(t);
+  auto a = contexts.open();
+  try {
+    auto b = contexts.open();
+    FAIL() << "two contexts share a region";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("overlaps"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(a->call("get_value")[0].as_i32(), 0);
+  EXPECT_EQ(contexts.open_contexts(), 1u);
 }
 
 TEST_P(ContextsIsolationTest, GuestAllocatorRequiredButMissingIsAClearError) {
@@ -213,8 +232,7 @@ TEST_P(ContextsIsolationTest, SlotsAreCleanForTheNextInstanceAfterContexts) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Tiers, ContextsIsolationTest,
-                         ::testing::Values(Tier::tier0, Tier::tier1),
+INSTANTIATE_TEST_SUITE_P(Tiers, ContextsIsolationTest, ::testing::Values(Tier::tier0, Tier::tier1),
                          [](const auto& info) { return tier_param_name(info.param); });
 
 }  // namespace

@@ -38,7 +38,7 @@ TEST_P(ContextsStrategyTest, EachLeaseIsAFreshContextOfOneInstance) {
     Lease l = s->acquire();
     ASSERT_NE(l.context(), nullptr);
     if (i == 0) first_ptr = l.context()->ptr();
-    EXPECT_EQ(l.context()->ptr(), first_ptr);  // the region is reused...
+    EXPECT_EQ(l.context()->ptr(), first_ptr);       // the region is reused...
     EXPECT_EQ(l.call("get_value")[0].as_i32(), 0);  // ...zeroed
     EXPECT_EQ(l.call("update_value", {Value::i32(40 + i)})[0].as_i32(), 1);
     EXPECT_EQ(l.call("update_value", {Value::i32(50 + i)})[0].as_i32(), 2);

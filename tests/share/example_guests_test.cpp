@@ -33,8 +33,8 @@ class ExampleGuestsTest : public TierTest {
 
 TEST_P(ExampleGuestsTest, FactorialIsTheSameUnderEveryStrategy) {
   Template t = load("factorial");
-  for (StrategyKind kind : {StrategyKind::fresh, StrategyKind::shared, StrategyKind::pool,
-                            StrategyKind::per_thread}) {
+  for (StrategyKind kind :
+       {StrategyKind::fresh, StrategyKind::shared, StrategyKind::pool, StrategyKind::per_thread}) {
     auto s = make_strategy(kind, t);
     for (int32_t n : {0, 5, 20}) {
       Lease l = s->acquire();
