@@ -25,9 +25,13 @@ inline constexpr const char* kFuelGlobalName = "$wisp_fuel";
 // loop body (so each iteration is charged), at the start of each `if` arm, and right after each
 // block, loop or if ends (a branch target or merge point); a block's body continues the segment
 // it is in. A charge is
-//     fuel -= cost; if (fuel < 0) unreachable;
-// The runtime tells this trap from a real `unreachable` by the counter being negative (nothing
-// else can make it negative: the counter is not exported and nothing else writes it).
+//     fuel -= cost; if (fuel < 0) { counter = fuel; unreachable; }
+// where `fuel` is a local of the function holding the counter while it runs (loaded at entry,
+// stored back before every call, branch or return that leaves the function and at its end,
+// reloaded after calls), so optimised code keeps it in a register. (After a trap other than
+// out_of_fuel the counter may therefore show the fuel of the last such point.) The runtime
+// tells the fuel check's trap from a real `unreachable` by the counter being negative (nothing
+// else makes it negative: it is not exported and no wasm instruction of the module names it).
 // Returns the counter's global index.
 uint32_t instrument_fuel(wabt::Module& ir);
 
