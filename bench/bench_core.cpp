@@ -55,6 +55,9 @@ struct Env {
   wisp::Linker linker;
   std::map<std::string, wisp::Module> modules;
   std::map<std::pair<std::string, Tier>, wisp::Template> templates;
+  // The same modules compiled with fuel metering (EngineConfig::consume_fuel), on first use.
+  std::unique_ptr<wisp::Engine> fuel_engine;
+  std::map<std::pair<std::string, Tier>, wisp::Template> fuel_templates;
   Expected expected;
 
   Env() {
@@ -80,6 +83,8 @@ struct Env {
     templates.clear();
     modules.clear();
     engine.reset();
+    fuel_templates.clear();
+    fuel_engine.reset();
     std::error_code ec;
     if (own_cache) fs::remove_all(cache, ec);
   }
@@ -101,13 +106,31 @@ struct Env {
     }
     return it->second;
   }
+  const wisp::Template& fuel_tmpl(const std::string& module, Tier tier) {
+    auto key = std::make_pair(module, tier);
+    auto it = fuel_templates.find(key);
+    if (it == fuel_templates.end()) {
+      if (!fuel_engine) {
+        wisp::EngineConfig c = config();
+        c.consume_fuel = true;
+        fuel_engine = std::make_unique<wisp::Engine>(c);
+      }
+      std::fprintf(stderr, "wisp_bench_core: compiling %s.wasm with fuel\n", module.c_str());
+      wisp::Module m = fuel_engine->compile_file(guests_dir() / (module + ".wasm"));
+      wisp::TemplateOptions opts;
+      opts.tier = tier;  // Limits::fuel = 0: unlimited, still counted
+      it = fuel_templates.emplace(key, linker.instantiate_template(m, opts)).first;
+    }
+    return it->second;
+  }
 };
 
 std::unique_ptr<Env> g_env;
 
-// A fresh instance on exactly `tier`, reactor-initialised.
-wisp::Instance start(const char* module, Tier tier) {
-  wisp::Instance inst = g_env->tmpl(module, tier).instantiate();
+// A fresh instance on exactly `tier`, reactor-initialised (fuel-metered code if `fuel`).
+wisp::Instance start(const char* module, Tier tier, bool fuel = false) {
+  wisp::Instance inst =
+      (fuel ? g_env->fuel_tmpl(module, tier) : g_env->tmpl(module, tier)).instantiate();
   if (inst.tier() != tier) throw wisp::Error("instance is not on the requested tier");
   if (inst.module().find_export("_initialize")) inst.call("_initialize");
   return inst;
@@ -199,6 +222,32 @@ void call_typed_with_timeout(benchmark::State& st, Tier tier) {
   });
 }
 
+// The same workloads compiled with fuel metering (issue 5: the cost of consume_fuel).
+void fib_rec_with_fuel(benchmark::State& st, Tier tier) {
+  wisp::Instance inst = start("fib", tier, true);
+  auto f = inst.func<int32_t(int32_t)>("fib_rec");
+  int32_t n = kFibRecN;
+  uint64_t before = inst.fuel_remaining();
+  run_checked(st, g_env->expected.fib_rec, [&] {
+    benchmark::DoNotOptimize(n);
+    return f(n);
+  });
+  if (st.iterations() > 0)
+    st.counters["fuel_per_call"] =
+        static_cast<double>(before - inst.fuel_remaining()) / static_cast<double>(st.iterations());
+}
+
+void sha_with_fuel(benchmark::State& st, Tier tier) {
+  wisp::Instance inst = start("sha", tier, true);
+  inst.func<int32_t(int32_t)>("sha_init_buffer")(kShaLen);
+  auto run = inst.func<int32_t(int32_t, int32_t)>("sha_run");
+  uint64_t before = inst.fuel_remaining();
+  run_checked(st, g_env->expected.sha, [&] { return run(kShaLen, kShaRounds); });
+  if (st.iterations() > 0)
+    st.counters["fuel_per_call"] =
+        static_cast<double>(before - inst.fuel_remaining()) / static_cast<double>(st.iterations());
+}
+
 void resize(benchmark::State& st, Tier tier) {
   wisp::Instance inst = start("resize", tier);
   inst.func<int32_t()>("resize_init")();
@@ -279,6 +328,12 @@ void register_all() {
       ->Unit(benchmark::kNanosecond);
   RegisterBenchmark("sha256_1MiBx20/tier1_timeout",
                     guarded([](benchmark::State& st) { sha_with_timeout(st, Tier::tier1); }))
+      ->Unit(benchmark::kMillisecond);
+  RegisterBenchmark("fib_rec30/tier1_fuel",
+                    guarded([](benchmark::State& st) { fib_rec_with_fuel(st, Tier::tier1); }))
+      ->Unit(benchmark::kMillisecond);
+  RegisterBenchmark("sha256_1MiBx20/tier1_fuel",
+                    guarded([](benchmark::State& st) { sha_with_fuel(st, Tier::tier1); }))
       ->Unit(benchmark::kMillisecond);
   RegisterBenchmark("call_fib10/native", [](benchmark::State& st) {
     int32_t n = kFibN;
@@ -362,13 +417,14 @@ class MedianTable : public benchmark::ConsoleReporter {
     ConsoleReporter::Finalize();
     const bool med = !medians_.empty();
     const auto& rows = med ? medians_ : singles_;
-    std::printf("\n| benchmark | %s CPU | %s wall | unit | CPU vs native | counters |\n",
-                med ? "median" : "", med ? "median" : "");
-    std::printf("|---|---|---|---|---|---|\n");
+    std::printf(
+        "\n| benchmark | %s CPU | %s wall | unit | CPU vs native | CPU vs plain | counters |\n",
+        med ? "median" : "", med ? "median" : "");
+    std::printf("|---|---|---|---|---|---|---|\n");
     for (const std::string& name : med ? median_order_ : single_order_) {
       const Row& row = rows.at(name);
       if (row.error) {
-        std::printf("| %s | error: %s | | | | |\n", name.c_str(), row.message.c_str());
+        std::printf("| %s | error: %s | | | | | |\n", name.c_str(), row.message.c_str());
         continue;
       }
       std::string vs;
@@ -379,9 +435,20 @@ class MedianTable : public benchmark::ConsoleReporter {
         vs = fmt(mine / base) + "x";
         if (base < 1000) vs += " (+" + fmt(mine - base) + " ns)";
       }
-      std::printf("| %s | %s | %s | %s | %s | %s |\n", name.c_str(), fmt(row.cpu).c_str(),
+      // "group/tier1_fuel" against "group/tier1": the cost of an option, in this same run.
+      std::string vs_plain;
+      size_t slash = name.rfind('/'), option = name.rfind('_');
+      auto plain = slash == std::string::npos || option == std::string::npos || option < slash
+                       ? rows.end()
+                       : rows.find(name.substr(0, option));
+      if (plain != rows.end() && !plain->second.error) {
+        vs_plain =
+            fmt((row.cpu * to_ns(row.unit)) / (plain->second.cpu * to_ns(plain->second.unit))) +
+            "x";
+      }
+      std::printf("| %s | %s | %s | %s | %s | %s | %s |\n", name.c_str(), fmt(row.cpu).c_str(),
                   fmt(row.wall).c_str(), benchmark::GetTimeUnitString(row.unit), vs.c_str(),
-                  row.counters.c_str());
+                  vs_plain.c_str(), row.counters.c_str());
     }
   }
 

@@ -26,6 +26,12 @@ struct EngineConfig {
   std::vector<std::string> tier1_flags = {"-O2"};
   // Build tier 0 (libtcc) at all. If false, compile() waits for tier 1.
   bool enable_tier0 = true;
+  // Fuel metering (like Wasmtime's Config::consume_fuel): generated code counts the
+  // instructions it executes against a per-instance budget, and a call that runs out ends with
+  // Trap(out_of_fuel). Deterministic: the same code with the same budget stops at the same
+  // point on both tiers and on every run. Costs some speed; part of the tier-1 cache key. The
+  // budget: Limits::fuel, Instance::set_fuel() and fuel_remaining().
+  bool consume_fuel = false;
 };
 
 namespace detail {

@@ -136,6 +136,20 @@ class Instance {
   bool resettable() const;
   // Overrides the template's Limits::call_timeout for this instance (0 = none).
   void set_call_timeout(std::chrono::nanoseconds timeout);
+
+  // Fuel (EngineConfig::consume_fuel): a deterministic limit on how much a call may execute,
+  // in units of about one wasm instruction (exact rule: src/compile/fuel_instrument.hpp). Calls
+  // use up the instance's fuel; a call that needs more than is left ends with
+  // Trap(out_of_fuel), and the instance then counts as trapped (strategies discard it with
+  // DiscardReason::resource_limit). Fuel is the instance's own state: it starts at
+  // Limits::fuel (0 there = unlimited), reset() restores it to that, and it carries over from
+  // call to call otherwise; set it before each call (or lease) for a per-call budget.
+  bool fuel_enabled() const;
+  // Sets the fuel left (values above 2^63 - 1 are clamped to it). Throws wisp::Error if the
+  // module was compiled without consume_fuel.
+  void set_fuel(uint64_t fuel);
+  // The fuel left (0 after an out_of_fuel trap). Throws wisp::Error without consume_fuel.
+  uint64_t fuel_remaining() const;
   struct Usage {
     uint64_t memory_bytes = 0;    // linear memory size
     uint64_t resident_pages = 0;  // host pages of it in RAM, shared image pages included

@@ -17,6 +17,13 @@ struct Limits {
   // millisecond (a host function running then is not preempted: the trap comes as soon as it
   // returns; blocking host functions should wait no longer than Caller::deadline()).
   std::chrono::nanoseconds call_timeout{0};
+  // Fuel of every instance, with EngineConfig::consume_fuel (ignored without it), in units of
+  // about one executed wasm instruction (the exact rule: src/compile/fuel_instrument.hpp). A new
+  // instance, and an instance after reset(), has exactly this much (the start function and the
+  // init export run on it too, and end with Trap(out_of_fuel) if it is not enough, but what they
+  // use is given back). 0 = unlimited: 2^63 - 1, still counted, so fuel_remaining() tells what
+  // the calls used.
+  uint64_t fuel = 0;
 };
 
 }  // namespace wisp

@@ -30,6 +30,12 @@ class Caller {
   // When the guest call that called this host function times out (time_point::max(): never).
   // A host function that blocks should not wait past it.
   std::chrono::steady_clock::time_point deadline() const;
+  // The calling instance's fuel (EngineConfig::consume_fuel; both throw wisp::Error without
+  // it). consume_fuel() charges a host function's own work to the guest: if more than is left
+  // is asked for, it uses up the rest and throws Trap(out_of_fuel), which ends the guest call.
+  bool fuel_enabled() const;
+  uint64_t fuel_remaining() const;
+  void consume_fuel(uint64_t amount);
   // The calling instance's host state of type T (Instance::set_host_state), or nullptr.
   template <typename T>
   T* host_state() const {

@@ -15,6 +15,7 @@ struct SpectestOptions {
   bool trace = false;
   std::string expected_failures;
   std::string cache_dir;
+  bool fuel = false;
 };
 
 int spectest(const SpectestOptions& o) {
@@ -24,6 +25,7 @@ int spectest(const SpectestOptions& o) {
   options.trace = o.trace;
   options.expected_failures = o.expected_failures;
   options.cache_dir = o.cache_dir;
+  options.consume_fuel = o.fuel;
   spectest::SpecResult r = spectest::run_spec_script(o.file, options);
   if (!o.verbose) {
     for (const std::string& f : r.failures) std::printf("FAIL %s\n", f.c_str());
@@ -58,6 +60,8 @@ void add_spectest(CLI::App& app, Action& action) {
   sub->add_option("--expected-failures", o->expected_failures,
                   "List of known failures ('<script>:<line> <tier0|tier1|all> <reason>' lines)");
   sub->add_option("--cache-dir", o->cache_dir, "Tier-1 cache directory");
+  sub->add_flag("--fuel", o->fuel,
+                "Compile with fuel metering (EngineConfig::consume_fuel), unlimited fuel");
   sub->callback([o, &action] { action = [o] { return spectest(*o); }; });
 }
 

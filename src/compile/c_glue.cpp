@@ -209,10 +209,15 @@ GeneratedLayout parse_generated_header(const std::string& header) {
   static const std::regex field(
       R"(^\s*(wasm_rt_memory_t|wasm_rt_funcref_table_t|wasm_rt_externref_table_t)\s*(\*?)\s*(\w+);)");
   static const std::regex ref_global(R"(^\s*(wasm_rt_funcref_t|wasm_rt_externref_t)\s+(\w+);)");
+  // The fuel counter global (fuel_instrument.hpp): its C name derives from "$wisp_fuel", a name
+  // no global of a binary module can have (wisp reads no debug names).
+  static const std::regex fuel_global(R"(^\s*u64\s+(\w*wisp_fuel\w*);)");
   std::string line;
   std::smatch m;
   while (std::getline(body, line)) {
-    if (std::regex_search(line, m, ref_global)) {
+    if (std::regex_search(line, m, fuel_global)) {
+      out.fuel_field = m[1];
+    } else if (std::regex_search(line, m, ref_global)) {
       (m[1] == "wasm_rt_funcref_t" ? out.funcref_global_fields : out.externref_global_fields)
           .push_back(m[2]);
     } else if (std::regex_search(line, m, field)) {
@@ -318,6 +323,10 @@ std::string generate_glue(const wabt::Module& ir, const GeneratedLayout& layout)
     << "  " << layout.externref_global_fields.size() << ", wisp_externref_global_offsets,\n"
     << "  "
     << (layout.has_import_instance_field ? "offsetof(Z_m_instance_t, Z_w_instance)" : "(size_t)-1")
+    << ",\n"
+    << "  "
+    << (layout.fuel_field.empty() ? "(size_t)-1"
+                                  : "offsetof(Z_m_instance_t, " + layout.fuel_field + ")")
     << ",\n"
     << "};\n"
     << "WISP_API const wisp_module_desc_t* wisp_module_describe(void) { return &wisp_desc; }\n";

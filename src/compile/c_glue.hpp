@@ -22,6 +22,7 @@ struct GeneratedLayout {
   std::vector<std::string> imported_table_fields;
   std::vector<std::string> funcref_global_fields;  // defined globals of type funcref
   std::vector<std::string> externref_global_fields;
+  std::string fuel_field;  // the fuel counter (empty: no fuel metering)
 };
 
 // Parses the wasm2c header of module "m" (imports from module "w").

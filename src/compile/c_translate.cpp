@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "compile/c_glue.hpp"
+#include "compile/fuel_instrument.hpp"
 #include "compile/wabt_front.hpp"
 #include "wabt/apply-names.h"
 #include "wabt/c-writer.h"
@@ -115,7 +116,7 @@ const char* kTccMemoryAccess = R"C(
 
 }  // namespace
 
-std::string translate_to_c(wabt::Module& ir) {
+std::string translate_to_c(wabt::Module& ir, bool consume_fuel) {
   // Data segment bytes never go to the C compiler: active segments become passive, empty and
   // dropped; the runtime applies the real bytes at instantiation (or maps a snapshot image).
   for (wabt::DataSegment* seg : ir.data_segments) {
@@ -126,6 +127,7 @@ std::string translate_to_c(wabt::Module& ir) {
     }
   }
   for (wabt::Func* f : ir.funcs) rewrite_float_neg(f->exprs);
+  if (consume_fuel) instrument_fuel(ir);
   // C-safe names: the mangled symbols become predictable, and odd export names (such as ones
   // containing "*/") cannot break the comments the C writer emits.
   for (size_t i = 0; i < ir.exports.size(); ++i) ir.exports[i]->name = "e" + std::to_string(i);
@@ -167,6 +169,8 @@ std::string translate_to_c(wabt::Module& ir) {
     std::ofstream(std::string(dump) + ".c") << c;
   }
   GeneratedLayout layout = parse_generated_header(h);
+  if (consume_fuel && layout.fuel_field.empty())
+    throw CompileError("internal: the fuel counter is missing from the generated C");
   const std::string include_line = "#include \"m.h\"";
   size_t at = c.find(include_line);
   if (at == std::string::npos) throw CompileError("internal: generated C does not include m.h");
@@ -180,9 +184,9 @@ std::string translate_to_c(wabt::Module& ir) {
   return c;
 }
 
-std::string translate_bytes_to_c(std::span<const uint8_t> bytes) {
+std::string translate_bytes_to_c(std::span<const uint8_t> bytes, bool consume_fuel) {
   std::unique_ptr<wabt::Module> ir = read_and_validate(bytes);
-  return translate_to_c(*ir);
+  return translate_to_c(*ir, consume_fuel);
 }
 
 }  // namespace wisp::detail

@@ -45,9 +45,11 @@ std::filesystem::path tier1_path(const EngineImpl& engine, const ModuleImpl& m) 
   for (const char* f : kTier1FixedFlags) flags += std::string(f) + " ";
   // WISP_CODEGEN_ID is a build-time digest of the compile layer's sources and the ABI header:
   // a change to code generation can never load an object built by another wisp build.
-  std::string key = sha256_hex(
-      {std::string_view(reinterpret_cast<const char*>(m.bytes.data()), m.bytes.size()),
-       WISP_VERSION, WISP_CODEGEN_ID, compiler_identity(engine.config.c_compiler, engine.cache_dir.string()), flags});
+  std::string key =
+      sha256_hex({std::string_view(reinterpret_cast<const char*>(m.bytes.data()), m.bytes.size()),
+                  WISP_VERSION, WISP_CODEGEN_ID,
+                  compiler_identity(engine.config.c_compiler, engine.cache_dir.string()), flags,
+                  m.consume_fuel ? "fuel" : "nofuel"});
   return engine.cache_dir / (key + ".so");
 }
 
@@ -191,6 +193,7 @@ Module Engine::compile_here(std::span<const uint8_t> bytes) {
   std::filesystem::path so;
   m->bytes.assign(bytes.begin(), bytes.end());
   m->cache_dir = impl_->cache_dir.string();
+  m->consume_fuel = impl_->config.consume_fuel;
   m->hash =
       sha256_bytes_hex(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
   try {
@@ -215,7 +218,7 @@ Module Engine::compile_here(std::span<const uint8_t> bytes) {
       }
     }
     // A cached tier 1 makes the C translation unnecessary (tier 0 translates on demand).
-    if (!m->tier1) m->c_source = translate_to_c(*ir);
+    if (!m->tier1) m->c_source = translate_to_c(*ir, m->consume_fuel);
   } catch (const std::bad_alloc&) {
     throw CompileError("module too large: out of memory while translating it");
   }

@@ -34,7 +34,8 @@ std::shared_ptr<CodeObject> ModuleImpl::code_for(Tier tier) const {
     std::shared_ptr<CodeObject> code;
     // The caller's stack may be small: the C writer and libtcc recurse per nesting level.
     on_big_stack([&] {
-      if (source.empty()) source = translate_bytes_to_c(bytes);  // tier 1 came from the cache
+      if (source.empty())
+        source = translate_bytes_to_c(bytes, consume_fuel);  // tier 1 came from the cache
       code = compile_tier0(source);
     });
     lock.lock();

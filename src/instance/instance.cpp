@@ -45,6 +45,7 @@ void guarded_call(InstanceImpl* inst, GuardedThunk thunk, void* ctx) {
   rt::TrapCode code = rt::run_guarded(thunk, ctx, inst->interrupt.get());
   if (armed) rt::watchdog_disarm();
   if (__builtin_expect(code != rt::kNoTrap, 0)) {
+    code = inst->classify_trap(code);
     inst->trapped = true;
     inst->last_trap = code;
     throw_trap(code);

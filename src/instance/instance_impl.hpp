@@ -81,6 +81,7 @@ struct InstanceImpl : std::enable_shared_from_this<InstanceImpl> {
   bool instantiated = false;
   rt::TrapCode last_trap = rt::kNoTrap;  // why the last call failed (for discard reasons)
   int64_t call_timeout_ns = 0;           // 0 = no timeout
+  int64_t initial_fuel = 0;              // fuel after instantiation and reset (Limits::fuel)
   // Snapshot state: the snapshot this instance resets to, and the slot of its memory while
   // that memory maps the snapshot image (memory_mapped); otherwise memory is a plain one.
   std::shared_ptr<snap::Snapshot> snapshot;
@@ -102,6 +103,18 @@ struct InstanceImpl : std::enable_shared_from_this<InstanceImpl> {
   wasm_rt_memory_t* memory0() const;
   // Export index by name with kind check; throws wisp::Error.
   uint32_t export_of_kind(std::string_view name, ExternKind kind) const;
+  // The fuel counter in the instance struct, or nullptr without fuel metering.
+  int64_t* fuel() const {
+    if (!desc || desc->fuel_offset == static_cast<size_t>(-1)) return nullptr;
+    return reinterpret_cast<int64_t*>(static_cast<char*>(vm) + desc->fuel_offset);
+  }
+  void refill_fuel() {
+    if (int64_t* f = fuel()) *f = initial_fuel;
+  }
+  // The trap a guarded call on this instance really ended with: an `unreachable` executed while
+  // the fuel counter of this instance (or of an instance it imports functions from) is negative
+  // is the fuel check's, so out_of_fuel.
+  rt::TrapCode classify_trap(rt::TrapCode code) const;
 };
 
 // Throws the wisp error for a trap code from a guarded call.

@@ -133,6 +133,8 @@ std::shared_ptr<InstanceImpl> new_instance(const std::shared_ptr<TemplateImpl>& 
   auto inst = std::make_shared<InstanceImpl>(tmpl->module);
   inst->tmpl = tmpl;
   inst->call_timeout_ns = tmpl->options.limits.call_timeout.count();
+  uint64_t fuel = tmpl->options.limits.fuel;
+  inst->initial_fuel = fuel == 0 || fuel > INT64_MAX ? INT64_MAX : static_cast<int64_t>(fuel);
   inst->code = code;
   inst->desc = code->desc;
   void* block = std::calloc(1, WISP_VM_HEADER + inst->desc->instance_size);
@@ -167,7 +169,9 @@ void run_start_function(const std::shared_ptr<InstanceImpl>& inst) {
   StartCall call{inst.get(), *start};
   rt::TrapCode code = rt::run_guarded(run_start, &call, inst->interrupt.get());
   if (code != rt::kNoTrap) {
+    code = inst->classify_trap(code);
     inst->trapped = true;
+    inst->last_trap = code;
     retain_by_table_owners(inst);
     throw_trap(code);
   }
@@ -182,6 +186,9 @@ std::shared_ptr<InstanceImpl> instantiate_scratch(const std::shared_ptr<Template
   rt::AllocLimitsScope limits(&tmpl->options.limits);
   rt::TrapCode trap = rt::run_guarded(run_generated_instantiate, inst.get(), inst->interrupt.get());
   inst->instantiated = true;
+  // The start function and the init export run on the instance's fuel. (So do its functions
+  // that element segments put into imported tables before a failure: they stay callable.)
+  inst->refill_fuel();
   if (trap != rt::kNoTrap) {
     inst->trapped = true;
     retain_by_table_owners(inst);
@@ -213,6 +220,7 @@ std::shared_ptr<InstanceImpl> initial_instance(const std::shared_ptr<TemplateImp
                                                const std::shared_ptr<CodeObject>& code) {
   auto inst = instantiate_scratch(tmpl, code, !tmpl->start_pending);
   run_init_export(inst);
+  inst->refill_fuel();  // what instantiation used is given back (and the snapshot holds it)
   return inst;
 }
 
@@ -230,9 +238,9 @@ std::shared_ptr<InstanceImpl> baseline_instance(const std::shared_ptr<TemplateIm
 std::string persisted_path(const TemplateImpl& tmpl, const CodeObject& code) {
   const ModuleImpl& m = *tmpl.module.impl();
   if (!tmpl.options.snapshot.persist || m.cache_dir.empty()) return {};
-  std::string key =
-      sha256_hex({m.hash, WISP_VERSION, WISP_CODEGEN_ID, "snapshot-v1",
-                  tmpl.options.snapshot.init_export, std::to_string(code.desc->instance_size)});
+  std::string key = sha256_hex(
+      {m.hash, WISP_VERSION, WISP_CODEGEN_ID, "snapshot-v1", tmpl.options.snapshot.init_export,
+       std::to_string(code.desc->instance_size), m.consume_fuel ? "fuel" : "nofuel"});
   return m.cache_dir + "/snapshots/" + key + ".snap";
 }
 
@@ -311,6 +319,7 @@ std::shared_ptr<InstanceImpl> instantiate_from(const std::shared_ptr<TemplateImp
   if (!tmpl->snapshot_possible || tmpl->options.snapshot.mode != SnapshotMode::eager) {
     auto inst = instantiate_scratch(tmpl, code, true);
     run_init_export(inst);
+    inst->refill_fuel();
     return inst;
   }
   std::shared_ptr<snap::Snapshot> s = tmpl->current_snapshot(code);
@@ -322,6 +331,7 @@ std::shared_ptr<InstanceImpl> instantiate_from(const std::shared_ptr<TemplateImp
     auto inst = initial_instance(tmpl, code);
     inst->snapshot = install_snapshot(*tmpl, capture_from(tmpl, code, *inst));
     if (tmpl->start_pending) run_start_function(inst);
+    inst->refill_fuel();
     return inst;
   }
   auto inst = new_instance(tmpl, code);
@@ -329,7 +339,9 @@ std::shared_ptr<InstanceImpl> instantiate_from(const std::shared_ptr<TemplateImp
   snap::apply(*s, inst->vm, inst->slot);
   inst->memory_mapped = s->has_memory;
   inst->snapshot = s;
+  inst->refill_fuel();  // a persisted snapshot may come from a template with other Limits
   if (s->start_pending) run_start_function(inst);
+  inst->refill_fuel();
   return inst;
 }
 
@@ -348,7 +360,12 @@ void reset_instance(InstanceImpl& inst) {
   snap::restore(s, inst.vm, inst.slot, inst.tmpl->reset_options());
   if (inst.tmpl->verify_reset) snap::verify(s, inst.vm, inst.slot);
   inst.trapped = false;
-  if (s.start_pending) run_start_function(inst.shared_from_this());
+  inst.last_trap = rt::kNoTrap;
+  inst.refill_fuel();
+  if (s.start_pending) {
+    run_start_function(inst.shared_from_this());
+    inst.refill_fuel();
+  }
 }
 
 void TemplateImpl::decide_snapshot() {

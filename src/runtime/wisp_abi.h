@@ -15,7 +15,7 @@
 extern "C" {
 #endif
 
-#define WISP_ABI_VERSION 2
+#define WISP_ABI_VERSION 3
 
 /* One value crossing the boundary (arguments and results of trampolines and host calls). */
 typedef union wisp_raw {
@@ -121,6 +121,9 @@ typedef struct wisp_module_desc {
   uint32_t num_externref_globals;
   const size_t* externref_global_offsets;
   size_t import_instance_offset;
+  /* Fuel metering (EngineConfig::consume_fuel): offset of the fuel counter, an int64_t the code
+   * decrements and traps (unreachable) on when it goes negative; (size_t)-1 without metering. */
+  size_t fuel_offset;
 } wisp_module_desc_t;
 
 #define WISP_DESCRIBE_SYMBOL "wisp_module_describe"

@@ -23,7 +23,9 @@ ReleaseAction default_action(StrategyKind kind, const Policy& p) {
 DiscardReason reason_of_trap(rt::TrapCode code) {
   if (code == rt::kWasiExitCode) return DiscardReason::exited;
   if (code == rt::trap_code(TrapKind::timeout)) return DiscardReason::timed_out;
-  if (code == rt::trap_code(TrapKind::resource_limit)) return DiscardReason::resource_limit;
+  if (code == rt::trap_code(TrapKind::resource_limit) ||
+      code == rt::trap_code(TrapKind::out_of_fuel))
+    return DiscardReason::resource_limit;
   return DiscardReason::trapped;
 }
 

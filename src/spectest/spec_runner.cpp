@@ -87,6 +87,7 @@ class Runner {
     config.cache_dir = o.cache_dir;
     config.enable_tier1 = o.tier == Tier::tier1;
     config.background_tier1 = false;
+    config.consume_fuel = o.consume_fuel;
     return config;
   }
 

@@ -20,6 +20,9 @@ struct SpecOptions {
   std::filesystem::path expected_failures;
   // Tier-1 cache directory; empty: the engine's default.
   std::filesystem::path cache_dir;
+  // Fuel-metered code (EngineConfig::consume_fuel) with unlimited fuel (Limits::fuel = 0):
+  // the metering must not change what any command does.
+  bool consume_fuel = false;
 };
 
 struct SpecResult {
