@@ -50,6 +50,9 @@ struct Policy {
   uint64_t memory_high_water_bytes = 0;           // recycle an instance whose memory grew past this
   std::chrono::milliseconds idle_timeout{0};      // pool: drop idle instances beyond min_warm
   std::chrono::milliseconds failure_backoff{10};  // after a failed instantiation (doubles, ≤1 s)
+  // With EngineConfig::consume_fuel: the fuel each lease starts with (0 = leave the instance's
+  // fuel as it is: Limits::fuel, restored by reset). Ignored by contexts and without fuel.
+  uint64_t fuel_per_lease = 0;
   // contexts: the regions (size, count = the most leases at once, enforcement, allocator).
   ContextsOptions contexts;
 };

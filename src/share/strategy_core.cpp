@@ -270,6 +270,8 @@ Lease Strategy::acquire(std::chrono::steady_clock::time_point deadline) {
   std::unique_ptr<detail::LeaseSlot> slot = core_->take(deadline);
   slot->acquired = detail::Clock::now();
   ++slot->uses;
+  const uint64_t fuel = core_->policy().fuel_per_lease;
+  if (fuel && !slot->context && slot->instance.fuel_enabled()) slot->instance.set_fuel(fuel);
   return Lease(core_, std::move(slot));
 }
 

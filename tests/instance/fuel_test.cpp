@@ -255,6 +255,24 @@ TEST_P(FuelTest, OutOfFuelInstancesAreDiscardedAsResourceLimit) {
   EXPECT_EQ(l->call("bump")[0].as_i32(), 1);
 }
 
+TEST_P(FuelTest, EveryLeaseStartsWithFuelPerLease) {
+  // A shared instance keeps its state, yet each lease gets the same fuel budget.
+  Policy p;
+  p.fuel_per_lease = 5'000;
+  auto s = make_strategy(StrategyKind::shared, make_template(kWat, Limits{}), p);
+  for (int i = 1; i <= 3; ++i) {
+    Lease l = s->acquire();
+    EXPECT_EQ(l->fuel_remaining(), 5'000u);
+    EXPECT_EQ(l->call("bump")[0].as_i32(), i);  // state carried over
+    EXPECT_LT(l->fuel_remaining(), 5'000u);
+  }
+  {
+    Lease l = s->acquire();
+    EXPECT_TRAP(l->call("spin"), TrapKind::out_of_fuel);
+  }
+  EXPECT_EQ(s->stats().discards[static_cast<size_t>(DiscardReason::resource_limit)], 1u);
+}
+
 WISP_INSTANTIATE_TIERS(FuelTest);
 
 // Both tiers stop at exactly the same point, on a workload with memory, calls and branches.
