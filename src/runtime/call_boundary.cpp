@@ -21,6 +21,8 @@
 #include <sanitizer/asan_interface.h>
 #endif
 
+extern "C" void* __libc_stack_end;  // glibc: the initial stack pointer (exported by ld.so)
+
 namespace wisp::rt {
 
 __thread CallFrame* tls_frame = nullptr;
@@ -93,10 +95,13 @@ bool main_thread_stack(uintptr_t* lo, uintptr_t* hi) {
   if (end % page != 0 || getrlimit(RLIMIT_STACK, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
     return false;
   uintptr_t size = rl.rlim_cur & ~(page - 1);
+  // glibc's figures: the top is the page above __libc_stack_end (below argv and environ), the
+  // bottom RLIMIT_STACK below the mapping's end.
+  uintptr_t top = (reinterpret_cast<uintptr_t>(__libc_stack_end) & ~(page - 1)) + page;
   auto sp = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
-  if (size >= end || sp >= end || sp < end - size) return false;
+  if (size >= end || top > end || sp >= top || sp < end - size) return false;
   *lo = end - size;
-  *hi = end;
+  *hi = top;
   return true;
 }
 
