@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 
 #include "cli/cli.hpp"
@@ -213,7 +214,13 @@ void add_run(CLI::App& app, Action& action) {
   sub->prefix_command();  // the first unrecognised word is the module; the rest go to the guest
   sub->callback([o, sub, &action] {
     o->rest = sub->remaining();
-    action = [o] { return run(*o); };
+    action = [o] {
+      int status = run(*o);  // every wisp object is gone (the engine waited for tier 1)
+      // Static destructors and atexit handlers have nothing left to do for wisp: skip them.
+      std::fflush(nullptr);
+      std::_Exit(status);
+      return status;
+    };
   });
 }
 
