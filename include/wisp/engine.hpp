@@ -47,7 +47,9 @@ class Engine {
   Engine& operator=(const Engine&) = delete;
 
   // Validates and compiles `bytes`. Throws CompileError (with byte offset) on malformed or
-  // invalid modules and on unsupported features (naming the feature).
+  // invalid modules and on unsupported features (naming the feature). When the cache holds a
+  // tier-1 object for these exact bytes (its key is their SHA-256), they validated when it was
+  // built: they are not validated again, only their declarations and segments are read.
   Module compile(std::span<const uint8_t> bytes);
   Module compile_file(const std::filesystem::path& path);
   // Validates only (no native code).

@@ -128,10 +128,12 @@ class Instance {
   InterruptHandle interrupt_handle() const;
 
   // Restores the template's snapshot: memory, globals and tables as a new instance would have
-  // them (and the start function run again when it calls imports). Cost grows with the pages
-  // written since, not with memory size. Clears trapped(). Throws wisp::Error if the module
-  // cannot be snapshotted (it imports a memory, table or mutable global: see resettable()), or
-  // if reset verification is on and finds a difference.
+  // them (and the start function run again when it calls imports); with a host-state factory
+  // (TemplateOptions::host_state) the host state is made anew too (for WASI: a fresh fd table
+  // and empty buffers, from the config). Cost grows with the pages written since, not with
+  // memory size. Clears trapped(). Throws wisp::Error if the module cannot be snapshotted (it
+  // imports a memory, table or mutable global: see resettable()), or if reset verification is
+  // on and finds a difference.
   void reset();
   bool resettable() const;
   // Overrides the template's Limits::call_timeout for this instance (0 = none).
@@ -158,8 +160,10 @@ class Instance {
   };
   Usage usage() const;
   // Per-instance host state for host functions (for example a WASI context): one object per C++
-  // type, owned by the instance, reached from a host function by Caller::host_state<T>(). Attach
-  // it after instantiation and before the first call that needs it; replacing it is allowed.
+  // type, owned by the instance, reached from a host function by Caller::host_state<T>(). Best
+  // given by the template (TemplateOptions::host_state), which sets it before the start function
+  // and init export run and renews it on reset(); set by hand, attach it after instantiation and
+  // before the first call that needs it. Replacing it is allowed.
   template <typename T>
   void set_host_state(std::shared_ptr<T> state) {
     detail::set_host_state(impl_.get(), typeid(T),

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -36,10 +37,36 @@ struct SnapshotOptions {
   uint32_t keep_resident_pages = 16;
 };
 
+// Gives a new instance its per-instance host state (Instance::set_host_state), for example a
+// WASI context: `options.host_state = WasiCtx::factory(config)`. Called from whichever thread
+// instantiates, possibly several at once, so it must be thread-safe. A throw fails the
+// instantiation (or the reset) with that exception.
+//
+// When it runs (every instance of the template gets its own state before any of its code that
+// could call a host function):
+//   - every instance: before its start function and the init export run, whether it is built
+//     from scratch, from the snapshot, by Template::instantiate or by Linker::instantiate (so a
+//     start function or an init export may call WASI);
+//   - the capture instance (the one whose state becomes the snapshot): it gets a state of its
+//     own too, used by the start function and the init export during the capture. Their host
+//     effects (a line written to an inherited stdout, a file created) happen once, at capture;
+//     what the state itself holds (buffered output, open fds) is not part of the snapshot. An
+//     instance handed out never carries it: with an init export the first instance (which is
+//     also the capture instance) gets a fresh state once the snapshot is taken;
+//   - Instance::reset(): the memory, globals and tables go back to the snapshot and the host
+//     state is made anew (for WASI: a fresh fd table built from the config, so files the guest
+//     opened are closed, buffered output starts empty and args/env are as configured) before a
+//     per-instance start function runs again. Without a factory, reset() leaves host state that
+//     was attached by hand (WasiCtx::attach) as it is.
+// Sharing strategies make their instances with Template::instantiate and reset them with
+// Instance::reset, so each pooled instance has its own state, renewed at each reset.
+using HostStateFactory = std::function<void(Instance&)>;
+
 struct TemplateOptions {
   Tier tier = Tier::automatic;
   Limits limits;
   SnapshotOptions snapshot;
+  HostStateFactory host_state;  // empty: instances start without host state
 };
 
 // What a template's snapshot holds (Template::snapshot_info()).

@@ -67,6 +67,12 @@ class WasiCtx {
   // create(config), then instance.set_host_state(ctx): each instance needs its own context, so
   // an instance pool calls this once per instance, after instantiation and before `_start`.
   static std::shared_ptr<WasiCtx> attach(Instance& instance, const WasiConfig& config);
+  // A per-instance factory for TemplateOptions::host_state: every instance of the template
+  // (and each reset) gets a context created from `config`, before its start function and init
+  // export run. Reach it with instance.host_state<WasiCtx>(). Preferred over attach(): a start
+  // function or an init export that calls WASI needs it, and a strategy's instances each get
+  // their own context (renewed on reset: fresh fd table, empty buffers).
+  static HostStateFactory factory(WasiConfig config);
   ~WasiCtx();
   WasiCtx(const WasiCtx&) = delete;
   WasiCtx& operator=(const WasiCtx&) = delete;

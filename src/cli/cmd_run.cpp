@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 
 #include "cli/cli.hpp"
@@ -70,6 +71,22 @@ bool has_func(const Module& m, const std::string& name, bool nullary) {
   return e && e->type.kind == ExternKind::func && (!nullary || e->type.func == FuncType{});
 }
 
+int exit_status(const WasiExit& e) {
+  if (e.code() < 0 || e.code() > 255) {
+    std::fprintf(stderr, "wisp: guest exit code %d is not a valid exit status\n", e.code());
+    return kUsage;
+  }
+  return e.code();
+}
+
+// "wisp: trap: KIND: DETAIL (in WHERE)" on stderr; the trap exit status.
+int report_trap(const Trap& e, const std::string& where) {
+  std::string msg = std::string("wisp: trap: ") + trap_kind_name(e.kind());
+  if (!e.detail().empty()) msg += ": " + e.detail();
+  std::fprintf(stderr, "%s (in %s)\n", msg.c_str(), where.c_str());
+  return kTrap;
+}
+
 int run(const RunOptions& o) {
   if (o.rest.empty()) throw Error("missing the module to run");
   const std::string& file = o.rest[0];
@@ -95,9 +112,17 @@ int run(const RunOptions& o) {
   if (o.trap_unknown_imports) define_trapping_imports(linker, module);
   TemplateOptions options;
   options.tier = tier;
+  // The context exists before the start function runs (it may call WASI).
+  options.host_state = WasiCtx::factory(std::move(config));
   t0 = std::chrono::steady_clock::now();
-  Instance instance = linker.instantiate(module, options);
-  std::shared_ptr<WasiCtx> ctx = WasiCtx::attach(instance, config);
+  Instance instance;
+  try {
+    instance = linker.instantiate(module, options);
+  } catch (const WasiExit& e) {
+    return exit_status(e);
+  } catch (const Trap& e) {
+    return report_trap(e, "the start function");
+  }
   double instantiate_ms = ms_since(t0);
   t0 = std::chrono::steady_clock::now();
   // --timings: where the time went, on stderr, however the guest ends.
@@ -152,16 +177,9 @@ int run(const RunOptions& o) {
                       " exports neither _start nor _initialize (name a function with --invoke)");
     }
   } catch (const WasiExit& e) {
-    if (e.code() < 0 || e.code() > 255) {
-      std::fprintf(stderr, "wisp: guest exit code %d is not a valid exit status\n", e.code());
-      return kUsage;
-    }
-    return e.code();
+    return exit_status(e);
   } catch (const Trap& e) {
-    std::string msg = std::string("wisp: trap: ") + trap_kind_name(e.kind());
-    if (!e.detail().empty()) msg += ": " + e.detail();
-    std::fprintf(stderr, "%s (in export '%s')\n", msg.c_str(), current.c_str());
-    return kTrap;
+    return report_trap(e, "export '" + current + "'");
   }
   return kOk;
 }
@@ -196,7 +214,13 @@ void add_run(CLI::App& app, Action& action) {
   sub->prefix_command();  // the first unrecognised word is the module; the rest go to the guest
   sub->callback([o, sub, &action] {
     o->rest = sub->remaining();
-    action = [o] { return run(*o); };
+    action = [o] {
+      int status = run(*o);  // every wisp object is gone (the engine waited for tier 1)
+      // Static destructors and atexit handlers have nothing left to do for wisp: skip them.
+      std::fflush(nullptr);
+      std::_Exit(status);
+      return status;
+    };
   });
 }
 

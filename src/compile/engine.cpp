@@ -1,12 +1,16 @@
 // Engine: validate, translate, build tier 0 now and tier 1 in the background (cached by SHA-256).
 #include "wisp/engine.hpp"
 
+#include <fcntl.h>
 #include <pthread.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
-#include <fstream>
 #include <functional>
 #include <optional>
 
@@ -87,7 +91,6 @@ void build_tier1(const EngineImpl& engine, ModuleImpl& m, const std::filesystem:
 EngineImpl::EngineImpl(EngineConfig cfg) : config(std::move(cfg)) {
   cache_dir = config.cache_dir.empty() ? default_cache_dir() : config.cache_dir;
   rt::install_signal_handlers();
-  worker_ = std::thread([this] { worker_loop(); });
 }
 
 EngineImpl::~EngineImpl() {
@@ -96,13 +99,15 @@ EngineImpl::~EngineImpl() {
     stopping_ = true;
   }
   cv_.notify_all();
-  worker_.join();
+  if (worker_.joinable()) worker_.join();
 }
 
 void EngineImpl::submit(std::function<void(bool)> job) {
   {
     std::lock_guard lock(mutex_);
     if (!stopping_) {
+      // Started with the first job: a process that only loads cached code never pays for it.
+      if (!worker_.joinable()) worker_ = std::thread([this] { worker_loop(); });
       jobs_.push_back(std::move(job));
       cv_.notify_one();
       return;
@@ -180,77 +185,113 @@ void Engine::validate(std::span<const uint8_t> bytes) {
   detail::on_big_stack([&] { detail::read_and_validate(bytes); });
 }
 
+namespace detail {
+namespace {
+
+std::shared_ptr<ModuleImpl> new_module(const EngineImpl& engine, std::span<const uint8_t> bytes) {
+  auto m = std::make_shared<ModuleImpl>();
+  m->bytes.assign(bytes.begin(), bytes.end());
+  m->cache_dir = engine.cache_dir.string();
+  m->consume_fuel = engine.config.consume_fuel;
+  m->hash =
+      sha256_bytes_hex(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  return m;
+}
+
+void register_export_types(ModuleImpl& m) {
+  for (const ExportDesc& e : m.exports) {
+    m.export_type_ids.push_back(
+        e.type.kind == ExternKind::func ? rt::register_func_type(e.type.func) : 0);
+  }
+}
+
+// The warm path: a tier-1 object cached for these bytes. The key is the SHA-256 of these very
+// bytes (with wisp's codegen id and the compiler), and an entry is only written after they
+// validated and translated: so they are not validated again, and only what instantiation needs
+// is read (declarations, segments, exports; no function bodies, no C). Null on a miss (`so` is
+// then where tier 1 belongs); a damaged entry is removed and counts as a miss.
+std::shared_ptr<ModuleImpl> load_cached(const EngineImpl& engine, std::span<const uint8_t> bytes,
+                                        std::filesystem::path& so) {
+  auto t0 = std::chrono::steady_clock::now();
+  auto m = new_module(engine, bytes);
+  if (!engine.config.enable_tier1) return nullptr;
+  so = tier1_path(engine, *m);
+  std::error_code ec;
+  if (!std::filesystem::exists(so, ec)) return nullptr;
+  auto t1 = std::chrono::steady_clock::now();
+  std::shared_ptr<CodeObject> code;
+  try {
+    code = load_tier1_object(so);
+  } catch (const std::exception&) {
+    std::filesystem::remove(so, ec);  // rebuilt by the full path
+    return nullptr;
+  }
+  double load_ms = ms_since(t1);
+  try {
+    extract_module_info(*read_trusted(bytes, /*bodies=*/false), bytes, *m, false);
+  } catch (const CompileError&) {
+    return nullptr;  // cannot happen for bytes that validated; the full path reports it
+  }
+  register_export_types(*m);
+  finish_tier1(*m, std::move(code), std::nullopt, load_ms, true);
+  m->stats.translate_ms = ms_since(t0) - load_ms;
+  return m;
+}
+
+}  // namespace
+}  // namespace detail
+
 Module Engine::compile(std::span<const uint8_t> bytes) {
+  // A cache hit decodes no function bodies: it needs neither the big stack nor its thread.
+  std::filesystem::path so;
+  if (auto m = detail::load_cached(*impl_, bytes, so)) return Module(std::move(m));
   std::optional<Module> module;
   detail::on_big_stack([&] { module.emplace(compile_here(bytes)); });
   return std::move(*module);
 }
 
+// The full path (validate, translate, tier 0, tier 1 in the background) on this thread.
 Module Engine::compile_here(std::span<const uint8_t> bytes) {
   using namespace detail;
   auto t0 = std::chrono::steady_clock::now();
-  auto m = std::make_shared<ModuleImpl>();
+  auto m = new_module(*impl_, bytes);
+  const EngineConfig& cfg = impl_->config;
   std::filesystem::path so;
-  m->bytes.assign(bytes.begin(), bytes.end());
-  m->cache_dir = impl_->cache_dir.string();
-  m->consume_fuel = impl_->config.consume_fuel;
-  m->hash =
-      sha256_bytes_hex(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  if (cfg.enable_tier1) so = tier1_path(*impl_, *m);
   try {
     std::unique_ptr<wabt::Module> ir = read_and_validate(bytes);
     extract_module_info(*ir, bytes, *m);
-    for (const ExportDesc& e : m->exports) {
-      m->export_type_ids.push_back(
-          e.type.kind == ExternKind::func ? rt::register_func_type(e.type.func) : 0);
-    }
-    const EngineConfig& cfg = impl_->config;
-    if (cfg.enable_tier1) {
-      so = tier1_path(*impl_, *m);
-      std::error_code ec;
-      if (std::filesystem::exists(so, ec)) {
-        auto t1 = std::chrono::steady_clock::now();
-        try {
-          auto code = load_tier1_object(so);
-          finish_tier1(*m, std::move(code), std::nullopt, ms_since(t1), true);
-        } catch (const std::exception&) {
-          std::filesystem::remove(so, ec);  // a damaged cache entry is rebuilt
-        }
-      }
-    }
-    // A cached tier 1 makes the C translation unnecessary (tier 0 translates on demand).
-    if (!m->tier1) m->c_source = translate_to_c(*ir, m->consume_fuel);
+    register_export_types(*m);
+    m->c_source = translate_to_c(*ir, m->consume_fuel);
   } catch (const std::bad_alloc&) {
     throw CompileError("module too large: out of memory while translating it");
   }
-  m->stats.translate_ms = ms_since(t0) - m->stats.tier1_ms;
+  m->stats.translate_ms = ms_since(t0);
   m->stats.c_source_bytes = m->c_source.size();
 
-  const EngineConfig& cfg = impl_->config;
-  if (cfg.enable_tier0 && !m->tier1) {
+  if (cfg.enable_tier0) {
     auto t1 = std::chrono::steady_clock::now();
     m->tier0 = compile_tier0(m->c_source);
     m->stats.tier0_ms = ms_since(t1);
   }
   if (!cfg.enable_tier1) {
     finish_tier1(*m, nullptr, std::string("tier 1 is disabled"), 0, false);
-  } else if (!m->tier1_done) {
-    if (cfg.background_tier1 && cfg.enable_tier0) {
-      // A plain pointer: ~EngineImpl joins the worker before any member dies, and jobs run with
-      // run=true only before that. (A strong reference taken on the worker could make the worker
-      // run ~EngineImpl and join itself.)
-      EngineImpl* engine = impl_.get();
-      impl_->submit([engine, m, so](bool run) {
-        if (!run) {
-          finish_tier1(*m, nullptr, std::string("engine shut down before tier 1 was built"), 0,
-                       false);
-          return;
-        }
-        build_tier1(*engine, *m, so);
-      });
-    } else {
-      build_tier1(*impl_, *m, so);
-      if (!cfg.enable_tier0 && !m->tier1) throw CompileError(*m->tier1_error);
-    }
+  } else if (cfg.background_tier1 && cfg.enable_tier0) {
+    // A plain pointer: ~EngineImpl joins the worker before any member dies, and jobs run with
+    // run=true only before that. (A strong reference taken on the worker could make the worker
+    // run ~EngineImpl and join itself.)
+    EngineImpl* engine = impl_.get();
+    impl_->submit([engine, m, so](bool run) {
+      if (!run) {
+        finish_tier1(*m, nullptr, std::string("engine shut down before tier 1 was built"), 0,
+                     false);
+        return;
+      }
+      build_tier1(*engine, *m, so);
+    });
+  } else {
+    build_tier1(*impl_, *m, so);
+    if (!cfg.enable_tier0 && !m->tier1) throw CompileError(*m->tier1_error);
   }
   return Module(m);
 }
@@ -267,9 +308,27 @@ Module Engine::compile_file(const std::filesystem::path& path) {
 }
 
 std::vector<uint8_t> read_file_bytes(const std::filesystem::path& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw Error("cannot read " + path.string());
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  auto fail = [&](int fd) {
+    int e = errno;
+    if (fd >= 0) ::close(fd);
+    throw Error("cannot read " + path.string() + ": " + std::strerror(e));
+  };
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat st {};
+  if (fd < 0 || ::fstat(fd, &st) != 0) fail(fd);
+  // A regular file arrives in one read (+1: end of file seen without a second buffer).
+  std::vector<uint8_t> bytes(S_ISREG(st.st_mode) ? static_cast<size_t>(st.st_size) + 1 : 65536);
+  size_t used = 0;
+  for (;;) {
+    if (used == bytes.size()) bytes.resize(bytes.size() * 2);
+    ssize_t n = ::read(fd, bytes.data() + used, bytes.size() - used);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail(fd);
+    if (n == 0) break;
+    used += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  bytes.resize(used);
   return bytes;
 }
 

@@ -28,7 +28,7 @@ struct EngineImpl {
   std::condition_variable cv_;
   std::deque<std::function<void(bool)>> jobs_;
   bool stopping_ = false;
-  std::thread worker_;
+  std::thread worker_;  // started by the first submit()
 };
 
 }  // namespace wisp::detail

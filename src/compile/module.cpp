@@ -3,6 +3,7 @@
 
 #include "compile/c_translate.hpp"
 #include "compile/module_impl.hpp"
+#include "compile/module_info.hpp"
 #include "compile/native_code.hpp"
 #include "compile/wabt_front.hpp"
 #include "runtime/host_call.hpp"
@@ -58,7 +59,7 @@ std::optional<ExportDesc> Module::find_export(const std::string& name) const {
   return impl_->exports[it->second];
 }
 const std::vector<std::string>& Module::features() const {
-  return impl_->features;
+  return detail::module_features(*impl_);
 }
 const std::vector<SectionSize>& Module::section_sizes() const {
   return impl_->sections;

@@ -53,7 +53,9 @@ struct ModuleImpl {
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
   std::unordered_map<std::string, uint32_t, NameHash, std::equal_to<>> export_index;
-  std::vector<std::string> features;
+  std::vector<std::string> features;  // read through module_features()
+  bool features_pending = false;      // not scanned yet (function bodies were not read)
+  std::once_flag features_once;
   std::vector<SectionSize> sections;
   std::optional<uint32_t> start;
   std::optional<uint32_t> start_export;  // index of the synthetic start export in desc->exports

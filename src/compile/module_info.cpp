@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "compile/wabt_front.hpp"
 #include "wabt/cast.h"
 #include "wabt/ir.h"
 #include "wisp/error.hpp"
@@ -210,7 +211,17 @@ std::vector<SectionSize> read_section_sizes(std::span<const uint8_t> bytes) {
   return out;
 }
 
-void extract_module_info(const wabt::Module& ir, std::span<const uint8_t> bytes, ModuleImpl& out) {
+const std::vector<std::string>& module_features(ModuleImpl& m) {
+  std::call_once(m.features_once, [&] {
+    if (!m.features_pending) return;
+    on_big_stack([&] { m.features = scan_features(*read_trusted(m.bytes, true)); });
+    m.features_pending = false;
+  });
+  return m.features;
+}
+
+void extract_module_info(const wabt::Module& ir, std::span<const uint8_t> bytes, ModuleImpl& out,
+                         bool has_bodies) {
   // wabt 1.0.32 accepts some empty constant expressions; the spec calls them type mismatches.
   // Implementation limits (as in V8 and the JS embedding): an absurd declaration is an error,
   // never an attempt to allocate gigabytes.
@@ -289,7 +300,11 @@ void extract_module_info(const wabt::Module& ir, std::span<const uint8_t> bytes,
     out.start = ir.GetFuncIndex(*ir.starts.front());
     out.start_export = static_cast<uint32_t>(ir.exports.size());  // see translate_to_c
   }
-  out.features = scan_features(ir);
+  if (has_bodies) {
+    out.features = scan_features(ir);
+  } else {
+    out.features_pending = true;
+  }
   out.sections = read_section_sizes(bytes);
 
   for (const wabt::DataSegment* seg : ir.data_segments) {

@@ -12,8 +12,14 @@ struct Module;
 
 namespace wisp::detail {
 
-// Fills imports, exports, features, sections, start, data segments, memory0_import.
-void extract_module_info(const wabt::Module& ir, std::span<const uint8_t> bytes, ModuleImpl& out);
+// Fills imports, exports, features, sections, start, data segments, memory0_import. Without
+// function bodies in `ir` (read_trusted), the features are left for module_features to find.
+void extract_module_info(const wabt::Module& ir, std::span<const uint8_t> bytes, ModuleImpl& out,
+                         bool has_bodies = true);
+
+// The post-MVP features `m` uses; scans its function bodies on first use if they were not read
+// at compile time (a module loaded from the tier-1 cache). Thread-safe.
+const std::vector<std::string>& module_features(ModuleImpl& m);
 
 // Section sizes from the binary (ids in order; custom sections by name).
 std::vector<SectionSize> read_section_sizes(std::span<const uint8_t> bytes);

@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "compile/native_code.hpp"
+#include "wisp/engine.hpp"
 #include "wisp/error.hpp"
 
 extern char** environ;
@@ -103,8 +104,8 @@ std::string compiler_file_key(const std::string& compiler) {
   fs::path real = fs::canonical(found, ec);
   struct stat st {};
   if (ec || stat(real.c_str(), &st) != 0) return {};
-  return real.string() + "|" + std::to_string(st.st_size) + "|" + std::to_string(st.st_ino) +
-         "|" + std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
+  return real.string() + "|" + std::to_string(st.st_size) + "|" + std::to_string(st.st_ino) + "|" +
+         std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
 }
 
 }  // namespace
@@ -190,14 +191,14 @@ void build_tier1_object(const std::string& c_source, const Tier1Options& options
 
 std::shared_ptr<CodeObject> load_tier1_object(const std::filesystem::path& so_path) {
   {
-    std::ifstream in(so_path, std::ios::binary);
-    std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::vector<uint8_t> content = read_file_bytes(so_path);
     std::filesystem::path digest_path = so_path;
     digest_path += ".sha256";
-    std::string expected;
-    std::ifstream(digest_path) >> expected;
-    if (!in.good() && !in.eof()) throw Error("tier 1: cannot read " + so_path.string());
-    if (expected.empty() || sha256_bytes_hex(content) != expected)
+    std::vector<uint8_t> digest = read_file_bytes(digest_path);
+    std::string expected(digest.begin(), digest.end());
+    expected.erase(expected.find_last_not_of(" \n") + 1);
+    std::string_view text(reinterpret_cast<const char*>(content.data()), content.size());
+    if (expected.empty() || sha256_bytes_hex(text) != expected)
       throw Error("tier 1: " + so_path.string() +
                   " does not match its digest (damaged cache entry)");
   }

@@ -30,4 +30,9 @@ void check_wat_nesting(std::string_view text);
 // Throws CompileError (with byte offset and wabt's message, or naming an unsupported feature).
 std::unique_ptr<wabt::Module> read_and_validate(std::span<const uint8_t> bytes);
 
+// Reads bytes known to be valid (they passed read_and_validate before: the tier-1 cache key is
+// their SHA-256) without validating them again; function bodies only if `bodies` (the
+// declarations, segments and exports are all instantiation needs). Throws CompileError.
+std::unique_ptr<wabt::Module> read_trusted(std::span<const uint8_t> bytes, bool bodies);
+
 }  // namespace wisp::detail

@@ -1,4 +1,5 @@
-// Instantiation: bind imports, run the generated instantiate, apply data segments, run start.
+// Instantiation: bind imports, run the generated instantiate, apply data segments, give the
+// instance its host state, run start.
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -163,6 +164,13 @@ std::shared_ptr<InstanceImpl> new_instance(const std::shared_ptr<TemplateImpl>& 
   return inst;
 }
 
+// Gives `inst` a new host state from its template's factory (TemplateOptions::host_state).
+void make_host_state(const std::shared_ptr<InstanceImpl>& inst) {
+  if (!inst->tmpl || !inst->tmpl->options.host_state) return;
+  Instance handle(inst);
+  inst->tmpl->options.host_state(handle);
+}
+
 void run_start_function(const std::shared_ptr<InstanceImpl>& inst) {
   const auto& start = inst->mod().start_export;
   if (!start) return;
@@ -197,6 +205,12 @@ std::shared_ptr<InstanceImpl> instantiate_scratch(const std::shared_ptr<Template
   try {
     apply_data_segments(*inst);
   } catch (const Trap&) {
+    retain_by_table_owners(inst);
+    throw;
+  }
+  try {
+    make_host_state(inst);
+  } catch (...) {
     retain_by_table_owners(inst);
     throw;
   }
@@ -330,6 +344,9 @@ std::shared_ptr<InstanceImpl> instantiate_from(const std::shared_ptr<TemplateImp
     // The first instance: built from scratch; its state is the snapshot.
     auto inst = initial_instance(tmpl, code);
     inst->snapshot = install_snapshot(*tmpl, capture_from(tmpl, code, *inst));
+    // The init export ran with the capture's host state: this instance starts afresh, as every
+    // later one will. (Without an init export no guest code has called the host yet.)
+    if (!tmpl->options.snapshot.init_export.empty()) make_host_state(inst);
     if (tmpl->start_pending) run_start_function(inst);
     inst->refill_fuel();
     return inst;
@@ -340,6 +357,7 @@ std::shared_ptr<InstanceImpl> instantiate_from(const std::shared_ptr<TemplateImp
   inst->memory_mapped = s->has_memory;
   inst->snapshot = s;
   inst->refill_fuel();  // a persisted snapshot may come from a template with other Limits
+  make_host_state(inst);
   if (s->start_pending) run_start_function(inst);
   inst->refill_fuel();
   return inst;
@@ -359,6 +377,7 @@ void reset_instance(InstanceImpl& inst) {
   }
   snap::restore(s, inst.vm, inst.slot, inst.tmpl->reset_options());
   if (inst.tmpl->verify_reset) snap::verify(s, inst.vm, inst.slot);
+  make_host_state(inst.shared_from_this());  // a throw leaves the instance marked trapped
   inst.trapped = false;
   inst.last_trap = rt::kNoTrap;
   inst.refill_fuel();

@@ -4,7 +4,9 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -18,6 +20,8 @@
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
 #endif
+
+extern "C" void* __libc_stack_end;  // glibc: the initial stack pointer (exported by ld.so)
 
 namespace wisp::rt {
 
@@ -78,12 +82,37 @@ int exit_code() {
   return tls_exit_code;
 }
 
+bool main_thread_stack(uintptr_t* lo, uintptr_t* hi) {
+  if (getpid() != static_cast<pid_t>(syscall(SYS_gettid))) return false;
+  // The kernel puts the executable's name (AT_EXECFN) at the very top of the initial stack,
+  // followed only by one null pointer: the stack mapping ends right after it, on a page
+  // boundary. The stack may grow down to RLIMIT_STACK below that end.
+  auto execfn = reinterpret_cast<const char*>(getauxval(AT_EXECFN));
+  if (!execfn) return false;
+  uintptr_t end = reinterpret_cast<uintptr_t>(execfn) + std::strlen(execfn) + 1 + sizeof(void*);
+  auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  rlimit rl{};
+  if (end % page != 0 || getrlimit(RLIMIT_STACK, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+    return false;
+  uintptr_t size = rl.rlim_cur & ~(page - 1);
+  // glibc's figures: the top is the page above __libc_stack_end (below argv and environ), the
+  // bottom RLIMIT_STACK below the mapping's end.
+  uintptr_t top = (reinterpret_cast<uintptr_t>(__libc_stack_end) & ~(page - 1)) + page;
+  auto sp = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+  if (size >= end || top > end || sp >= top || sp < end - size) return false;
+  *lo = end - size;
+  *hi = top;
+  return true;
+}
+
 void prepare_thread() {
   ThreadState& t = tls_thread;
   if (t.ready) return;
   install_signal_handlers();
   pthread_attr_t attr;
-  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+  if (main_thread_stack(&t.stack_lo, &t.stack_hi)) {
+    // known without glibc's /proc/self/maps parse
+  } else if (pthread_getattr_np(pthread_self(), &attr) == 0) {
     void* addr = nullptr;
     size_t size = 0;
     pthread_attr_getstack(&attr, &addr, &size);
@@ -109,7 +138,8 @@ void prepare_thread() {
     }
   }
   t.entry_floor =
-      t.stack_lo ? t.stack_lo + std::min(kGuestEntryStackReserve, (t.stack_hi - t.stack_lo) / 8) : 0;
+      t.stack_lo ? t.stack_lo + std::min(kGuestEntryStackReserve, (t.stack_hi - t.stack_lo) / 8)
+                 : 0;
   t.tid = static_cast<pid_t>(syscall(SYS_gettid));
   t.thread_tag = g_thread_counter.fetch_add(1) << 40;
   t.next_call = t.thread_tag;  // call ids: thread tag in the high bits, never repeated

@@ -83,6 +83,10 @@ bool request_interrupt(InterruptState& state, uint64_t call_id);
 void install_signal_handlers();
 // Prepares this thread for guest code: alternate signal stack, stack bounds (once per thread).
 void prepare_thread();
+// The main thread's stack [lo, hi) as pthread_getattr_np reports it, without glibc's cost (it
+// parses /proc/self/maps for the main thread: a few hundred µs of a short process's start-up).
+// False on another thread, or when the layout is not the one expected (then ask glibc).
+bool main_thread_stack(uintptr_t* lo, uintptr_t* hi);
 // Is less than `reserve` bytes of this thread's stack left below the caller? (Host code needs
 // stack too: guest→host→guest recursion must end in a trap, not in a crash inside host code.)
 bool stack_low(uintptr_t reserve);

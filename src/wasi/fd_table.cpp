@@ -196,6 +196,10 @@ std::shared_ptr<WasiCtx> WasiCtx::attach(Instance& instance, const WasiConfig& c
   return ctx;
 }
 
+HostStateFactory WasiCtx::factory(WasiConfig config) {
+  return [config = std::move(config)](Instance& instance) { attach(instance, config); };
+}
+
 namespace {
 const std::string kEmpty;
 }

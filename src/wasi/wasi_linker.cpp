@@ -31,8 +31,9 @@ WasiCtx::Impl& ctx_of(Caller& caller) {
   WasiCtx* ctx = caller.host_state<WasiCtx>();
   if (!ctx) {
     throw Trap(TrapKind::host_error,
-               "a WASI function was called on an instance without a WasiCtx (attach one with "
-               "WasiCtx::attach before calling into the instance)");
+               "a WASI function was called on an instance without a WasiCtx (give the template "
+               "one with TemplateOptions::host_state = WasiCtx::factory(config), or attach one "
+               "with WasiCtx::attach before calling into the instance)");
   }
   return ctx->impl();
 }

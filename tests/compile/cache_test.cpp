@@ -1,6 +1,7 @@
 // Tier 1: the content-addressed cache (hits, keys, corruption), background builds and failures.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -67,6 +68,59 @@ TEST_F(CacheTest, CacheHitSkipsTranslationAndTier0StillWorks) {
   EXPECT_EQ(m.stats().c_source_bytes, 0u);  // no C was generated for a cache hit
   EXPECT_EQ(call_f(m, Tier::tier0), 23);    // tier 0 is translated and built on demand
   EXPECT_EQ(call_f(m, Tier::tier1), 23);
+}
+
+// A cache hit reads the module without validating it again or decoding function bodies: what
+// it reports and how it instantiates must match a full compile (features are found on demand).
+TEST_F(CacheTest, CacheHitReadsTheSameInterface) {
+  std::vector<uint8_t> bytes = wat(R"((module
+    (import "env" "g" (global i32))
+    (import "env" "f" (func $f (param i32) (result i32)))
+    (memory (export "mem") 1 2)
+    (table (export "tab") 2 funcref)
+    (global $counter (export "counter") (mut i32) (i32.const 7))
+    (data (i32.const 16) "abc")
+    (data (global.get 0) "xy")
+    (elem (i32.const 0) $get)
+    (func $get (export "get") (param i32) (result i32 i32)
+      (call $f (i32.extend8_s (local.get 0))) (global.get $counter))
+    (func $start (global.set $counter (i32.add (global.get $counter) (i32.const 1))))
+    (start $start)))");
+  Engine first(config());
+  Module full = first.compile(bytes);
+  ASSERT_TRUE(full.tier1_ready());
+  Engine second(config());
+  Module hit = second.compile(bytes);
+  ASSERT_TRUE(hit.stats().tier1_from_cache);
+  ASSERT_EQ(hit.imports().size(), full.imports().size());
+  for (size_t i = 0; i < hit.imports().size(); ++i) {
+    EXPECT_EQ(hit.imports()[i].name, full.imports()[i].name);
+    EXPECT_EQ(hit.imports()[i].type.to_string(), full.imports()[i].type.to_string());
+  }
+  ASSERT_EQ(hit.exports().size(), full.exports().size());
+  for (size_t i = 0; i < hit.exports().size(); ++i) {
+    EXPECT_EQ(hit.exports()[i].name, full.exports()[i].name);
+    EXPECT_EQ(hit.exports()[i].type.to_string(), full.exports()[i].type.to_string());
+  }
+  EXPECT_EQ(hit.features(), full.features());
+  EXPECT_NE(std::find(hit.features().begin(), hit.features().end(), "sign-extension"),
+            hit.features().end());
+  EXPECT_EQ(hit.hash(), full.hash());
+
+  TemplateOptions o;
+  o.tier = Tier::tier1;
+  Instance provider = Linker().instantiate(
+      second.compile(wat(R"((module (global (export "g") i32 (i32.const 32))))")), o);
+  Linker linker;
+  linker.func_wrap("env", "f", [](int32_t x) { return x * 2; });
+  linker.define("env", "g", *provider.get_export("g"));
+  Instance inst = linker.instantiate(hit, o);
+  EXPECT_EQ(inst.memory("mem").read_string(16, 3), "abc");  // data segments, both offsets
+  EXPECT_EQ(inst.memory("mem").read_string(32, 2), "xy");
+  std::vector<Value> r = inst.call("get", {Value::i32(0x80)});
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].as_i32(), -256);
+  EXPECT_EQ(r[1].as_i32(), 8);  // the start function ran
 }
 
 TEST_F(CacheTest, KeyDependsOnTheBytes) {
