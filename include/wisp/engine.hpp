@@ -24,6 +24,10 @@ struct EngineConfig {
   std::string c_compiler = "cc";
   // Optimisation flags for tier 1 (part of the cache key).
   std::vector<std::string> tier1_flags = {"-O2"};
+  // Tier 1 splits a module whose C is over twice this many bytes into translation units of about
+  // this size, compiled in parallel (one compiler per core) and linked into one shared object.
+  // 0: never split. Part of the cache key.
+  size_t tier1_unit_bytes = size_t{4} << 20;
   // Build tier 0 (libtcc) at all. If false, compile() waits for tier 1.
   bool enable_tier0 = true;
   // Fuel metering (like Wasmtime's Config::consume_fuel): generated code counts the

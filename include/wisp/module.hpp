@@ -71,6 +71,7 @@ struct CompileStats {
   double tier0_ms = 0;      // libtcc compile + relocation
   double tier1_ms = 0;      // cc -O2 (or cache load); 0 until tier 1 is ready
   bool tier1_from_cache = false;
+  size_t tier1_units = 0;  // translation units tier 1 was built from (0: loaded from the cache)
   size_t c_source_bytes = 0;
 };
 

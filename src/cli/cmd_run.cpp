@@ -135,12 +135,14 @@ int run(const RunOptions& o) {
     ~Report() {
       if (!o.timings) return;
       CompileStats s = m.stats();
+      std::string how = s.tier1_from_cache  ? " from cache"
+                        : s.tier1_units > 1 ? " in " + std::to_string(s.tier1_units) + " units"
+                                            : "";
       std::fprintf(stderr,
                    "wisp: timings: compile %.1f ms (translate %.1f ms, %zu bytes of C; tier 0 "
                    "%.1f ms; tier 1 %.1f ms%s), instantiate %.1f ms, run %.1f ms on %s\n",
                    compile_ms, s.translate_ms, s.c_source_bytes, s.tier0_ms, s.tier1_ms,
-                   s.tier1_from_cache ? " from cache" : "", instantiate_ms, ms_since(run_start),
-                   tier_name(inst.tier()));
+                   how.c_str(), instantiate_ms, ms_since(run_start), tier_name(inst.tier()));
     }
   } report{o, module, instance, compile_ms, instantiate_ms, t0};
 

@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <memory>
+#include <regex>
+#include <string_view>
 
 #include "compile/c_glue.hpp"
 #include "compile/fuel_instrument.hpp"
@@ -182,6 +184,96 @@ std::string translate_to_c(wabt::Module& ir, bool consume_fuel) {
   c.insert(0, kTccPrelude);
   c += generate_glue(ir, layout);
   return c;
+}
+
+std::vector<std::string> split_translation_units(const std::string& c, size_t unit_bytes) {
+  std::vector<std::string> whole{c};
+  if (unit_bytes == 0 || c.size() <= 2 * unit_bytes) return whole;
+  // The C writer declares every defined function, in one run of lines, before any initialiser:
+  // "static RET NAME(Z_m_instance_t*, ...);", then defines them in the same order after the
+  // initialisers, each as "static RET NAME(Z_m_instance_t* instance, ...) {" up to a "}" alone on
+  // its line, one after the other; the exports, instantiation and the glue follow.
+  static const std::regex proto_re(R"(static (.+) (\w+)\(Z_m_instance_t\*(, [^()]*)?\);)");
+  struct Func {
+    size_t proto_at;
+    std::string header;
+    size_t def_at = 0, def_end = 0;
+  };
+  std::vector<Func> funcs;
+  size_t line = 0;
+  while (line < c.size()) {
+    size_t eol = c.find('\n', line);
+    if (eol == std::string::npos) break;
+    std::string_view l(c.data() + line, eol - line);
+    std::match_results<std::string_view::const_iterator> m;
+    if (l.starts_with("static ") && l.ends_with(");") &&
+        std::regex_match(l.begin(), l.end(), m, proto_re)) {
+      funcs.push_back(
+          {line, "static " + m[1].str() + " " + m[2].str() + "(Z_m_instance_t* instance"});
+    } else if (!funcs.empty()) {
+      break;
+    }
+    line = eol + 1;
+  }
+  if (funcs.size() < 2) return whole;
+  size_t protos_end = line;
+  size_t at = protos_end;
+  for (Func& f : funcs) {
+    size_t found = c.find("\n" + f.header, at);
+    if (found == std::string::npos) return whole;
+    // Only blank lines between one definition and the next.
+    if (&f != &funcs.front() && c.find_first_not_of(" \n", at) != found + 1) return whole;
+    f.def_at = found + 1;
+    size_t close = c.find("\n}\n", f.def_at);
+    if (close == std::string::npos) return whole;
+    f.def_end = close + 3;
+    at = f.def_end - 1;
+  }
+  size_t head_end = funcs.front().def_at;
+  // The prelude goes into every unit: it may hold no state but func_types (shared, defined in
+  // unit 0) and s_module_initialized (used by the initialisation in unit 0 only), and no static
+  // function declared but defined later.
+  for (size_t l = 0; l < head_end;) {
+    size_t eol = c.find('\n', l);
+    std::string_view s(c.data() + l, eol - l);
+    bool proto = l >= funcs.front().proto_at && l < protos_end;
+    if (!proto && s.starts_with("static ") && !s.starts_with("static inline ") &&
+        !s.starts_with("static const ")) {
+      bool variable = s.find('(') == std::string_view::npos;
+      if (variable && !s.starts_with("static u32 func_types[") &&
+          !s.starts_with("static bool s_module_initialized "))
+        return whole;
+      if (!variable && s.ends_with(";")) return whole;
+    }
+    l = eol + 1;
+  }
+  auto prelude = [&](bool defines_func_types) {
+    std::string out;
+    out.reserve(head_end + 64);
+    size_t from = 0;
+    for (const Func& f : funcs) {
+      out.append(c, from, f.proto_at - from);
+      from = f.proto_at + 7;  // "static "
+    }
+    out.append(c, from, head_end - from);
+    size_t ft = out.find("\nstatic u32 func_types[");
+    if (ft != std::string::npos) out.replace(ft + 1, 7, defines_func_types ? "" : "extern ");
+    return out;
+  };
+  std::vector<std::string> units;
+  units.push_back(prelude(true) + c.substr(funcs.back().def_end));
+  const std::string shared = prelude(false);
+  for (size_t k = 0; k < funcs.size();) {
+    std::string unit = shared;
+    size_t start = funcs[k].def_at;
+    do {
+      unit.append(c, funcs[k].def_at + 7, funcs[k].def_end - funcs[k].def_at - 7);
+      unit += '\n';
+      ++k;
+    } while (k < funcs.size() && funcs[k].def_at - start < unit_bytes);
+    units.push_back(std::move(unit));
+  }
+  return units;
 }
 
 std::string translate_bytes_to_c(std::span<const uint8_t> bytes, bool consume_fuel) {

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "compile/module_impl.hpp"
 
@@ -18,6 +19,15 @@ namespace wisp::detail {
 // and with `consume_fuel` the code is fuel-metered: see fuel_instrument.hpp), runs the C writer
 // and appends the glue. Returns one self-contained C translation unit.
 std::string translate_to_c(wabt::Module& ir, bool consume_fuel);
+
+// Splits the output of translate_to_c into translation units for a parallel tier-1 build linked
+// into one shared object: unit 0 is the prelude (types, prototypes, initialisers) with the exports,
+// instantiation and glue; each further unit is the prelude with a run of consecutive function
+// definitions of about `unit_bytes`. The functions and func_types lose `static` (the build's
+// -fvisibility=hidden keeps them inside the object). Returns the source whole (one unit) when it
+// is at most 2 * unit_bytes, when unit_bytes is 0, or when the C writer's output does not have
+// exactly the expected shape.
+std::vector<std::string> split_translation_units(const std::string& c, size_t unit_bytes);
 
 // Re-reads the module's bytes and translates them (when the C was not kept).
 std::string translate_bytes_to_c(std::span<const uint8_t> bytes, bool consume_fuel);

@@ -47,6 +47,7 @@ std::filesystem::path tier1_path(const EngineImpl& engine, const ModuleImpl& m) 
   std::string flags;
   for (const auto& f : engine.config.tier1_flags) flags += f + " ";
   for (const char* f : kTier1FixedFlags) flags += std::string(f) + " ";
+  flags += "units:" + std::to_string(engine.config.tier1_unit_bytes);
   // WISP_CODEGEN_ID is a build-time digest of the compile layer's sources and the ABI header:
   // a change to code generation can never load an object built by another wisp build.
   std::string key =
@@ -58,13 +59,14 @@ std::filesystem::path tier1_path(const EngineImpl& engine, const ModuleImpl& m) 
 }
 
 void finish_tier1(ModuleImpl& m, std::shared_ptr<CodeObject> code, std::optional<std::string> error,
-                  double ms, bool from_cache) {
+                  double ms, bool from_cache, size_t units = 0) {
   std::lock_guard lock(m.mutex);
   m.tier1 = std::move(code);
   m.tier1_error = std::move(error);
   m.tier1_done = true;
   m.stats.tier1_ms = ms;
   m.stats.tier1_from_cache = from_cache;
+  m.stats.tier1_units = units;
   if (m.tier1 && m.tier0) m.c_source.clear();  // both tiers built: the C is no longer needed
   m.tier1_cv.notify_all();
 }
@@ -77,10 +79,13 @@ void build_tier1(const EngineImpl& engine, ModuleImpl& m, const std::filesystem:
       std::lock_guard lock(m.mutex);
       source = m.c_source;
     }
-    build_tier1_object(source, Tier1Options{engine.config.c_compiler, engine.config.tier1_flags},
-                       so);
+    size_t units =
+        build_tier1_object(source,
+                           Tier1Options{engine.config.c_compiler, engine.config.tier1_flags,
+                                        engine.config.tier1_unit_bytes},
+                           so);
     auto code = load_tier1_object(so);
-    finish_tier1(m, std::move(code), std::nullopt, ms_since(t0), false);
+    finish_tier1(m, std::move(code), std::nullopt, ms_since(t0), false, units);
   } catch (const std::exception& e) {
     finish_tier1(m, nullptr, std::string(e.what()), ms_since(t0), false);
   }

@@ -17,6 +17,9 @@ std::shared_ptr<CodeObject> compile_tier0(const std::string& c_source);
 struct Tier1Options {
   std::string compiler = "cc";
   std::vector<std::string> flags = {"-O2"};
+  // C bytes per translation unit when a large module's C is split (split_translation_units);
+  // the units compile in parallel, one compiler per core. 0: one unit.
+  size_t unit_bytes = 0;
 };
 
 // Flags every tier-1 build uses (part of the cache key): position-independent shared object,
@@ -33,9 +36,11 @@ std::string sha256_bytes_hex(std::string_view bytes);
 // modification time, so a later process does not spawn the compiler to learn it.
 std::string compiler_identity(const std::string& compiler, const std::string& cache_dir = {});
 
-// Compiles `c_source` into `so_path` (written atomically). Throws wisp::Error on failure.
-void build_tier1_object(const std::string& c_source, const Tier1Options& options,
-                        const std::filesystem::path& so_path);
+// Compiles `c_source` into `so_path` (written atomically). Returns the number of translation
+// units it was built from: over 1 when split (a split that fails to build falls back to one unit).
+// Throws wisp::Error on failure.
+size_t build_tier1_object(const std::string& c_source, const Tier1Options& options,
+                          const std::filesystem::path& so_path);
 
 // dlopen()s a tier-1 object and checks its ABI version. Throws wisp::Error.
 std::shared_ptr<CodeObject> load_tier1_object(const std::filesystem::path& so_path);

@@ -1,4 +1,5 @@
-// Tier 1: the system C compiler (-O2) builds a shared object; it is dlopen()ed locally.
+// Tier 1: the system C compiler (-O2) builds a shared object; it is dlopen()ed locally. A large
+// module's C is split into several translation units compiled in parallel, then linked.
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <spawn.h>
@@ -6,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -14,7 +17,10 @@
 #include <map>
 #include <mutex>
 #include <sstream>
+#include <system_error>
+#include <thread>
 
+#include "compile/c_translate.hpp"
 #include "compile/native_code.hpp"
 #include "wisp/engine.hpp"
 #include "wisp/error.hpp"
@@ -140,39 +146,122 @@ std::string compiler_identity(const std::string& compiler, const std::string& ca
   return first;
 }
 
-void build_tier1_object(const std::string& c_source, const Tier1Options& options,
-                        const std::filesystem::path& so_path) {
+namespace {
+
+void write_file(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary);
+  f.write(text.data(), static_cast<std::streamsize>(text.size()));
+  if (!f) throw Error("tier 1: cannot write " + path.string());
+}
+
+std::vector<std::string> compiler_argv(const Tier1Options& options) {
+  std::vector<std::string> argv = {options.compiler};
+  for (const auto& f : options.flags) argv.push_back(f);
+  for (const char* f : kTier1FixedFlags) argv.push_back(f);
+  argv.push_back("-w");
+  return argv;
+}
+
+// One translation unit straight into the shared object `out`.
+void build_whole(const std::string& c_source, const Tier1Options& options,
+                 const std::filesystem::path& stem, const std::filesystem::path& out) {
+  std::error_code ec;
+  std::filesystem::path c_path = stem.string() + ".c";
+  write_file(c_path, c_source);
+  std::vector<std::string> argv = compiler_argv(options);
+  // The source comes through stdin: no temporary path ends up in the object, so concurrent
+  // builds of one module produce identical bytes (and identical digests).
+  for (const char* a : {"-o", out.c_str(), "-x", "c", "-", "-lm"}) argv.push_back(a);
+  std::string output;
+  int rc = run_process(argv, output, c_path.c_str());
+  std::filesystem::remove(c_path, ec);
+  if (rc != 0)
+    throw Error("tier 1: " + options.compiler + " failed (status " + std::to_string(rc) + "):\n" +
+                output.substr(0, 4000));
+}
+
+// Each unit into an object (up to one compiler per core at a time), then one link into `out`.
+void build_split(const std::vector<std::string>& units, const Tier1Options& options,
+                 const std::filesystem::path& stem, const std::filesystem::path& out) {
+  std::vector<std::filesystem::path> objects(units.size());
+  std::vector<std::string> errors(units.size());
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i; (i = next++) < units.size();) {
+      std::filesystem::path base = stem.string() + "-" + std::to_string(i);
+      std::filesystem::path c_path = base.string() + ".c";
+      objects[i] = base.string() + ".o";
+      std::error_code ec;
+      try {
+        write_file(c_path, units[i]);
+        std::vector<std::string> argv = compiler_argv(options);
+        for (const char* a : {"-c", "-o", objects[i].c_str(), "-x", "c", "-"}) argv.push_back(a);
+        std::string output;
+        int rc = run_process(argv, output, c_path.c_str());
+        if (rc != 0)
+          errors[i] = options.compiler + " failed on unit " + std::to_string(i) + " (status " +
+                      std::to_string(rc) + "):\n" + output.substr(0, 4000);
+      } catch (const std::exception& e) {
+        errors[i] = e.what();
+      }
+      std::filesystem::remove(c_path, ec);
+    }
+  };
+  size_t jobs = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, units.size());
+  std::vector<std::thread> threads;
+  try {
+    for (size_t t = 1; t < jobs; ++t) threads.emplace_back(work);
+  } catch (const std::system_error&) {
+    // fewer threads than cores: the units still all get built
+  }
+  work();
+  for (auto& t : threads) t.join();
+  std::string output;
+  int rc = -1;
+  auto failed = std::find_if(errors.begin(), errors.end(), [](auto& e) { return !e.empty(); });
+  if (failed == errors.end()) {
+    std::vector<std::string> argv = compiler_argv(options);
+    argv.push_back("-o");
+    argv.push_back(out.string());
+    for (const auto& o : objects) argv.push_back(o.string());
+    argv.push_back("-lm");
+    rc = run_process(argv, output);
+  }
+  std::error_code ec;
+  for (const auto& o : objects) std::filesystem::remove(o, ec);
+  if (failed != errors.end()) throw Error("tier 1: " + *failed);
+  if (rc != 0)
+    throw Error("tier 1: linking " + std::to_string(units.size()) + " units failed (status " +
+                std::to_string(rc) + "):\n" + output.substr(0, 4000));
+}
+
+}  // namespace
+
+size_t build_tier1_object(const std::string& c_source, const Tier1Options& options,
+                          const std::filesystem::path& so_path) {
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::create_directories(so_path.parent_path(), ec);
   std::string unique =
       std::to_string(getpid()) + "-" + std::to_string(reinterpret_cast<uintptr_t>(&c_source));
-  fs::path c_path = so_path.parent_path() / (so_path.stem().string() + "." + unique + ".c");
-  fs::path tmp_so = so_path.parent_path() / (so_path.stem().string() + "." + unique + ".so.tmp");
-  {
-    std::ofstream f(c_path, std::ios::binary);
-    f.write(c_source.data(), static_cast<std::streamsize>(c_source.size()));
-    if (!f) throw Error("tier 1: cannot write " + c_path.string());
+  fs::path stem = so_path.parent_path() / (so_path.stem().string() + "." + unique);
+  fs::path tmp_so = stem.string() + ".so.tmp";
+  std::vector<std::string> units = split_translation_units(c_source, options.unit_bytes);
+  if (units.size() > 1) {
+    try {
+      build_split(units, options, stem, tmp_so);
+    } catch (const Error&) {
+      // The split is a speed-up only: should the units not build or link, one unit is built.
+      units.resize(1);
+    }
   }
-  std::vector<std::string> argv = {options.compiler};
-  for (const auto& f : options.flags) argv.push_back(f);
-  for (const char* f : kTier1FixedFlags) argv.push_back(f);
-  argv.push_back("-w");
-  argv.push_back("-o");
-  argv.push_back(tmp_so.string());
-  // The source comes through stdin: no temporary path ends up in the object, so concurrent
-  // builds of one module produce identical bytes (and identical digests).
-  argv.push_back("-x");
-  argv.push_back("c");
-  argv.push_back("-");
-  argv.push_back("-lm");
-  std::string output;
-  int rc = run_process(argv, output, c_path.c_str());
-  fs::remove(c_path, ec);
-  if (rc != 0) {
-    fs::remove(tmp_so, ec);
-    throw Error("tier 1: " + options.compiler + " failed (status " + std::to_string(rc) + "):\n" +
-                output.substr(0, 4000));
+  if (units.size() == 1) {
+    try {
+      build_whole(c_source, options, stem, tmp_so);
+    } catch (const Error&) {
+      fs::remove(tmp_so, ec);
+      throw;
+    }
   }
   // A digest beside the object: a truncated or damaged cache entry is detected before dlopen().
   {
@@ -187,6 +276,7 @@ void build_tier1_object(const std::string& c_source, const Tier1Options& options
   }
   fs::rename(tmp_so, so_path, ec);
   if (ec) throw Error("tier 1: cannot store " + so_path.string() + ": " + ec.message());
+  return units.size();
 }
 
 std::shared_ptr<CodeObject> load_tier1_object(const std::filesystem::path& so_path) {

@@ -3,9 +3,9 @@
 # 11 MB of code, built by the ruby.wasm project with wasi-sdk) run end to end on tier 0 and
 # tier 1: `wisp run` (version banner) and a Ruby program that computes, formats strings and
 # uses the file system through a preopen (wisp_ruby_eval). Not part of ctest: tier 0 translates
-# 153 MB of C (~3.5 min on a 2-vCPU machine, mostly libwabt's C writer); tier 1 would run cc -O2
-# over that single translation unit, which is out of reach until large modules are split into
-# several units, so it is opt-in: WISP_LARGE_TIERS="0 1".
+# 153 MB of C (~3.5 min on a 2-vCPU machine, mostly libwabt's C writer); tier 1 runs cc -O2 over
+# those 153 MB (about 38 units of 4 MB, compiled in parallel): ~25 minutes of CPU, estimated from
+# nextpnr.sh, so it is opt-in: WISP_LARGE_TIERS="0 1".
 # usage: ruby.sh BUILD_DIR        (WISP_LARGE_TIERS="0" by default; needs npm)
 set -euo pipefail
 build=$(cd "$1" && pwd)
