@@ -77,8 +77,32 @@ TEST(SplitUnits, SplitBuildMatchesTier0) {
   EXPECT_EQ(results(m, Tier::tier1), want);
 }
 
+TEST(SplitUnits, FuelMeteredCodeSplitsAndStopsAtTheSamePoint) {
+  TempDir cache;
+  auto fuel_left = [&](size_t unit_bytes, Tier tier) {
+    EngineConfig config = engine_config(tier, cache.path());
+    config.consume_fuel = true;
+    config.tier1_unit_bytes = unit_bytes;
+    Engine engine(config);
+    Module m = engine.compile(wat(kModule));
+    if (tier == Tier::tier1) {
+      EXPECT_TRUE(m.tier1_ready()) << m.tier1_error().value_or("");
+      EXPECT_EQ(m.stats().tier1_units, 11u);
+    }
+    TemplateOptions o;
+    o.tier = tier;
+    Instance inst = Linker().instantiate(m, o);
+    inst.set_fuel(100'000);
+    EXPECT_EQ(inst.call("fact", {Value::i64(10)})[0].as_i64(), 3628800);
+    return inst.fuel_remaining();
+  };
+  uint64_t tier0 = fuel_left(1, Tier::tier0);
+  EXPECT_LT(tier0, 100'000u);
+  EXPECT_EQ(fuel_left(1, Tier::tier1), tier0);
+}
+
 TEST(SplitUnits, SmallModulesAndUnknownShapesStayWhole) {
-  std::string c = detail::translate_bytes_to_c(wat(kModule));
+  std::string c = detail::translate_bytes_to_c(wat(kModule), /*consume_fuel=*/false);
   EXPECT_EQ(detail::split_translation_units(c, 0).size(), 1u);
   EXPECT_EQ(detail::split_translation_units(c, c.size()).size(), 1u);
   EXPECT_EQ(detail::split_translation_units(c, 1).size(), 11u);
