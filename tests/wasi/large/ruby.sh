@@ -4,8 +4,8 @@
 # tier 1: `wisp run` (version banner) and a Ruby program that computes, formats strings and
 # uses the file system through a preopen (wisp_ruby_eval). Not part of ctest: tier 0 translates
 # 153 MB of C (~3.5 min on a 2-vCPU machine, mostly libwabt's C writer); tier 1 runs cc -O2 over
-# those 153 MB (about 38 units of 4 MB, compiled in parallel): ~25 minutes of CPU, estimated from
-# nextpnr.sh, so it is opt-in: WISP_LARGE_TIERS="0 1".
+# those 153 MB (35 units, compiled in parallel): 1,104 s wall measured on 2 vCPUs (2026-11-25,
+# partly shared with a CI run), so it is opt-in: WISP_LARGE_TIERS="0 1".
 # usage: ruby.sh BUILD_DIR        (WISP_LARGE_TIERS="0" by default; needs npm)
 set -euo pipefail
 build=$(cd "$1" && pwd)
