@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "bench_support.hpp"
 #include "wisp/wisp.hpp"
 
 // The native baselines: the same C sources compiled with -O2 (bench/guests, WISP_NATIVE).
@@ -26,6 +27,9 @@ int32_t native_resize_run(void);
 }
 
 namespace {
+
+using wisp::bench::guarded;
+using wisp::bench::guests_dir;
 
 namespace fs = std::filesystem;
 using wisp::Tier;
@@ -41,11 +45,6 @@ struct Expected {
   int32_t sha = (native_sha_init_buffer(kShaLen), native_sha_run(kShaLen, kShaRounds));
   int32_t resize = (native_resize_init(), native_resize_run());
 };
-
-fs::path guests_dir() {
-  const char* dir = std::getenv("WISP_GUESTS_DIR");
-  return dir ? fs::path(dir) : fs::path(WISP_GUESTS_DIR);
-}
 
 // The guest modules, compiled once with both tiers ready (tier 1 built before compile returns).
 struct Env {
@@ -147,18 +146,6 @@ void run_checked(benchmark::State& st, int32_t expected, Fn&& fn) {
       break;
     }
   }
-}
-
-// Wraps a benchmark body so that a wisp error ends that benchmark with its message.
-template <typename Body>
-auto guarded(Body body) {
-  return [body](benchmark::State& st) {
-    try {
-      body(st);
-    } catch (const std::exception& e) {
-      st.SkipWithError(e.what());
-    }
-  };
 }
 
 void call_typed(benchmark::State& st, Tier tier) {

@@ -17,17 +17,16 @@
 #include <tuple>
 #include <vector>
 
+#include "bench_support.hpp"
 #include "wisp/wisp.hpp"
 
 namespace {
 
+using wisp::bench::guarded;
+using wisp::bench::guests_dir;
+
 namespace fs = std::filesystem;
 using wisp::Tier;
-
-fs::path guests_dir() {
-  const char* dir = std::getenv("WISP_GUESTS_DIR");
-  return dir ? fs::path(dir) : fs::path(WISP_GUESTS_DIR);
-}
 
 uint64_t rss_bytes() {
   std::ifstream in("/proc/self/statm");
@@ -76,17 +75,6 @@ struct Env {
 };
 
 std::unique_ptr<Env> g_env;
-
-template <typename Body>
-auto guarded(Body body) {
-  return [body](benchmark::State& st) {
-    try {
-      body(st);
-    } catch (const std::exception& e) {
-      st.SkipWithError(e.what());
-    }
-  };
-}
 
 // instantiate + free, the cycle a fresh-instance-per-request server runs.
 void instantiate_free(benchmark::State& st, const char* module, wisp::SnapshotMode mode) {

@@ -14,18 +14,17 @@
 #include <memory>
 #include <string>
 
+#include "bench_support.hpp"
 #include "wisp/wisp.hpp"
 
 namespace {
 
+using wisp::bench::guarded;
+using wisp::bench::guests_dir;
+
 namespace fs = std::filesystem;
 using wisp::StrategyKind;
 using wisp::Tier;
-
-fs::path guests_dir() {
-  const char* dir = std::getenv("WISP_GUESTS_DIR");
-  return dir ? fs::path(dir) : fs::path(WISP_GUESTS_DIR);
-}
 
 struct Env {
   std::unique_ptr<wisp::Engine> engine;
@@ -114,17 +113,6 @@ void resize(benchmark::State& st, const Variant& v, bool with_input, uint32_t ke
     if (with_input) l->call("resize_init");
     check(st, l->call("resize_run")[0].as_i32(), want);
   }
-}
-
-template <typename Body>
-auto guarded(Body body) {
-  return [body](benchmark::State& st) {
-    try {
-      body(st);
-    } catch (const std::exception& e) {
-      st.SkipWithError(e.what());
-    }
-  };
 }
 
 void register_all() {

@@ -217,10 +217,10 @@ std::unique_ptr<wabt::Module> read_trusted(std::span<const uint8_t> bytes, bool 
   wabt::ReadBinaryOptions options(supported_features(), nullptr, /*read_debug_names=*/false,
                                   /*stop_on_first_error=*/true,
                                   /*fail_on_custom_section_error=*/false);
-  std::vector<uint8_t> stubbed;
+  std::vector<uint8_t> declarations_only;
   if (!bodies) {
-    stubbed = without_function_bodies(bytes);
-    bytes = stubbed;
+    declarations_only = without_function_bodies(bytes);
+    bytes = declarations_only;
   }
   auto module = std::make_unique<wabt::Module>();
   wabt::Errors errors;
