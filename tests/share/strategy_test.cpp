@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <set>
 #include <thread>
 #include <vector>
@@ -98,6 +100,41 @@ TEST_P(StrategyTest, PerThreadKeepsOneInstancePerThread) {
   EXPECT_EQ(other, 2);   // its own instance
   EXPECT_EQ(run(1), 4);  // this thread's instance kept its state
   EXPECT_EQ(s->stats().creates, 2u);
+}
+
+// A long-lived thread (a server's worker) outlives the strategy: the instance parked for it goes
+// with the strategy, not at the thread's exit.
+TEST_P(StrategyTest, PerThreadInstancesGoWithTheirStrategy) {
+  auto s = make(StrategyKind::per_thread);
+  { Lease warm = s->acquire(); }  // this thread's instance (and the snapshot's)
+  const uint64_t before = runtime_stats().slots_in_use;
+  std::mutex m;
+  std::condition_variable cv;
+  int stage = 0;
+  std::thread worker([&] {
+    {
+      Lease l = s->acquire();
+      EXPECT_EQ(next(l), 1);
+    }  // parked in this thread
+    std::unique_lock lock(m);
+    stage = 1;
+    cv.notify_all();
+    cv.wait(lock, [&] { return stage == 2; });
+  });
+  {
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return stage == 1; });
+  }
+  EXPECT_EQ(runtime_stats().slots_in_use, before + 1);
+  s.reset();  // both parked instances (this thread's and the worker's) are freed now
+  EXPECT_EQ(runtime_stats().slots_in_use, before - 1);
+  {
+    std::lock_guard lock(m);
+    stage = 2;
+  }
+  cv.notify_all();
+  worker.join();
+  EXPECT_EQ(runtime_stats().slots_in_use, before - 1);
 }
 
 TEST_P(StrategyTest, RecycleAfterUsesAndOnMemoryHighWater) {
