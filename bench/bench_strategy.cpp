@@ -1,6 +1,10 @@
 // Strategy benchmarks (issue 5), tier 1:
 //  - lease/<strategy>: acquire + one small call (fib(10)) + release, one thread — what each
 //    strategy costs per request (pool: reset on release; pool_keep: no reset).
+//  - lease_writes/pool/{same_page,new_page}/{tracked,untracked}: a pool lease whose call writes
+//    one page of the 4 MiB-data guest: the same page every time (it stays resident: with write
+//    tracking the reset needs no system call), or another page each time (every lease escapes
+//    the resident set: tracking's worst case), with SnapshotOptions::track_writes on and off.
 //  - scaling/<strategy>/threads:N: throughput of fib_rec(20) per lease on 1 and 2 threads.
 //  - resize/<strategy>[/with_input]: Fresh vs Shared on the image-resize guest; the source image
 //    comes from the snapshot (init export resize_init), or every request writes it first.
@@ -35,17 +39,19 @@ struct Env {
                                                       : WISP_BENCH_CACHE_DIR;
     c.background_tier1 = false;
     engine = std::make_unique<wisp::Engine>(c);
-    for (const char* name : {"fib", "resize"}) {
+    for (const char* name : {"fib", "resize", "state"}) {
       wisp::Module m = engine->compile_file(guests_dir() / (std::string(name) + ".wasm"));
       if (!m.tier1_ready()) throw wisp::Error(std::string(name) + ": tier 1 unavailable");
       modules.emplace(name, m);
     }
   }
-  wisp::Template tmpl(const std::string& module, const std::string& init, uint32_t keep = 16) {
+  wisp::Template tmpl(const std::string& module, const std::string& init, uint32_t keep = 16,
+                      bool track_writes = true) {
     wisp::TemplateOptions o;
     o.tier = Tier::tier1;
     o.snapshot.init_export = init;
     o.snapshot.keep_resident_pages = keep;
+    o.snapshot.track_writes = track_writes;
     return wisp::Linker().instantiate_template(modules.at(module), o);
   }
 };
@@ -89,6 +95,23 @@ void lease_call(benchmark::State& st, const Variant& v) {
   st.counters["resets"] = static_cast<double>(stats.resets);
 }
 
+// state_touch(page) adds 1 to the first word of a 64 KiB page of the table and returns it: after
+// a reset it always returns the snapshot's value + 1.
+void lease_writes(benchmark::State& st, bool new_page, bool track_writes) {
+  Variant v{"pool", StrategyKind::pool, {}};
+  auto s = make(v, g_env->tmpl("state", "_initialize", 16, track_writes));
+  std::vector<int32_t> want(64);
+  for (int32_t p = 0; p < 64; ++p)
+    want[p] = s->acquire()->call("state_touch", {wisp::Value::i32(p)})[0].as_i32();
+  int32_t page = 0;
+  for (auto _ : st) {
+    wisp::Lease l = s->acquire();
+    check(st, l->call("state_touch", {wisp::Value::i32(page)})[0].as_i32(), want[page]);
+    if (new_page) page = (page + 1) % 64;
+  }
+  st.counters["resets"] = static_cast<double>(s->stats().resets);
+}
+
 void scaling(benchmark::State& st, const std::string& key) {
   wisp::Strategy& s = *g_shared_strategies.at(key);
   const wisp::Value arg[] = {wisp::Value::i32(20)};
@@ -120,6 +143,16 @@ void register_all() {
     benchmark::RegisterBenchmark((std::string("lease/") + v.name).c_str(),
                                  guarded([&v](benchmark::State& st) { lease_call(st, v); }))
         ->Unit(benchmark::kNanosecond);
+  }
+  for (bool new_page : {false, true}) {
+    for (bool tracked : {true, false}) {
+      std::string name = std::string("lease_writes/pool/") + (new_page ? "new_page" : "same_page") +
+                         (tracked ? "/tracked" : "/untracked");
+      benchmark::RegisterBenchmark(name.c_str(), guarded([new_page, tracked](benchmark::State& st) {
+                                     lease_writes(st, new_page, tracked);
+                                   }))
+          ->Unit(benchmark::kNanosecond);
+    }
   }
   for (const Variant& v : kVariants) {
     if (v.kind != StrategyKind::pool && v.kind != StrategyKind::per_thread) continue;

@@ -44,8 +44,11 @@ class Memory {
   std::optional<uint32_t> max_pages() const;
   std::vector<uint8_t> read(uint64_t ptr, uint64_t len) const;
   void write(uint64_t ptr, std::span<const uint8_t> bytes);
-  // A span valid until the next call into the instance or the next grow.
+  // A writable span, valid until the next call into the instance or the next grow. It may be
+  // handed to the kernel as a destination (read(2) into guest memory): it is prepared for that.
   std::span<uint8_t> span(uint64_t ptr, uint64_t len);
+  // A read-only span, valid as long as span()'s.
+  std::span<const uint8_t> view(uint64_t ptr, uint64_t len) const;
   std::string read_string(uint64_t ptr, uint64_t len) const;
   template <typename T>
   T load(uint64_t ptr) const {
@@ -157,6 +160,11 @@ class Instance {
     uint64_t resident_pages = 0;  // host pages of it in RAM, shared image pages included
     uint64_t written_pages = 0;   // host pages this instance has its own copy of
     bool from_snapshot = false;   // memory maps the snapshot image copy-on-write
+    // Write tracking (SnapshotOptions::track_writes): the pages outside the resident set are
+    // read-only now, so the next reset needs no system call unless a write leaves that set.
+    bool write_tracked = false;
+    uint64_t resets = 0;               // reset() calls that completed on this instance
+    uint64_t resets_without_scan = 0;  // of which found only resident pages could differ
   };
   Usage usage() const;
   // Per-instance host state for host functions (for example a WASI context): one object per C++

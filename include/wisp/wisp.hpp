@@ -1,8 +1,8 @@
 // Umbrella header: everything a wisp embedder needs.
 #pragma once
 
-#include "wisp/engine.hpp"
 #include "wisp/contexts.hpp"
+#include "wisp/engine.hpp"
 #include "wisp/error.hpp"
 #include "wisp/instance.hpp"
 #include "wisp/limits.hpp"

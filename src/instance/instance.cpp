@@ -242,6 +242,9 @@ bool Instance::resettable() const {
 Instance::Usage Instance::usage() const {
   Usage u;
   if (!impl_) return u;
+  u.resets = impl_->resets;
+  u.resets_without_scan = impl_->resets_without_scan;
+  u.write_tracked = impl_->memory_mapped && rt::slot_armed_intact(impl_->slot);
   const wasm_rt_memory_t* mem = impl_->memory0();
   if (!mem || !mem->data) return u;
   uint64_t bytes = mem->pages == 65536 ? (1ull << 32) : mem->size;

@@ -53,7 +53,7 @@ struct TemplateImpl {
   void decide_snapshot();
   std::shared_ptr<snap::Snapshot> current_snapshot(const std::shared_ptr<CodeObject>& code);
   snap::ResetOptions reset_options() const {
-    return snap::ResetOptions{options.snapshot.keep_resident_pages};
+    return snap::ResetOptions{options.snapshot.keep_resident_pages, options.snapshot.track_writes};
   }
 };
 
@@ -87,6 +87,10 @@ struct InstanceImpl : std::enable_shared_from_this<InstanceImpl> {
   std::shared_ptr<snap::Snapshot> snapshot;
   rt::Slot slot;
   bool memory_mapped = false;
+  uint64_t resets = 0, resets_without_scan = 0;  // Instance::usage()
+  // Ends write tracking of the memory's slot (its whole image writable), for owners that change
+  // page protections themselves (Contexts). The next reset may arm it again.
+  void stop_write_tracking() { rt::slot_disarm(slot); }
   // Instances whose instantiation failed after their element segments wrote funcrefs into one
   // of this instance's tables: kept alive with it (the spec's store semantics).
   std::mutex retained_mutex;

@@ -375,11 +375,12 @@ void reset_instance(InstanceImpl& inst) {
     snap::adopt_memory(s, inst.vm, inst.slot);
     inst.memory_mapped = true;
   }
-  snap::restore(s, inst.vm, inst.slot, inst.tmpl->reset_options());
+  if (snap::restore(s, inst.vm, inst.slot, inst.tmpl->reset_options())) ++inst.resets_without_scan;
   if (inst.tmpl->verify_reset) snap::verify(s, inst.vm, inst.slot);
   make_host_state(inst.shared_from_this());  // a throw leaves the instance marked trapped
   inst.trapped = false;
   inst.last_trap = rt::kNoTrap;
+  ++inst.resets;
   inst.refill_fuel();
   if (s.start_pending) {
     run_start_function(inst.shared_from_this());

@@ -2,6 +2,7 @@
 #include "instance/instance_impl.hpp"
 #include "runtime/access_filter.hpp"
 #include "runtime/memory.hpp"
+#include "runtime/slots.hpp"
 #include "runtime/watchdog.hpp"
 #include "wisp/instance.hpp"
 
@@ -61,6 +62,12 @@ void Memory::write(uint64_t ptr, std::span<const uint8_t> bytes) {
 }
 
 std::span<uint8_t> Memory::span(uint64_t ptr, uint64_t len) {
+  uint8_t* p = checked(ptr, len);
+  rt::prepare_host_write(p, len);  // a write-tracked page would make a kernel write fail
+  return {p, len};
+}
+
+std::span<const uint8_t> Memory::view(uint64_t ptr, uint64_t len) const {
   return {checked(ptr, len), len};
 }
 

@@ -90,7 +90,9 @@ void free_memory(wasm_rt_memory_t* mem) {
     madvise(mem->data, bytes, MADV_DONTNEED);
     mprotect(mem->data, bytes, PROT_NONE);
   }
-  slot_release(Slot{mem->data, 0, 0});
+  Slot slot;
+  slot.base = mem->data;
+  slot_release(slot);
   budget_refund(bytes);
   mem->data = nullptr;
   mem->pages = 0;

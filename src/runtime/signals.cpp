@@ -49,6 +49,9 @@ void chain(int sig, siginfo_t* info, void* uctx) {
 }
 
 void on_fault(int sig, siginfo_t* info, void* uctx) {
+  // A write to a write-tracked page (by guest or host code): the slot is disarmed and the
+  // write runs again.
+  if (sig == SIGSEGV && slot_disarm_on_fault(reinterpret_cast<uintptr_t>(info->si_addr))) return;
   CallFrame* frame = tls_frame;
   if (frame != nullptr && tls_in_host == 0) {
     uintptr_t addr = reinterpret_cast<uintptr_t>(info->si_addr);

@@ -77,10 +77,11 @@ Slot slot_acquire(uint64_t image) {
     }
     return Slot{};
   }
-  uint8_t* base = g_clean.back();
+  Slot s;
+  s.base = g_clean.back();
   g_clean.pop_back();
   ++g_in_use;
-  return Slot{base, 0, 0};
+  return s;
 }
 
 void slot_release(const Slot& slot) {
@@ -113,9 +114,23 @@ void slot_forget_image(uint64_t image) {
 }
 
 void slot_clear_mapping(Slot& slot) {
+  slot_forget_tracking(slot);
   unmap_image(slot.base, slot.mapped_bytes);
   slot.image = 0;
   slot.mapped_bytes = 0;
+}
+
+int64_t slot_index_of(uintptr_t addr, uint8_t** slot_base) {
+  size_t n = g_chunk_count.load(std::memory_order_acquire);
+  for (size_t i = 0; i < n; ++i) {
+    uintptr_t b = g_chunks[i].load(std::memory_order_relaxed);
+    if (addr >= b && addr - b < kChunkSize) {
+      uint64_t j = (addr - b) / kSlotSize;
+      *slot_base = reinterpret_cast<uint8_t*>(b + j * kSlotSize);
+      return static_cast<int64_t>(i * kSlotsPerChunk + j);
+    }
+  }
+  return -1;
 }
 
 bool slot_contains(uintptr_t addr) {

@@ -56,6 +56,7 @@ bool has_export(const Module& m, const std::string& name, std::vector<ValType> p
 ContextsImpl::ContextsImpl(const Template& t, ContextsOptions o)
     : tmpl(t), options(std::move(o)), instance(t.instantiate()) {
   if (!instance.memory().valid()) throw Error("contexts: the module has no memory");
+  instance.impl()->stop_write_tracking();  // regions get protections of their own
   host_page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
   region =
       std::max<uint64_t>(host_page, (options.region_bytes + host_page - 1) / host_page * host_page);
@@ -313,6 +314,7 @@ void ContextsImpl::unprotect_all() {
 
 void ContextsImpl::replace_after_trap(uint32_t culprit) {
   Instance fresh = tmpl.instantiate();
+  fresh.impl()->stop_write_tracking();
   ++replacements;
   if (guest_alloc) {
     // The allocator's heap cannot be trusted: every open context is invalidated.

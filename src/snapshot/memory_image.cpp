@@ -85,12 +85,16 @@ MemoryImage::~MemoryImage() {
 
 bool MemoryImage::map_into(rt::Slot& slot) const {
   if (slot.image == id_ && slot.mapped_bytes == size_) return true;
+  rt::slot_forget_tracking(slot);  // the mapping below replaces the armed one
   if (size_ > 0) {
     void* p = mmap(slot.base, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd_, 0);
     if (p == MAP_FAILED) return false;
   }
   if (slot.mapped_bytes > size_) {
-    rt::Slot tail{slot.base + size_, slot.image, slot.mapped_bytes - size_};
+    rt::Slot tail;
+    tail.base = slot.base + size_;
+    tail.image = slot.image;
+    tail.mapped_bytes = slot.mapped_bytes - size_;
     rt::slot_clear_mapping(tail);
   }
   slot.image = size_ > 0 ? id_ : 0;

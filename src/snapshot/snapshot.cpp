@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "compile/module_impl.hpp"
+#include "snapshot/page_reset.hpp"
 #include "snapshot/page_scan.hpp"
 #include "wisp/error.hpp"
 
@@ -84,37 +85,6 @@ void undo_growth(const Snapshot& s, wasm_rt_memory_t* mem) {
   rt::budget_refund(grown);
   mem->pages = s.memory_pages;
   mem->size = static_cast<uint32_t>(snap_bytes);
-}
-
-// Puts the image's content back in the written pages of [base, base+size).
-void restore_pages(const MemoryImage& img, uint8_t* base, const ResetOptions& opts) {
-  // Not thread_local: instances parked in thread-local storage are reset while the thread's
-  // other thread-locals are being destroyed.
-  std::vector<PageRange> written;
-  written.reserve(16);
-  const uint64_t size = img.size();
-  if (!scan_written_pages(base, size, written)) {
-    // No PAGEMAP_SCAN: every page may be written; drop them all.
-    if (madvise(base, size, MADV_DONTNEED) != 0) throw Error("reset: madvise failed");
-    return;
-  }
-  // The first written pages (by address) up to the keep-resident budget are copied back and stay
-  // mapped; the rest go with one madvise over their span (unwritten pages in it are only
-  // unmapped: they read the image again).
-  uint64_t keep = opts.keep_resident_pages * page_size();
-  size_t i = 0;
-  for (; i < written.size(); ++i) {
-    const PageRange& r = written[i];
-    uint64_t len = r.end - r.begin;
-    if (len > keep) break;
-    std::memcpy(base + r.begin, img.view() + r.begin, len);
-    keep -= len;
-  }
-  if (i < written.size()) {
-    uint64_t from = written[i].begin;
-    uint64_t to = written.back().end;
-    if (madvise(base + from, to - from, MADV_DONTNEED) != 0) throw Error("reset: madvise failed");
-  }
 }
 
 }  // namespace
@@ -204,7 +174,8 @@ void adopt_memory(const Snapshot& s, void* vm, rt::Slot& slot) {
     uint64_t missing = uint64_t{s.memory_pages - mem->pages} * rt::kWasmPageSize;
     if (!rt::budget_charge(missing)) resource_limit("reset: memory budget exhausted");
   }
-  rt::Slot mapped{mem->data, 0, 0};
+  rt::Slot mapped;
+  mapped.base = mem->data;
   if (!s.image->map_into(mapped)) {
     throw Error("reset: cannot map the snapshot image: " + std::string(std::strerror(errno)));
   }
@@ -213,11 +184,12 @@ void adopt_memory(const Snapshot& s, void* vm, rt::Slot& slot) {
   slot = mapped;
 }
 
-void restore(const Snapshot& s, void* vm, rt::Slot& slot, const ResetOptions& opts) {
+bool restore(const Snapshot& s, void* vm, rt::Slot& slot, const ResetOptions& opts) {
   wasm_rt_memory_t* mem = s.has_memory ? field<wasm_rt_memory_t>(vm, s.memory_offset) : nullptr;
+  bool without_scan = false;
   if (mem && mem->data) {
     undo_growth(s, mem);
-    restore_pages(*s.image, mem->data, opts);
+    without_scan = reset_pages(*s.image, slot, opts);
   }
   // Keep what the instance owns (memory and table storage), take everything else.
   uint8_t* mem_data = mem ? mem->data : nullptr;
@@ -233,7 +205,7 @@ void restore(const Snapshot& s, void* vm, rt::Slot& slot, const ResetOptions& op
     tab->data = static_cast<wasm_rt_funcref_t*>(table_data[i]);
     copy_table_elements(s.tables[i], tab->data, reloc);
   }
-  (void)slot;
+  return without_scan;
 }
 
 void verify(const Snapshot& s, const void* vm, const rt::Slot& slot) {
@@ -301,7 +273,7 @@ void release_memory(const Snapshot& s, void* vm, rt::Slot& slot, const ResetOpti
   bool clean = true;
   try {
     undo_growth(s, mem);
-    restore_pages(*s.image, mem->data, opts);
+    reset_pages(*s.image, slot, opts);
   } catch (const Error&) {
     clean = false;
   }

@@ -12,6 +12,7 @@
 #include "runtime/slots.hpp"
 #include "runtime/wisp_abi.h"
 #include "snapshot/memory_image.hpp"
+#include "snapshot/page_reset.hpp"
 
 namespace wisp::detail {
 class CodeObject;
@@ -52,17 +53,15 @@ std::shared_ptr<Snapshot> capture(const std::shared_ptr<detail::CodeObject>& cod
 // (resource_limit) and leaves `vm` safe to tear down (null memory and table pointers).
 void apply(const Snapshot& s, void* vm, rt::Slot& slot);
 
-struct ResetOptions {
-  uint64_t keep_resident_pages = 16;  // written pages copied back (kept) rather than dropped
-};
 
 // Makes the plain memory of an instance built from scratch map the snapshot image (its first
 // reset). Its growth past the snapshot is undone; `slot` describes the mapping afterwards.
 void adopt_memory(const Snapshot& s, void* vm, rt::Slot& slot);
 
 // Restores the snapshot's state in an instance made by apply(): memory (written pages copied
-// back or dropped, growth undone), tables, globals, the rest of the struct.
-void restore(const Snapshot& s, void* vm, rt::Slot& slot, const ResetOptions& opts);
+// back or dropped, growth undone), tables, globals, the rest of the struct. True if the memory
+// needed no scan (write tracking found only resident pages could differ).
+bool restore(const Snapshot& s, void* vm, rt::Slot& slot, const ResetOptions& opts);
 
 // Throws wisp::Error naming the first difference between the instance and the snapshot.
 void verify(const Snapshot& s, const void* vm, const rt::Slot& slot);

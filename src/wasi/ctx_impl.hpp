@@ -99,7 +99,11 @@ struct FdEntry {
 class GuestMem {
  public:
   explicit GuestMem(Memory mem) : mem_(std::move(mem)) {}
+  // Checked guest memory for host code to read or write (EFAULT if out of range).
   uint8_t* ptr(uint64_t p, uint64_t len);
+  // The same, for a buffer the kernel will write (readv, getrandom): prepared for that, since
+  // a kernel write to a write-tracked page would fail instead of faulting.
+  uint8_t* kernel_out(uint64_t p, uint64_t len);
   template <typename T>
   T load(uint64_t p) {
     T v;
@@ -123,7 +127,8 @@ struct IoVec {
   uint8_t* base;
   size_t len;
 };
-std::vector<IoVec> load_iovs(GuestMem& mem, uint32_t iovs, uint32_t count);
+// `kernel_writes`: the buffers are destinations of a system call (see GuestMem::kernel_out).
+std::vector<IoVec> load_iovs(GuestMem& mem, uint32_t iovs, uint32_t count, bool kernel_writes);
 
 }  // namespace wisp::wasi_impl
 

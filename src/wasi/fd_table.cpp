@@ -28,7 +28,14 @@ FdEntry::~FdEntry() {
 
 uint8_t* GuestMem::ptr(uint64_t p, uint64_t len) {
   if (!mem_.valid() || p + len < p || p + len > mem_.size()) fail(E_FAULT);
-  return mem_.span(p, len).data();  // never null, even for len 0 (memcpy's contract)
+  // Writable memory: host code may write through it (a write to a write-tracked page faults
+  // and is let through by the runtime). Never null, even for len 0 (memcpy's contract).
+  return const_cast<uint8_t*>(mem_.view(p, len).data());
+}
+
+uint8_t* GuestMem::kernel_out(uint64_t p, uint64_t len) {
+  if (!mem_.valid() || p + len < p || p + len > mem_.size()) fail(E_FAULT);
+  return mem_.span(p, len).data();
 }
 
 std::string GuestMem::string(uint64_t p, uint64_t len) {
@@ -42,7 +49,7 @@ std::string GuestMem::path(uint64_t p, uint64_t len) {
   return s;
 }
 
-std::vector<IoVec> load_iovs(GuestMem& mem, uint32_t iovs, uint32_t count) {
+std::vector<IoVec> load_iovs(GuestMem& mem, uint32_t iovs, uint32_t count, bool kernel_writes) {
   if (count > 1024) fail(E_INVAL);  // IOV_MAX
   std::vector<IoVec> out;
   out.reserve(count);
@@ -53,7 +60,7 @@ std::vector<IoVec> load_iovs(GuestMem& mem, uint32_t iovs, uint32_t count) {
     uint32_t len = mem.load<uint32_t>(at + 4);
     total += len;
     if (total > 0x7fffffffu) fail(E_INVAL);
-    out.push_back({mem.ptr(buf, len), len});
+    out.push_back({kernel_writes ? mem.kernel_out(buf, len) : mem.ptr(buf, len), len});
   }
   return out;
 }

@@ -87,7 +87,7 @@ uint64_t readable_bytes(const FdEntry& e) {
 
 Errno fd_read(Call& c, u32 fd, u32 iovs, u32 iovs_len, u32 nread_ptr) {
   FdEntry& e = c.ctx.get(fd, R_FD_READ);
-  std::vector<IoVec> v = load_iovs(c.mem, iovs, iovs_len);
+  std::vector<IoVec> v = load_iovs(c.mem, iovs, iovs_len, /*kernel_writes=*/true);
   c.mem.ptr(nread_ptr, 4);
   size_t n = 0;
   switch (e.kind) {
@@ -113,7 +113,7 @@ Errno fd_read(Call& c, u32 fd, u32 iovs, u32 iovs_len, u32 nread_ptr) {
 
 Errno fd_write(Call& c, u32 fd, u32 iovs, u32 iovs_len, u32 nwritten_ptr) {
   FdEntry& e = c.ctx.get(fd, R_FD_WRITE);
-  std::vector<IoVec> v = load_iovs(c.mem, iovs, iovs_len);
+  std::vector<IoVec> v = load_iovs(c.mem, iovs, iovs_len, /*kernel_writes=*/false);
   c.mem.ptr(nwritten_ptr, 4);
   size_t n = 0;
   switch (e.kind) {
@@ -147,7 +147,7 @@ Errno fd_write(Call& c, u32 fd, u32 iovs, u32 iovs_len, u32 nwritten_ptr) {
 
 Errno fd_pread(Call& c, u32 fd, u32 iovs, u32 iovs_len, u64 offset, u32 nread_ptr) {
   FdEntry& e = c.ctx.get(fd, R_FD_READ | R_FD_SEEK);
-  std::vector<IoVec> v = load_iovs(c.mem, iovs, iovs_len);
+  std::vector<IoVec> v = load_iovs(c.mem, iovs, iovs_len, /*kernel_writes=*/true);
   c.mem.ptr(nread_ptr, 4);
   if (e.kind != FdKind::host) fail(E_SPIPE);
   if (e.filetype == FILETYPE_DIRECTORY) fail(E_ISDIR);
@@ -163,7 +163,7 @@ Errno fd_pread(Call& c, u32 fd, u32 iovs, u32 iovs_len, u64 offset, u32 nread_pt
 
 Errno fd_pwrite(Call& c, u32 fd, u32 iovs, u32 iovs_len, u64 offset, u32 nwritten_ptr) {
   FdEntry& e = c.ctx.get(fd, R_FD_WRITE | R_FD_SEEK);
-  std::vector<IoVec> v = load_iovs(c.mem, iovs, iovs_len);
+  std::vector<IoVec> v = load_iovs(c.mem, iovs, iovs_len, /*kernel_writes=*/false);
   c.mem.ptr(nwritten_ptr, 4);
   if (e.kind != FdKind::host) fail(E_SPIPE);
   if (offset > static_cast<u64>(LLONG_MAX)) fail(E_INVAL);

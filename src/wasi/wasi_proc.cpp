@@ -89,7 +89,7 @@ Errno clock_time_get(Call& c, u32 id, u64 /*precision*/, u32 time_ptr) {
 }
 
 Errno random_get(Call& c, u32 buf, u32 len) {
-  uint8_t* out = c.mem.ptr(buf, len);
+  uint8_t* out = c.mem.kernel_out(buf, len);
   size_t done = 0;
   while (done < len) {
     ssize_t n = ::getrandom(out + done, len - done, 0);

@@ -47,7 +47,7 @@ Errno sock_recv(Call& c, u32 fd, u32 ri_data, u32 ri_data_len, u32 ri_flags, u32
                 u32 ro_flags_ptr) {
   FdEntry& e = socket_entry(c, fd, R_FD_READ);
   if (ri_flags & ~(RIFLAGS_RECV_PEEK | RIFLAGS_RECV_WAITALL)) fail(E_INVAL);
-  std::vector<IoVec> v = load_iovs(c.mem, ri_data, ri_data_len);
+  std::vector<IoVec> v = load_iovs(c.mem, ri_data, ri_data_len, /*kernel_writes=*/true);
   c.mem.ptr(ro_datalen_ptr, 4);
   c.mem.ptr(ro_flags_ptr, 2);
   std::vector<struct iovec> h;
@@ -72,7 +72,7 @@ Errno sock_recv(Call& c, u32 fd, u32 ri_data, u32 ri_data_len, u32 ri_flags, u32
 Errno sock_send(Call& c, u32 fd, u32 si_data, u32 si_data_len, u32 si_flags, u32 so_datalen_ptr) {
   FdEntry& e = socket_entry(c, fd, R_FD_WRITE);
   if (si_flags != 0) fail(E_INVAL);  // siflags has no flags defined
-  std::vector<IoVec> v = load_iovs(c.mem, si_data, si_data_len);
+  std::vector<IoVec> v = load_iovs(c.mem, si_data, si_data_len, /*kernel_writes=*/false);
   c.mem.ptr(so_datalen_ptr, 4);
   std::vector<struct iovec> h;
   for (const IoVec& x : v) h.push_back({x.base, x.len});
