@@ -101,11 +101,12 @@ void instantiate_only(benchmark::State& st, const char* module, wisp::SnapshotMo
 
 // reset() after the guest wrote `pages` host pages of its 4 MiB table (one word per 64 KiB
 // page): manual timing of the reset alone, checking that the state really was restored.
-void reset_after_touch(benchmark::State& st, int pages, uint32_t keep_resident) {
+void reset_after_touch(benchmark::State& st, int pages, uint32_t keep_resident, bool track) {
   wisp::TemplateOptions o;
   o.tier = Tier::tier1;
   o.snapshot.init_export = "_initialize";
   o.snapshot.keep_resident_pages = keep_resident;
+  o.snapshot.track_writes = track;
   wisp::Template t = wisp::Linker().instantiate_template(g_env->modules.at("state"), o);
   { wisp::Instance warm = t.instantiate(); }
   wisp::Instance inst = t.instantiate();
@@ -191,12 +192,16 @@ void register_all() {
   }
   for (int pages : {1, 64}) {
     for (uint32_t keep : {16u, 64u}) {
-      std::string name =
-          "reset_state/touch" + std::to_string(pages) + "/keep" + std::to_string(keep);
-      benchmark::RegisterBenchmark(
-          name.c_str(), guarded([=](benchmark::State& st) { reset_after_touch(st, pages, keep); }))
-          ->UseManualTime()
-          ->Unit(benchmark::kMicrosecond);
+      for (bool track : {true, false}) {
+        if (!track && keep != 16) continue;
+        std::string name = "reset_state/touch" + std::to_string(pages) + "/keep" +
+                           std::to_string(keep) + (track ? "" : "/untracked");
+        benchmark::RegisterBenchmark(name.c_str(), guarded([=](benchmark::State& st) {
+                                       reset_after_touch(st, pages, keep, track);
+                                     }))
+            ->UseManualTime()
+            ->Unit(benchmark::kMicrosecond);
+      }
     }
   }
   const std::tuple<bool, bool, const char*> context_modes[] = {
