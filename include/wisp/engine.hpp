@@ -1,6 +1,7 @@
 // The Engine compiles WebAssembly modules (two tiers, content-addressed cache of tier 1).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -64,7 +65,9 @@ class Engine {
   const std::shared_ptr<detail::EngineImpl>& impl() const { return impl_; }
 
  private:
-  Module compile_here(std::span<const uint8_t> bytes);
+  Module compile_bytes(std::vector<uint8_t> bytes);
+  Module compile_here(const std::shared_ptr<detail::ModuleImpl>& m, const std::filesystem::path& so,
+                      std::chrono::steady_clock::time_point t0);
   std::shared_ptr<detail::EngineImpl> impl_;
 };
 

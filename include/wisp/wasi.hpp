@@ -99,6 +99,9 @@ class WasiCtx {
 // WasiCtx (Caller::host_state<WasiCtx>()); a call from an instance without one traps
 // (host_error). Errors are returned as WASI errno values; only proc_exit throws (WasiExit).
 void add_wasi(Linker& linker);
+// The same for only the wasi_snapshot_preview1 functions `module` imports (a short-lived linker
+// for one module, as `wisp run` uses, need not build the other definitions).
+void add_wasi(Linker& linker, const Module& module);
 
 // The names DESIGN.md uses.
 namespace wasi {

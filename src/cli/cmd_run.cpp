@@ -87,37 +87,13 @@ int report_trap(const Trap& e, const std::string& where) {
   return kTrap;
 }
 
-int run(const RunOptions& o) {
-  if (o.rest.empty()) throw Error("missing the module to run");
+// Instantiates `module` (its start function runs) and runs the guest; the exit status.
+int run_instance(const RunOptions& o, const Module& module, const Linker& linker,
+                 TemplateOptions options, Instance& instance, double compile_ms) {
   const std::string& file = o.rest[0];
-  // A guest writing to a closed pipe gets EPIPE, not a SIGPIPE that kills wisp.
-  ::signal(SIGPIPE, SIG_IGN);
-  Tier tier = parse_tier(o.tier);
-  Engine engine(engine_config_for(tier));
   auto t0 = std::chrono::steady_clock::now();
-  Module module = engine.compile_file(file);
-  double compile_ms = ms_since(t0);
-
-  WasiConfig config;
-  config.args = o.rest;
-  if (o.inherit_env) {
-    for (char** e = environ; e && *e; ++e) config.env.emplace_back(*e);
-  }
-  for (const std::string& kv : o.env) set_env(config.env, kv);
-  for (const std::string& d : o.dirs) config.preopens.push_back(parse_dir(d, false));
-  for (const std::string& d : o.dirs_ro) config.preopens.push_back(parse_dir(d, true));
-
-  Linker linker;
-  add_wasi(linker);
-  if (o.trap_unknown_imports) define_trapping_imports(linker, module);
-  TemplateOptions options;
-  options.tier = tier;
-  // The context exists before the start function runs (it may call WASI).
-  options.host_state = WasiCtx::factory(std::move(config));
-  t0 = std::chrono::steady_clock::now();
-  Instance instance;
   try {
-    instance = linker.instantiate(module, options);
+    instance = linker.instantiate(module, std::move(options));
   } catch (const WasiExit& e) {
     return exit_status(e);
   } catch (const Trap& e) {
@@ -184,6 +160,45 @@ int run(const RunOptions& o) {
     return report_trap(e, "export '" + current + "'");
   }
   return kOk;
+}
+
+int run(const RunOptions& o) {
+  if (o.rest.empty()) throw Error("missing the module to run");
+  const std::string& file = o.rest[0];
+  // A guest writing to a closed pipe gets EPIPE, not a SIGPIPE that kills wisp.
+  ::signal(SIGPIPE, SIG_IGN);
+  Tier tier = parse_tier(o.tier);
+  Engine engine(engine_config_for(tier));
+  auto t0 = std::chrono::steady_clock::now();
+  Module module = engine.compile_file(file);
+  double compile_ms = ms_since(t0);
+
+  WasiConfig config;
+  config.args = o.rest;
+  if (o.inherit_env) {
+    for (char** e = environ; e && *e; ++e) config.env.emplace_back(*e);
+  }
+  for (const std::string& kv : o.env) set_env(config.env, kv);
+  for (const std::string& d : o.dirs) config.preopens.push_back(parse_dir(d, false));
+  for (const std::string& d : o.dirs_ro) config.preopens.push_back(parse_dir(d, true));
+
+  Linker linker;
+  add_wasi(linker, module);  // only what the module imports: the linker serves this module alone
+  if (o.trap_unknown_imports) define_trapping_imports(linker, module);
+  TemplateOptions options;
+  options.tier = tier;
+  // The context exists before the start function runs (it may call WASI).
+  options.host_state = WasiCtx::factory(std::move(config));
+  Instance instance;
+  int status = run_instance(o, module, linker, std::move(options), instance, compile_ms);
+  // With tier 1 settled (loaded from the cache, built, or failed) nothing runs in the
+  // background: tearing down the instance, the module's code and the engine would only delay
+  // the exit. Otherwise the engine's destructor waits for the tier-1 build to reach the cache.
+  if (module.tier1_ready() || module.tier1_error()) {
+    std::fflush(nullptr);
+    std::_Exit(status);
+  }
+  return status;
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include "compile/engine_impl.hpp"
 #include "compile/module_impl.hpp"
 #include "compile/module_info.hpp"
+#include "compile/module_meta.hpp"
 #include "compile/native_code.hpp"
 #include "compile/wabt_front.hpp"
 #include "runtime/call_boundary.hpp"
@@ -50,9 +51,9 @@ std::filesystem::path tier1_path(const EngineImpl& engine, const ModuleImpl& m) 
   flags += "units:" + std::to_string(engine.config.tier1_unit_bytes);
   // WISP_CODEGEN_ID is a build-time digest of the compile layer's sources and the ABI header:
   // a change to code generation can never load an object built by another wisp build.
+  // The module enters through its SHA-256 (m.hash), so its bytes are hashed once per compile.
   std::string key =
-      sha256_hex({std::string_view(reinterpret_cast<const char*>(m.bytes.data()), m.bytes.size()),
-                  WISP_VERSION, WISP_CODEGEN_ID,
+      sha256_hex({m.hash, WISP_VERSION, WISP_CODEGEN_ID,
                   compiler_identity(engine.config.c_compiler, engine.cache_dir.string()), flags,
                   m.consume_fuel ? "fuel" : "nofuel"});
   return engine.cache_dir / (key + ".so");
@@ -84,6 +85,8 @@ void build_tier1(const EngineImpl& engine, ModuleImpl& m, const std::filesystem:
                            Tier1Options{engine.config.c_compiler, engine.config.tier1_flags,
                                         engine.config.tier1_unit_bytes},
                            so);
+    // A later cache hit reads the interface from here instead of decoding the module again.
+    write_module_meta(m, module_meta_path(so));
     auto code = load_tier1_object(so);
     finish_tier1(m, std::move(code), std::nullopt, ms_since(t0), false, units);
   } catch (const std::exception& e) {
@@ -193,13 +196,13 @@ void Engine::validate(std::span<const uint8_t> bytes) {
 namespace detail {
 namespace {
 
-std::shared_ptr<ModuleImpl> new_module(const EngineImpl& engine, std::span<const uint8_t> bytes) {
+std::shared_ptr<ModuleImpl> new_module(const EngineImpl& engine, std::vector<uint8_t> bytes) {
   auto m = std::make_shared<ModuleImpl>();
-  m->bytes.assign(bytes.begin(), bytes.end());
+  m->bytes = std::move(bytes);
   m->cache_dir = engine.cache_dir.string();
   m->consume_fuel = engine.config.consume_fuel;
-  m->hash =
-      sha256_bytes_hex(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  m->hash = sha256_bytes_hex(
+      std::string_view(reinterpret_cast<const char*>(m->bytes.data()), m->bytes.size()));
   return m;
 }
 
@@ -212,57 +215,77 @@ void register_export_types(ModuleImpl& m) {
 
 // The warm path: a tier-1 object cached for these bytes. The key is the SHA-256 of these very
 // bytes (with wisp's codegen id and the compiler), and an entry is only written after they
-// validated and translated: so they are not validated again, and only what instantiation needs
-// is read (declarations, segments, exports; no function bodies, no C). Null on a miss (`so` is
-// then where tier 1 belongs); a damaged entry is removed and counts as a miss.
-std::shared_ptr<ModuleImpl> load_cached(const EngineImpl& engine, std::span<const uint8_t> bytes,
-                                        std::filesystem::path& so) {
+// validated and translated: so they are not validated again. The interface comes from the
+// metadata file written beside the object; only if it is missing or damaged are the bytes read
+// with libwabt (declarations, segments, exports; no function bodies, no C), and the file is
+// written again. False on a miss; a damaged object is removed and counts as a miss.
+bool load_cached(ModuleImpl& m, const std::filesystem::path& so) {
   auto t0 = std::chrono::steady_clock::now();
-  auto m = new_module(engine, bytes);
-  if (!engine.config.enable_tier1) return nullptr;
-  so = tier1_path(engine, *m);
-  std::error_code ec;
-  if (!std::filesystem::exists(so, ec)) return nullptr;
+  struct stat st {};
+  if (::stat(so.c_str(), &st) != 0) return false;
   auto t1 = std::chrono::steady_clock::now();
   std::shared_ptr<CodeObject> code;
   try {
     code = load_tier1_object(so);
   } catch (const std::exception&) {
+    std::error_code ec;
     std::filesystem::remove(so, ec);  // rebuilt by the full path
-    return nullptr;
+    return false;
   }
   double load_ms = ms_since(t1);
-  try {
-    extract_module_info(*read_trusted(bytes, /*bodies=*/false), bytes, *m, false);
-  } catch (const CompileError&) {
-    return nullptr;  // cannot happen for bytes that validated; the full path reports it
+  std::filesystem::path meta = module_meta_path(so);
+  if (!read_module_meta(meta, m)) {
+    try {
+      extract_module_info(*read_trusted(m.bytes, /*bodies=*/false), m.bytes, m, false);
+    } catch (const CompileError&) {
+      // Cannot happen for bytes that validated; the full path starts afresh and reports it.
+      m.imports.clear();
+      m.exports.clear();
+      m.export_index.clear();
+      m.data_segments.clear();
+      m.features.clear();
+      m.features_pending = false;
+      m.sections.clear();
+      m.start = m.start_export = m.memory0_import = std::nullopt;
+      return false;
+    }
+    write_module_meta(m, meta);
   }
-  register_export_types(*m);
-  finish_tier1(*m, std::move(code), std::nullopt, load_ms, true);
-  m->stats.translate_ms = ms_since(t0) - load_ms;
-  return m;
+  m.sections = read_section_sizes(m.bytes);
+  register_export_types(m);
+  finish_tier1(m, std::move(code), std::nullopt, load_ms, true);
+  m.stats.translate_ms = ms_since(t0) - load_ms;
+  return true;
 }
 
 }  // namespace
 }  // namespace detail
 
 Module Engine::compile(std::span<const uint8_t> bytes) {
-  // A cache hit decodes no function bodies: it needs neither the big stack nor its thread.
+  return compile_bytes(std::vector<uint8_t>(bytes.begin(), bytes.end()));
+}
+
+Module Engine::compile_bytes(std::vector<uint8_t> bytes) {
+  auto t0 = std::chrono::steady_clock::now();
+  auto m = detail::new_module(*impl_, std::move(bytes));
   std::filesystem::path so;
-  if (auto m = detail::load_cached(*impl_, bytes, so)) return Module(std::move(m));
+  if (impl_->config.enable_tier1) {
+    so = detail::tier1_path(*impl_, *m);
+    // A cache hit decodes no function bodies: it needs neither the big stack nor its thread.
+    if (detail::load_cached(*m, so)) return Module(std::move(m));
+  }
   std::optional<Module> module;
-  detail::on_big_stack([&] { module.emplace(compile_here(bytes)); });
+  detail::on_big_stack([&] { module.emplace(compile_here(m, so, t0)); });
   return std::move(*module);
 }
 
 // The full path (validate, translate, tier 0, tier 1 in the background) on this thread.
-Module Engine::compile_here(std::span<const uint8_t> bytes) {
+Module Engine::compile_here(const std::shared_ptr<detail::ModuleImpl>& m,
+                            const std::filesystem::path& so,
+                            std::chrono::steady_clock::time_point t0) {
   using namespace detail;
-  auto t0 = std::chrono::steady_clock::now();
-  auto m = new_module(*impl_, bytes);
   const EngineConfig& cfg = impl_->config;
-  std::filesystem::path so;
-  if (cfg.enable_tier1) so = tier1_path(*impl_, *m);
+  std::span<const uint8_t> bytes = m->bytes;
   try {
     std::unique_ptr<wabt::Module> ir = read_and_validate(bytes);
     extract_module_info(*ir, bytes, *m);
@@ -309,7 +332,7 @@ Module Engine::compile_file(const std::filesystem::path& path) {
     bytes =
         wat_to_wasm(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
   }
-  return compile(bytes);
+  return compile_bytes(std::move(bytes));
 }
 
 std::vector<uint8_t> read_file_bytes(const std::filesystem::path& path) {

@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 #include <map>
 #include <mutex>
 #include <sstream>
+#include <string_view>
 #include <system_error>
 #include <thread>
 
@@ -88,17 +90,17 @@ namespace {
 // The compiler binary as execvp would find it, with symlinks resolved and its stat identity;
 // empty if it cannot be found.
 std::string compiler_file_key(const std::string& compiler) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::path found;
+  std::string found;
   if (compiler.find('/') != std::string::npos) {
     found = compiler;
   } else if (const char* path = std::getenv("PATH")) {
-    std::string dirs = path;
+    std::string_view dirs = path;
+    std::string candidate;
     for (size_t start = 0; start <= dirs.size();) {
-      size_t end = dirs.find(':', start);
-      if (end == std::string::npos) end = dirs.size();
-      fs::path candidate = fs::path(dirs.substr(start, end - start)) / compiler;
+      size_t end = std::min(dirs.find(':', start), dirs.size());
+      candidate.assign(dirs.substr(start, end - start));
+      if (!candidate.empty()) candidate += '/';  // an empty entry is the current directory
+      candidate += compiler;
       if (access(candidate.c_str(), X_OK) == 0) {
         found = candidate;
         break;
@@ -107,11 +109,31 @@ std::string compiler_file_key(const std::string& compiler) {
     }
   }
   if (found.empty()) return {};
-  fs::path real = fs::canonical(found, ec);
+  // stat() follows the symlinks (cc -> /etc/alternatives/cc -> gcc-12 ...): the file that would
+  // run is named by its device and inode, so no path needs resolving component by component.
   struct stat st {};
-  if (ec || stat(real.c_str(), &st) != 0) return {};
-  return real.string() + "|" + std::to_string(st.st_size) + "|" + std::to_string(st.st_ino) + "|" +
-         std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
+  if (stat(found.c_str(), &st) != 0) return {};
+  return found + "|" + std::to_string(st.st_dev) + "|" + std::to_string(st.st_ino) + "|" +
+         std::to_string(st.st_size) + "|" + std::to_string(st.st_mtim.tv_sec) + "." +
+         std::to_string(st.st_mtim.tv_nsec);
+}
+
+// The first non-blank line of a small file, ended by a newline; empty if there is none.
+std::string first_line_of(const std::filesystem::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) < 0 && errno == EINTR) {
+  }
+  ::close(fd);
+  std::string_view text(buf, n > 0 ? static_cast<size_t>(n) : 0);
+  size_t start = text.find_first_not_of(" \t\r\n");
+  if (start == std::string_view::npos) return {};
+  text.remove_prefix(start);
+  size_t end = text.find('\n');
+  if (end == std::string_view::npos) return {};
+  return std::string(text.substr(0, end));
 }
 
 }  // namespace
@@ -126,8 +148,8 @@ std::string compiler_identity(const std::string& compiler, const std::string& ca
   std::filesystem::path stored;
   if (!file_key.empty() && !cache_dir.empty()) {
     stored = std::filesystem::path(cache_dir) / "compilers" / (sha256_bytes_hex(file_key) + ".txt");
-    std::string line;
-    if (std::getline(std::ifstream(stored) >> std::ws, line) && !line.empty()) {
+    std::string line = first_line_of(stored);
+    if (!line.empty()) {
       cache[compiler] = line;
       return line;
     }
@@ -279,16 +301,35 @@ size_t build_tier1_object(const std::string& c_source, const Tier1Options& optio
   return units.size();
 }
 
+namespace {
+
+// SHA-256 of a whole file, read through a private mapping (no copy on the heap).
+std::string file_sha256_hex(const std::filesystem::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat st {};
+  if (fd < 0 || ::fstat(fd, &st) != 0 || st.st_size <= 0) {
+    if (fd >= 0) ::close(fd);
+    return {};
+  }
+  size_t size = static_cast<size_t>(st.st_size);
+  void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  if (p == MAP_FAILED) return {};
+  std::string hex = sha256_bytes_hex(std::string_view(static_cast<const char*>(p), size));
+  ::munmap(p, size);
+  return hex;
+}
+
+}  // namespace
+
 std::shared_ptr<CodeObject> load_tier1_object(const std::filesystem::path& so_path) {
   {
-    std::vector<uint8_t> content = read_file_bytes(so_path);
     std::filesystem::path digest_path = so_path;
     digest_path += ".sha256";
     std::vector<uint8_t> digest = read_file_bytes(digest_path);
     std::string expected(digest.begin(), digest.end());
     expected.erase(expected.find_last_not_of(" \n") + 1);
-    std::string_view text(reinterpret_cast<const char*>(content.data()), content.size());
-    if (expected.empty() || sha256_bytes_hex(text) != expected)
+    if (expected.empty() || file_sha256_hex(so_path) != expected)
       throw Error("tier 1: " + so_path.string() +
                   " does not match its digest (damaged cache entry)");
   }

@@ -38,8 +38,20 @@ WasiCtx::Impl& ctx_of(Caller& caller) {
   return ctx->impl();
 }
 
+// Which functions to define: all, or only those `module` imports (nullptr: all).
+struct Wanted {
+  const Module* module;
+  bool operator()(const char* name) const {
+    if (!module) return true;
+    for (const ImportDesc& imp : module->imports())
+      if (imp.module == "wasi_snapshot_preview1" && imp.name == name) return true;
+    return false;
+  }
+};
+
 template <typename R, typename... A>
-void define(Linker& linker, const char* name, R (*fn)(Call&, A...)) {
+void define(Linker& linker, const Wanted& wanted, const char* name, R (*fn)(Call&, A...)) {
+  if (!wanted(name)) return;
   FuncType type;
   (type.params.push_back(wasm_type<A>()), ...);
   if constexpr (!std::is_void_v<R>) type.results.push_back(ValType::i32);
@@ -65,10 +77,8 @@ void define(Linker& linker, const char* name, R (*fn)(Call&, A...)) {
                      });
 }
 
-}  // namespace
-
-void add_wasi(Linker& linker) {
-#define WISP_WASI(name) define(linker, #name, &wasi_impl::name)
+void add_wasi_functions(Linker& linker, const Wanted& wanted) {
+#define WISP_WASI(name) define(linker, wanted, #name, &wasi_impl::name)
   WISP_WASI(args_get);
   WISP_WASI(args_sizes_get);
   WISP_WASI(environ_get);
@@ -116,6 +126,16 @@ void add_wasi(Linker& linker) {
   WISP_WASI(sock_send);
   WISP_WASI(sock_shutdown);
 #undef WISP_WASI
+}
+
+}  // namespace
+
+void add_wasi(Linker& linker) {
+  add_wasi_functions(linker, Wanted{nullptr});
+}
+
+void add_wasi(Linker& linker, const Module& module) {
+  add_wasi_functions(linker, Wanted{&module});
 }
 
 }  // namespace wisp

@@ -70,10 +70,9 @@ TEST_F(CacheTest, CacheHitSkipsTranslationAndTier0StillWorks) {
   EXPECT_EQ(call_f(m, Tier::tier1), 23);
 }
 
-// A cache hit reads the module without validating it again or decoding function bodies: what
-// it reports and how it instantiates must match a full compile (features are found on demand).
-TEST_F(CacheTest, CacheHitReadsTheSameInterface) {
-  std::vector<uint8_t> bytes = wat(R"((module
+// Imports and exports of every kind, both data segment offsets, a start function, a feature.
+std::vector<uint8_t> interface_module() {
+  return wat(R"((module
     (import "env" "g" (global i32))
     (import "env" "f" (func $f (param i32) (result i32)))
     (memory (export "mem") 1 2)
@@ -86,12 +85,9 @@ TEST_F(CacheTest, CacheHitReadsTheSameInterface) {
       (call $f (i32.extend8_s (local.get 0))) (global.get $counter))
     (func $start (global.set $counter (i32.add (global.get $counter) (i32.const 1))))
     (start $start)))");
-  Engine first(config());
-  Module full = first.compile(bytes);
-  ASSERT_TRUE(full.tier1_ready());
-  Engine second(config());
-  Module hit = second.compile(bytes);
-  ASSERT_TRUE(hit.stats().tier1_from_cache);
+}
+
+void expect_same_interface(const Module& hit, const Module& full) {
   ASSERT_EQ(hit.imports().size(), full.imports().size());
   for (size_t i = 0; i < hit.imports().size(); ++i) {
     EXPECT_EQ(hit.imports()[i].name, full.imports()[i].name);
@@ -106,11 +102,16 @@ TEST_F(CacheTest, CacheHitReadsTheSameInterface) {
   EXPECT_NE(std::find(hit.features().begin(), hit.features().end(), "sign-extension"),
             hit.features().end());
   EXPECT_EQ(hit.hash(), full.hash());
+  EXPECT_EQ(hit.start_function(), full.start_function());
+  ASSERT_EQ(hit.section_sizes().size(), full.section_sizes().size());
+}
 
+// An instance of interface_module() from `hit` behaves as one from a full compile would.
+void expect_instantiates(Engine& engine, const Module& hit) {
   TemplateOptions o;
   o.tier = Tier::tier1;
   Instance provider = Linker().instantiate(
-      second.compile(wat(R"((module (global (export "g") i32 (i32.const 32))))")), o);
+      engine.compile(wat(R"((module (global (export "g") i32 (i32.const 32))))")), o);
   Linker linker;
   linker.func_wrap("env", "f", [](int32_t x) { return x * 2; });
   linker.define("env", "g", *provider.get_export("g"));
@@ -121,6 +122,75 @@ TEST_F(CacheTest, CacheHitReadsTheSameInterface) {
   ASSERT_EQ(r.size(), 2u);
   EXPECT_EQ(r[0].as_i32(), -256);
   EXPECT_EQ(r[1].as_i32(), 8);  // the start function ran
+}
+
+std::vector<std::filesystem::path> files_ending(const std::filesystem::path& dir,
+                                                const std::string& suffix) {
+  std::vector<std::filesystem::path> out;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    std::string name = e.path().filename().string();
+    if (name.size() > suffix.size() && name.ends_with(suffix)) out.push_back(e.path());
+  }
+  return out;
+}
+
+// A cache hit reads the module without validating it again or decoding function bodies: what
+// it reports and how it instantiates must match a full compile (features are found on demand).
+TEST_F(CacheTest, CacheHitReadsTheSameInterface) {
+  std::vector<uint8_t> bytes = interface_module();
+  Engine first(config());
+  Module full = first.compile(bytes);
+  ASSERT_TRUE(full.tier1_ready());
+  Engine second(config());
+  Module hit = second.compile(bytes);
+  ASSERT_TRUE(hit.stats().tier1_from_cache);
+  expect_same_interface(hit, full);
+  expect_instantiates(second, hit);
+}
+
+// The interface of a cached module comes from a metadata file beside its object. A missing or
+// damaged one is never trusted: the module's bytes are read instead and the file is written
+// again.
+TEST_F(CacheTest, DamagedOrMissingMetadataIsRebuilt) {
+  std::vector<uint8_t> bytes = interface_module();
+  Engine first(config());
+  Module full = first.compile(bytes);
+  ASSERT_TRUE(full.tier1_ready());
+  std::filesystem::path wisp_dir = cache_.path();
+  std::vector<std::filesystem::path> metas = files_ending(wisp_dir, ".meta");
+  ASSERT_EQ(metas.size(), 1u);
+  const std::filesystem::path meta = metas[0];
+  std::ifstream in(meta, std::ios::binary);
+  const std::string good((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_FALSE(good.empty());
+
+  auto damage = [&](const std::string& content) {
+    std::ofstream(meta, std::ios::binary | std::ios::trunc) << content;
+  };
+  std::string flipped = good;
+  flipped[flipped.size() - 3] ^= 0x40;  // inside a data segment range or a type
+  std::string bad_digest = good;
+  bad_digest[20] = bad_digest[20] == '0' ? '1' : '0';
+  for (const std::string& content :
+       {std::string(), good.substr(0, good.size() / 2), flipped, bad_digest, std::string("x")}) {
+    damage(content);
+    Engine engine(config());
+    Module hit = engine.compile(bytes);
+    ASSERT_TRUE(hit.stats().tier1_from_cache);
+    expect_same_interface(hit, full);
+    expect_instantiates(engine, hit);
+    std::ifstream again(meta, std::ios::binary);
+    std::string rewritten((std::istreambuf_iterator<char>(again)),
+                          std::istreambuf_iterator<char>());
+    EXPECT_FALSE(rewritten.empty()) << "the metadata was not written again";
+  }
+  std::filesystem::remove(meta);
+  Engine engine(config());
+  Module hit = engine.compile(bytes);
+  ASSERT_TRUE(hit.stats().tier1_from_cache);
+  expect_same_interface(hit, full);
+  expect_instantiates(engine, hit);
+  EXPECT_TRUE(std::filesystem::exists(meta));
 }
 
 TEST_F(CacheTest, KeyDependsOnTheBytes) {
