@@ -29,6 +29,12 @@ struct EngineConfig {
   // this size, compiled in parallel (one compiler per core) and linked into one shared object.
   // 0: never split. Part of the cache key.
   size_t tier1_unit_bytes = size_t{4} << 20;
+  // Limits on every tier-1 compiler process (the driver and what it runs: cc1, as, ld), so that
+  // C a hostile module makes the compiler choke on cannot exhaust the host: address space in
+  // bytes and CPU seconds (0: no limit). Set through prlimit(1) (util-linux) before the compiler
+  // starts. A build that hits one fails; tier 0 keeps running the module (Module::tier1_error()).
+  uint64_t tier1_memory_limit_bytes = uint64_t{8} << 30;
+  uint32_t tier1_cpu_seconds = 1800;
   // Build tier 0 (libtcc) at all. If false, compile() waits for tier 1.
   bool enable_tier0 = true;
   // Fuel metering (like Wasmtime's Config::consume_fuel): generated code counts the

@@ -80,11 +80,12 @@ void build_tier1(const EngineImpl& engine, ModuleImpl& m, const std::filesystem:
       std::lock_guard lock(m.mutex);
       source = m.c_source;
     }
-    size_t units =
-        build_tier1_object(source,
-                           Tier1Options{engine.config.c_compiler, engine.config.tier1_flags,
-                                        engine.config.tier1_unit_bytes},
-                           so);
+    size_t units = build_tier1_object(
+        source,
+        Tier1Options{engine.config.c_compiler, engine.config.tier1_flags,
+                     engine.config.tier1_unit_bytes, engine.config.tier1_memory_limit_bytes,
+                     engine.config.tier1_cpu_seconds},
+        so);
     // A later cache hit reads the interface from here instead of decoding the module again.
     write_module_meta(m, module_meta_path(so));
     auto code = load_tier1_object(so);

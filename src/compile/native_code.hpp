@@ -20,6 +20,9 @@ struct Tier1Options {
   // C bytes per translation unit when a large module's C is split (split_translation_units);
   // the units compile in parallel, one compiler per core. 0: one unit.
   size_t unit_bytes = 0;
+  // Limits on each compiler process (0: none; EngineConfig::tier1_memory_limit_bytes, ...).
+  uint64_t memory_limit_bytes = 0;
+  uint32_t cpu_seconds = 0;
 };
 
 // Flags every tier-1 build uses (part of the cache key): position-independent shared object,

@@ -138,6 +138,22 @@ std::string first_line_of(const std::filesystem::path& path) {
 
 }  // namespace
 
+namespace {
+
+// "(limits: address space 8192 MiB, CPU 1800 s)" for error messages; empty without limits.
+std::string limits_note(const Tier1Options& o) {
+  if (!o.memory_limit_bytes && !o.cpu_seconds) return {};
+  std::string s = " (limits:";
+  if (o.memory_limit_bytes)
+    s += " address space " + std::to_string(o.memory_limit_bytes >> 20) + " MiB";
+  if (o.cpu_seconds)
+    s += std::string(o.memory_limit_bytes ? "," : "") + " CPU " + std::to_string(o.cpu_seconds) +
+         " s";
+  return s + ")";
+}
+
+}  // namespace
+
 std::string compiler_identity(const std::string& compiler, const std::string& cache_dir) {
   static std::mutex mutex;
   static std::map<std::string, std::string> cache;
@@ -176,8 +192,18 @@ void write_file(const std::filesystem::path& path, const std::string& text) {
   if (!f) throw Error("tier 1: cannot write " + path.string());
 }
 
+// The compiler's command line, behind prlimit(1) when limits are set: prlimit sets them on
+// itself and then runs the compiler, so every process of the build is born with them.
 std::vector<std::string> compiler_argv(const Tier1Options& options) {
-  std::vector<std::string> argv = {options.compiler};
+  std::vector<std::string> argv;
+  if (options.memory_limit_bytes || options.cpu_seconds) {
+    argv.push_back("prlimit");
+    if (options.memory_limit_bytes)
+      argv.push_back("--as=" + std::to_string(options.memory_limit_bytes));
+    if (options.cpu_seconds) argv.push_back("--cpu=" + std::to_string(options.cpu_seconds));
+    argv.push_back("--");
+  }
+  argv.push_back(options.compiler);
   for (const auto& f : options.flags) argv.push_back(f);
   for (const char* f : kTier1FixedFlags) argv.push_back(f);
   argv.push_back("-w");
@@ -198,8 +224,8 @@ void build_whole(const std::string& c_source, const Tier1Options& options,
   int rc = run_process(argv, output, c_path.c_str());
   std::filesystem::remove(c_path, ec);
   if (rc != 0)
-    throw Error("tier 1: " + options.compiler + " failed (status " + std::to_string(rc) + "):\n" +
-                output.substr(0, 4000));
+    throw Error("tier 1: " + options.compiler + " failed (status " + std::to_string(rc) + ")" +
+                limits_note(options) + ":\n" + output.substr(0, 4000));
 }
 
 // Each unit into an object (up to one compiler per core at a time), then one link into `out`.
@@ -222,7 +248,8 @@ void build_split(const std::vector<std::string>& units, const Tier1Options& opti
         int rc = run_process(argv, output, c_path.c_str());
         if (rc != 0)
           errors[i] = options.compiler + " failed on unit " + std::to_string(i) + " (status " +
-                      std::to_string(rc) + "):\n" + output.substr(0, 4000);
+                      std::to_string(rc) + ")" + limits_note(options) + ":\n" +
+                      output.substr(0, 4000);
       } catch (const std::exception& e) {
         errors[i] = e.what();
       }
@@ -254,7 +281,7 @@ void build_split(const std::vector<std::string>& units, const Tier1Options& opti
   if (failed != errors.end()) throw Error("tier 1: " + *failed);
   if (rc != 0)
     throw Error("tier 1: linking " + std::to_string(units.size()) + " units failed (status " +
-                std::to_string(rc) + "):\n" + output.substr(0, 4000));
+                std::to_string(rc) + ")" + limits_note(options) + ":\n" + output.substr(0, 4000));
 }
 
 }  // namespace

@@ -269,6 +269,25 @@ TEST_F(CacheTest, Tier1FailureLeavesTier0Working) {
   EXPECT_EQ(inst.call("f")[0], Value::i32(9));
 }
 
+// The compiler runs under EngineConfig's limits: one too small to compile in makes tier 1 fail
+// with an error naming the limit, and tier 0 keeps running the module.
+TEST_F(CacheTest, Tier1CompilerLimitsAreEnforced) {
+  EngineConfig c = config();
+  c.background_tier1 = true;
+  c.tier1_memory_limit_bytes = uint64_t{16} << 20;  // cc1 alone maps more than this
+  Engine engine(c);
+  Module m = engine.compile(wat(returning(11)));
+  EXPECT_FALSE(m.wait_tier1());
+  ASSERT_TRUE(m.tier1_error().has_value());
+  EXPECT_NE(m.tier1_error()->find("address space 16 MiB"), std::string::npos) << *m.tier1_error();
+  Instance inst = Linker().instantiate(m);
+  EXPECT_EQ(inst.tier(), Tier::tier0);
+  EXPECT_EQ(inst.call("f")[0], Value::i32(11));
+  // The default limits leave room for ordinary builds.
+  Engine ok(config());
+  EXPECT_EQ(call_f(ok.compile(wat(returning(12))), Tier::tier1), 12);
+}
+
 // Two engines (as in two processes) building the same module into one cache at once.
 TEST_F(CacheTest, ConcurrentBuildsOfOneModule) {
   std::vector<uint8_t> bytes = wat(returning(6));
