@@ -17,7 +17,7 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
-# The main job: serve the example routes (before the server exists: the example demo).
+# The main job: `wisp serve` with the example routes (until Ctrl-C).
 run: build
 	@bash scripts/run-demo.sh $(BUILD)
 

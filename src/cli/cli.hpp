@@ -32,6 +32,7 @@ void add_compile(CLI::App& app, Action& action);
 void add_spectest(CLI::App& app, Action& action);
 void add_run(CLI::App& app, Action& action);
 void add_bench(CLI::App& app, Action& action);
+void add_serve(CLI::App& app, Action& action);
 
 // A command-line argument as a value of `type` (decimal/hex integers, floats, null refs);
 // throws wisp::Error naming the argument. Shared by `call` and `run --invoke`.

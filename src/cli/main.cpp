@@ -73,7 +73,8 @@ int main(int argc, char** argv) {
   using Add = void (*)(CLI::App&, Action&);
   static const std::pair<const char*, Add> kVerbs[] = {
       {"inspect", add_inspect},   {"call", add_call}, {"compile", add_compile},
-      {"spectest", add_spectest}, {"run", add_run},   {"bench", add_bench}};
+      {"spectest", add_spectest}, {"run", add_run},   {"bench", add_bench},
+      {"serve", add_serve}};
   // `wisp VERB ...` builds only that verb's subcommand (each one's options, validators and
   // strings are a measurable part of a short `wisp run`); anything else (`wisp --help`, no
   // verb, an unknown one) sees them all.

@@ -3,10 +3,10 @@
 #include "share/strategy_core.hpp"
 
 #include <algorithm>
-#include <bit>
 #include <thread>
 
 #include "instance/instance_impl.hpp"
+#include "share/log2_histogram.hpp"
 
 namespace wisp {
 
@@ -130,7 +130,7 @@ void StrategyCore::count_destroyed() {
 void StrategyCore::count_lease(Clock::duration held) {
   uint64_t ns = static_cast<uint64_t>(
       std::max<int64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(held).count(), 1));
-  size_t bucket = std::min<size_t>(std::bit_width(ns) - 1, stats_.lease_ns_histogram.size() - 1);
+  size_t bucket = log2_bucket(ns, stats_.lease_ns_histogram.size());
   std::lock_guard s(stats_mutex_);
   ++stats_.leases;
   ++stats_.lease_ns_histogram[bucket];
@@ -182,16 +182,7 @@ uint64_t StrategyStats::discarded() const {
 }
 
 double StrategyStats::lease_ns_quantile(double q) const {
-  uint64_t total = 0;
-  for (uint64_t c : lease_ns_histogram) total += c;
-  if (total == 0) return 0;
-  uint64_t want = static_cast<uint64_t>(q * static_cast<double>(total - 1)) + 1;
-  uint64_t seen = 0;
-  for (size_t i = 0; i < lease_ns_histogram.size(); ++i) {
-    seen += lease_ns_histogram[i];
-    if (seen >= want) return static_cast<double>(uint64_t{2} << i);
-  }
-  return 0;
+  return detail::log2_quantile(lease_ns_histogram, q);
 }
 
 Lease::Lease(std::shared_ptr<detail::StrategyCore> core, std::unique_ptr<detail::LeaseSlot> slot)

@@ -1,0 +1,119 @@
+// The HTTP server: routes map a path to a module, a sharing strategy and limits. A request runs
+// the route's export on a leased instance, either as a function (arguments from the query or a
+// JSON body, results as JSON) or as a WASI program (the body on stdin, the response from
+// stdout, the request in CGI-style environment variables). /metrics serves Prometheus text,
+// /healthz a liveness answer, and / a dashboard of the routes.
+//
+//   wisp::ServerConfig config = wisp::ServerConfig::from_toml_file("serve.toml");
+//   wisp::Server server(config);   // compiles every module, makes every strategy
+//   server.start();                // listening (config.port 0: an ephemeral port, see port())
+//   ...
+//   server.stop();                 // stops accepting, lets requests in flight finish
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "wisp/engine.hpp"
+#include "wisp/limits.hpp"
+#include "wisp/strategy.hpp"
+#include "wisp/wasi.hpp"
+
+namespace wisp {
+
+enum class RouteMode {
+  function,  // export(args...) -> results: GET ?args=1,2 or POST a JSON array; JSON results
+  wasi,      // a WASI program: body -> stdin, stdout -> response body, request -> environment
+};
+
+struct RouteConfig {
+  std::string path;  // exact match ("/resize"), or a prefix ending in "/*" ("/api/*")
+  std::filesystem::path module;
+  RouteMode mode = RouteMode::function;
+  // The export a request calls. Function mode: required. WASI mode: "_start" (a command; each
+  // request needs a clean instance, so the strategy must reset or be fresh) or a reactor's
+  // export (after "_initialize" ran as the snapshot's init).
+  std::string export_name;
+  std::string init_export;  // run once before the snapshot (Wizer-style), e.g. "_initialize"
+  StrategyKind strategy = StrategyKind::pool;
+  Policy policy;
+  Limits limits;  // max_memory_pages, max_table_elements, call_timeout, fuel
+  std::chrono::milliseconds acquire_timeout{1000};  // waiting for an instance: then 503
+  uint64_t max_body_bytes = 1 << 20;                // larger request bodies: 413
+  // WASI mode: the program's configuration (args, env, preopens). The request adds its own
+  // environment (REQUEST_METHOD, PATH_INFO, QUERY_STRING, CONTENT_TYPE, CONTENT_LENGTH,
+  // HTTP_<HEADER>) and stdin; stdout is collected up to max_output_bytes (more: 502).
+  WasiConfig wasi;
+  uint64_t max_output_bytes = 8 << 20;
+  std::string content_type = "application/octet-stream";  // of a WASI route's response
+};
+
+struct ServerConfig {
+  std::string address = "127.0.0.1";
+  uint16_t port = 8080;  // 0: an ephemeral port (Server::port() says which)
+  unsigned threads = 0;  // threads serving requests; 0: one per core
+  std::chrono::milliseconds idle_timeout{30000};  // a connection silent this long is closed
+  uint64_t max_header_bytes = 16 << 10;           // larger request heads: 431
+  EngineConfig engine;
+  Tier tier = Tier::automatic;
+  std::vector<RouteConfig> routes;
+
+  // Reads a TOML configuration (see examples/serve.toml); module and preopen paths are relative
+  // to the file's directory. Throws wisp::Error naming the file, the route and the key.
+  static ServerConfig from_toml_file(const std::filesystem::path& file);
+  static ServerConfig from_toml(std::string_view text, const std::filesystem::path& base_dir);
+};
+
+// Per-route counters (the strategy's own statistics are Strategy::stats()).
+struct RouteStats {
+  std::string path;
+  StrategyKind strategy = StrategyKind::pool;
+  std::map<unsigned, uint64_t> responses;  // by HTTP status
+  // Request durations (from the request's arrival to the response): bucket i counts requests
+  // of [2^i, 2^(i+1)) ns.
+  std::array<uint64_t, 40> duration_ns_histogram{};
+  uint64_t duration_ns_sum = 0;
+  uint64_t requests() const;
+  double duration_ns_quantile(double q) const;
+  StrategyStats instances;
+};
+
+namespace detail {
+class ServerImpl;
+}
+
+class Server {
+ public:
+  // Compiles every route's module and makes its strategy: errors (a module that does not
+  // compile or link, an export that is missing or of the wrong kind) throw wisp::Error naming
+  // the route.
+  explicit Server(ServerConfig config);
+  ~Server();  // stops
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and starts serving on the configured threads; throws wisp::Error if it cannot bind.
+  void start();
+  // The port bound (after start()).
+  uint16_t port() const;
+  // Stops accepting, closes idle connections, waits (up to `grace`) for requests in flight.
+  void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(5000));
+  // Blocks until stop() is called (from another thread or a signal handler's thread).
+  void wait();
+
+  std::vector<RouteStats> stats() const;
+  // The /metrics text (Prometheus exposition format 0.0.4).
+  std::string metrics_text() const;
+
+ private:
+  std::unique_ptr<detail::ServerImpl> impl_;
+};
+
+}  // namespace wisp

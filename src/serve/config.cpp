@@ -1,0 +1,256 @@
+// The server's TOML configuration (toml++, header-only): [server], [engine] and [[route]] tables.
+// Unknown keys and values of the wrong type are errors naming the file, the table and the key,
+// so a typo never silently falls back to a default.
+#include <toml++/toml.h>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "wisp/serve.hpp"
+
+namespace wisp {
+
+namespace {
+
+class Table {
+ public:
+  Table(const toml::table& t, std::string where) : t_(t), where_(std::move(where)) {}
+
+  // Every key of the table must have been read by now.
+  void check_all_used() const {
+    for (const auto& [k, v] : t_) {
+      (void)v;
+      if (!used_.count(std::string(k.str())))
+        throw Error(where_ + ": unknown key '" + std::string(k.str()) + "'");
+    }
+  }
+
+  std::optional<std::string> str(const char* key) {
+    const toml::node* n = get(key);
+    if (!n) return std::nullopt;
+    if (!n->is_string()) throw type_error(key, "a string");
+    return n->value<std::string>();
+  }
+  std::optional<int64_t> integer(const char* key, int64_t lo, int64_t hi) {
+    const toml::node* n = get(key);
+    if (!n) return std::nullopt;
+    if (!n->is_integer()) throw type_error(key, "an integer");
+    int64_t v = *n->value<int64_t>();
+    if (v < lo || v > hi)
+      throw Error(where_ + ": '" + key + "' must be between " + std::to_string(lo) + " and " +
+                  std::to_string(hi));
+    return v;
+  }
+  std::optional<bool> boolean(const char* key) {
+    const toml::node* n = get(key);
+    if (!n) return std::nullopt;
+    if (!n->is_boolean()) throw type_error(key, "true or false");
+    return n->value<bool>();
+  }
+  std::vector<std::string> strings(const char* key) {
+    std::vector<std::string> out;
+    const toml::node* n = get(key);
+    if (!n) return out;
+    const toml::array* a = n->as_array();
+    if (!a) throw type_error(key, "an array of strings");
+    for (const toml::node& e : *a) {
+      if (!e.is_string()) throw type_error(key, "an array of strings");
+      out.push_back(*e.value<std::string>());
+    }
+    return out;
+  }
+  std::optional<Table> table(const char* key) {
+    const toml::node* n = get(key);
+    if (!n) return std::nullopt;
+    if (!n->is_table()) throw type_error(key, "a table");
+    return Table(*n->as_table(), where_ + "." + key);
+  }
+  const std::string& where() const { return where_; }
+  void mark_used(const char* key) { used_.insert(key); }
+  Error error(const std::string& what) const { return Error(where_ + ": " + what); }
+
+ private:
+  const toml::node* get(const char* key) {
+    used_.insert(key);
+    return t_.get(key);
+  }
+  Error type_error(const char* key, const char* want) const {
+    return Error(where_ + ": '" + key + "' must be " + want);
+  }
+  const toml::table& t_;
+  std::string where_;
+  std::set<std::string> used_;
+};
+
+template <typename T>
+void set_if(std::optional<T> v, T& out) {
+  if (v) out = *v;
+}
+
+StrategyKind strategy_of(const Table& t, const std::string& s) {
+  for (StrategyKind k : {StrategyKind::fresh, StrategyKind::shared, StrategyKind::pool,
+                         StrategyKind::per_thread, StrategyKind::contexts}) {
+    if (s == strategy_kind_name(k)) return k;
+  }
+  throw t.error("strategy '" + s + "' is not one of fresh, shared, pool, per_thread, contexts");
+}
+
+Tier tier_of(const Table& t, const std::string& s) {
+  if (s == "0") return Tier::tier0;
+  if (s == "1") return Tier::tier1;
+  if (s == "auto") return Tier::automatic;
+  throw t.error("tier '" + s + "' is not one of \"0\", \"1\", \"auto\"");
+}
+
+// "HOST[::GUEST]", HOST relative to the configuration's directory.
+WasiPreopen preopen_of(const Table& t, const std::string& spec, bool readonly,
+                       const std::filesystem::path& base) {
+  size_t sep = spec.find("::");
+  std::string host = spec.substr(0, sep);
+  std::string guest = sep == std::string::npos ? host : spec.substr(sep + 2);
+  if (host.empty() || guest.empty())
+    throw t.error("bad directory '" + spec + "': use HOST[::GUEST]");
+  return {(base / host).lexically_normal().string(), guest, readonly};
+}
+
+constexpr int64_t kMaxU32 = UINT32_MAX;
+constexpr int64_t kMaxI64 = INT64_MAX;
+
+RouteConfig route_of(Table t, const std::filesystem::path& base) {
+  RouteConfig r;
+  auto path = t.str("path");
+  if (!path) throw t.error("'path' is required");
+  r.path = *path;
+  auto module = t.str("module");
+  if (!module) throw t.error("'module' is required");
+  r.module = (base / *module).lexically_normal();
+  if (auto mode = t.str("mode")) {
+    if (*mode == "function") {
+      r.mode = RouteMode::function;
+    } else if (*mode == "wasi") {
+      r.mode = RouteMode::wasi;
+    } else {
+      throw t.error("mode '" + *mode + "' is not one of function, wasi");
+    }
+  }
+  set_if(t.str("export"), r.export_name);
+  set_if(t.str("init"), r.init_export);
+  if (auto s = t.str("strategy")) r.strategy = strategy_of(t, *s);
+  if (auto v = t.integer("max_instances", 0, kMaxU32)) r.policy.max_instances = uint32_t(*v);
+  if (auto v = t.integer("min_warm", 0, kMaxU32)) r.policy.min_warm = uint32_t(*v);
+  if (auto s = t.str("on_release")) {
+    if (*s == "keep") {
+      r.policy.on_release = ReleaseAction::keep;
+    } else if (*s == "reset") {
+      r.policy.on_release = ReleaseAction::reset;
+    } else if (*s == "recycle") {
+      r.policy.on_release = ReleaseAction::recycle;
+    } else {
+      throw t.error("on_release '" + *s + "' is not one of keep, reset, recycle");
+    }
+  }
+  if (auto v = t.integer("recycle_after_uses", 0, kMaxI64))
+    r.policy.recycle_after_uses = uint64_t(*v);
+  if (auto v = t.integer("memory_high_water_bytes", 0, kMaxI64))
+    r.policy.memory_high_water_bytes = uint64_t(*v);
+  if (auto v = t.integer("idle_timeout_ms", 0, kMaxI64))
+    r.policy.idle_timeout = std::chrono::milliseconds(*v);
+  if (auto v = t.integer("fuel_per_lease", 0, kMaxI64)) r.policy.fuel_per_lease = uint64_t(*v);
+  if (auto v = t.integer("acquire_timeout_ms", 0, kMaxI64))
+    r.acquire_timeout = std::chrono::milliseconds(*v);
+  if (auto v = t.integer("timeout_ms", 0, kMaxI64))
+    r.limits.call_timeout = std::chrono::milliseconds(*v);
+  if (auto v = t.integer("max_memory_pages", 0, 65536)) r.limits.max_memory_pages = uint32_t(*v);
+  if (auto v = t.integer("max_table_elements", 0, kMaxU32))
+    r.limits.max_table_elements = uint32_t(*v);
+  if (auto v = t.integer("fuel", 0, kMaxI64)) r.limits.fuel = uint64_t(*v);
+  if (auto v = t.integer("max_body_bytes", 0, kMaxI64)) r.max_body_bytes = uint64_t(*v);
+  if (auto v = t.integer("max_output_bytes", 0, kMaxI64)) r.max_output_bytes = uint64_t(*v);
+  set_if(t.str("content_type"), r.content_type);
+  r.wasi.args = t.strings("args");
+  r.wasi.env = t.strings("env");
+  for (const std::string& d : t.strings("dirs"))
+    r.wasi.preopens.push_back(preopen_of(t, d, false, base));
+  for (const std::string& d : t.strings("dirs_ro"))
+    r.wasi.preopens.push_back(preopen_of(t, d, true, base));
+  if (auto c = t.table("contexts")) {
+    ContextsOptions& o = r.policy.contexts;
+    if (auto v = c->integer("region_bytes", 1, int64_t{1} << 30)) o.region_bytes = uint64_t(*v);
+    if (auto v = c->integer("max_contexts", 1, kMaxU32)) o.max_contexts = uint32_t(*v);
+    set_if(c->boolean("enforce"), o.enforce);
+    set_if(c->boolean("use_pkeys"), o.use_pkeys);
+    c->check_all_used();
+  }
+  t.check_all_used();
+  return r;
+}
+
+ServerConfig parse(std::string_view text, const std::filesystem::path& base,
+                   const std::string& name) {
+  toml::table root;
+  try {
+    root = toml::parse(text, name);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream where;
+    where << e.source().begin;
+    throw Error(name + ": " + std::string(e.description()) + " (" + where.str() + ")");
+  }
+  ServerConfig c;
+  Table top(root, name);
+  if (auto s = top.table("server")) {
+    if (auto listen = s->str("listen")) {
+      size_t colon = listen->rfind(':');
+      if (colon == std::string::npos) throw s->error("listen '" + *listen + "' is not HOST:PORT");
+      c.address = listen->substr(0, colon);
+      if (c.address.size() >= 2 && c.address.front() == '[' && c.address.back() == ']')
+        c.address = c.address.substr(1, c.address.size() - 2);
+      std::string port = listen->substr(colon + 1);
+      char* end = nullptr;
+      unsigned long p = std::strtoul(port.c_str(), &end, 10);
+      if (port.empty() || *end != '\0' || p > 65535)
+        throw s->error("bad port in '" + *listen + "'");
+      c.port = static_cast<uint16_t>(p);
+    }
+    if (auto v = s->integer("threads", 0, 1024)) c.threads = unsigned(*v);
+    if (auto v = s->integer("idle_timeout_ms", 1, kMaxI64))
+      c.idle_timeout = std::chrono::milliseconds(*v);
+    if (auto v = s->integer("max_header_bytes", 256, 1 << 20)) c.max_header_bytes = uint64_t(*v);
+    s->check_all_used();
+  }
+  if (auto e = top.table("engine")) {
+    if (auto tier = e->str("tier")) c.tier = tier_of(*e, *tier);
+    if (auto dir = e->str("cache_dir")) c.engine.cache_dir = (base / *dir).lexically_normal();
+    set_if(e->boolean("consume_fuel"), c.engine.consume_fuel);
+    e->check_all_used();
+  }
+  if (const toml::node* routes = root.get("route")) {
+    const toml::array* a = routes->as_array();
+    if (!a) throw Error(name + ": 'route' must be an array of tables ([[route]])");
+    size_t i = 0;
+    for (const toml::node& n : *a) {
+      ++i;
+      if (!n.is_table()) throw Error(name + ": 'route' must be an array of tables ([[route]])");
+      c.routes.push_back(
+          route_of(Table(*n.as_table(), name + ": route " + std::to_string(i)), base));
+    }
+  }
+  top.mark_used("route");
+  top.check_all_used();
+  return c;
+}
+
+}  // namespace
+
+ServerConfig ServerConfig::from_toml(std::string_view text, const std::filesystem::path& base_dir) {
+  return parse(text, base_dir, "configuration");
+}
+
+ServerConfig ServerConfig::from_toml_file(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw Error("cannot read " + file.string());
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse(text.str(), file.parent_path(), file.string());
+}
+
+}  // namespace wisp

@@ -1,0 +1,238 @@
+// A route: compile and link its module once, make its strategy, and serve each request on a
+// leased instance.
+#include "serve/route.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+
+#include "serve/json_values.hpp"
+#include "share/log2_histogram.hpp"
+#include "wisp/error.hpp"
+#include "wisp/linker.hpp"
+
+namespace wisp::serve {
+
+namespace {
+
+[[noreturn]] void route_error(const RouteConfig& c, const std::string& what) {
+  throw Error("route " + c.path + ": " + what);
+}
+
+bool imports_wasi(const Module& m) {
+  return std::any_of(m.imports().begin(), m.imports().end(),
+                     [](const ImportDesc& i) { return i.module == "wasi_snapshot_preview1"; });
+}
+
+bool keeps_state(const RouteConfig& c) {
+  switch (c.strategy) {
+    case StrategyKind::fresh:
+      return false;
+    case StrategyKind::pool:
+      return c.policy.on_release == ReleaseAction::keep;
+    case StrategyKind::shared:
+    case StrategyKind::per_thread:
+      return !c.policy.on_release || *c.policy.on_release == ReleaseAction::keep;
+    case StrategyKind::contexts:
+      return true;
+  }
+  return true;
+}
+
+// The response to a call that ended in a trap (or a WASI exit) instead of returning.
+HttpResponse trap_response(const Trap& t) {
+  switch (t.kind()) {
+    case TrapKind::timeout:
+      return error_response(504, "timeout", t.what());
+    default:
+      return error_response(500, std::string("trap: ") + trap_kind_name(t.kind()), t.what());
+  }
+}
+
+// CGI's name for a request header: HTTP_ followed by the name in capitals, '-' as '_'.
+std::string cgi_name(std::string_view header) {
+  std::string out = "HTTP_";
+  for (char c : header) {
+    out += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+Module compile_module(Engine& engine, RouteConfig& c) {
+  if (c.mode == RouteMode::wasi && c.export_name.empty()) c.export_name = "_start";
+  if (c.export_name.empty()) route_error(c, "a function route needs an export");
+  try {
+    return engine.compile_file(c.module);
+  } catch (const Error& e) {
+    route_error(c, "module " + c.module.string() + ": " + e.what());
+  }
+}
+
+}  // namespace
+
+Route::Route(Engine& engine, Tier tier, RouteConfig config)
+    : config_(std::move(config)), module_(compile_module(engine, config_)) {
+  stats_.path = config_.path;
+  stats_.strategy = config_.strategy;
+  auto exp = module_.find_export(config_.export_name);
+  if (!exp || exp->type.kind != ExternKind::func)
+    route_error(config_, "the module has no exported function '" + config_.export_name + "'");
+  type_ = exp->type.func;
+  if (config_.mode == RouteMode::function) {
+    if (config_.strategy == StrategyKind::contexts &&
+        (type_.params.empty() || type_.params[0] != ValType::i32))
+      route_error(config_, "a contexts route's export takes the context pointer (i32) first: '" +
+                               config_.export_name + "' is " + type_.to_string());
+    for (ValType t : call_params()) {
+      if (t == ValType::funcref || t == ValType::externref)
+        route_error(config_,
+                    "'" + config_.export_name + "' takes references: " + type_.to_string());
+    }
+  } else {
+    if (config_.strategy == StrategyKind::contexts)
+      route_error(config_, "WASI routes need an instance per request: contexts cannot serve them");
+    if (config_.export_name == "_start" && keeps_state(config_))
+      route_error(config_,
+                  "a WASI command's _start runs once per instance: use strategy fresh or pool "
+                  "(reset), or a reactor export");
+    if (!type_.params.empty())
+      route_error(config_, "a WASI route's export takes no parameters: '" + config_.export_name +
+                               "' is " + type_.to_string());
+  }
+  Linker linker;
+  TemplateOptions options;
+  options.tier = tier;
+  options.limits = config_.limits;
+  options.snapshot.init_export = config_.init_export;
+  if (imports_wasi(module_)) {
+    add_wasi(linker, module_);
+    // Every instance gets a context of the route's configuration (the init export may use it);
+    // a WASI request replaces it with one holding the request.
+    WasiConfig base = config_.wasi;
+    base.stdin_stream = WasiStdio::null();
+    base.stdout_stream = WasiStdio::null();
+    base.stderr_stream = WasiStdio::null();
+    options.host_state = WasiCtx::factory(std::move(base));
+  }
+  try {
+    template_ = std::make_unique<Template>(linker.instantiate_template(module_, options));
+    strategy_ = make_strategy(config_.strategy, *template_, config_.policy);
+    // One instance now: a start function or init export that fails shows here, not per request.
+    strategy_->acquire(std::chrono::seconds(60));
+  } catch (const Error& e) {
+    route_error(config_, e.what());
+  }
+}
+
+bool Route::matches(std::string_view path) const {
+  const std::string& p = config_.path;
+  if (p.size() >= 2 && p.ends_with("/*")) {
+    std::string_view prefix(p.data(), p.size() - 1);  // keeps the '/'
+    return path.starts_with(prefix) || path == prefix.substr(0, prefix.size() - 1);
+  }
+  return path == p;
+}
+
+std::vector<ValType> Route::call_params() const {
+  std::vector<ValType> params = type_.params;
+  if (config_.strategy == StrategyKind::contexts && !params.empty()) params.erase(params.begin());
+  return params;
+}
+
+HttpResponse Route::handle(const HttpRequest& request) {
+  try {
+    if (config_.mode == RouteMode::function) return call_function(request);
+    return run_wasi(request);
+  } catch (const BadArguments& e) {
+    return error_response(400, "bad arguments", e.what());
+  } catch (const Unavailable& e) {
+    HttpResponse r = error_response(503, "unavailable", e.what());
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
+  } catch (const Trap& e) {
+    return trap_response(e);
+  } catch (const WasiExit& e) {
+    return error_response(500, "exit", "the guest exited with code " + std::to_string(e.code()));
+  } catch (const std::exception& e) {
+    return error_response(500, "error", e.what());
+  }
+}
+
+HttpResponse Route::call_function(const HttpRequest& request) {
+  if (request.method != "GET" && request.method != "POST") {
+    HttpResponse r = error_response(405, "method not allowed", "use GET or POST");
+    r.headers.emplace_back("Allow", "GET, POST");
+    return r;
+  }
+  std::vector<ValType> params = call_params();
+  std::vector<Value> args;
+  if (request.method == "POST" && !request.body.empty()) {
+    nlohmann::json body = nlohmann::json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+    if (body.is_discarded()) throw BadArguments("the body is not JSON");
+    args =
+        values_from_json(body.is_object() && body.contains("args") ? body["args"] : body, params);
+  } else {
+    std::string list;
+    query_value(request.query, "args", list);
+    args = values_from_list(list, params);
+  }
+  Lease lease = strategy_->acquire(config_.acquire_timeout);
+  std::vector<Value> results = lease.call(config_.export_name, args);
+  HttpResponse r;
+  r.body = nlohmann::json{{"results", values_to_json(results)}}.dump() + "\n";
+  return r;
+}
+
+HttpResponse Route::run_wasi(const HttpRequest& request) {
+  WasiConfig c = config_.wasi;
+  c.stdin_stream = WasiStdio::buffer(request.body);
+  c.stdout_stream = WasiStdio::buffer({}, config_.max_output_bytes);
+  c.stderr_stream = WasiStdio::buffer({}, 64 << 10);
+  c.env.push_back("REQUEST_METHOD=" + request.method);
+  c.env.push_back("SCRIPT_NAME=" + config_.path);
+  c.env.push_back("PATH_INFO=" + request.path);
+  c.env.push_back("QUERY_STRING=" + request.query);
+  c.env.push_back("CONTENT_LENGTH=" + std::to_string(request.body.size()));
+  c.env.push_back("CONTENT_TYPE=" + request.header("Content-Type"));
+  for (const auto& [name, value] : request.headers) c.env.push_back(cgi_name(name) + "=" + value);
+  if (c.args.empty()) c.args.push_back(config_.module.filename().string());
+
+  Lease lease = strategy_->acquire(config_.acquire_timeout);
+  std::shared_ptr<WasiCtx> ctx = WasiCtx::attach(lease.instance(), c);
+  int code = 0;
+  try {
+    lease.call(config_.export_name);
+  } catch (const WasiExit& e) {
+    code = e.code();
+  }
+  if (ctx->output_truncated())
+    return error_response(
+        502, "response too large",
+        "the program wrote more than " + std::to_string(config_.max_output_bytes) + " bytes");
+  if (code != 0)
+    return error_response(500, "exit", "the program exited with code " + std::to_string(code));
+  HttpResponse r;
+  r.content_type = config_.content_type;
+  r.body = ctx->take_stdout();
+  return r;
+}
+
+void Route::record(unsigned status, uint64_t duration_ns) {
+  size_t bucket = detail::log2_bucket(duration_ns, stats_.duration_ns_histogram.size());
+  std::lock_guard lock(stats_mutex_);
+  ++stats_.responses[status];
+  ++stats_.duration_ns_histogram[bucket];
+  stats_.duration_ns_sum += duration_ns;
+}
+
+RouteStats Route::stats() const {
+  RouteStats s;
+  {
+    std::lock_guard lock(stats_mutex_);
+    s = stats_;
+  }
+  s.instances = strategy_->stats();
+  return s;
+}
+
+}  // namespace wisp::serve

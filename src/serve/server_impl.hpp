@@ -1,0 +1,79 @@
+// The server behind wisp::Server: the routes, the listening socket and the threads running
+// Boost.Asio's event loop, the registry of open connections (closed on stop), and the dispatch
+// of a request to its route or to a built-in page (/metrics, /healthz, the / dashboard).
+#pragma once
+
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "serve/http_message.hpp"
+#include "serve/route.hpp"
+#include "wisp/serve.hpp"
+
+namespace wisp::serve {
+class Session;
+}
+
+namespace wisp::detail {
+
+class ServerImpl {
+ public:
+  explicit ServerImpl(ServerConfig config);
+  ~ServerImpl();
+
+  void start();
+  uint16_t port() const { return port_; }
+  void stop(std::chrono::milliseconds grace);
+  void wait();
+
+  const ServerConfig& config() const { return config_; }
+  // The route serving `path` (null: a built-in page or none).
+  serve::Route* find_route(std::string_view path) const;
+  // Answers a request: its route's response, a built-in page, or 404/405.
+  serve::HttpResponse dispatch(const serve::HttpRequest& request, serve::Route* route) const;
+  bool stopping() const { return stopping_.load(std::memory_order_acquire); }
+
+  // Open connections: tracked so that stop() can close the idle ones; `busy` counts those
+  // handling a request.
+  void track(const std::shared_ptr<serve::Session>& session);
+  void untrack(serve::Session* session);
+  void request_began();
+  void request_ended();
+
+  std::vector<RouteStats> stats() const;
+  std::string metrics_text() const;
+
+ private:
+  void accept();
+
+  // Destroyed in reverse order: the event loop (and the connections its pending handlers still
+  // own, which untrack themselves) before the registry, the routes before the engine.
+  ServerConfig config_;
+  std::unique_ptr<Engine> engine_;
+  std::vector<std::unique_ptr<serve::Route>> routes_;
+
+  std::mutex mutex_;  // guards the five members after it
+  std::condition_variable changed_;
+  std::unordered_map<serve::Session*, std::weak_ptr<serve::Session>> sessions_;
+  uint64_t busy_ = 0;
+  bool started_ = false;
+  bool stopped_ = false;
+
+  boost::asio::io_context ioc_;
+  std::optional<boost::asio::ip::tcp::acceptor> acceptor_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  std::vector<std::thread> threads_;
+  uint16_t port_ = 0;
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace wisp::detail

@@ -1,0 +1,49 @@
+// One HTTP/1.1 connection: reads a request head (size-limited), picks the route, reads the body
+// up to the route's limit, answers, and keeps the connection alive while the client wants it.
+// Malformed requests get 400, oversized heads 431, oversized bodies 413; a silent connection is
+// closed after the idle timeout.
+#pragma once
+
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <chrono>
+#include <memory>
+#include <optional>
+
+#include "serve/server_impl.hpp"
+
+namespace wisp::serve {
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(boost::asio::ip::tcp::socket socket, detail::ServerImpl& server);
+  ~Session();
+  void start();
+  // Closes the connection unless a request is being handled (then it closes after answering,
+  // since the server is stopping). Safe from any thread.
+  void close_if_idle();
+
+ private:
+  void read_head();
+  void on_head(boost::beast::error_code ec);
+  void on_body(boost::beast::error_code ec);
+  void handle();
+  // Sends `response`; closes the connection afterwards unless `keep_alive`.
+  void respond(const HttpResponse& response, bool keep_alive);
+  void fail_request(boost::beast::error_code ec);
+  void close();
+
+  boost::beast::tcp_stream stream_;
+  boost::beast::flat_buffer buffer_;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  boost::beast::http::response<boost::beast::http::string_body> response_;
+  detail::ServerImpl& server_;
+  Route* route_ = nullptr;
+  std::chrono::steady_clock::time_point arrived_;
+  bool busy_ = false;  // a request is being handled or answered (on the session's strand)
+};
+
+}  // namespace wisp::serve

@@ -1,0 +1,172 @@
+// The server's TOML configuration: every key reaches its field, paths are relative to the file,
+// and mistakes (unknown keys, wrong types, bad values, missing keys) are errors that name them.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "support/wat.hpp"
+#include "wisp/serve.hpp"
+
+namespace wisp::test {
+namespace {
+
+TEST(ServeConfig, EveryKeyReachesItsField) {
+  ServerConfig c = ServerConfig::from_toml(R"(
+[server]
+listen = "0.0.0.0:9000"
+threads = 3
+idle_timeout_ms = 1500
+max_header_bytes = 4096
+
+[engine]
+tier = "0"
+cache_dir = "cache"
+consume_fuel = true
+
+[[route]]
+path = "/f"
+module = "mods/f.wasm"
+export = "f"
+init = "_initialize"
+strategy = "pool"
+max_instances = 6
+min_warm = 2
+on_release = "recycle"
+recycle_after_uses = 100
+memory_high_water_bytes = 1048576
+idle_timeout_ms = 2000
+fuel_per_lease = 5000
+acquire_timeout_ms = 250
+timeout_ms = 75
+max_memory_pages = 32
+max_table_elements = 1000
+fuel = 9000
+max_body_bytes = 2048
+
+[[route]]
+path = "/cgi/*"
+module = "/abs/prog.wasm"
+mode = "wasi"
+strategy = "fresh"
+args = ["prog", "-v"]
+env = ["A=1"]
+dirs = ["data::/data"]
+dirs_ro = ["static"]
+max_output_bytes = 4096
+content_type = "text/html"
+
+[[route]]
+path = "/kv"
+module = "kv.wasm"
+export = "update_value"
+strategy = "contexts"
+[route.contexts]
+region_bytes = 8192
+max_contexts = 16
+enforce = false
+use_pkeys = false
+)",
+                                           "/srv/conf");
+  EXPECT_EQ(c.address, "0.0.0.0");
+  EXPECT_EQ(c.port, 9000);
+  EXPECT_EQ(c.threads, 3u);
+  EXPECT_EQ(c.idle_timeout, std::chrono::milliseconds(1500));
+  EXPECT_EQ(c.max_header_bytes, 4096u);
+  EXPECT_EQ(c.tier, Tier::tier0);
+  EXPECT_EQ(c.engine.cache_dir, std::filesystem::path("/srv/conf/cache"));
+  EXPECT_TRUE(c.engine.consume_fuel);
+  ASSERT_EQ(c.routes.size(), 3u);
+  const RouteConfig& f = c.routes[0];
+  EXPECT_EQ(f.path, "/f");
+  EXPECT_EQ(f.module, std::filesystem::path("/srv/conf/mods/f.wasm"));
+  EXPECT_EQ(f.mode, RouteMode::function);
+  EXPECT_EQ(f.export_name, "f");
+  EXPECT_EQ(f.init_export, "_initialize");
+  EXPECT_EQ(f.strategy, StrategyKind::pool);
+  EXPECT_EQ(f.policy.max_instances, 6u);
+  EXPECT_EQ(f.policy.min_warm, 2u);
+  EXPECT_EQ(f.policy.on_release, ReleaseAction::recycle);
+  EXPECT_EQ(f.policy.recycle_after_uses, 100u);
+  EXPECT_EQ(f.policy.memory_high_water_bytes, 1048576u);
+  EXPECT_EQ(f.policy.idle_timeout, std::chrono::milliseconds(2000));
+  EXPECT_EQ(f.policy.fuel_per_lease, 5000u);
+  EXPECT_EQ(f.acquire_timeout, std::chrono::milliseconds(250));
+  EXPECT_EQ(f.limits.call_timeout, std::chrono::milliseconds(75));
+  EXPECT_EQ(f.limits.max_memory_pages, 32u);
+  EXPECT_EQ(f.limits.max_table_elements, 1000u);
+  EXPECT_EQ(f.limits.fuel, 9000u);
+  EXPECT_EQ(f.max_body_bytes, 2048u);
+  const RouteConfig& w = c.routes[1];
+  EXPECT_EQ(w.module, std::filesystem::path("/abs/prog.wasm"));
+  EXPECT_EQ(w.mode, RouteMode::wasi);
+  EXPECT_EQ(w.strategy, StrategyKind::fresh);
+  EXPECT_EQ(w.wasi.args, (std::vector<std::string>{"prog", "-v"}));
+  EXPECT_EQ(w.wasi.env, (std::vector<std::string>{"A=1"}));
+  ASSERT_EQ(w.wasi.preopens.size(), 2u);
+  EXPECT_EQ(w.wasi.preopens[0].host, "/srv/conf/data");
+  EXPECT_EQ(w.wasi.preopens[0].guest, "/data");
+  EXPECT_FALSE(w.wasi.preopens[0].readonly);
+  EXPECT_EQ(w.wasi.preopens[1].host, "/srv/conf/static");
+  EXPECT_EQ(w.wasi.preopens[1].guest, "static");
+  EXPECT_TRUE(w.wasi.preopens[1].readonly);
+  EXPECT_EQ(w.max_output_bytes, 4096u);
+  EXPECT_EQ(w.content_type, "text/html");
+  const ContextsOptions& k = c.routes[2].policy.contexts;
+  EXPECT_EQ(k.region_bytes, 8192u);
+  EXPECT_EQ(k.max_contexts, 16u);
+  EXPECT_FALSE(k.enforce);
+  EXPECT_FALSE(k.use_pkeys);
+}
+
+TEST(ServeConfig, DefaultsWithoutOptionalTables) {
+  ServerConfig c = ServerConfig::from_toml("[[route]]\npath = \"/a\"\nmodule = \"a.wasm\"\n", ".");
+  EXPECT_EQ(c.address, "127.0.0.1");
+  EXPECT_EQ(c.port, 8080);
+  EXPECT_EQ(c.tier, Tier::automatic);
+  ASSERT_EQ(c.routes.size(), 1u);
+  EXPECT_EQ(c.routes[0].strategy, StrategyKind::pool);
+  EXPECT_EQ(c.routes[0].mode, RouteMode::function);
+}
+
+void expect_config_error(const std::string& text, const std::string& fragment) {
+  try {
+    ServerConfig::from_toml(text, ".");
+    ADD_FAILURE() << "expected an error containing '" << fragment << "' for:\n" << text;
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+  }
+}
+
+TEST(ServeConfig, MistakesAreErrorsThatNameThem) {
+  const std::string route = "[[route]]\npath = \"/a\"\nmodule = \"a.wasm\"\n";
+  expect_config_error("[server]\nlisten = \"127.0.0.1:8080\"\nthreds = 2\n",
+                      "unknown key 'threds'");
+  expect_config_error(route + "strategy = \"pooled\"\n", "strategy 'pooled'");
+  expect_config_error(route + "timeout_ms = \"100\"\n", "'timeout_ms' must be an integer");
+  expect_config_error(route + "timeout_ms = -1\n", "'timeout_ms' must be between");
+  expect_config_error(route + "mode = \"cgi\"\n", "mode 'cgi'");
+  expect_config_error(route + "on_release = \"drop\"\n", "on_release 'drop'");
+  expect_config_error(route + "dirs = \"data\"\n", "'dirs' must be an array of strings");
+  expect_config_error(route + "[route.contexts]\nregion = 1\n", "unknown key 'region'");
+  expect_config_error("[[route]]\nmodule = \"a.wasm\"\n", "'path' is required");
+  expect_config_error("[[route]]\npath = \"/a\"\n", "'module' is required");
+  expect_config_error("[server]\nlisten = \"localhost\"\n", "is not HOST:PORT");
+  expect_config_error("[server]\nlisten = \"127.0.0.1:99999\"\n", "bad port");
+  expect_config_error("[engine]\ntier = \"2\"\n", "tier '2'");
+  expect_config_error("route = 3\n", "array of tables");
+  expect_config_error("[server\nlisten = 1\n", "configuration");  // a TOML syntax error
+  expect_config_error(route + "unknown_thing = 1\n", "route 1: unknown key 'unknown_thing'");
+}
+
+TEST(ServeConfig, ReadsAFileRelativeToItsDirectory) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.path() / "conf");
+  std::ofstream(dir.path() / "conf" / "serve.toml")
+      << "[[route]]\npath = \"/a\"\nmodule = \"../mods/a.wasm\"\n";
+  ServerConfig c = ServerConfig::from_toml_file(dir.path() / "conf" / "serve.toml");
+  EXPECT_EQ(c.routes.at(0).module, (dir.path() / "mods" / "a.wasm").lexically_normal());
+  EXPECT_THROW(ServerConfig::from_toml_file(dir.path() / "missing.toml"), Error);
+}
+
+}  // namespace
+}  // namespace wisp::test
