@@ -10,7 +10,8 @@ REPS="${REPS:-5}"
 if [ ! -f "$BUILD/build.ninja" ]; then
   cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 fi
-cmake --build "$BUILD" --target wisp_bench_core wisp_bench_snapshot wisp_bench_strategy
+cmake --build "$BUILD" --target wisp_bench_core wisp_bench_snapshot wisp_bench_strategy \
+  wisp_bench_serve
 
 OUT="$BUILD/bench-results"
 mkdir -p "$OUT"
@@ -42,6 +43,13 @@ echo "results: $OUT/snapshot.txt, $OUT/snapshot.json"
   --benchmark_report_aggregates_only=true --benchmark_color=false \
   --benchmark_out="$OUT/strategy.json" --benchmark_out_format=json "$@" | tee "$OUT/strategy.txt"
 echo "results: $OUT/strategy.txt, $OUT/strategy.json"
+
+# The server: a request per strategy over keep-alive HTTP, a WASI route, a process per request
+# (`wisp run`), and the loopback TCP round trip as the floor.
+"$BUILD/bench/wisp_bench_serve" --benchmark_repetitions="$REPS" \
+  --benchmark_report_aggregates_only=true --benchmark_color=false \
+  --benchmark_out="$OUT/serve.json" --benchmark_out_format=json "$@" | tee "$OUT/serve.txt"
+echo "results: $OUT/serve.txt, $OUT/serve.json"
 
 # Peers, in the same run (issue 4): Node (V8) and the stock wasm2c runtime over the same guests,
 # JSON lines in $OUT/peers.jsonl (bench/peers/README.md). PEERS=0 skips this step.
