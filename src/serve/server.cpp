@@ -1,7 +1,9 @@
 // wisp::Server and its implementation: routes built at construction, a listening socket and a
 // pool of threads running the event loop, dispatch to routes and built-in pages, and a stop
 // that lets requests in flight finish.
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <cstdio>
 #include <thread>
 
 #include "serve/metrics.hpp"
@@ -73,19 +75,37 @@ void ServerImpl::start() {
   accept();
   unsigned n =
       config_.threads ? config_.threads : std::max(1u, std::thread::hardware_concurrency());
-  for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this] { ioc_.run(); });
+  for (unsigned i = 0; i < n; ++i) {
+    threads_.emplace_back([this] {
+      // A handler that throws (out of memory, say) loses its connection, not the thread.
+      for (;;) {
+        try {
+          ioc_.run();
+          return;
+        } catch (const std::exception& e) {
+          std::fprintf(stderr, "wisp serve: %s\n", e.what());
+        }
+      }
+    });
+  }
 }
 
 void ServerImpl::accept() {
-  acceptor_->async_accept(net::make_strand(ioc_),
-                          [this](boost::system::error_code ec, tcp::socket socket) {
-                            if (stopping()) return;
-                            if (!ec) {
-                              socket.set_option(tcp::no_delay(true), ec);
-                              std::make_shared<serve::Session>(std::move(socket), *this)->start();
-                            }
-                            accept();
-                          });
+  acceptor_->async_accept(
+      net::make_strand(ioc_), [this](boost::system::error_code ec, tcp::socket socket) {
+        if (stopping()) return;
+        if (ec) {
+          // Out of file descriptors or memory, say: try again shortly instead of spinning.
+          auto timer = std::make_shared<net::steady_timer>(ioc_, std::chrono::milliseconds(50));
+          timer->async_wait([this, timer](boost::system::error_code) {
+            if (!stopping()) accept();
+          });
+          return;
+        }
+        socket.set_option(tcp::no_delay(true), ec);
+        std::make_shared<serve::Session>(std::move(socket), *this)->start();
+        accept();
+      });
 }
 
 void ServerImpl::stop(std::chrono::milliseconds grace) {

@@ -138,10 +138,10 @@ void Session::handle() {
                   .count();
     route_->record(res.status, static_cast<uint64_t>(ns));
   }
-  respond(res, keep_alive && !server_.stopping());
+  respond(std::move(res), keep_alive && !server_.stopping());
 }
 
-void Session::respond(const HttpResponse& res, bool keep_alive) {
+void Session::respond(HttpResponse res, bool keep_alive) {
   busy_ = true;
   response_ = {};
   response_.version(11);
@@ -149,7 +149,7 @@ void Session::respond(const HttpResponse& res, bool keep_alive) {
   response_.set(http::field::server, "wisp");
   response_.set(http::field::content_type, res.content_type);
   for (const auto& [name, value] : res.headers) response_.set(name, value);
-  response_.body() = res.body;
+  response_.body() = std::move(res.body);
   response_.keep_alive(keep_alive);
   response_.prepare_payload();
   stream_.expires_after(server_.config().idle_timeout);

@@ -32,7 +32,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_body(boost::beast::error_code ec);
   void handle();
   // Sends `response`; closes the connection afterwards unless `keep_alive`.
-  void respond(const HttpResponse& response, bool keep_alive);
+  void respond(HttpResponse response, bool keep_alive);
   void fail_request(boost::beast::error_code ec);
   void close();
 
