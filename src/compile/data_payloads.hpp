@@ -16,8 +16,8 @@ struct ByteRange {
 };
 
 // The payload of every data segment (active and passive, in section order), or nullopt if the
-// data section cannot be walked (malformed, or an offset expression that is not one i32.const,
-// i64.const or global.get).
+// data section cannot be walked (malformed bytes, or an offset that is not a constant
+// expression).
 std::optional<std::vector<ByteRange>> data_segment_payloads(std::span<const uint8_t> bytes);
 
 }  // namespace wisp::detail
