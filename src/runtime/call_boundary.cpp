@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 
 #include "runtime/exceptions.hpp"
 
@@ -105,9 +106,17 @@ bool main_thread_stack(uintptr_t* lo, uintptr_t* hi) {
   return true;
 }
 
+// After fork() the child's one thread is the one that forked: its cached thread id (which the
+// watchdog's interrupts are aimed at) must be its new one.
+void refresh_tid_after_fork() {
+  if (tls_thread.ready) tls_thread.tid = static_cast<pid_t>(syscall(SYS_gettid));
+}
+
 void prepare_thread() {
   ThreadState& t = tls_thread;
   if (t.ready) return;
+  static std::once_flag at_fork;
+  std::call_once(at_fork, [] { pthread_atfork(nullptr, nullptr, refresh_tid_after_fork); });
   install_signal_handlers();
   pthread_attr_t attr;
   if (main_thread_stack(&t.stack_lo, &t.stack_hi)) {

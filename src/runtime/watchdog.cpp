@@ -1,6 +1,7 @@
 // The watchdog thread and the per-thread entries it watches.
 #include "runtime/watchdog.hpp"
 
+#include <pthread.h>
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -24,6 +25,9 @@ struct Entry {
   bool fired = false;
 };
 
+// This thread's entry (null until the thread first arms a call).
+thread_local const Entry* tls_entry = nullptr;
+
 class Watchdog {
  public:
   static Watchdog& get() {
@@ -41,16 +45,39 @@ class Watchdog {
   // A call was armed with `deadline`: wake the watchdog only if it would sleep past it (or is
   // rescanning right now, when it may have missed the new entry). Usually no system call.
   void armed(Clock::time_point deadline) {
+    if (needs_thread_.load(std::memory_order_acquire)) start_after_fork();
     int64_t wake = next_wake_ns_.load();
     if (wake == kScanning || deadline.time_since_epoch().count() < wake) {
       std::lock_guard lock(mutex_);
-      cv_.notify_one();
+      cv_->notify_one();
     }
   }
 
  private:
   static constexpr int64_t kScanning = 0;
   Watchdog() {
+    std::thread([this] { run(); }).detach();
+    pthread_atfork([] { get().mutex_.lock(); }, [] { get().mutex_.unlock(); },
+                   [] { get().after_fork_in_child(); });
+  }
+
+  // fork() copies the watchdog's state but not its thread. In the child (one thread, the one
+  // that forked, which holds mutex_ since the prepare handler): keep only that thread's entry,
+  // replace the condition variable (the vanished thread was waiting on it), and let the next
+  // armed call start a new thread (no thread is started inside the fork handler).
+  void after_fork_in_child() {
+    const Entry* mine = tls_entry;
+    std::erase_if(entries_, [&](const std::shared_ptr<Entry>& p) { return p.get() != mine; });
+    (void)cv_.release();  // its state names the parent's waiter: leaked, never used again
+    cv_ = std::make_unique<std::condition_variable>();
+    next_wake_ns_.store(kScanning);
+    needs_thread_.store(true, std::memory_order_release);
+    mutex_.unlock();
+  }
+  void start_after_fork() {
+    std::lock_guard lock(mutex_);
+    if (!needs_thread_.load(std::memory_order_relaxed)) return;
+    needs_thread_.store(false, std::memory_order_release);
     std::thread([this] { run(); }).detach();
   }
 
@@ -73,24 +100,28 @@ class Watchdog {
       }
       if (earliest == Clock::time_point::max()) {
         next_wake_ns_.store(std::numeric_limits<int64_t>::max());
-        cv_.wait(lock);
+        cv_->wait(lock);
       } else {
         next_wake_ns_.store(earliest.time_since_epoch().count());
-        cv_.wait_until(lock, earliest);
+        cv_->wait_until(lock, earliest);
       }
     }
   }
 
   std::mutex mutex_;
-  std::condition_variable cv_;
+  std::unique_ptr<std::condition_variable> cv_ = std::make_unique<std::condition_variable>();
   std::vector<std::shared_ptr<Entry>> entries_;
   std::atomic<int64_t> next_wake_ns_{kScanning};
+  std::atomic<bool> needs_thread_{false};  // forked: the next armed call starts the thread
 };
 
 // This thread's entry, registered with the watchdog for the thread's lifetime.
 struct ThreadEntry {
   std::shared_ptr<Entry> entry = std::make_shared<Entry>();
-  ThreadEntry() { Watchdog::get().add(entry); }
+  ThreadEntry() {
+    tls_entry = entry.get();
+    Watchdog::get().add(entry);
+  }
   ~ThreadEntry() { Watchdog::get().remove(entry.get()); }
 };
 

@@ -2,6 +2,9 @@
 // loop with no calls, and a slow host function that honours Caller::deadline(), both end with
 // Trap(timeout) within the deadline plus slack; the next call on the instance is unaffected.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -104,6 +107,39 @@ TEST_P(TimeoutTest, TimedOutInstancesAreDiscardedByStrategies) {
   EXPECT_EQ(pool->stats().discards[static_cast<size_t>(DiscardReason::timed_out)], 1u);
   Lease l = pool->acquire(1s);
   EXPECT_EQ(l->call("quick")[0].as_i32(), 42);
+}
+
+// fork() copies the watchdog's state but not its thread: a child process (a pre-forking server's
+// worker) must still have its calls timed out. The parent has armed the watchdog already.
+TEST_P(TimeoutTest, TimeoutsStillWorkInAForkedChild) {
+  Template t = make_template(50ms);
+  Instance inst = t.instantiate();
+  EXPECT_THROW(inst.call("spin"), Trap);  // the watchdog thread exists in this process now
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    int status = 3;
+    try {
+      Instance child = t.instantiate();
+      child.call("spin");
+    } catch (const Trap& trap) {
+      status = trap.kind() == TrapKind::timeout ? 0 : 4;
+    } catch (...) {
+    }
+    _exit(status);
+  }
+  int status = -1;
+  auto until = Clock::now() + 20s;
+  pid_t done = 0;
+  while ((done = waitpid(pid, &status, WNOHANG)) == 0 && Clock::now() < until)
+    std::this_thread::sleep_for(10ms);
+  if (done == 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    FAIL() << "the child's call was never timed out";
+  }
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "3: returned, 4: another trap";
 }
 
 INSTANTIATE_TEST_SUITE_P(Tiers, TimeoutTest, ::testing::Values(Tier::tier0, Tier::tier1),
