@@ -49,9 +49,11 @@ void chain(int sig, siginfo_t* info, void* uctx) {
 }
 
 void on_fault(int sig, siginfo_t* info, void* uctx) {
-  // A write to a write-tracked page (by guest or host code): the slot is disarmed and the
-  // write runs again.
-  if (sig == SIGSEGV && slot_disarm_on_fault(reinterpret_cast<uintptr_t>(info->si_addr))) return;
+  // A write to a write-tracked (read-only) page, by guest or host code: the slot is disarmed and
+  // the write runs again. (Other faults there, a protection key's say, are not ours.)
+  if (sig == SIGSEGV && info->si_code == SEGV_ACCERR &&
+      slot_disarm_on_fault(reinterpret_cast<uintptr_t>(info->si_addr)))
+    return;
   CallFrame* frame = tls_frame;
   if (frame != nullptr && tls_in_host == 0) {
     uintptr_t addr = reinterpret_cast<uintptr_t>(info->si_addr);

@@ -133,6 +133,13 @@ int64_t slot_index_of(uintptr_t addr, uint8_t** slot_base) {
   return -1;
 }
 
+uint8_t* slot_base_at(int64_t index) {
+  uintptr_t chunk =
+      g_chunks[static_cast<uint64_t>(index) / kSlotsPerChunk].load(std::memory_order_relaxed);
+  return reinterpret_cast<uint8_t*>(chunk +
+                                    static_cast<uint64_t>(index) % kSlotsPerChunk * kSlotSize);
+}
+
 bool slot_contains(uintptr_t addr) {
   size_t n = g_chunk_count.load(std::memory_order_acquire);
   for (size_t i = 0; i < n; ++i) {

@@ -69,6 +69,8 @@ bool slot_contains(uintptr_t addr);
 // The process-wide index of the slot holding `addr` (and its base), or -1. Async-signal-safe.
 int64_t slot_index_of(uintptr_t addr, uint8_t** slot_base);
 constexpr uint64_t kMaxSlots = 4096 * kSlotsPerChunk;
+// The base of the slot with process-wide index `index` (from slot_index_of). Async-signal-safe.
+uint8_t* slot_base_at(int64_t index);
 
 // Write tracking (see WriteTracking). Arms the first `bytes` of the slot's image mapping: every
 // page outside slot.track's resident runs becomes read-only. False (nothing armed) when the

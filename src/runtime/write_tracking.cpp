@@ -1,6 +1,7 @@
 // Write tracking of slots (see WriteTracking in slots.hpp): arming a slot's image mapping after a
 // reset, disarming it from the fault handler on the first write outside the resident set, and
 // preparing guest memory for writes made by the kernel.
+#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -38,6 +39,18 @@ uint64_t vma_budget() {
   return budget;
 }
 
+// A fork() while another thread was between marking a slot kDisarming and making it writable
+// leaves the mark in the child, where that thread does not exist: finish the job there.
+void finish_disarming_in_child() {
+  for (uint64_t i = 0; i < kMaxSlots; ++i) {
+    uint64_t v = g_armed[i].load(std::memory_order_relaxed);
+    if (!(v & kDisarming)) continue;
+    syscall(SYS_mprotect, slot_base_at(static_cast<int64_t>(i)), v & ~kDisarming,
+            PROT_READ | PROT_WRITE);
+    g_armed[i].store(0, std::memory_order_relaxed);
+  }
+}
+
 uint64_t host_page() {
   static const uint64_t size = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
   return size;
@@ -64,6 +77,8 @@ void clear_state(Slot& slot) {
 }  // namespace
 
 bool slot_arm(Slot& slot, uint64_t bytes) {
+  static const bool at_fork = pthread_atfork(nullptr, nullptr, finish_disarming_in_child) == 0;
+  (void)at_fork;
   WriteTracking& t = slot.track;
   const uint64_t ps = host_page();
   int64_t idx = index_of(slot);

@@ -4,6 +4,7 @@
 #include "snapshot/page_scan.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -31,9 +32,23 @@ constexpr uint64_t kPageIsSwapped = 1u << 4;
 constexpr uint64_t kPageIsPfnZero = 1u << 5;
 
 // /proc/self/pagemap, opened once; -1 when unavailable.
+// The kernel binds an open /proc/self/pagemap to the process that opened it, so a forked child
+// would read its parent's page tables (and miss its own writes): the child reopens it.
+std::atomic<int> g_pagemap_fd{-1};
+
+void reopen_pagemap_in_child() {
+  int old = g_pagemap_fd.exchange(open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC));
+  if (old >= 0) close(old);
+}
+
 int pagemap_fd() {
-  static const int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-  return fd;
+  static const bool opened = [] {
+    g_pagemap_fd.store(open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC));
+    pthread_atfork(nullptr, nullptr, reopen_pagemap_in_child);
+    return true;
+  }();
+  (void)opened;
+  return g_pagemap_fd.load(std::memory_order_relaxed);
 }
 
 std::atomic<bool> g_unsupported{false};     // the kernel lacks PAGEMAP_SCAN (Linux < 6.7)
