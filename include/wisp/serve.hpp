@@ -44,7 +44,13 @@ struct RouteConfig {
   std::string init_export;  // run once before the snapshot (Wizer-style), e.g. "_initialize"
   StrategyKind strategy = StrategyKind::pool;
   Policy policy;
-  Limits limits;  // max_memory_pages, max_table_elements, call_timeout, fuel
+  // max_memory_pages, max_table_elements, call_timeout (30 s unless set: a call runs on a serving
+  // thread, which an endless loop would otherwise hold for good), fuel.
+  Limits limits = [] {
+    Limits l;
+    l.call_timeout = std::chrono::seconds(30);
+    return l;
+  }();
   std::chrono::milliseconds acquire_timeout{1000};  // waiting for an instance: then 503
   uint64_t max_body_bytes = 1 << 20;                // larger request bodies: 413
   // WASI mode: the program's configuration (args, env, preopens). The request adds its own
@@ -61,6 +67,7 @@ struct ServerConfig {
   unsigned threads = 0;  // threads serving requests; 0: one per core
   std::chrono::milliseconds idle_timeout{30000};  // a connection silent this long is closed
   uint64_t max_header_bytes = 16 << 10;           // larger request heads: 431
+  size_t max_connections = 10000;                 // more are closed as soon as accepted
   EngineConfig engine;
   Tier tier = Tier::automatic;
   std::vector<RouteConfig> routes;

@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <thread>
 
 #include "cli/cli.hpp"
 #include "wisp/serve.hpp"
@@ -59,7 +60,14 @@ int serve(const ServeOptions& o) {
   std::fflush(stdout);
   int sig = 0;
   sigwait(&stop_signals, &sig);
-  std::fprintf(stderr, "wisp: %s: stopping\n", strsignal(sig));
+  std::fprintf(stderr, "wisp: %s: stopping (again to quit at once)\n", strsignal(sig));
+  // A second signal ends the process at once, even if calls in flight do not finish.
+  std::thread([stop_signals] {
+    int again = 0;
+    sigwait(&stop_signals, &again);
+    std::fprintf(stderr, "wisp: %s: quitting\n", strsignal(again));
+    std::_Exit(kUsage);
+  }).detach();
   server.stop();
   return kOk;
 }

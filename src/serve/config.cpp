@@ -115,6 +115,8 @@ WasiPreopen preopen_of(const Table& t, const std::string& spec, bool readonly,
 
 constexpr int64_t kMaxU32 = UINT32_MAX;
 constexpr int64_t kMaxI64 = INT64_MAX;
+// Durations in milliseconds: at most a year (they become nanoseconds and deadlines from now).
+constexpr int64_t kMaxMs = int64_t{365} * 24 * 3600 * 1000;
 
 RouteConfig route_of(Table t, const std::filesystem::path& base) {
   RouteConfig r;
@@ -153,12 +155,12 @@ RouteConfig route_of(Table t, const std::filesystem::path& base) {
     r.policy.recycle_after_uses = uint64_t(*v);
   if (auto v = t.integer("memory_high_water_bytes", 0, kMaxI64))
     r.policy.memory_high_water_bytes = uint64_t(*v);
-  if (auto v = t.integer("idle_timeout_ms", 0, kMaxI64))
+  if (auto v = t.integer("idle_timeout_ms", 0, kMaxMs))
     r.policy.idle_timeout = std::chrono::milliseconds(*v);
   if (auto v = t.integer("fuel_per_lease", 0, kMaxI64)) r.policy.fuel_per_lease = uint64_t(*v);
-  if (auto v = t.integer("acquire_timeout_ms", 0, kMaxI64))
+  if (auto v = t.integer("acquire_timeout_ms", 0, kMaxMs))
     r.acquire_timeout = std::chrono::milliseconds(*v);
-  if (auto v = t.integer("timeout_ms", 0, kMaxI64))
+  if (auto v = t.integer("timeout_ms", 0, kMaxMs))
     r.limits.call_timeout = std::chrono::milliseconds(*v);
   if (auto v = t.integer("max_memory_pages", 0, 65536)) r.limits.max_memory_pages = uint32_t(*v);
   if (auto v = t.integer("max_table_elements", 0, kMaxU32))
@@ -212,9 +214,10 @@ ServerConfig parse(std::string_view text, const std::filesystem::path& base,
       c.port = static_cast<uint16_t>(p);
     }
     if (auto v = s->integer("threads", 0, 1024)) c.threads = unsigned(*v);
-    if (auto v = s->integer("idle_timeout_ms", 1, kMaxI64))
+    if (auto v = s->integer("idle_timeout_ms", 1, kMaxMs))
       c.idle_timeout = std::chrono::milliseconds(*v);
     if (auto v = s->integer("max_header_bytes", 256, 1 << 20)) c.max_header_bytes = uint64_t(*v);
+    if (auto v = s->integer("max_connections", 1, 1 << 20)) c.max_connections = size_t(*v);
     s->check_all_used();
   }
   if (auto e = top.table("engine")) {

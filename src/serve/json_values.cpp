@@ -89,9 +89,13 @@ std::vector<Value> values_from_json(const nlohmann::json& args,
         out.push_back(
             Value::i64(integer(a, i, params[i], std::numeric_limits<int64_t>::min(), UINT64_MAX)));
         break;
-      case ValType::f32:
-        out.push_back(Value::f32(static_cast<float>(floating(a, i, params[i]))));
+      case ValType::f32: {
+        double d = floating(a, i, params[i]);
+        if (std::isfinite(d) && std::fabs(d) > std::numeric_limits<float>::max())
+          bad(i, params[i], "out of range");
+        out.push_back(Value::f32(static_cast<float>(d)));
         break;
+      }
       case ValType::f64:
         out.push_back(Value::f64(floating(a, i, params[i])));
         break;
@@ -103,6 +107,7 @@ std::vector<Value> values_from_json(const nlohmann::json& args,
 }
 
 std::vector<Value> values_from_list(std::string_view list, const std::vector<ValType>& params) {
+  if (list.ends_with(',')) throw BadArguments("an argument is missing after the last ','");
   nlohmann::json args = nlohmann::json::array();
   while (!list.empty()) {
     size_t comma = list.find(',');

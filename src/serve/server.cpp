@@ -41,6 +41,7 @@ ServerImpl::ServerImpl(ServerConfig config) : config_(std::move(config)) {
       if (config_.routes[j].path == r.path) throw Error("route " + r.path + ": defined twice");
     }
     routes_.push_back(std::make_unique<serve::Route>(*engine_, config_.tier, r));
+    max_body_bytes_ = std::max(max_body_bytes_, r.max_body_bytes);
   }
 }
 
@@ -51,13 +52,12 @@ ServerImpl::~ServerImpl() {
 void ServerImpl::start() {
   {
     std::lock_guard lock(mutex_);
-    if (started_) throw Error("serve: the server was started already");
-    started_ = true;
+    if (started_ || acceptor_) throw Error("serve: the server was started already");
   }
   boost::system::error_code ec;
   tcp::endpoint endpoint(net::ip::make_address(config_.address, ec), config_.port);
   if (ec) throw Error("serve: bad listen address '" + config_.address + "': " + ec.message());
-  acceptor_.emplace(ioc_);
+  acceptor_.emplace(net::make_strand(ioc_));
   auto check = [&](const char* what) {
     if (ec)
       throw Error(std::string("serve: cannot ") + what + " " + config_.address + ":" +
@@ -71,6 +71,10 @@ void ServerImpl::start() {
   acceptor_->listen(net::socket_base::max_listen_connections, ec);
   check("listen on");
   port_ = acceptor_->local_endpoint().port();
+  {
+    std::lock_guard lock(mutex_);
+    started_ = true;  // only now is there something for stop() to stop
+  }
   work_.emplace(ioc_.get_executor());
   accept();
   unsigned n =
@@ -102,8 +106,12 @@ void ServerImpl::accept() {
           });
           return;
         }
-        socket.set_option(tcp::no_delay(true), ec);
-        std::make_shared<serve::Session>(std::move(socket), *this)->start();
+        if (open_connections() >= config_.max_connections) {
+          socket.close(ec);  // over the cap: closed at once
+        } else {
+          socket.set_option(tcp::no_delay(true), ec);
+          std::make_shared<serve::Session>(std::move(socket), *this)->start();
+        }
         accept();
       });
 }
@@ -181,6 +189,11 @@ serve::HttpResponse ServerImpl::dispatch(const serve::HttpRequest& request,
     r.body = serve::dashboard_html(stats(), runtime_stats());
   }
   return r;
+}
+
+size_t ServerImpl::open_connections() {
+  std::lock_guard lock(mutex_);
+  return sessions_.size();
 }
 
 void ServerImpl::track(const std::shared_ptr<serve::Session>& session) {

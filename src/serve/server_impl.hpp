@@ -41,10 +41,13 @@ class ServerImpl {
   // Answers a request: its route's response, a built-in page, or 404/405.
   serve::HttpResponse dispatch(const serve::HttpRequest& request, serve::Route* route) const;
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
+  // The largest body any route accepts (at least the built-in pages' 64 KiB).
+  uint64_t max_body_bytes() const { return max_body_bytes_; }
 
   // Open connections: tracked so that stop() can close the idle ones; `busy` counts those
   // handling a request.
   void track(const std::shared_ptr<serve::Session>& session);
+  size_t open_connections();
   void untrack(serve::Session* session);
   void request_began();
   void request_ended();
@@ -60,6 +63,7 @@ class ServerImpl {
   ServerConfig config_;
   std::unique_ptr<Engine> engine_;
   std::vector<std::unique_ptr<serve::Route>> routes_;
+  uint64_t max_body_bytes_ = 64 << 10;
 
   std::mutex mutex_;  // guards the five members after it
   std::condition_variable changed_;
@@ -69,7 +73,8 @@ class ServerImpl {
   bool stopped_ = false;
 
   boost::asio::io_context ioc_;
-  std::optional<boost::asio::ip::tcp::acceptor> acceptor_;
+  std::optional<boost::asio::ip::tcp::acceptor>
+      acceptor_;  // on a strand: accept vs stop  // on a strand: accept vs stop
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::vector<std::thread> threads_;
   uint16_t port_ = 0;

@@ -50,11 +50,33 @@ void Session::close() {
   stream_.close();
 }
 
+// After an error answer to a request whose body was not read: closing with unread input makes
+// the kernel send a reset, which can destroy the answer before the client reads it. So only the
+// sending side is shut, and what the client still sends is read and dropped (for a second at
+// most) until it closes its side.
+void Session::close_after_answer() {
+  beast::error_code ec;
+  stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
+  stream_.expires_after(std::chrono::seconds(1));
+  buffer_.clear();
+  drain();
+}
+
+void Session::drain() {
+  stream_.async_read_some(buffer_.prepare(4096),
+                          [self = shared_from_this()](beast::error_code ec, size_t) {
+                            if (ec) return self->stream_.close();
+                            self->drain();
+                          });
+}
+
 void Session::read_head() {
   if (server_.stopping()) return close();
   parser_.emplace();
   parser_->header_limit(static_cast<uint32_t>(server_.config().max_header_bytes));
-  parser_->body_limit(kDefaultBodyLimit);
+  // Beast checks a declared Content-Length against the limit in force while it reads the head,
+  // before the route is known: the largest route's limit here, the route's own in on_head.
+  parser_->body_limit(server_.max_body_bytes());
   route_ = nullptr;
   stream_.expires_after(server_.config().idle_timeout);
   http::async_read_header(
@@ -70,18 +92,16 @@ void Session::on_head(beast::error_code ec) {
   std::string_view target(head.target().data(), head.target().size());
   route_ = server_.find_route(target.substr(0, target.find('?')));
   const uint64_t limit = route_ ? route_->config().max_body_bytes : kDefaultBodyLimit;
-  // Beast checks a declared Content-Length against the limit in force when the head was read
-  // (the default): the route's own limit is checked here, and bounds chunked bodies as they come.
   if (parser_->content_length() && *parser_->content_length() > limit)
     return fail_request(http::error::body_limit);
-  parser_->body_limit(limit);
+  parser_->body_limit(limit);  // bounds a chunked body as it comes
   if (parser_->is_done()) return handle();
   auto read_body = [self = shared_from_this()] {
     self->stream_.expires_after(self->server_.config().idle_timeout);
     http::async_read(self->stream_, self->buffer_, *self->parser_,
                      [self](beast::error_code ec, size_t) { self->on_body(ec); });
   };
-  if (beast::iequals(head[http::field::expect], "100-continue")) {
+  if (head.version() >= 11 && beast::iequals(head[http::field::expect], "100-continue")) {
     auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
     http::async_write(stream_, *cont,
                       [self = shared_from_this(), cont, read_body](beast::error_code ec, size_t) {
@@ -117,6 +137,13 @@ void Session::fail_request(beast::error_code ec) {
   close();  // end of stream, timeout, reset, or a stop
 }
 
+// Counts a request as in flight for stop(), also if handling it throws.
+struct InFlight {
+  detail::ServerImpl& server;
+  explicit InFlight(detail::ServerImpl& s) : server(s) { server.request_began(); }
+  ~InFlight() { server.request_ended(); }
+};
+
 void Session::handle() {
   auto& msg = parser_->get();
   HttpRequest req;
@@ -129,9 +156,13 @@ void Session::handle() {
     req.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   req.body = std::move(msg.body());
   bool keep_alive = msg.keep_alive();
-  server_.request_began();
-  HttpResponse res = server_.dispatch(req, route_);
-  server_.request_ended();
+  version_ = msg.version();
+  head_ = msg.method() == http::verb::head;
+  HttpResponse res;
+  {
+    InFlight in_flight(server_);
+    res = server_.dispatch(req, route_);
+  }
   if (route_) {
     auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                   std::chrono::steady_clock::now() - arrived_)
@@ -144,19 +175,26 @@ void Session::handle() {
 void Session::respond(HttpResponse res, bool keep_alive) {
   busy_ = true;
   response_ = {};
-  response_.version(11);
+  response_.version(version_);
   response_.result(res.status);
   response_.set(http::field::server, "wisp");
   response_.set(http::field::content_type, res.content_type);
   for (const auto& [name, value] : res.headers) response_.set(name, value);
-  response_.body() = std::move(res.body);
   response_.keep_alive(keep_alive);
-  response_.prepare_payload();
+  if (head_) {
+    response_.content_length(res.body.size());  // what a GET would carry; no body follows
+  } else {
+    response_.body() = std::move(res.body);
+    response_.prepare_payload();
+  }
+  // An answer sent before the request was read to its end (an error) closes gently.
+  const bool unread = !parser_ || !parser_->is_done();
   stream_.expires_after(server_.config().idle_timeout);
   http::async_write(stream_, response_,
-                    [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+                    [self = shared_from_this(), keep_alive, unread](beast::error_code ec, size_t) {
                       self->busy_ = false;
-                      if (ec || !keep_alive) return self->close();
+                      if (ec) return self->close();
+                      if (!keep_alive) return unread ? self->close_after_answer() : self->close();
                       self->read_head();
                     });
 }

@@ -35,6 +35,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void respond(HttpResponse response, bool keep_alive);
   void fail_request(boost::beast::error_code ec);
   void close();
+  void close_after_answer();
+  void drain();  // reads and drops input until the client closes (or the timeout)
 
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;
@@ -43,7 +45,9 @@ class Session : public std::enable_shared_from_this<Session> {
   detail::ServerImpl& server_;
   Route* route_ = nullptr;
   std::chrono::steady_clock::time_point arrived_;
-  bool busy_ = false;  // a request is being handled or answered (on the session's strand)
+  bool busy_ = false;      // a request is being handled or answered (on the session's strand)
+  unsigned version_ = 11;  // of the request being answered (the answer's too)
+  bool head_ = false;      // the request is a HEAD: the answer has no body
 };
 
 }  // namespace wisp::serve

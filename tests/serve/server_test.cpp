@@ -63,7 +63,8 @@ constexpr const char* kTrapsWat = R"((module
   (func (export "boom") (result i32) unreachable)
   (func (export "spin") (loop (br 0)))
   (func (export "div") (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
-  (func (export "wide") (param i64 f64) (result i64 f64) (local.get 0) (local.get 1))))";
+  (func (export "wide") (param i64 f64) (result i64 f64) (local.get 0) (local.get 1))
+  (func (export "half") (param f32) (result f32) (f32.mul (local.get 0) (f32.const 0.5)))))";
 
 TEST(Server, FunctionRoutesTakeArgumentsFromTheQueryOrAJsonBody) {
   Server server(config_with(
@@ -116,6 +117,11 @@ TEST(Server, WasiRoutesRunAProgramWithTheRequestAsItsStdio) {
     EXPECT_EQ(reply.content_type, "text/plain");
   }
   EXPECT_EQ(c.request("GET", "/shout").body, "GET -\n");
+  // A body over the built-in pages' 64 KiB, within the route's limit (1 MiB by default).
+  std::string big(200000, 'q');
+  HttpReply reply = c.request("POST", "/shout", big);
+  EXPECT_EQ(reply.status, 200u) << reply.body.substr(0, 200);
+  EXPECT_EQ(reply.body, "POST -\n" + std::string(200000, 'Q'));
 }
 
 TEST(Server, FailuresBecomeStatusCodes) {
@@ -125,7 +131,8 @@ TEST(Server, FailuresBecomeStatusCodes) {
   spin.limits.call_timeout = std::chrono::milliseconds(50);
   Server server(config_with({route("/boom", traps, "boom", StrategyKind::pool), spin,
                              route("/div", traps, "div", StrategyKind::pool),
-                             route("/wide", traps, "wide", StrategyKind::pool)}));
+                             route("/wide", traps, "wide", StrategyKind::pool),
+                             route("/half", traps, "half", StrategyKind::pool)}));
   server.start();
   HttpClient c(server.port());
   HttpReply boom = c.request("GET", "/boom");
@@ -139,6 +146,8 @@ TEST(Server, FailuresBecomeStatusCodes) {
   EXPECT_EQ(c.request("GET", "/div?args=1,x").status, 400u);           // not a number
   EXPECT_EQ(c.request("POST", "/div", "[1,").status, 400u);            // not JSON
   EXPECT_EQ(c.request("GET", "/div?args=4294967296,1").status, 400u);  // beyond i32
+  EXPECT_EQ(c.request("GET", "/div?args=1,2,").status, 400u);          // a missing argument
+  EXPECT_EQ(c.request("POST", "/half", "[1e300]").status, 400u);       // beyond f32
   EXPECT_EQ(first_result(c.request("GET", "/div?args=-9,3")), -3);
   EXPECT_EQ(c.request("PUT", "/div?args=1,1").status, 405u);
   EXPECT_EQ(c.request("GET", "/nowhere").status, 404u);
@@ -182,6 +191,11 @@ TEST(Server, OversizedAndMalformedRequestsAreRefused) {
   Server server(config);
   server.start();
   EXPECT_EQ(http_request(server.port(), "POST", "/factorial", std::string(5000, '1')).status, 413u);
+  // The answer reaches a client that sends its whole (refused) body anyway: the server reads
+  // and drops the rest instead of resetting the connection.
+  std::string huge = "POST /factorial HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n" +
+                     std::string(2000000, '1');
+  EXPECT_NE(HttpClient(server.port()).raw(huge).find(" 413 "), std::string::npos);
   // A chunked body is held to the same limit as it arrives.
   std::string chunk(800, '1');
   std::string chunked =
@@ -210,6 +224,16 @@ TEST(Server, MetricsHealthAndDashboard) {
   for (int i = 0; i < 3; ++i) c.request("GET", "/factorial?args=4");
   c.request("GET", "/factorial?args=x");
   EXPECT_EQ(c.request("GET", "/healthz").body, "ok\n");
+  // HEAD: the length a GET would have, no body; a pipelined request after it is answered too.
+  std::string two = HttpClient(server.port())
+                        .raw(
+                            "HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                            "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(two.find("Content-Length: 3\r\n"), two.rfind("Content-Length: 3\r\n"));  // both
+  size_t second = two.find("HTTP/1.1 200", 1);
+  ASSERT_NE(second, std::string::npos) << two;
+  EXPECT_EQ(two.substr(0, second).find("ok\n"), std::string::npos) << "the HEAD answer had a body";
+  EXPECT_TRUE(two.ends_with("\r\n\r\nok\n")) << two;
   HttpReply m = c.request("GET", "/metrics");
   EXPECT_EQ(m.status, 200u);
   EXPECT_NE(m.body.find("wisp_http_responses_total{route=\"/factorial\",code=\"200\"} 3\n"),
@@ -286,6 +310,26 @@ TEST(Server, StopLetsARequestInFlightFinish) {
   EXPECT_EQ(reply.status, 504u);
   EXPECT_FALSE(reply.keep_alive);                               // the server was stopping
   EXPECT_THROW(HttpClient{port}, boost::system::system_error);  // no longer listening
+}
+
+TEST(Server, ABadListenAddressIsAnErrorNotACrash) {
+  ServerConfig c = config_with(
+      {route("/factorial", kExamples / "factorial.wasm", "factorial", StrategyKind::pool)});
+  c.address = "not-an-address";
+  Server server(c);
+  EXPECT_THROW(server.start(), Error);
+}  // destroyed without having started
+
+TEST(Server, ConnectionsBeyondTheCapAreClosed) {
+  ServerConfig c = config_with(
+      {route("/factorial", kExamples / "factorial.wasm", "factorial", StrategyKind::pool)});
+  c.max_connections = 1;
+  Server server(c);
+  server.start();
+  HttpClient first(server.port());
+  EXPECT_EQ(first_result(first.request("GET", "/factorial?args=3")), 6);
+  EXPECT_EQ(HttpClient(server.port()).read_to_close(), "");  // the second one is closed
+  EXPECT_EQ(first_result(first.request("GET", "/factorial?args=4")), 24);
 }
 
 TEST(Server, BadRoutesFailAtStartNamingTheRoute) {
