@@ -39,14 +39,18 @@ uint64_t vma_budget() {
   return budget;
 }
 
+// mprotect as a raw system call: no libc or sanitizer wrapper runs inside the fault handler.
+int raw_mprotect(void* p, uint64_t len, int prot) {
+  return static_cast<int>(syscall(SYS_mprotect, p, len, prot));
+}
+
 // A fork() while another thread was between marking a slot kDisarming and making it writable
 // leaves the mark in the child, where that thread does not exist: finish the job there.
 void finish_disarming_in_child() {
   for (uint64_t i = 0; i < kMaxSlots; ++i) {
     uint64_t v = g_armed[i].load(std::memory_order_relaxed);
     if (!(v & kDisarming)) continue;
-    syscall(SYS_mprotect, slot_base_at(static_cast<int64_t>(i)), v & ~kDisarming,
-            PROT_READ | PROT_WRITE);
+    raw_mprotect(slot_base_at(static_cast<int64_t>(i)), v & ~kDisarming, PROT_READ | PROT_WRITE);
     g_armed[i].store(0, std::memory_order_relaxed);
   }
 }
@@ -54,11 +58,6 @@ void finish_disarming_in_child() {
 uint64_t host_page() {
   static const uint64_t size = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
   return size;
-}
-
-// mprotect as a raw system call: no libc or sanitizer wrapper runs inside the fault handler.
-int raw_mprotect(void* p, uint64_t len, int prot) {
-  return static_cast<int>(syscall(SYS_mprotect, p, len, prot));
 }
 
 int64_t index_of(const Slot& slot) {
