@@ -14,6 +14,12 @@
 
 namespace wisp {
 
+// Which front end reads, validates and translates modules to C: wisp's own (streaming decoder,
+// validator and C emitter, linear in the module's size) or libwabt's (the old path: wasm2c's C
+// writer, kept behind this switch until wisp's own passes everything). The environment variable
+// WISP_FRONT_END=own|wabt overrides the configured choice.
+enum class FrontEnd : uint8_t { wabt, own };
+
 struct EngineConfig {
   // Where tier-1 shared objects are cached. Empty: $XDG_CACHE_HOME/wisp, else ~/.cache/wisp.
   std::filesystem::path cache_dir;
@@ -21,6 +27,9 @@ struct EngineConfig {
   bool enable_tier1 = true;
   // Build tier 1 in the background (true) or before compile() returns (false).
   bool background_tier1 = true;
+  // Only load tier 1 from the cache: never build it in this process (a short-lived process,
+  // such as `wisp run`, leaves the build to a detached `wisp compile` instead of waiting for it).
+  bool tier1_cache_only = false;
   // The C compiler for tier 1.
   std::string c_compiler = "cc";
   // Optimisation flags for tier 1 (part of the cache key).
@@ -43,7 +52,12 @@ struct EngineConfig {
   // point on both tiers and on every run. Costs some speed; part of the tier-1 cache key. The
   // budget: Limits::fuel, Instance::set_fuel() and fuel_remaining().
   bool consume_fuel = false;
+  // See FrontEnd. Part of the tier-1 cache key.
+  FrontEnd front_end = FrontEnd::wabt;
 };
+
+// The front end `config` selects, after the WISP_FRONT_END override.
+FrontEnd effective_front_end(const EngineConfig& config);
 
 namespace detail {
 struct EngineImpl;
@@ -65,6 +79,11 @@ class Engine {
   Module compile_file(const std::filesystem::path& path);
   // Validates only (no native code).
   static void validate(std::span<const uint8_t> bytes);
+  // Validates and reads the interface (imports, exports, features, sections, start) without
+  // building any code: what `wisp inspect` shows. The first instance of the module, if one is
+  // made, builds tier 0 then. Throws CompileError like compile().
+  Module inspect(std::span<const uint8_t> bytes);
+  Module inspect_file(const std::filesystem::path& path);
 
   const EngineConfig& config() const;
   std::filesystem::path cache_dir() const;

@@ -45,6 +45,9 @@ Tier parse_tier(const std::string& s);
 // An Engine configuration for running code on `tier`: tier0 builds no tier 1; tier1 builds it
 // before compile() returns; automatic builds it in the background.
 EngineConfig engine_config_for(Tier tier);
+// Starts a detached, low-priority `wisp compile --background FILE` that fills the tier-1 cache
+// after this process exits (not when WISP_NO_BACKGROUND_COMPILE is set).
+void spawn_background_compile(const std::string& module_file);
 // The CLI11 validator for --tier.
 const CLI::Validator& tier_validator();
 

@@ -105,8 +105,11 @@ std::string format_result(const Value& v) {
 
 int call(const CallOptions& o) {
   Tier tier = parse_tier(o.tier);
-  Engine engine(engine_config_for(tier));
+  EngineConfig engine_config = engine_config_for(tier);
+  engine_config.tier1_cache_only = tier == Tier::automatic;  // as `wisp run` (background compile)
+  Engine engine(engine_config);
   Module module = engine.compile_file(o.file);
+  if (tier == Tier::automatic && !module.tier1_ready()) spawn_background_compile(o.file);
   std::optional<ExportDesc> exp = module.find_export(o.name);
   if (!exp) throw LinkError("module " + o.file + " has no export named '" + o.name + "'");
   if (exp->type.kind != ExternKind::func) {

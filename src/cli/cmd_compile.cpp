@@ -12,11 +12,18 @@ namespace {
 struct CompileOptions {
   std::string file;
   std::string cache_dir;
+  bool background = false;
 };
 
 int compile(const CompileOptions& o) {
   EngineConfig config = engine_config_for(Tier::tier1);
   if (!o.cache_dir.empty()) config.cache_dir = o.cache_dir;
+  if (o.background) {  // started by `wisp run` / `wisp call`: tier 1 only, quietly
+    config.enable_tier0 = false;
+    Engine engine(config);
+    Module m = engine.compile_file(o.file);
+    return m.wait_tier1() ? kOk : kCompile;
+  }
   Engine engine(config);
   Module m = engine.compile_file(o.file);
   bool tier1 = m.wait_tier1();
@@ -49,6 +56,8 @@ void add_compile(CLI::App& app, Action& action) {
   sub->add_option("module", o->file, "The .wasm file")->required();
   sub->add_option("--cache-dir", o->cache_dir,
                   "Tier-1 cache directory (default $XDG_CACHE_HOME/wisp, else ~/.cache/wisp)");
+  sub->add_flag("--background", o->background,
+                "Build tier 1 only and print nothing (what `wisp run` starts on a cache miss)");
   sub->callback([o, &action] { action = [o] { return compile(*o); }; });
 }
 

@@ -68,7 +68,7 @@ void print_text(const std::string& file, const Module& m) {
 
 int inspect(const InspectOptions& o) {
   Engine engine(engine_config_for(Tier::tier0));
-  Module m = engine.compile_file(o.file);
+  Module m = engine.inspect_file(o.file);  // reads and validates; compiles nothing
   if (o.json) {
     std::printf("%s\n", to_json(o.file, m).dump(2).c_str());
   } else {

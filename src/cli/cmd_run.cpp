@@ -168,10 +168,15 @@ int run(const RunOptions& o) {
   // A guest writing to a closed pipe gets EPIPE, not a SIGPIPE that kills wisp.
   ::signal(SIGPIPE, SIG_IGN);
   Tier tier = parse_tier(o.tier);
-  Engine engine(engine_config_for(tier));
+  EngineConfig engine_config = engine_config_for(tier);
+  // The guest starts on tier 0 when tier 1 is not cached; a detached process builds it for the
+  // next run, so this one exits as soon as the guest is done.
+  engine_config.tier1_cache_only = tier == Tier::automatic;
+  Engine engine(engine_config);
   auto t0 = std::chrono::steady_clock::now();
   Module module = engine.compile_file(file);
   double compile_ms = ms_since(t0);
+  if (tier == Tier::automatic && !module.tier1_ready()) spawn_background_compile(file);
 
   WasiConfig config;
   config.args = o.rest;

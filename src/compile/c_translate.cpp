@@ -8,6 +8,8 @@
 #include <string_view>
 
 #include "compile/c_glue.hpp"
+#include "compile/emit/c_module.hpp"
+#include "compile/front/func_validator.hpp"
 #include "compile/fuel_instrument.hpp"
 #include "compile/wabt_front.hpp"
 #include "wabt/apply-names.h"
@@ -276,8 +278,30 @@ std::vector<std::string> split_translation_units(const std::string& c, size_t un
   return units;
 }
 
-std::string translate_bytes_to_c(std::span<const uint8_t> bytes, bool consume_fuel) {
+std::string translate_bytes_to_c(std::span<const uint8_t> bytes, bool consume_fuel,
+                                 bool own_front_end) {
+  if (own_front_end)
+    return translate_own(front::validate_module(bytes, front::FeatureSet{}), bytes, consume_fuel);
   std::unique_ptr<wabt::Module> ir = read_and_validate(bytes);
+  return translate_to_c(*ir, consume_fuel);
+}
+
+}  // namespace wisp::detail
+
+namespace wisp::detail {
+
+// Until wisp's own C emitter lands, the own front end validates and libwabt's C writer
+// translates (the bytes are valid, so they are read without validating them again).
+std::string translate_own(const front::ModuleDecl& decl, std::span<const uint8_t> bytes,
+                          bool consume_fuel) {
+  // Transitional (C emitter helper): WISP_OWN_EMITTER=1 selects wisp's own C emitter.
+  if (const char* own = std::getenv("WISP_OWN_EMITTER"); own && std::string_view(own) == "1") {
+    emit::EmitOptions options;
+    options.consume_fuel = consume_fuel;
+    options.features = decl.features;
+    return emit::emit_module_c(decl, bytes, options).whole();
+  }
+  std::unique_ptr<wabt::Module> ir = read_trusted(bytes, /*bodies=*/true);
   return translate_to_c(*ir, consume_fuel);
 }
 

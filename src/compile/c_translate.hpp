@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "compile/front/module_decl.hpp"
 #include "compile/module_impl.hpp"
 
 namespace wabt {
@@ -29,7 +30,13 @@ std::string translate_to_c(wabt::Module& ir, bool consume_fuel);
 // exactly the expected shape.
 std::vector<std::string> split_translation_units(const std::string& c, size_t unit_bytes);
 
-// Re-reads the module's bytes and translates them (when the C was not kept).
-std::string translate_bytes_to_c(std::span<const uint8_t> bytes, bool consume_fuel);
+// Re-reads the module's bytes and translates them (when the C was not kept), with wisp's own
+// front end if `own_front_end`, else libwabt's.
+std::string translate_bytes_to_c(std::span<const uint8_t> bytes, bool consume_fuel,
+                                 bool own_front_end = false);
+
+// wisp's own C emitter: the module as one C translation unit (validated declarations `decl`).
+std::string translate_own(const front::ModuleDecl& decl, std::span<const uint8_t> bytes,
+                          bool consume_fuel);
 
 }  // namespace wisp::detail

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,7 +16,10 @@
 #include <optional>
 
 #include "compile/c_translate.hpp"
+#include "compile/decl_info.hpp"
 #include "compile/engine_impl.hpp"
+#include "compile/front/func_validator.hpp"
+#include "compile/front/module_decoder.hpp"
 #include "compile/module_impl.hpp"
 #include "compile/module_info.hpp"
 #include "compile/module_meta.hpp"
@@ -52,10 +56,10 @@ std::filesystem::path tier1_path(const EngineImpl& engine, const ModuleImpl& m) 
   // WISP_CODEGEN_ID is a build-time digest of the compile layer's sources and the ABI header:
   // a change to code generation can never load an object built by another wisp build.
   // The module enters through its SHA-256 (m.hash), so its bytes are hashed once per compile.
-  std::string key =
-      sha256_hex({m.hash, WISP_VERSION, WISP_CODEGEN_ID,
-                  compiler_identity(engine.config.c_compiler, engine.cache_dir.string()), flags,
-                  m.consume_fuel ? "fuel" : "nofuel"});
+  std::string key = sha256_hex(
+      {m.hash, WISP_VERSION, WISP_CODEGEN_ID,
+       compiler_identity(engine.config.c_compiler, engine.cache_dir.string()), flags,
+       m.consume_fuel ? "fuel" : "nofuel", m.own_front_end ? "front:own" : "front:wabt"});
   return engine.cache_dir / (key + ".so");
 }
 
@@ -72,9 +76,44 @@ void finish_tier1(ModuleImpl& m, std::shared_ptr<CodeObject> code, std::optional
   m.tier1_cv.notify_all();
 }
 
+// Held while one process builds an object: another process compiling the same module waits
+// for it and loads the result instead of running the compiler again (flock: released by the
+// kernel if the builder dies).
+class BuildLock {
+ public:
+  explicit BuildLock(const std::filesystem::path& so) {
+    std::error_code ec;
+    std::filesystem::create_directories(so.parent_path(), ec);
+    fd_ = ::open((so.string() + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ >= 0) {
+      while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
+      }
+    }
+  }
+  ~BuildLock() {
+    if (fd_ >= 0) ::close(fd_);  // releases the lock
+  }
+  BuildLock(const BuildLock&) = delete;
+  BuildLock& operator=(const BuildLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 void build_tier1(const EngineImpl& engine, ModuleImpl& m, const std::filesystem::path& so) {
   auto t0 = std::chrono::steady_clock::now();
+  BuildLock lock(so);
   try {
+    struct stat st {};
+    if (::stat(so.c_str(), &st) == 0) {  // built by another process meanwhile
+      try {
+        auto code = load_tier1_object(so);
+        finish_tier1(m, std::move(code), std::nullopt, ms_since(t0), true);
+        return;
+      } catch (const std::exception&) {
+        // damaged: build it again below
+      }
+    }
     std::string source;
     {
       std::lock_guard lock(m.mutex);
@@ -190,7 +229,20 @@ void on_big_stack(const std::function<void()>& fn) {
 
 }  // namespace detail
 
+FrontEnd effective_front_end(const EngineConfig& config) {
+  if (const char* env = std::getenv("WISP_FRONT_END"); env && *env) {
+    std::string_view v(env);
+    if (v == "own") return FrontEnd::own;
+    if (v == "wabt") return FrontEnd::wabt;
+  }
+  return config.front_end;
+}
+
 void Engine::validate(std::span<const uint8_t> bytes) {
+  if (effective_front_end(EngineConfig{}) == FrontEnd::own) {
+    detail::front::validate_module(bytes, detail::front::FeatureSet{});
+    return;
+  }
   detail::on_big_stack([&] { detail::read_and_validate(bytes); });
 }
 
@@ -202,9 +254,22 @@ std::shared_ptr<ModuleImpl> new_module(const EngineImpl& engine, std::vector<uin
   m->bytes = std::move(bytes);
   m->cache_dir = engine.cache_dir.string();
   m->consume_fuel = engine.config.consume_fuel;
+  m->own_front_end = effective_front_end(engine.config) == FrontEnd::own;
   m->hash = sha256_bytes_hex(
       std::string_view(reinterpret_cast<const char*>(m->bytes.data()), m->bytes.size()));
   return m;
+}
+
+// A module file's bytes: a binary as it is, a .wat file's text assembled (libwabt).
+std::vector<uint8_t> read_module_file(const std::filesystem::path& path) {
+  std::vector<uint8_t> bytes = read_file_bytes(path);
+  bool is_text =
+      bytes.size() < 4 || !(bytes[0] == 0 && bytes[1] == 'a' && bytes[2] == 's' && bytes[3] == 'm');
+  if (is_text && path.extension() == ".wat") {
+    bytes =
+        wat_to_wasm(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  }
+  return bytes;
 }
 
 void register_export_types(ModuleImpl& m) {
@@ -237,7 +302,12 @@ bool load_cached(ModuleImpl& m, const std::filesystem::path& so) {
   std::filesystem::path meta = module_meta_path(so);
   if (!read_module_meta(meta, m)) {
     try {
-      extract_module_info(*read_trusted(m.bytes, /*bodies=*/false), m.bytes, m, false);
+      if (m.own_front_end) {
+        // Bodies too: validation is fast, and it tells which features they use.
+        fill_module_info(front::validate_module(m.bytes, front::FeatureSet{}), m.bytes, m);
+      } else {
+        extract_module_info(*read_trusted(m.bytes, /*bodies=*/false), m.bytes, m, false);
+      }
     } catch (const CompileError&) {
       // Cannot happen for bytes that validated; the full path starts afresh and reports it.
       m.imports.clear();
@@ -288,10 +358,17 @@ Module Engine::compile_here(const std::shared_ptr<detail::ModuleImpl>& m,
   const EngineConfig& cfg = impl_->config;
   std::span<const uint8_t> bytes = m->bytes;
   try {
-    std::unique_ptr<wabt::Module> ir = read_and_validate(bytes);
-    extract_module_info(*ir, bytes, *m);
-    register_export_types(*m);
-    m->c_source = translate_to_c(*ir, m->consume_fuel);
+    if (m->own_front_end) {
+      front::ModuleDecl decl = front::validate_module(bytes, front::FeatureSet{});
+      fill_module_info(decl, bytes, *m);
+      register_export_types(*m);
+      m->c_source = translate_own(decl, bytes, m->consume_fuel);
+    } else {
+      std::unique_ptr<wabt::Module> ir = read_and_validate(bytes);
+      extract_module_info(*ir, bytes, *m);
+      register_export_types(*m);
+      m->c_source = translate_to_c(*ir, m->consume_fuel);
+    }
   } catch (const std::bad_alloc&) {
     throw CompileError("module too large: out of memory while translating it");
   }
@@ -305,6 +382,9 @@ Module Engine::compile_here(const std::shared_ptr<detail::ModuleImpl>& m,
   }
   if (!cfg.enable_tier1) {
     finish_tier1(*m, nullptr, std::string("tier 1 is disabled"), 0, false);
+  } else if (cfg.tier1_cache_only && cfg.enable_tier0) {
+    finish_tier1(*m, nullptr, std::string("not in the cache (this process does not build it)"), 0,
+                 false);
   } else if (cfg.background_tier1 && cfg.enable_tier0) {
     // A plain pointer: ~EngineImpl joins the worker before any member dies, and jobs run with
     // run=true only before that. (A strong reference taken on the worker could make the worker
@@ -325,15 +405,30 @@ Module Engine::compile_here(const std::shared_ptr<detail::ModuleImpl>& m,
   return Module(m);
 }
 
+Module Engine::inspect(std::span<const uint8_t> bytes) {
+  auto m = detail::new_module(*impl_, std::vector<uint8_t>(bytes.begin(), bytes.end()));
+  auto t0 = std::chrono::steady_clock::now();
+  detail::on_big_stack([&] {
+    if (m->own_front_end) {
+      detail::fill_module_info(
+          detail::front::validate_module(m->bytes, detail::front::FeatureSet{}), m->bytes, *m);
+    } else {
+      detail::extract_module_info(*detail::read_and_validate(m->bytes), m->bytes, *m);
+    }
+  });
+  detail::register_export_types(*m);
+  m->stats.translate_ms = detail::ms_since(t0);
+  detail::finish_tier1(*m, nullptr, std::string("not built: the module was only inspected"), 0,
+                       false);
+  return Module(std::move(m));
+}
+
+Module Engine::inspect_file(const std::filesystem::path& path) {
+  return inspect(detail::read_module_file(path));
+}
+
 Module Engine::compile_file(const std::filesystem::path& path) {
-  std::vector<uint8_t> bytes = read_file_bytes(path);
-  bool is_text =
-      bytes.size() < 4 || !(bytes[0] == 0 && bytes[1] == 'a' && bytes[2] == 's' && bytes[3] == 'm');
-  if (is_text && path.extension() == ".wat") {
-    bytes =
-        wat_to_wasm(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
-  }
-  return compile_bytes(std::move(bytes));
+  return compile_bytes(detail::read_module_file(path));
 }
 
 std::vector<uint8_t> read_file_bytes(const std::filesystem::path& path) {

@@ -36,7 +36,7 @@ std::shared_ptr<CodeObject> ModuleImpl::code_for(Tier tier) const {
     // The caller's stack may be small: the C writer and libtcc recurse per nesting level.
     on_big_stack([&] {
       if (source.empty())
-        source = translate_bytes_to_c(bytes, consume_fuel);  // tier 1 came from the cache
+        source = translate_bytes_to_c(bytes, consume_fuel, own_front_end);  // tier 1 was cached
       code = compile_tier0(source);
     });
     lock.lock();

@@ -43,8 +43,9 @@ struct EngineImpl;
 struct ModuleImpl {
   std::vector<uint8_t> bytes;
   std::string hash;
-  std::string cache_dir;      // the engine's cache directory (persisted snapshots live there)
-  bool consume_fuel = false;  // the code is fuel-metered (EngineConfig::consume_fuel)
+  std::string cache_dir;       // the engine's cache directory (persisted snapshots live there)
+  bool consume_fuel = false;   // the code is fuel-metered (EngineConfig::consume_fuel)
+  bool own_front_end = false;  // translated by wisp's own front end (EngineConfig::front_end)
   std::vector<ImportDesc> imports;
   std::vector<ExportDesc> exports;
   // Heterogeneous lookup: find(string_view) allocates nothing on the call path.

@@ -1,0 +1,152 @@
+// A module's interface and facts (imports, exports, features, sections, start, active data
+// segments) from the declarations decoded by wisp's own front end, into ModuleImpl.
+#include "compile/decl_info.hpp"
+
+#include <string>
+#include <utility>
+
+#include "wisp/error.hpp"
+
+namespace wisp::detail {
+
+namespace {
+
+ValType to_val_type(front::ValType t) {
+  switch (t) {
+    case front::ValType::i32:
+      return ValType::i32;
+    case front::ValType::i64:
+      return ValType::i64;
+    case front::ValType::f32:
+      return ValType::f32;
+    case front::ValType::f64:
+      return ValType::f64;
+    case front::ValType::funcref:
+      return ValType::funcref;
+    case front::ValType::externref:
+      return ValType::externref;
+    default:
+      throw CompileError(std::string("unsupported value type ") + front::val_type_name(t) +
+                         " in the module's interface");
+  }
+}
+
+FuncType to_func_type(const front::FuncType& ft) {
+  FuncType out;
+  for (front::ValType t : ft.params) out.params.push_back(to_val_type(t));
+  for (front::ValType t : ft.results) out.results.push_back(to_val_type(t));
+  return out;
+}
+
+Limits32 to_limits(const front::Limits& l) {
+  Limits32 out;
+  out.min = static_cast<uint32_t>(l.min);
+  if (l.has_max) out.max = static_cast<uint32_t>(l.max);
+  return out;
+}
+
+ExternType extern_type(const front::ModuleDecl& m, front::ExternKind kind, uint32_t index) {
+  ExternType e;
+  switch (kind) {
+    case front::ExternKind::func:
+      e.kind = ExternKind::func;
+      e.func = to_func_type(m.func_type(index));
+      break;
+    case front::ExternKind::table:
+      e.kind = ExternKind::table;
+      e.table.elem = to_val_type(m.tables[index].elem);
+      e.table.limits = to_limits(m.tables[index].limits);
+      break;
+    case front::ExternKind::memory:
+      e.kind = ExternKind::memory;
+      e.memory.limits = to_limits(m.memories[index].limits);
+      break;
+    case front::ExternKind::global:
+      e.kind = ExternKind::global;
+      e.global.type = to_val_type(m.globals[index].type);
+      e.global.mut = m.globals[index].mut;
+      break;
+    case front::ExternKind::tag:
+      throw CompileError("tag imports and exports need exception handling");
+  }
+  return e;
+}
+
+std::vector<std::string> wasm2_feature_names(uint32_t bits) {
+  using F = front::Wasm2Feature;
+  std::vector<std::string> out;
+  auto has = [&](F f) { return (bits & static_cast<uint32_t>(f)) != 0; };
+  if (has(F::bulk_memory)) out.push_back("bulk-memory");
+  if (has(F::multi_value)) out.push_back("multi-value");
+  if (has(F::reference_types)) out.push_back("reference-types");
+  if (has(F::sat_conversions)) out.push_back("saturating-float-to-int");
+  if (has(F::sign_extension)) out.push_back("sign-extension");
+  return out;
+}
+
+}  // namespace
+
+void fill_module_info(const front::ModuleDecl& m, std::span<const uint8_t> bytes, ModuleImpl& out) {
+  std::vector<uint32_t> global_import_to_import;
+  for (size_t i = 0; i < m.imports.size(); ++i) {
+    const front::Import& imp = m.imports[i];
+    ImportDesc d;
+    d.module = imp.module;
+    d.name = imp.name;
+    d.type = extern_type(m, imp.kind, imp.index);
+    if (imp.kind == front::ExternKind::memory && !out.memory0_import)
+      out.memory0_import = static_cast<uint32_t>(i);
+    if (imp.kind == front::ExternKind::global)
+      global_import_to_import.push_back(static_cast<uint32_t>(i));
+    out.imports.push_back(std::move(d));
+  }
+  for (const front::Export& e : m.exports) {
+    ExportDesc d;
+    d.name = e.name;
+    d.type = extern_type(m, e.kind, e.index);
+    out.export_index.emplace(d.name, static_cast<uint32_t>(out.exports.size()));
+    out.exports.push_back(std::move(d));
+  }
+  if (m.start) {
+    out.start = *m.start;
+    out.start_export = static_cast<uint32_t>(m.exports.size());  // the emitter's synthetic export
+  }
+  out.features = wasm2_feature_names(m.wasm2_features);
+  if (!m.features.empty()) {
+    // Proposals (only those enabled can be here): by their names.
+    for (uint32_t bit = 1; bit != 0 && bit <= m.features.bits(); bit <<= 1)
+      if (m.features.bits() & bit) out.features.push_back(front::feature_name(front::Feature(bit)));
+  }
+  out.sections.clear();
+  for (const front::Section& s : m.sections) {
+    SectionSize sz;
+    sz.bytes = s.size;
+    sz.name = s.id == 0 ? "custom:" + s.name : s.name;
+    out.sections.push_back(std::move(sz));
+  }
+  for (const front::DataSegment& seg : m.datas) {
+    if (seg.mode != front::SegmentMode::active) continue;
+    DataSegmentInit init;
+    init.memory_index = seg.memory;
+    init.bytes.assign(bytes.begin() + seg.bytes_offset,
+                      bytes.begin() + seg.bytes_offset + seg.size);
+    switch (seg.offset.kind) {
+      case front::ConstExpr::Kind::i32:
+        init.offset = static_cast<uint32_t>(seg.offset.value);
+        break;
+      case front::ConstExpr::Kind::global_get: {
+        uint32_t g = static_cast<uint32_t>(seg.offset.value);
+        if (g >= global_import_to_import.size())
+          throw CompileError("data segment offset reads a global that is not imported");
+        init.offset_from_global = true;
+        init.global_import_index = global_import_to_import[g];
+        break;
+      }
+      default:
+        throw CompileError("unsupported data segment offset expression (extended-const)");
+    }
+    out.data_segments.push_back(std::move(init));
+  }
+}
+
+}  // namespace wisp::detail
