@@ -324,6 +324,11 @@ void FuncValidator<Sink>::run(uint32_t defined_index, Sink& sink) {
         refuse(Feature::gc, op_offset_,
                "function " + std::to_string(func_index_) + ": a GC operator");
       }
+      if (sub > 0xffff) {  // no sub-opcode is that large: it must not alias a smaller one
+        char hex[32];
+        std::snprintf(hex, sizeof hex, "0x%x 0x%x", code, sub);
+        fail(std::string("illegal opcode ") + hex);
+      }
       code = (code << 16) | sub;
     }
     const OpInfo* info = find_op(code);
