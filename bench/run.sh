@@ -11,7 +11,7 @@ if [ ! -f "$BUILD/build.ninja" ]; then
   cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 fi
 cmake --build "$BUILD" --target wisp_bench_core wisp_bench_snapshot wisp_bench_strategy \
-  wisp_bench_serve
+  wisp_bench_serve wisp_bench_front
 
 OUT="$BUILD/bench-results"
 mkdir -p "$OUT"
@@ -50,6 +50,14 @@ echo "results: $OUT/strategy.txt, $OUT/strategy.json"
   --benchmark_report_aggregates_only=true --benchmark_color=false \
   --benchmark_out="$OUT/serve.json" --benchmark_out_format=json "$@" | tee "$OUT/serve.txt"
 echo "results: $OUT/serve.txt, $OUT/serve.json"
+
+# The front end (issue 10): wisp's own decoder, validator and C emitter against libwabt's on the
+# same bytes, with ratios; the large real modules when present (WISP_BENCH_RUBY,
+# WISP_BENCH_NEXTPNR). Time to first output against node: bench/front_startup.sh (minutes).
+"$BUILD/bench/wisp_bench_front" --benchmark_repetitions="$REPS" \
+  --benchmark_report_aggregates_only=true --benchmark_color=false \
+  --benchmark_out="$OUT/front.json" --benchmark_out_format=json "$@" | tee "$OUT/front.txt"
+echo "results: $OUT/front.txt, $OUT/front.json"
 
 # Peers, in the same run (issue 4): Node (V8) and the stock wasm2c runtime over the same guests,
 # JSON lines in $OUT/peers.jsonl (bench/peers/README.md). PEERS=0 skips this step.

@@ -8,6 +8,9 @@
 #include <string_view>
 
 #include "compile/c_glue.hpp"
+#if WISP_WITH_OWN_EMITTER
+#include "compile/emit/c_module.hpp"
+#endif
 #include "compile/front/func_validator.hpp"
 #include "compile/fuel_instrument.hpp"
 #include "compile/wabt_front.hpp"
@@ -293,7 +296,17 @@ namespace wisp::detail {
 // translates (the bytes are valid, so they are read without validating them again).
 std::string translate_own(const front::ModuleDecl& decl, std::span<const uint8_t> bytes,
                           bool consume_fuel) {
+#if WISP_WITH_OWN_EMITTER
+  // Transitional: WISP_OWN_EMITTER=1 selects wisp's own C emitter (cmake -DWISP_OWN_EMITTER=ON).
+  if (const char* own = std::getenv("WISP_OWN_EMITTER"); own && std::string_view(own) == "1") {
+    emit::EmitOptions options;
+    options.consume_fuel = consume_fuel;
+    options.features = decl.features;
+    return std::move(emit::emit_module_c(decl, bytes, options).text);
+  }
+#else
   (void)decl;
+#endif
   std::unique_ptr<wabt::Module> ir = read_trusted(bytes, /*bodies=*/true);
   return translate_to_c(*ir, consume_fuel);
 }

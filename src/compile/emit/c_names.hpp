@@ -1,0 +1,76 @@
+// The naming scheme of wisp's C emitter, shared by the function emitter and the module-level C:
+// C types of wasm values, the instance struct's fields, and the per-module facts (where each
+// global lives, which memories and tables are imported) that both need to name things.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "compile/front/module_decl.hpp"
+
+namespace wisp::detail::emit {
+
+using front::ValType;
+
+// How one value type appears in the generated C.
+struct CType {
+  const char* c;     // C type: "u32", "wasm_rt_funcref_t"
+  char slot;         // operand stack slot prefix: i3, l3, g3, d3, r3, x3 (f64 is a type)
+  char multi;        // wasm2c's multi-value struct letter: struct wasm_multi_ij { u32 i0; u64 j1; }
+  const char* raw;   // wisp_raw_t member
+  const char* rt;    // wasm_rt_type_t
+  const char* garr;  // the instance struct's array of globals of this type
+  uint8_t index;     // 0..5
+};
+const CType& ctype(ValType t);  // throws CompileError for types the emitter cannot represent
+inline constexpr int kNumCTypes = 6;
+
+// Function types with more parameters than this pass them as an array of wisp_raw_t (libtcc's
+// value stack overflows on a call with a few hundred arguments): `R f(void*, const wisp_raw_t*)`.
+// Definitions, calls, import shims and trampolines all follow the type.
+inline constexpr size_t kMaxDirectParams = 100;
+inline bool wide(const front::FuncType& ft) {
+  return ft.params.size() > kMaxDirectParams;
+}
+// ", u32, u64" / ", u32 L0, u64 L1" (prefix "L"), or ", const wisp_raw_t*" (+ " A") when wide.
+std::string c_params(const front::FuncType& ft, const char* names);
+
+// Return type of a function type in C: "void", "u32", "struct wasm_multi_ij".
+std::string c_return_type(const front::FuncType& ft);
+// A float constant as C text: a hexadecimal literal, or BITS_F32(0x...u) / BITS_F64(...) for
+// NaNs, infinities and -0 (bit-exact).
+std::string float_literal(ValType t, uint64_t bits);
+// The multi-value struct's name for results of more than one value.
+std::string c_multi_name(const front::FuncType& ft);
+
+// Facts about a module the C of every function depends on (computed once per module).
+struct ModuleShape {
+  const front::ModuleDecl* decl = nullptr;
+  bool consume_fuel = false;
+  // Per global: its place. Values live in typed arrays of the instance struct (gi, gl, gf, gd,
+  // gr, gx; imported immutable globals are copied there at instantiation); imported mutable
+  // globals are reached through the pointer array gp.
+  std::vector<uint32_t> global_slot;  // index within its typed array, or within gp
+  std::vector<uint8_t> global_is_ptr;
+  uint32_t num_global_values[kNumCTypes] = {};
+  uint32_t num_global_ptrs = 0;
+  bool has_import_env = false;  // functions are imported: the env field at offset 0
+
+  explicit ModuleShape(const front::ModuleDecl& d, bool fuel);
+
+  bool memory_imported(uint32_t m) const { return m < decl->num_imported_memories; }
+  bool table_imported(uint32_t t) const { return t < decl->num_imported_tables; }
+  bool func_imported(uint32_t f) const { return f < decl->num_imported_funcs; }
+  // "I->gi[3]" or "(*(u32*)I->gp[0])": an lvalue of the global's storage in a function.
+  std::string global_lvalue(uint32_t g, const char* inst = "I") const;
+  // Pointers to the storage, for exports: "&I->gi[3]" / "I->gp[0]".
+  std::string global_address(uint32_t g, const char* inst = "I") const;
+  // "&I->m0" / "I->m0" (wasm_rt_memory_t*), and the same for tables.
+  std::string memory_ptr(uint32_t m, const char* inst = "I") const;
+  std::string table_ptr(uint32_t t, const char* inst = "I") const;
+  // The C name of function `f` (its definition, or its import shim).
+  std::string func_name(uint32_t f) const;
+};
+
+}  // namespace wisp::detail::emit

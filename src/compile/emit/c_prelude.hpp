@@ -1,0 +1,16 @@
+// The prelude of the C emitter's output: fixed helpers plus the module's declarations (see
+// c_prelude.cpp). Every translation unit of a module starts with it.
+#pragma once
+
+#include <string>
+
+#include "compile/emit/c_names.hpp"
+
+namespace wisp::detail::emit {
+
+// The instance struct `M` (the layout the descriptor's offsets describe).
+std::string instance_struct(const ModuleShape& shape);
+// Helpers, multi-value structs, function pointer types, `M`, type ids, prototypes.
+std::string prelude(const ModuleShape& shape);
+
+}  // namespace wisp::detail::emit

@@ -1,0 +1,15 @@
+// Glue text shared by both C generators (libwabt's C writer + c_glue.cpp, and wisp's own emitter
+// in emit/): the ABI header as text, and the runtime forwarders every module's C defines.
+#pragma once
+
+namespace wisp::detail {
+
+// runtime/wisp_abi.h as text (embedded at build time by cmake/embed_text.cmake).
+extern const char* const kAbiHeaderText;
+
+// The wasm_rt_* functions generated code calls, as thin forwarders into the runtime's table
+// (wisp_rt, set by wisp_bind), and WISP_API for the descriptor symbol. Needs <stdarg.h>,
+// <stdlib.h> and the ABI header before it.
+extern const char* const kRuntimeForwarders;
+
+}  // namespace wisp::detail
