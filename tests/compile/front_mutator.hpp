@@ -14,24 +14,11 @@
 #include <vector>
 
 #include "support/binary.hpp"
+#include "support/rng.hpp"
 
 namespace wisp::test::front_mutator {
 
-class Rng {  // splitmix64: deterministic on every platform
- public:
-  explicit Rng(uint64_t seed) : s_(seed) {}
-  uint64_t next() {
-    uint64_t z = (s_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  size_t below(size_t n) { return n ? static_cast<size_t>(next() % n) : 0; }
-  bool chance(unsigned percent) { return below(100) < percent; }
-
- private:
-  uint64_t s_;
-};
+using wisp::test::Rng;
 
 inline bool read_leb(const Bytes& b, size_t& pos, uint64_t& v) {
   v = 0;

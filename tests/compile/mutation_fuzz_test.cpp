@@ -50,6 +50,7 @@
 #include <vector>
 
 #include "support/binary.hpp"
+#include "support/rng.hpp"
 #include "support/wat.hpp"
 #include "wisp/wisp.hpp"
 
@@ -81,22 +82,7 @@ uint64_t env_u64(const char* name, uint64_t fallback) {
 // ---------------------------------------------------------------------------------------------
 // Deterministic randomness (splitmix64; no std distributions, whose output is unspecified).
 
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : s_(seed) {}
-  uint64_t next() {
-    uint64_t z = (s_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  // Uniform in [0, n); 0 when n == 0.
-  size_t below(size_t n) { return n ? static_cast<size_t>(next() % n) : 0; }
-  bool chance(unsigned percent) { return below(100) < percent; }
-
- private:
-  uint64_t s_;
-};
+using wisp::test::Rng;
 
 // ---------------------------------------------------------------------------------------------
 // The corpus and the mutators.
@@ -160,24 +146,25 @@ const uint8_t kInteresting[] = {0x00, 0x01, 0x02, 0x7f, 0x80, 0xff, 0x40, 0x41, 
                                 0x70, 0x7b, 0x7c, 0x7d, 0x7e, 0xfc, 0xfd, 0xfe, 0xd0};
 
 const Bytes kLebPatterns[] = {
-    {0xff, 0xff, 0xff, 0xff, 0x0f},        // 2^32-1
-    {0xff, 0xff, 0xff, 0xff, 0x07},        // 2^31-1
-    {0x80, 0x80, 0x80, 0x80, 0x08},        // 2^31
-    {0xff, 0xff, 0xff, 0xff, 0x7f},        // too many bits for u32
-    {0x80, 0x80, 0x80, 0x80, 0x00},        // over-long zero
-    {0x80, 0x80, 0x80, 0x80, 0x80, 0x00},  // over-long, six bytes
+    {0xff, 0xff, 0xff, 0xff, 0x0f},                                // 2^32-1
+    {0xff, 0xff, 0xff, 0xff, 0x07},                                // 2^31-1
+    {0x80, 0x80, 0x80, 0x80, 0x08},                                // 2^31
+    {0xff, 0xff, 0xff, 0xff, 0x7f},                                // too many bits for u32
+    {0x80, 0x80, 0x80, 0x80, 0x00},                                // over-long zero
+    {0x80, 0x80, 0x80, 0x80, 0x80, 0x00},                          // over-long, six bytes
     {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01},  // 2^64-1
-    {0x80, 0x80, 0x80},                    // unterminated
-    {0x40},                                // -64 / 64
-    {0x7f},                                // -1 / 127
-    {0xff, 0xff, 0x03},                    // 65535
-    {0x81, 0x80, 0x04},                    // 65537
+    {0x80, 0x80, 0x80},                                            // unterminated
+    {0x40},                                                        // -64 / 64
+    {0x7f},                                                        // -1 / 127
+    {0xff, 0xff, 0x03},                                            // 65535
+    {0x81, 0x80, 0x04},                                            // 65537
 };
 
 // Opcodes for the code section: a random byte, a prefixed op, or an op with an immediate.
 Bytes random_instruction(Rng& r) {
   switch (r.below(6)) {
-    case 0: return {static_cast<uint8_t>(r.next())};
+    case 0:
+      return {static_cast<uint8_t>(r.next())};
     case 5: {  // post-MVP control and reference ops (the feature-diagnosis retries parse them)
       const uint8_t ops[] = {0x06, 0x07, 0x08, 0x09, 0x12, 0x13, 0x14, 0x15, 0x18,
                              0x19, 0x1f, 0xd3, 0xd4, 0xd5, 0xd6, 0x63, 0x64};
@@ -191,7 +178,8 @@ Bytes random_instruction(Rng& r) {
       put_leb(out, r.below(r.chance(50) ? 20 : 300));
       return out;
     }
-    case 2: return {static_cast<uint8_t>(0x45 + r.below(0xc4 - 0x45 + 1))};  // numeric ops
+    case 2:
+      return {static_cast<uint8_t>(0x45 + r.below(0xc4 - 0x45 + 1))};  // numeric ops
     case 3: {  // memory op with align / offset immediates
       Bytes out{static_cast<uint8_t>(0x28 + r.below(0x3e - 0x28 + 1)),
                 static_cast<uint8_t>(r.below(6))};
@@ -263,30 +251,30 @@ const std::vector<std::vector<uint8_t>>& opcode_groups() {
       for (int x = a; x <= z; ++x) v.push_back(static_cast<uint8_t>(x));
       g.push_back(v);
     };
-    range(0x46, 0x4f);  // i32 compare
-    range(0x51, 0x5a);  // i64 compare
-    range(0x5b, 0x60);  // f32 compare
-    range(0x61, 0x66);  // f64 compare
-    range(0x67, 0x69);  // i32 unary
-    range(0x6a, 0x78);  // i32 binary
-    range(0x79, 0x7b);  // i64 unary
-    range(0x7c, 0x8a);  // i64 binary
-    range(0x8b, 0x91);  // f32 unary
-    range(0x92, 0x98);  // f32 binary
-    range(0x99, 0x9f);  // f64 unary
-    range(0xa0, 0xa6);  // f64 binary
-    g.push_back({0x28, 0x2c, 0x2d, 0x2e, 0x2f});                    // i32 loads
-    g.push_back({0x29, 0x30, 0x31, 0x32, 0x33, 0x34, 0x35});        // i64 loads
-    g.push_back({0x36, 0x3a, 0x3b});                                // i32 stores
-    g.push_back({0x37, 0x3c, 0x3d, 0x3e});                          // i64 stores
-    g.push_back({0xa8, 0xa9});  // i32.trunc_f32
-    g.push_back({0xaa, 0xab});  // i32.trunc_f64
-    g.push_back({0xae, 0xaf});  // i64.trunc_f32
-    g.push_back({0xb0, 0xb1});  // i64.trunc_f64
-    g.push_back({0xb2, 0xb3});  // f32.convert_i32
-    g.push_back({0xb4, 0xb5});  // f32.convert_i64
-    g.push_back({0xb7, 0xb8});  // f64.convert_i32
-    g.push_back({0xb9, 0xba});  // f64.convert_i64
+    range(0x46, 0x4f);                                        // i32 compare
+    range(0x51, 0x5a);                                        // i64 compare
+    range(0x5b, 0x60);                                        // f32 compare
+    range(0x61, 0x66);                                        // f64 compare
+    range(0x67, 0x69);                                        // i32 unary
+    range(0x6a, 0x78);                                        // i32 binary
+    range(0x79, 0x7b);                                        // i64 unary
+    range(0x7c, 0x8a);                                        // i64 binary
+    range(0x8b, 0x91);                                        // f32 unary
+    range(0x92, 0x98);                                        // f32 binary
+    range(0x99, 0x9f);                                        // f64 unary
+    range(0xa0, 0xa6);                                        // f64 binary
+    g.push_back({0x28, 0x2c, 0x2d, 0x2e, 0x2f});              // i32 loads
+    g.push_back({0x29, 0x30, 0x31, 0x32, 0x33, 0x34, 0x35});  // i64 loads
+    g.push_back({0x36, 0x3a, 0x3b});                          // i32 stores
+    g.push_back({0x37, 0x3c, 0x3d, 0x3e});                    // i64 stores
+    g.push_back({0xa8, 0xa9});                                // i32.trunc_f32
+    g.push_back({0xaa, 0xab});                                // i32.trunc_f64
+    g.push_back({0xae, 0xaf});                                // i64.trunc_f32
+    g.push_back({0xb0, 0xb1});                                // i64.trunc_f64
+    g.push_back({0xb2, 0xb3});                                // f32.convert_i32
+    g.push_back({0xb4, 0xb5});                                // f32.convert_i64
+    g.push_back({0xb7, 0xb8});                                // f64.convert_i32
+    g.push_back({0xb9, 0xba});                                // f64.convert_i64
     g.push_back({0x1a, 0x1a});  // drop (placeholder group: no-op swap)
     return g;
   }();
@@ -331,9 +319,9 @@ int64_t mutate_semantic(Rng& r, Bytes& b, size_t lo, size_t hi, std::ostringstre
   if (what == 2 && !read_leb(b, p, ignored)) return mutate_range(r, b, lo, hi, d);
   size_t imm = p;
   if (!read_leb(b, p, ignored) || p > hi) return mutate_range(r, b, lo, hi, d);
-  static const int64_t kValues[] = {0,          1,           -1,         0x7fffffff,
-                                    INT32_MIN,  0xffff,      0x10000,    0xfffffff0,
-                                    INT64_MIN,  INT64_MAX,   -65536,     0x7ffffffffffffLL};
+  static const int64_t kValues[] = {0,         1,         -1,      0x7fffffff,
+                                    INT32_MIN, 0xffff,    0x10000, 0xfffffff0,
+                                    INT64_MIN, INT64_MAX, -65536,  0x7ffffffffffffLL};
   int64_t v = kValues[r.below(std::size(kValues))];
   Bytes enc;
   if (what == 1) {
@@ -384,11 +372,12 @@ std::optional<std::string> mutate_structured(Rng& r, Bytes& b, const std::vector
       }
     }
   }
-  int64_t delta = body_end && r.chance(50) ? mutate_semantic(r, b, lo, hi, d)
-                                            : mutate_range(r, b, lo, hi, d);
+  int64_t delta =
+      body_end && r.chance(50) ? mutate_semantic(r, b, lo, hi, d) : mutate_range(r, b, lo, hi, d);
   if (delta != 0) {
     if (body_end) {  // re-encode the body size, then the section size
-      Bytes new_size = leb(static_cast<uint64_t>(static_cast<int64_t>(body_end - body_start) + delta));
+      Bytes new_size =
+          leb(static_cast<uint64_t>(static_cast<int64_t>(body_end - body_start) + delta));
       size_t old_len = body_start - body_size_pos;
       splice(b, body_size_pos, old_len, new_size);
       delta += static_cast<int64_t>(new_size.size()) - static_cast<int64_t>(old_len);
@@ -427,8 +416,9 @@ std::string mutate_once(Rng& r, Bytes& b) {
     case 2: {
       size_t pos = b.empty() ? 0 : pick_pos(r, b) + r.below(2);
       Bytes ins(1 + r.below(4));
-      for (auto& x : ins) x = r.chance(50) ? kInteresting[r.below(sizeof kInteresting)]
-                                           : static_cast<uint8_t>(r.next());
+      for (auto& x : ins)
+        x = r.chance(50) ? kInteresting[r.below(sizeof kInteresting)]
+                         : static_cast<uint8_t>(r.next());
       splice(b, pos, 0, ins);
       d << "insert@" << pos << "+" << ins.size();
       break;
@@ -467,12 +457,24 @@ std::string mutate_once(Rng& r, Bytes& b) {
       const Section& s = secs[r.below(secs.size())];
       uint64_t size = s.end - s.payload_start, v;
       switch (r.below(6)) {
-        case 0: v = size + 1; break;
-        case 1: v = size ? size - 1 : 1; break;
-        case 2: v = 0; break;
-        case 3: v = size * 2 + 1; break;
-        case 4: v = 0xffffffffu; break;
-        default: v = r.below(size + 16); break;
+        case 0:
+          v = size + 1;
+          break;
+        case 1:
+          v = size ? size - 1 : 1;
+          break;
+        case 2:
+          v = 0;
+          break;
+        case 3:
+          v = size * 2 + 1;
+          break;
+        case 4:
+          v = 0xffffffffu;
+          break;
+        default:
+          v = r.below(size + 16);
+          break;
       }
       splice(b, s.size_pos, s.payload_start - s.size_pos, leb(v));
       d << "section-size#" << int(s.id) << "@" << s.start << "=" << v;
@@ -510,7 +512,8 @@ std::string mutate_once(Rng& r, Bytes& b) {
       uint64_t v = r.chance(40) ? count + 1 : r.chance(50) ? (count ? count - 1 : 0) : 0xffffffffu;
       splice(b, s.payload_start, p - s.payload_start, leb(v));
       // Keep the section size right so the count itself is what is wrong.
-      int64_t delta = static_cast<int64_t>(leb(v).size()) - static_cast<int64_t>(p - s.payload_start);
+      int64_t delta =
+          static_cast<int64_t>(leb(v).size()) - static_cast<int64_t>(p - s.payload_start);
       uint64_t new_size = s.end - s.payload_start + delta;
       splice(b, s.size_pos, s.payload_start - s.size_pos, leb(new_size));
       d << "count#" << int(s.id) << "=" << v;
@@ -543,10 +546,10 @@ std::string mutate_once(Rng& r, Bytes& b) {
 }
 
 struct Corpus {
-  std::vector<fs::path> files;      // every .wasm, sorted
-  std::vector<Bytes> bytes;         // contents, parallel to files
-  std::vector<size_t> valid;        // indices of the files Engine::validate accepts
-  std::vector<size_t> invalid;      // the others (malformed/invalid spec modules), non-empty
+  std::vector<fs::path> files;  // every .wasm, sorted
+  std::vector<Bytes> bytes;     // contents, parallel to files
+  std::vector<size_t> valid;    // indices of the files Engine::validate accepts
+  std::vector<size_t> invalid;  // the others (malformed/invalid spec modules), non-empty
   void classify(const std::vector<uint8_t>& accepted) {
     for (size_t i = 0; i < files.size(); ++i) {
       if (accepted[i] && bytes[i].size() > 8) valid.push_back(i);
@@ -703,21 +706,31 @@ TemplateOptions fuzz_options() {
 
 Value default_value(ValType t) {
   switch (t) {
-    case ValType::i32: return Value::i32(0);
-    case ValType::i64: return Value::i64(0);
-    case ValType::f32: return Value::f32(0);
-    case ValType::f64: return Value::f64(0);
-    default: return Value::null_of(t);
+    case ValType::i32:
+      return Value::i32(0);
+    case ValType::i64:
+      return Value::i64(0);
+    case ValType::f32:
+      return Value::f32(0);
+    case ValType::f64:
+      return Value::f64(0);
+    default:
+      return Value::null_of(t);
   }
 }
 
 Value extreme_value(ValType t) {
   switch (t) {
-    case ValType::i32: return Value::i32(-1);
-    case ValType::i64: return Value::i64(INT64_MIN);
-    case ValType::f32: return Value::f32_bits(0x7fc00001u);
-    case ValType::f64: return Value::f64_bits(0x8000000000000000ULL);
-    default: return Value::null_of(t);
+    case ValType::i32:
+      return Value::i32(-1);
+    case ValType::i64:
+      return Value::i64(INT64_MIN);
+    case ValType::f32:
+      return Value::f32_bits(0x7fc00001u);
+    case ValType::f64:
+      return Value::f64_bits(0x8000000000000000ULL);
+    default:
+      return Value::null_of(t);
   }
 }
 
@@ -725,8 +738,8 @@ class MutantRunner {
  public:
   explicit MutantRunner(const fs::path& cache_dir)
       : engine_(engine_config(Tier::tier0, cache_dir)),
-        provider_(Linker().instantiate_template(engine_.compile(wat(kProviderWat)),
-                                                fuzz_options())) {}
+        provider_(
+            Linker().instantiate_template(engine_.compile(wat(kProviderWat)), fuzz_options())) {}
 
   // Runs one mutant. wisp::Error is an expected outcome; anything else propagates.
   void run(const Bytes& bytes) {
@@ -759,14 +772,17 @@ class MutantRunner {
       std::string name;
       switch (imp.type.kind) {
         case ExternKind::global:
-          name = std::string(imp.type.global.mut ? "mut " : "") +
-                 val_type_name(imp.type.global.type);
+          name =
+              std::string(imp.type.global.mut ? "mut " : "") + val_type_name(imp.type.global.type);
           break;
         case ExternKind::table:
           name = std::string("table ") + val_type_name(imp.type.table.elem);
           break;
-        case ExternKind::memory: name = "memory"; break;
-        default: break;
+        case ExternKind::memory:
+          name = "memory";
+          break;
+        default:
+          break;
       }
       try {
         if (!provider) provider = provider_.instantiate();
@@ -823,7 +839,8 @@ class MutantRunner {
             if (mem.size() > 0) mem.read(mem.size() - 1, 1);
             break;
           }
-          default: break;
+          default:
+            break;
         }
       } catch (const Trap& t) {
         bump(&Shared::call_traps);
@@ -851,7 +868,7 @@ class MutantRunner {
 
 struct Failure {
   int64_t index = -1;
-  std::string what;   // "killed by SIGSEGV", "exit code 3: ...", "hang"
+  std::string what;  // "killed by SIGSEGV", "exit code 3: ...", "hang"
   std::string phase;
 };
 
@@ -971,8 +988,8 @@ fs::path save_reproducer(uint64_t seed, size_t index, const Mutant& m, const Cor
 }
 
 Shared* map_shared() {
-  void* p = mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1,
-                 0);
+  void* p =
+      mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) return nullptr;
   return new (p) Shared();
 }
@@ -1061,9 +1078,9 @@ TEST(MutationFuzz, BadInputNeverCrashes) {
     Mutant m = make_mutant(corpus, seed, static_cast<size_t>(f.index));
     fs::path saved = save_reproducer(seed, static_cast<size_t>(f.index), m, corpus, f);
     ADD_FAILURE() << "mutant " << f.index << " (seed 0x" << std::hex << seed << std::dec
-                  << ", base " << corpus.files[m.base].filename().string() << ", "
-                  << m.description << ", " << m.bytes.size() << " bytes): " << f.what
-                  << " during " << f.phase << "\n  reproducer saved to " << saved.string()
+                  << ", base " << corpus.files[m.base].filename().string() << ", " << m.description
+                  << ", " << m.bytes.size() << " bytes): " << f.what << " during " << f.phase
+                  << "\n  reproducer saved to " << saved.string()
                   << "\n  rerun in-process: WISP_FUZZ_REPLAY="
                   << saved.replace_extension(".wasm").string()
                   << " wisp_unit_tests --gtest_filter=MutationFuzz.Replay";
@@ -1084,8 +1101,8 @@ Bytes nested_blocks(size_t depth) {
   Bytes exports{0x01};
   put_name(exports, "f");
   put_bytes(exports, {0x00, 0x00});
-  return module_with({{1, {0x01, 0x60, 0x00, 0x01, 0x7f}}, {3, {0x01, 0x00}}, {7, exports},
-                      {10, code}});
+  return module_with(
+      {{1, {0x01, 0x60, 0x00, 0x01, 0x7f}}, {3, {0x01, 0x00}}, {7, exports}, {10, code}});
 }
 
 // A module exporting "f" () -> i32 whose body nests `depth` ifs (i32.const 1; if).
@@ -1100,8 +1117,8 @@ Bytes nested_ifs(size_t depth) {
   Bytes exports{0x01};
   put_name(exports, "f");
   put_bytes(exports, {0x00, 0x00});
-  return module_with({{1, {0x01, 0x60, 0x00, 0x01, 0x7f}}, {3, {0x01, 0x00}}, {7, exports},
-                      {10, code}});
+  return module_with(
+      {{1, {0x01, 0x60, 0x00, 0x01, 0x7f}}, {3, {0x01, 0x00}}, {7, exports}, {10, code}});
 }
 
 // `funcs` functions () -> () each declaring 50,000 i32 locals (8 bytes a function).
