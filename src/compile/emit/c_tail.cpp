@@ -301,8 +301,8 @@ void global_inits(std::string& o, const ModuleShape& shape, std::span<const uint
 
 void instantiate(std::string& o, const ModuleShape& shape, std::span<const uint8_t> bytes) {
   const front::ModuleDecl& d = *shape.decl;
-  o +=
-      "static void wisp_instantiate(void* vm, wisp_binding_t* b) {\n  M* I = (M*)vm;\n  (void)b;\n";
+  o += "static void wisp_instantiate(void* vm, wisp_binding_t* b) {\n  M* I = (M*)vm;\n  "
+       "(void)I;\n  (void)b;\n";
   if (shape.has_import_env) o += "  I->env = I;\n";
   for (size_t k = 0; k < d.imports.size(); ++k) {
     const front::Import& imp = d.imports[k];
