@@ -154,19 +154,6 @@ Pattern pattern(uint32_t code) {
   }
 }
 
-ValType sig_type(char c) {
-  switch (c) {
-    case 'i':
-      return ValType::i32;
-    case 'I':
-      return ValType::i64;
-    case 'f':
-      return ValType::f32;
-    default:
-      return ValType::f64;
-  }
-}
-
 // A cheaper pattern when the right operand is the constant `c` (no trap check, no mask).
 const char* const_right(uint32_t code, uint64_t c, std::string& buf) {
   const bool is64 = code == Op::I64DivS || code == Op::I64DivU || code == Op::I64RemS ||
@@ -227,7 +214,7 @@ bool CEmitter::numeric_op(const Operator& op) {
   const char* sig = op.info->sig;
   uint32_t arity = 0;
   while (sig[arity] != '>') ++arity;
-  const ValType result = sig_type(sig[arity + 1]);
+  const ValType result = front::sig_letter_type(sig[arity + 1]);  // numeric: i, I, f, F
   const uint32_t base = n_ - arity;
   std::string buf;
   if (arity == 2 && vs_[base + 1].is_const) {

@@ -173,24 +173,7 @@ class FuncValidator : public ValidatorState {
 
   BlockType block_type(Reader& r);
   void memarg(Reader& r, Operator& op, bool atomic);
-  ValType sig_type(char c, uint32_t mem) {
-    switch (c) {
-      case 'i':
-        return ValType::i32;
-      case 'I':
-        return ValType::i64;
-      case 'f':
-        return ValType::f32;
-      case 'F':
-        return ValType::f64;
-      case 'v':
-        return ValType::v128;
-      case 'a':
-        return addr_type(mem);
-      default:
-        return ValType::unknown;
-    }
-  }
+  ValType sig_type(char c, uint32_t mem) { return c == 'a' ? addr_type(mem) : sig_letter_type(c); }
   void apply_sig(const char* sig, uint32_t mem, Sink& sink, OpState st);
   void lane_check(const Operator& op);
   void special(Reader& r, Sink& sink, OpState st);

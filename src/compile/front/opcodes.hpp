@@ -84,6 +84,25 @@ struct OpInfo {
   uint8_t bytes;     // memory access size (loads, stores, atomics, v128 loads)
 };
 
+// The value type of a signature letter ('i' i32, 'I' i64, 'f' f32, 'F' f64, 'v' v128); unknown
+// for 'a' (the memory's address type, which the caller knows) and anything else.
+constexpr ValType sig_letter_type(char c) {
+  switch (c) {
+    case 'i':
+      return ValType::i32;
+    case 'I':
+      return ValType::i64;
+    case 'f':
+      return ValType::f32;
+    case 'F':
+      return ValType::f64;
+    case 'v':
+      return ValType::v128;
+    default:
+      return ValType::unknown;
+  }
+}
+
 // The operator with this code, or nullptr if none has it.
 const OpInfo* find_op(uint32_t code);
 
