@@ -44,8 +44,9 @@ struct RouteConfig {
   std::string init_export;  // run once before the snapshot (Wizer-style), e.g. "_initialize"
   StrategyKind strategy = StrategyKind::pool;
   Policy policy;
-  // max_memory_pages, max_table_elements, call_timeout (30 s unless set: a call runs on a serving
-  // thread, which an endless loop would otherwise hold for good), fuel.
+  // max_memory_pages, max_table_elements, call_timeout (30 s unless set, and never 0: a call runs
+  // on a serving thread, which an endless loop would otherwise hold for good), fuel (only with
+  // EngineConfig::consume_fuel; the server refuses it otherwise).
   Limits limits = [] {
     Limits l;
     l.call_timeout = std::chrono::seconds(30);
@@ -54,8 +55,10 @@ struct RouteConfig {
   std::chrono::milliseconds acquire_timeout{1000};  // waiting for an instance: then 503
   uint64_t max_body_bytes = 1 << 20;                // larger request bodies: 413
   // WASI mode: the program's configuration (args, env, preopens). The request adds its own
-  // environment (REQUEST_METHOD, PATH_INFO, QUERY_STRING, CONTENT_TYPE, CONTENT_LENGTH,
-  // HTTP_<HEADER>) and stdin; stdout is collected up to max_output_bytes (more: 502).
+  // environment (REQUEST_METHOD, SCRIPT_NAME, PATH_INFO, QUERY_STRING, CONTENT_TYPE,
+  // CONTENT_LENGTH, HTTP_<HEADER> for header fields named with letters, digits and '-' only,
+  // Proxy excepted, never trailers) and stdin; stdout is collected up to max_output_bytes (more:
+  // 502).
   WasiConfig wasi;
   uint64_t max_output_bytes = 8 << 20;
   std::string content_type = "application/octet-stream";  // of a WASI route's response
@@ -65,9 +68,23 @@ struct ServerConfig {
   std::string address = "127.0.0.1";
   uint16_t port = 8080;  // 0: an ephemeral port (Server::port() says which)
   unsigned threads = 0;  // threads serving requests; 0: one per core
-  std::chrono::milliseconds idle_timeout{30000};  // a connection silent this long is closed
-  uint64_t max_header_bytes = 16 << 10;           // larger request heads: 431
-  size_t max_connections = 10000;                 // more are closed as soon as accepted
+  // A connection silent this long is closed; a request's head, and then its body, must each
+  // arrive within it.
+  std::chrono::milliseconds idle_timeout{30000};
+  uint64_t max_header_bytes = 16 << 10;  // the request line and header fields: more is a 431
+  uint64_t max_trailer_bytes = 4 << 10;  // a chunked body's trailers (dropped): more is a 431
+  // All chunk extensions of one request together (ignored): more is a 400. A chunk-size line is
+  // held to this plus the trailer limit plus 64 bytes.
+  uint64_t max_chunk_extension_bytes = 4 << 10;
+  // Connections at once. start() raises the descriptor limit (RLIMIT_NOFILE) to its hard limit
+  // and lowers this cap to what the process can open with a reserve (Server::max_connections()
+  // tells the cap in force). Beyond it a connection gets one answer and is closed: /healthz and
+  // /metrics as usual, anything else 503.
+  size_t max_connections = 10000;
+  // The accessible bytes of all linear memories of the process together (every route's
+  // instances; wisp::set_memory_budget): an instantiation beyond it is a 503, a memory.grow
+  // beyond it returns -1 to the guest. 0: three quarters of the physical memory.
+  uint64_t memory_budget = 0;
   EngineConfig engine;
   Tier tier = Tier::automatic;
   std::vector<RouteConfig> routes;
@@ -110,6 +127,9 @@ class Server {
   void start();
   // The port bound (after start()).
   uint16_t port() const;
+  // The connection cap in force (after start()): ServerConfig::max_connections, lowered to fit
+  // the descriptor limit.
+  size_t max_connections() const;
   // Stops accepting, closes idle connections, waits (up to `grace`) for requests in flight.
   void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(5000));
   // Blocks until stop() is called (from another thread or a signal handler's thread).

@@ -3,6 +3,7 @@
 // finish).
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <cstdio>
 #include <cstring>
@@ -57,6 +58,10 @@ int serve(const ServeOptions& o) {
                 r.export_name.empty() ? "_start" : r.export_name.c_str());
   }
   std::printf("  %-20s dashboard; /metrics (Prometheus), /healthz\n", "/");
+  rlimit files{};
+  getrlimit(RLIMIT_NOFILE, &files);
+  std::printf("  at most %zu connections (descriptor limit %llu)\n", server.max_connections(),
+              static_cast<unsigned long long>(files.rlim_cur));
   std::fflush(stdout);
   int sig = 0;
   sigwait(&stop_signals, &sig);

@@ -1,7 +1,12 @@
 // The server's TOML configuration (toml++, header-only): [server], [engine] and [[route]] tables.
 // Unknown keys and values of the wrong type are errors naming the file, the table and the key,
 // so a typo never silently falls back to a default.
+#include <strings.h>
 #include <toml++/toml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -41,6 +46,39 @@ class Table {
                   std::to_string(hi));
     return v;
   }
+  // A size in bytes: an integer, or a string such as "512 MiB" (B, KiB, MiB, GiB, TiB).
+  std::optional<uint64_t> size(const char* key, uint64_t lo, uint64_t hi) {
+    const toml::node* n = get(key);
+    if (!n) return std::nullopt;
+    uint64_t v = 0;
+    if (n->is_integer()) {
+      int64_t i = *n->value<int64_t>();
+      if (i < 0) throw range_error(key, lo, hi);
+      v = uint64_t(i);
+    } else if (n->is_string()) {
+      std::string text = *n->value<std::string>();
+      char* end = nullptr;
+      errno = 0;
+      unsigned long long number = std::strtoull(text.c_str(), &end, 10);
+      std::string unit(end);
+      unit.erase(0, unit.find_first_not_of(' '));
+      int shift = -1;
+      const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+      for (int u = 0; u < 5; ++u) {
+        if (strcasecmp(unit.c_str(), units[u]) == 0) shift = 10 * u;
+      }
+      if (end == text.c_str() || !std::isdigit(static_cast<unsigned char>(text[0])) ||
+          errno == ERANGE || shift < 0)
+        throw type_error(key, "a number of bytes, or a string such as \"512 MiB\"");
+      if (shift && number > (UINT64_MAX >> shift)) throw range_error(key, lo, hi);
+      v = uint64_t(number) << shift;
+    } else {
+      throw type_error(key, "a number of bytes, or a string such as \"512 MiB\"");
+    }
+    if (v < lo || v > hi) throw range_error(key, lo, hi);
+    return v;
+  }
+  bool has(const char* key) const { return t_.get(key) != nullptr; }
   std::optional<bool> boolean(const char* key) {
     const toml::node* n = get(key);
     if (!n) return std::nullopt;
@@ -76,6 +114,10 @@ class Table {
   }
   Error type_error(const char* key, const char* want) const {
     return Error(where_ + ": '" + key + "' must be " + want);
+  }
+  Error range_error(const char* key, uint64_t lo, uint64_t hi) const {
+    return Error(where_ + ": '" + key + "' must be between " + std::to_string(lo) + " and " +
+                 std::to_string(hi) + " bytes");
   }
   const toml::table& t_;
   std::string where_;
@@ -118,7 +160,45 @@ constexpr int64_t kMaxI64 = INT64_MAX;
 // Durations in milliseconds: at most a year (they become nanoseconds and deadlines from now).
 constexpr int64_t kMaxMs = int64_t{365} * 24 * 3600 * 1000;
 
-RouteConfig route_of(Table t, const std::filesystem::path& base) {
+// A key that would be accepted and then do nothing is an error naming it (a setting either does
+// something or is refused).
+void check_meaningful(const Table& t, const RouteConfig& r, const ServerConfig& server) {
+  const char* name = strategy_kind_name(r.strategy);
+  auto only = [&](const char* key, std::initializer_list<StrategyKind> kinds) {
+    if (!t.has(key) || std::find(kinds.begin(), kinds.end(), r.strategy) != kinds.end()) return;
+    std::string which;
+    for (StrategyKind k : kinds)
+      which += std::string(which.empty() ? "" : ", ") + strategy_kind_name(k);
+    throw t.error("'" + std::string(key) + "' does nothing under strategy " + name + " (only " +
+                  which + ")");
+  };
+  using K = StrategyKind;
+  only("max_instances", {K::fresh, K::pool});
+  only("min_warm", {K::pool});
+  only("on_release", {K::shared, K::pool, K::per_thread});
+  only("recycle_after_uses", {K::shared, K::pool, K::per_thread});
+  only("memory_high_water_bytes", {K::shared, K::pool, K::per_thread});
+  only("idle_timeout_ms", {K::shared, K::pool});
+  only("fuel_per_lease", {K::fresh, K::shared, K::pool, K::per_thread});
+  only("acquire_timeout_ms", {K::fresh, K::shared, K::pool, K::contexts});
+  only("contexts", {K::contexts});
+  if (r.strategy == K::fresh && t.has("acquire_timeout_ms") && !t.has("max_instances"))
+    throw t.error(
+        "'acquire_timeout_ms' does nothing: a fresh route without max_instances never waits");
+  for (const char* key : {"fuel", "fuel_per_lease"}) {
+    if (t.has(key) && !server.engine.consume_fuel)
+      throw t.error("'" + std::string(key) + "' does nothing without [engine] consume_fuel = true");
+  }
+  if (r.mode == RouteMode::function) {
+    for (const char* key : {"max_output_bytes", "content_type"}) {
+      if (t.has(key))
+        throw t.error("'" + std::string(key) +
+                      "' does nothing on a function route (only mode = \"wasi\")");
+    }
+  }
+}
+
+RouteConfig route_of(Table t, const std::filesystem::path& base, const ServerConfig& server) {
   RouteConfig r;
   auto path = t.str("path");
   if (!path) throw t.error("'path' is required");
@@ -160,9 +240,20 @@ RouteConfig route_of(Table t, const std::filesystem::path& base) {
   if (auto v = t.integer("fuel_per_lease", 0, kMaxI64)) r.policy.fuel_per_lease = uint64_t(*v);
   if (auto v = t.integer("acquire_timeout_ms", 0, kMaxMs))
     r.acquire_timeout = std::chrono::milliseconds(*v);
-  if (auto v = t.integer("timeout_ms", 0, kMaxMs))
+  // At least 1: every route has a call timeout (0 would let one call hold a thread for good).
+  if (auto v = t.integer("timeout_ms", 1, kMaxMs))
     r.limits.call_timeout = std::chrono::milliseconds(*v);
+  if (t.has("max_memory") && t.has("max_memory_pages"))
+    throw t.error("'max_memory' and 'max_memory_pages' both set the largest memory: use one");
   if (auto v = t.integer("max_memory_pages", 0, 65536)) r.limits.max_memory_pages = uint32_t(*v);
+  if (auto v = t.size("max_memory", 65536, uint64_t{4} << 30)) {
+    if (*v % 65536) throw t.error("'max_memory' must be a multiple of 64 KiB (a page)");
+    if (server.memory_budget && *v > server.memory_budget)
+      throw t.error("'max_memory' (" + std::to_string(*v) +
+                    " bytes) exceeds [engine] memory_budget (" +
+                    std::to_string(server.memory_budget) + " bytes)");
+    r.limits.max_memory_pages = uint32_t(*v / 65536);
+  }
   if (auto v = t.integer("max_table_elements", 0, kMaxU32))
     r.limits.max_table_elements = uint32_t(*v);
   if (auto v = t.integer("fuel", 0, kMaxI64)) r.limits.fuel = uint64_t(*v);
@@ -184,6 +275,7 @@ RouteConfig route_of(Table t, const std::filesystem::path& base) {
     c->check_all_used();
   }
   t.check_all_used();
+  check_meaningful(t, r, server);
   return r;
 }
 
@@ -217,6 +309,9 @@ ServerConfig parse(std::string_view text, const std::filesystem::path& base,
     if (auto v = s->integer("idle_timeout_ms", 1, kMaxMs))
       c.idle_timeout = std::chrono::milliseconds(*v);
     if (auto v = s->integer("max_header_bytes", 256, 1 << 20)) c.max_header_bytes = uint64_t(*v);
+    if (auto v = s->integer("max_trailer_bytes", 0, 1 << 20)) c.max_trailer_bytes = uint64_t(*v);
+    if (auto v = s->integer("max_chunk_extension_bytes", 0, 1 << 20))
+      c.max_chunk_extension_bytes = uint64_t(*v);
     if (auto v = s->integer("max_connections", 1, 1 << 20)) c.max_connections = size_t(*v);
     s->check_all_used();
   }
@@ -224,6 +319,7 @@ ServerConfig parse(std::string_view text, const std::filesystem::path& base,
     if (auto tier = e->str("tier")) c.tier = tier_of(*e, *tier);
     if (auto dir = e->str("cache_dir")) c.engine.cache_dir = (base / *dir).lexically_normal();
     set_if(e->boolean("consume_fuel"), c.engine.consume_fuel);
+    if (auto v = e->size("memory_budget", 1 << 20, uint64_t{1} << 50)) c.memory_budget = *v;
     e->check_all_used();
   }
   if (const toml::node* routes = root.get("route")) {
@@ -234,7 +330,7 @@ ServerConfig parse(std::string_view text, const std::filesystem::path& base,
       ++i;
       if (!n.is_table()) throw Error(name + ": 'route' must be an array of tables ([[route]])");
       c.routes.push_back(
-          route_of(Table(*n.as_table(), name + ": route " + std::to_string(i)), base));
+          route_of(Table(*n.as_table(), name + ": route " + std::to_string(i)), base, c));
     }
   }
   top.mark_used("route");

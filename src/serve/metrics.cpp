@@ -2,6 +2,7 @@
 #include "serve/metrics.hpp"
 
 #include <cstdio>
+#include <span>
 #include <sstream>
 
 #include "share/log2_histogram.hpp"
@@ -53,6 +54,43 @@ std::string html(std::string_view v) {
     }
   }
   return out;
+}
+
+// A duration with three significant digits in a unit that suits it.
+std::string duration_text(double ns) {
+  struct Unit {
+    double scale;
+    const char* name;
+  };
+  constexpr Unit units[] = {{1e9, "s"}, {1e6, "ms"}, {1e3, "µs"}, {1, "ns"}};
+  Unit u = units[3];
+  for (const Unit& candidate : units) {
+    if (ns >= candidate.scale) {
+      u = candidate;
+      break;
+    }
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g %s", ns / u.scale, u.name);
+  return buf;
+}
+
+// The q-quantile of a log2 histogram as the bucket it falls in, "lo–hi": the histogram keeps
+// nothing finer, so a single figure would claim a precision it does not have. "–" if empty.
+std::string quantile_bucket(std::span<const uint64_t> histogram, double q) {
+  uint64_t total = 0;
+  for (uint64_t c : histogram) total += c;
+  if (total == 0) return "–";
+  const uint64_t want = static_cast<uint64_t>(q * static_cast<double>(total - 1)) + 1;
+  uint64_t seen = 0;
+  size_t i = 0;
+  for (; i < histogram.size(); ++i) {
+    seen += histogram[i];
+    if (seen >= want) break;
+  }
+  const double lo = static_cast<double>(uint64_t{1} << i);
+  if (i + 1 >= histogram.size()) return "≥ " + duration_text(lo);  // the last bucket is open
+  return duration_text(lo) + "–" + duration_text(2 * lo);
 }
 
 class Writer {
@@ -167,24 +205,25 @@ std::string dashboard_html(const std::vector<RouteStats>& routes, const RuntimeS
        "table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #ddd;"
        "text-align:right}td:first-child,th:first-child{text-align:left}</style></head><body>"
        "<h1>wisp</h1><table><tr><th>route</th><th>strategy</th><th>requests</th><th>errors"
-       "</th><th>p50</th><th>p99</th><th>live</th><th>created</th><th>resets</th><th>"
+       "</th><th>p50 *</th><th>p99 *</th><th>live</th><th>created</th><th>resets</th><th>"
        "discarded</th><th>waits</th></tr>";
   for (const RouteStats& r : routes) {
     uint64_t errors = 0;
     for (const auto& [status, count] : r.responses)
       if (status >= 400) errors += count;
-    char p50[32], p99[32];
-    std::snprintf(p50, sizeof p50, "%.1f µs", r.duration_ns_quantile(0.5) / 1e3);
-    std::snprintf(p99, sizeof p99, "%.1f µs", r.duration_ns_quantile(0.99) / 1e3);
+    const std::string p50 = quantile_bucket(r.duration_ns_histogram, 0.5);
+    const std::string p99 = quantile_bucket(r.duration_ns_histogram, 0.99);
     o << "<tr><td>" << html(r.path) << "</td><td>" << strategy_kind_name(r.strategy) << "</td><td>"
       << r.requests() << "</td><td>" << errors << "</td><td>" << p50 << "</td><td>" << p99
       << "</td><td>" << r.instances.live << "</td><td>" << r.instances.creates << "</td><td>"
       << r.instances.resets << "</td><td>" << r.instances.discarded() << "</td><td>"
       << r.instances.waits << "</td></tr>";
   }
-  o << "</table><p>slots in use " << rt.slots_in_use << ", committed "
-    << rt.committed_bytes / (1 << 20) << " MiB, snapshot images " << rt.images << " ("
-    << rt.image_bytes / 1024 << " KiB). <a href=\"/metrics\">/metrics</a></p></body></html>\n";
+  o << "</table><p>* The request durations are counted in power-of-two buckets: p50 and p99 "
+       "show the bucket each falls in, from arrival to response.</p><p>slots in use "
+    << rt.slots_in_use << ", committed " << rt.committed_bytes / (1 << 20)
+    << " MiB, snapshot images " << rt.images << " (" << rt.image_bytes / 1024
+    << " KiB). <a href=\"/metrics\">/metrics</a></p></body></html>\n";
   return o.str();
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <optional>
 
 #include "serve/json_values.hpp"
 #include "share/log2_histogram.hpp"
@@ -49,13 +50,45 @@ HttpResponse trap_response(const Trap& t) {
   }
 }
 
-// CGI's name for a request header: HTTP_ followed by the name in capitals, '-' as '_'.
-std::string cgi_name(std::string_view header) {
+// CGI's name for a request header (RFC 3875 4.1.18): HTTP_ and the name in capitals, '-' as
+// '_'; none for a header that must not reach the guest. Only names of letters, digits and '-'
+// pass: one with '_' (or anything else) could pose as a hyphenated header that a front proxy
+// vouches for ("X_Forwarded_For" as HTTP_X_FORWARDED_FOR), so it is dropped, as nginx and
+// Apache do. Proxy never passes ("httpoxy": HTTP_PROXY is the proxy of many HTTP clients), nor do
+// Content-Type and Content-Length (CONTENT_TYPE and CONTENT_LENGTH carry them).
+std::optional<std::string> cgi_name(std::string_view header) {
+  if (header.empty()) return std::nullopt;
   std::string out = "HTTP_";
   for (char c : header) {
-    out += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (c == '-') {
+      out += '_';
+    } else if (std::isalnum(static_cast<unsigned char>(c))) {
+      out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    } else {
+      return std::nullopt;
+    }
   }
+  if (out == "HTTP_PROXY" || out == "HTTP_CONTENT_TYPE" || out == "HTTP_CONTENT_LENGTH")
+    return std::nullopt;
   return out;
+}
+
+// The request's headers as CGI variables, a header sent more than once as one variable with
+// its values joined by ", " (RFC 3875 4.1.18).
+void add_cgi_headers(const HttpRequest& request, std::vector<std::string>& env) {
+  std::vector<std::pair<std::string, std::string>> vars;
+  for (const auto& [name, value] : request.headers) {
+    std::optional<std::string> var = cgi_name(name);
+    if (!var) continue;
+    auto same =
+        std::find_if(vars.begin(), vars.end(), [&](const auto& v) { return v.first == *var; });
+    if (same == vars.end()) {
+      vars.emplace_back(std::move(*var), value);
+    } else {
+      same->second += ", " + value;
+    }
+  }
+  for (auto& [name, value] : vars) env.push_back(name + "=" + value);
 }
 
 Module compile_module(Engine& engine, RouteConfig& c) {
@@ -74,6 +107,26 @@ Route::Route(Engine& engine, Tier tier, RouteConfig config)
     : config_(std::move(config)), module_(compile_module(engine, config_)) {
   stats_.path = config_.path;
   stats_.strategy = config_.strategy;
+  if (config_.limits.call_timeout <= std::chrono::nanoseconds::zero())
+    route_error(config_,
+                "timeout_ms must be above 0: every route has a call timeout, or one endless call "
+                "would hold a serving thread for good");
+  if (!engine.config().consume_fuel) {
+    if (config_.limits.fuel)
+      route_error(config_, "fuel does nothing without [engine] consume_fuel = true");
+    if (config_.policy.fuel_per_lease)
+      route_error(config_, "fuel_per_lease does nothing without [engine] consume_fuel = true");
+  }
+  if (config_.mode == RouteMode::function && !imports_wasi(module_)) {
+    const char* key = !config_.wasi.args.empty()       ? "args"
+                      : !config_.wasi.env.empty()      ? "env"
+                      : !config_.wasi.preopens.empty() ? "dirs"
+                                                       : nullptr;
+    if (key)
+      route_error(config_, std::string(key) +
+                               " does nothing: the route is a function route and its module "
+                               "does not import WASI");
+  }
   auto exp = module_.find_export(config_.export_name);
   if (!exp || exp->type.kind != ExternKind::func)
     route_error(config_, "the module has no exported function '" + config_.export_name + "'");
@@ -147,7 +200,7 @@ HttpResponse Route::handle(const HttpRequest& request) {
     return error_response(400, "bad arguments", e.what());
   } catch (const Unavailable& e) {
     HttpResponse r = error_response(503, "unavailable", e.what());
-    r.headers.emplace_back("Retry-After", "1");
+    r.headers.emplace_back("Retry-After", std::to_string(retry_after_seconds()));
     return r;
   } catch (const Trap& e) {
     return trap_response(e);
@@ -176,8 +229,12 @@ HttpResponse Route::call_function(const HttpRequest& request) {
     query_value(request.query, "args", list);
     args = values_from_list(list, params);
   }
-  Lease lease = strategy_->acquire(config_.acquire_timeout);
-  std::vector<Value> results = lease.call(config_.export_name, args);
+  Lease lease = acquire();
+  std::vector<Value> results;
+  {
+    InFlight call(*this);
+    results = lease.call(config_.export_name, args);
+  }
   HttpResponse r;
   r.body = nlohmann::json{{"results", values_to_json(results)}}.dump() + "\n";
   return r;
@@ -194,13 +251,14 @@ HttpResponse Route::run_wasi(const HttpRequest& request) {
   c.env.push_back("QUERY_STRING=" + request.query);
   c.env.push_back("CONTENT_LENGTH=" + std::to_string(request.body.size()));
   c.env.push_back("CONTENT_TYPE=" + request.header("Content-Type"));
-  for (const auto& [name, value] : request.headers) c.env.push_back(cgi_name(name) + "=" + value);
+  add_cgi_headers(request, c.env);
   if (c.args.empty()) c.args.push_back(config_.module.filename().string());
 
-  Lease lease = strategy_->acquire(config_.acquire_timeout);
+  Lease lease = acquire();
   std::shared_ptr<WasiCtx> ctx = WasiCtx::attach(lease.instance(), c);
   int code = 0;
   try {
+    InFlight call(*this);
     lease.call(config_.export_name);
   } catch (const WasiExit& e) {
     code = e.code();
@@ -215,6 +273,46 @@ HttpResponse Route::run_wasi(const HttpRequest& request) {
   r.content_type = config_.content_type;
   r.body = ctx->take_stdout();
   return r;
+}
+
+Lease Route::acquire() {
+  try {
+    return strategy_->acquire(config_.acquire_timeout);
+  } catch (const Trap& t) {
+    // No room for a new instance (the memory budget, say): the server is full, not broken.
+    if (t.kind() == TrapKind::resource_limit)
+      throw Unavailable(std::string("no instance could be made: ") + t.what());
+    throw;
+  }
+}
+
+Route::InFlight::InFlight(Route& route) : route_(route), start_(Clock::now()) {
+  std::lock_guard lock(route_.stats_mutex_);
+  deadline_ = route_.deadlines_.insert(start_ + route_.config_.limits.call_timeout);
+}
+
+Route::InFlight::~InFlight() {
+  const uint64_t ns = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start_).count());
+  size_t bucket = detail::log2_bucket(ns, route_.call_ns_histogram_.size());
+  std::lock_guard lock(route_.stats_mutex_);
+  route_.deadlines_.erase(deadline_);
+  ++route_.call_ns_histogram_[bucket];
+}
+
+// An instance is expected to come free when a call in flight ends: typically after the route's
+// median call time (the upper end of its power-of-two bucket), at the latest when the oldest
+// call in flight reaches its timeout. The shorter of the two, in whole seconds, at least 1.
+unsigned Route::retry_after_seconds() const {
+  std::lock_guard lock(stats_mutex_);
+  std::optional<double> seconds;
+  if (double median = detail::log2_quantile(call_ns_histogram_, 0.5); median > 0)
+    seconds = median / 1e9;
+  if (!deadlines_.empty()) {
+    double left = std::chrono::duration<double>(*deadlines_.begin() - Clock::now()).count();
+    seconds = std::min(seconds.value_or(left), std::max(left, 0.0));
+  }
+  return static_cast<unsigned>(std::clamp(std::ceil(seconds.value_or(1.0)), 1.0, 86400.0));
 }
 
 void Route::record(unsigned status, uint64_t duration_ns) {

@@ -2,7 +2,10 @@
 // on a leased instance (a function call, or a WASI program run with the request as its stdio).
 #pragma once
 
+#include <array>
+#include <chrono>
 #include <mutex>
+#include <set>
 #include <string_view>
 
 #include "serve/http_message.hpp"
@@ -28,14 +31,33 @@ class Route {
   HttpResponse call_function(const HttpRequest& request);
   HttpResponse run_wasi(const HttpRequest& request);
   std::vector<ValType> call_params() const;  // the export's parameters a request supplies
+  // A lease of the route's strategy; no room for a new instance is Unavailable too.
+  Lease acquire();
+  // The Retry-After of a 503: when an instance is expected to come free.
+  unsigned retry_after_seconds() const;
+
+  using Clock = std::chrono::steady_clock;
+  // A call in flight: its deadline is known while it runs, its duration counted when it ends.
+  class InFlight {
+   public:
+    explicit InFlight(Route& route);
+    ~InFlight();
+
+   private:
+    Route& route_;
+    Clock::time_point start_;
+    std::multiset<Clock::time_point>::iterator deadline_;
+  };
 
   RouteConfig config_;
   Module module_;
   std::unique_ptr<Template> template_;
   std::unique_ptr<Strategy> strategy_;
   FuncType type_;
-  mutable std::mutex stats_mutex_;
+  mutable std::mutex stats_mutex_;  // guards the three members after it
   RouteStats stats_;
+  std::multiset<Clock::time_point> deadlines_;    // of the calls in flight
+  std::array<uint64_t, 40> call_ns_histogram_{};  // durations of calls (log2 buckets)
 };
 
 }  // namespace wisp::serve

@@ -1,9 +1,15 @@
 // wisp::Server and its implementation: routes built at construction, a listening socket and a
 // pool of threads running the event loop, dispatch to routes and built-in pages, and a stop
 // that lets requests in flight finish.
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "serve/metrics.hpp"
@@ -17,16 +23,45 @@ namespace detail {
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-namespace {
-
 bool builtin_page(std::string_view path) {
   return path == "/" || path == "/metrics" || path == "/healthz";
+}
+
+namespace {
+
+// The most descriptors setrlimit accepts when the hard limit is unlimited (fs.nr_open).
+rlim_t nr_open() {
+  std::ifstream in("/proc/sys/fs/nr_open");
+  unsigned long long n = 0;
+  if (in >> n && n > 0) return static_cast<rlim_t>(n);
+  return 1 << 20;
+}
+
+size_t open_descriptors() {
+  std::error_code ec;
+  size_t n = 0;
+  for (std::filesystem::directory_iterator it("/proc/self/fd", ec), end; !ec && it != end;
+       it.increment(ec))
+    ++n;
+  return n;
+}
+
+uint64_t default_memory_budget() {
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page <= 0) return 0;
+  return uint64_t(pages) * uint64_t(page) / 4 * 3;
 }
 
 }  // namespace
 
 ServerImpl::ServerImpl(ServerConfig config) : config_(std::move(config)) {
   if (config_.routes.empty()) throw Error("serve: no routes configured");
+  request_limits_.header_bytes = config_.max_header_bytes;
+  request_limits_.trailer_bytes = config_.max_trailer_bytes;
+  request_limits_.chunk_extension_bytes = config_.max_chunk_extension_bytes;
+  // The budget is process-wide: set before the routes make their first instances.
+  previous_memory_budget_ = runtime_stats().memory_budget;
+  set_memory_budget(config_.memory_budget ? config_.memory_budget : default_memory_budget());
   EngineConfig ec = config_.engine;
   ec.enable_tier1 = config_.tier != Tier::tier0;
   ec.background_tier1 = config_.tier == Tier::automatic;
@@ -47,6 +82,26 @@ ServerImpl::ServerImpl(ServerConfig config) : config_(std::move(config)) {
 
 ServerImpl::~ServerImpl() {
   stop(std::chrono::milliseconds(5000));
+  set_memory_budget(previous_memory_budget_);  // only checked when memory is charged
+}
+
+void ServerImpl::fit_descriptors() {
+  rlimit rl{};
+  rlim_t limit = 1024;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+    rlim_t hard = rl.rlim_max == RLIM_INFINITY ? nr_open() : rl.rlim_max;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < hard) {
+      rlimit raised{hard, rl.rlim_max};
+      if (setrlimit(RLIMIT_NOFILE, &raised) == 0) rl.rlim_cur = hard;
+    }
+    limit = rl.rlim_cur == RLIM_INFINITY ? nr_open() : rl.rlim_cur;
+  }
+  // Kept free: the descriptors open now, the overflow connections, and a reserve for what opens
+  // descriptors while serving (files of WASI guests, the tier-1 compiler's pipes, the cache).
+  max_overflow_ = std::clamp<size_t>(limit / 32, 4, 64);
+  const size_t reserve = open_descriptors() + max_overflow_ + std::max<size_t>(32, limit / 16);
+  const size_t room = limit > reserve ? limit - reserve : 1;
+  max_connections_ = std::min(config_.max_connections, room);
 }
 
 void ServerImpl::start() {
@@ -71,6 +126,7 @@ void ServerImpl::start() {
   acceptor_->listen(net::socket_base::max_listen_connections, ec);
   check("listen on");
   port_ = acceptor_->local_endpoint().port();
+  fit_descriptors();
   {
     std::lock_guard lock(mutex_);
     started_ = true;  // only now is there something for stop() to stop
@@ -106,11 +162,29 @@ void ServerImpl::accept() {
           });
           return;
         }
-        if (open_connections() >= config_.max_connections) {
-          socket.close(ec);  // over the cap: closed at once
-        } else {
+        // Over the cap a connection is still answered once (a built-in page, else 503) on one
+        // of max_overflow_ places; when they are all taken, the oldest gives up its place
+        // unless it is being answered, so that a health check gets through a flood.
+        bool overflow = false, admit = true;
+        std::shared_ptr<serve::Session> evict;
+        {
+          std::lock_guard lock(mutex_);
+          overflow = regular_ >= max_connections_;
+          if (overflow && overflow_ >= max_overflow_) {
+            admit = false;
+            while (!overflow_order_.empty() && !evict) {
+              evict = overflow_order_.front().lock();
+              overflow_order_.pop_front();
+            }
+            admit = evict != nullptr;
+          }
+        }
+        if (evict) evict->close_if_idle();
+        if (admit) {
           socket.set_option(tcp::no_delay(true), ec);
-          std::make_shared<serve::Session>(std::move(socket), *this)->start();
+          std::make_shared<serve::Session>(std::move(socket), *this, overflow)->start();
+        } else {
+          socket.close(ec);
         }
         accept();
       });
@@ -193,17 +267,31 @@ serve::HttpResponse ServerImpl::dispatch(const serve::HttpRequest& request,
 
 size_t ServerImpl::open_connections() {
   std::lock_guard lock(mutex_);
-  return sessions_.size();
+  return regular_;
 }
 
-void ServerImpl::track(const std::shared_ptr<serve::Session>& session) {
+void ServerImpl::track(const std::shared_ptr<serve::Session>& session, bool overflow) {
   std::lock_guard lock(mutex_);
   sessions_[session.get()] = session;
+  if (overflow) {
+    ++overflow_;
+    overflow_order_.push_back(session);
+  } else {
+    ++regular_;
+  }
 }
 
-void ServerImpl::untrack(serve::Session* session) {
+void ServerImpl::untrack(serve::Session* session, bool overflow) {
   std::lock_guard lock(mutex_);
-  sessions_.erase(session);
+  if (!sessions_.erase(session)) return;  // stop() cleared the registry
+  if (overflow) {
+    --overflow_;
+    // Expired places at the front go (a live session's entry stays until it is evicted).
+    while (!overflow_order_.empty() && overflow_order_.front().expired())
+      overflow_order_.pop_front();
+  } else {
+    --regular_;
+  }
 }
 
 void ServerImpl::request_began() {
@@ -237,6 +325,9 @@ void Server::start() {
 }
 uint16_t Server::port() const {
   return impl_->port();
+}
+size_t Server::max_connections() const {
+  return impl_->max_connections();
 }
 void Server::stop(std::chrono::milliseconds grace) {
   impl_->stop(grace);

@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "serve/http_message.hpp"
+#include "serve/request_parser.hpp"
 #include "serve/route.hpp"
 #include "wisp/serve.hpp"
 
@@ -24,6 +26,9 @@ class Session;
 }
 
 namespace wisp::detail {
+
+// The server's own pages: "/", "/metrics", "/healthz".
+bool builtin_page(std::string_view path);
 
 class ServerImpl {
  public:
@@ -44,11 +49,17 @@ class ServerImpl {
   // The largest body any route accepts (at least the built-in pages' 64 KiB).
   uint64_t max_body_bytes() const { return max_body_bytes_; }
 
+  // The limits every request is read under.
+  const serve::RequestLimits& request_limits() const { return request_limits_; }
+  // The connection cap in force (after start()).
+  size_t max_connections() const { return max_connections_; }
+
   // Open connections: tracked so that stop() can close the idle ones; `busy` counts those
-  // handling a request.
-  void track(const std::shared_ptr<serve::Session>& session);
+  // handling a request. An overflow connection (accepted beyond the cap, to be answered once)
+  // does not count against the cap.
+  void track(const std::shared_ptr<serve::Session>& session, bool overflow);
   size_t open_connections();
-  void untrack(serve::Session* session);
+  void untrack(serve::Session* session, bool overflow);
   void request_began();
   void request_ended();
 
@@ -57,6 +68,8 @@ class ServerImpl {
 
  private:
   void accept();
+  // Raises RLIMIT_NOFILE to its hard limit and sets max_connections_ and max_overflow_ below it.
+  void fit_descriptors();
 
   // Destroyed in reverse order: the event loop (and the connections its pending handlers still
   // own, which untrack themselves) before the registry, the routes before the engine.
@@ -65,16 +78,23 @@ class ServerImpl {
   std::vector<std::unique_ptr<serve::Route>> routes_;
   uint64_t max_body_bytes_ = 64 << 10;
 
-  std::mutex mutex_;  // guards the five members after it
+  serve::RequestLimits request_limits_;
+  uint64_t previous_memory_budget_ = 0;  // restored by the destructor
+  size_t max_connections_ = 0;
+  size_t max_overflow_ = 0;  // overflow connections at once; beyond them, closed unanswered
+
+  std::mutex mutex_;  // guards the eight members after it
   std::condition_variable changed_;
   std::unordered_map<serve::Session*, std::weak_ptr<serve::Session>> sessions_;
+  size_t regular_ = 0;   // sessions_ that count against the cap
+  size_t overflow_ = 0;  // the others
+  std::deque<std::weak_ptr<serve::Session>> overflow_order_;  // oldest first
   uint64_t busy_ = 0;
   bool started_ = false;
   bool stopped_ = false;
 
   boost::asio::io_context ioc_;
-  std::optional<boost::asio::ip::tcp::acceptor>
-      acceptor_;  // on a strand: accept vs stop  // on a strand: accept vs stop
+  std::optional<boost::asio::ip::tcp::acceptor> acceptor_;  // on a strand: accept vs stop
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::vector<std::thread> threads_;
   uint16_t port_ = 0;

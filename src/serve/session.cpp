@@ -19,22 +19,39 @@ namespace {
 
 // Bodies of built-in pages and of requests that match no route are small.
 constexpr uint64_t kDefaultBodyLimit = 64 << 10;
+// Bytes buffered while a body of known length is read (the parser consumes them as they come).
+constexpr size_t kBodyBuffer = 64 << 10;
+// How long an overflow connection has to send its request head.
+constexpr std::chrono::milliseconds kOverflowTimeout{2000};
 
 bool is_http_error(beast::error_code ec) {
   return ec.category() == http::make_error_code(http::error::bad_version).category();
 }
 
+const char* status_kind(unsigned status) {
+  switch (status) {
+    case 413:
+      return "request body too large";
+    case 431:
+      return "request header too large";
+    case 501:
+      return "not implemented";
+    default:
+      return "bad request";
+  }
+}
+
 }  // namespace
 
-Session::Session(net::ip::tcp::socket socket, detail::ServerImpl& server)
-    : stream_(std::move(socket)), server_(server) {}
+Session::Session(net::ip::tcp::socket socket, detail::ServerImpl& server, bool overflow)
+    : stream_(std::move(socket)), server_(server), overflow_(overflow) {}
 
 Session::~Session() {
-  server_.untrack(this);
+  server_.untrack(this, overflow_);
 }
 
 void Session::start() {
-  server_.track(shared_from_this());
+  server_.track(shared_from_this(), overflow_);
   net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_head(); });
 }
 
@@ -59,6 +76,7 @@ void Session::close_after_answer() {
   stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
   stream_.expires_after(std::chrono::seconds(1));
   buffer_.clear();
+  buffer_.max_size(4096);
   drain();
 }
 
@@ -72,13 +90,17 @@ void Session::drain() {
 
 void Session::read_head() {
   if (server_.stopping()) return close();
-  parser_.emplace();
-  parser_->header_limit(static_cast<uint32_t>(server_.config().max_header_bytes));
+  const auto& config = server_.config();
+  parser_.emplace(server_.request_limits());
+  parser_->header_limit(static_cast<uint32_t>(config.max_header_bytes));
   // Beast checks a declared Content-Length against the limit in force while it reads the head,
   // before the route is known: the largest route's limit here, the route's own in on_head.
   parser_->body_limit(server_.max_body_bytes());
+  // Unparsed bytes held while the head arrives: no more than the head may have.
+  buffer_.max_size(config.max_header_bytes);
   route_ = nullptr;
-  stream_.expires_after(server_.config().idle_timeout);
+  stream_.expires_after(overflow_ ? std::min(config.idle_timeout, kOverflowTimeout)
+                                  : config.idle_timeout);
   http::async_read_header(
       stream_, buffer_, *parser_,
       [self = shared_from_this()](beast::error_code ec, size_t) { self->on_head(ec); });
@@ -88,20 +110,37 @@ void Session::on_head(beast::error_code ec) {
   if (ec) return fail_request(ec);
   busy_ = true;
   arrived_ = std::chrono::steady_clock::now();
-  const auto& head = parser_->get();
-  std::string_view target(head.target().data(), head.target().size());
-  route_ = server_.find_route(target.substr(0, target.find('?')));
+  version_ = parser_->version();
+  head_ = parser_->method() == http::verb::head;
+  std::string_view target = parser_->target();
+  std::string_view path = target.substr(0, target.find('?'));
+  route_ = server_.find_route(path);
+  if (overflow_) {
+    // Beyond the connection cap only the built-in pages are served.
+    if (route_ || !detail::builtin_page(path) || !parser_->is_done()) {
+      route_ = nullptr;
+      return respond(error_response(503, "unavailable",
+                                    "the server is at its limit of " +
+                                        std::to_string(server_.max_connections()) + " connections"),
+                     false);
+    }
+    return handle();
+  }
   const uint64_t limit = route_ ? route_->config().max_body_bytes : kDefaultBodyLimit;
   if (parser_->content_length() && *parser_->content_length() > limit)
     return fail_request(http::error::body_limit);
   parser_->body_limit(limit);  // bounds a chunked body as it comes
   if (parser_->is_done()) return handle();
+  // A chunked body leaves a chunk-size line, or the last chunk and the trailers, unparsed until
+  // they are complete: that is all the buffer may hold then.
+  buffer_.max_size(parser_->chunked() ? parser_->pending_limit()
+                                      : std::max(kBodyBuffer, buffer_.size()));
   auto read_body = [self = shared_from_this()] {
     self->stream_.expires_after(self->server_.config().idle_timeout);
     http::async_read(self->stream_, self->buffer_, *self->parser_,
                      [self](beast::error_code ec, size_t) { self->on_body(ec); });
   };
-  if (head.version() >= 11 && beast::iequals(head[http::field::expect], "100-continue")) {
+  if (version_ >= 11 && iequals(parser_->header("Expect"), "100-continue")) {
     auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
     http::async_write(stream_, *cont,
                       [self = shared_from_this(), cont, read_body](beast::error_code ec, size_t) {
@@ -120,20 +159,29 @@ void Session::on_body(beast::error_code ec) {
 
 // A request that could not be read: answer what the client got wrong, then close.
 void Session::fail_request(beast::error_code ec) {
+  auto refuse = [this](const Refusal& r) {
+    respond(error_response(r.status, status_kind(r.status), r.detail), false);
+  };
+  if (parser_ && parser_->refusal()) return refuse(*parser_->refusal());
   if (ec == http::error::header_limit)
-    return respond(error_response(431, "request header too large",
-                                  "the request head exceeds " +
-                                      std::to_string(server_.config().max_header_bytes) + " bytes"),
-                   false);
+    return refuse({431, "the request head exceeds " +
+                            std::to_string(server_.config().max_header_bytes) + " bytes"});
   if (ec == http::error::body_limit)
-    return respond(error_response(413, "request body too large",
-                                  "the body exceeds this route's limit of " +
-                                      std::to_string(route_ ? route_->config().max_body_bytes
-                                                            : kDefaultBodyLimit) +
-                                      " bytes"),
-                   false);
+    return refuse(
+        {413, "the body exceeds this route's limit of " +
+                  std::to_string(route_ ? route_->config().max_body_bytes : kDefaultBodyLimit) +
+                  " bytes"});
+  if (ec == http::error::buffer_overflow) {
+    if (parser_ && parser_->is_header_done()) {
+      auto data = buffer_.data();
+      return refuse(parser_->overflow_refusal(
+          std::string_view(static_cast<const char*>(data.data()), data.size())));
+    }
+    return refuse({431, "the request head exceeds " +
+                            std::to_string(server_.config().max_header_bytes) + " bytes"});
+  }
   if (is_http_error(ec) && ec != http::error::end_of_stream && ec != http::error::partial_message)
-    return respond(error_response(400, "bad request", ec.message()), false);
+    return refuse({400, ec.message()});
   close();  // end of stream, timeout, reset, or a stop
 }
 
@@ -145,19 +193,15 @@ struct InFlight {
 };
 
 void Session::handle() {
-  auto& msg = parser_->get();
   HttpRequest req;
-  req.method = std::string(msg.method_string());
-  std::string_view target(msg.target().data(), msg.target().size());
+  req.method = parser_->method_string();
+  std::string_view target = parser_->target();
   size_t q = target.find('?');
   req.path = std::string(target.substr(0, q));
   if (q != std::string_view::npos) req.query = std::string(target.substr(q + 1));
-  for (const auto& field : msg)
-    req.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-  req.body = std::move(msg.body());
-  bool keep_alive = msg.keep_alive();
-  version_ = msg.version();
-  head_ = msg.method() == http::verb::head;
+  req.headers = parser_->headers();
+  req.body = std::move(parser_->body());
+  const bool keep_alive = parser_->keep_alive() && !overflow_;
   HttpResponse res;
   {
     InFlight in_flight(server_);

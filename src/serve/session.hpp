@@ -1,13 +1,14 @@
 // One HTTP/1.1 connection: reads a request head (size-limited), picks the route, reads the body
 // up to the route's limit, answers, and keeps the connection alive while the client wants it.
-// Malformed requests get 400, oversized heads 431, oversized bodies 413; a silent connection is
-// closed after the idle timeout.
+// Malformed requests get 400 (see request_parser.hpp for the framing rules), oversized heads or
+// trailers 431, oversized bodies 413; a silent connection is closed after the idle timeout.
+// An overflow connection (accepted beyond the server's cap) is answered once and closed: a
+// built-in page as usual, anything else 503.
 #pragma once
 
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
-#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
 #include <memory>
@@ -19,7 +20,7 @@ namespace wisp::serve {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(boost::asio::ip::tcp::socket socket, detail::ServerImpl& server);
+  Session(boost::asio::ip::tcp::socket socket, detail::ServerImpl& server, bool overflow);
   ~Session();
   void start();
   // Closes the connection unless a request is being handled (then it closes after answering,
@@ -40,7 +41,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;
-  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  std::optional<RequestParser> parser_;
   boost::beast::http::response<boost::beast::http::string_body> response_;
   detail::ServerImpl& server_;
   Route* route_ = nullptr;
@@ -48,6 +49,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool busy_ = false;      // a request is being handled or answered (on the session's strand)
   unsigned version_ = 11;  // of the request being answered (the answer's too)
   bool head_ = false;      // the request is a HEAD: the answer has no body
+  const bool overflow_;    // beyond the connection cap: one answer, then closed
 };
 
 }  // namespace wisp::serve

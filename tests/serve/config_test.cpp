@@ -17,11 +17,15 @@ listen = "0.0.0.0:9000"
 threads = 3
 idle_timeout_ms = 1500
 max_header_bytes = 4096
+max_trailer_bytes = 512
+max_chunk_extension_bytes = 100
+max_connections = 77
 
 [engine]
 tier = "0"
 cache_dir = "cache"
 consume_fuel = true
+memory_budget = "2 GiB"
 
 [[route]]
 path = "/f"
@@ -60,6 +64,7 @@ path = "/kv"
 module = "kv.wasm"
 export = "update_value"
 strategy = "contexts"
+max_memory = "64 MiB"
 [route.contexts]
 region_bytes = 8192
 max_contexts = 16
@@ -72,6 +77,10 @@ use_pkeys = false
   EXPECT_EQ(c.threads, 3u);
   EXPECT_EQ(c.idle_timeout, std::chrono::milliseconds(1500));
   EXPECT_EQ(c.max_header_bytes, 4096u);
+  EXPECT_EQ(c.max_trailer_bytes, 512u);
+  EXPECT_EQ(c.max_chunk_extension_bytes, 100u);
+  EXPECT_EQ(c.max_connections, 77u);
+  EXPECT_EQ(c.memory_budget, uint64_t{2} << 30);
   EXPECT_EQ(c.tier, Tier::tier0);
   EXPECT_EQ(c.engine.cache_dir, std::filesystem::path("/srv/conf/cache"));
   EXPECT_TRUE(c.engine.consume_fuel);
@@ -111,6 +120,7 @@ use_pkeys = false
   EXPECT_TRUE(w.wasi.preopens[1].readonly);
   EXPECT_EQ(w.max_output_bytes, 4096u);
   EXPECT_EQ(w.content_type, "text/html");
+  EXPECT_EQ(c.routes[2].limits.max_memory_pages, 1024u);  // 64 MiB
   const ContextsOptions& k = c.routes[2].policy.contexts;
   EXPECT_EQ(k.region_bytes, 8192u);
   EXPECT_EQ(k.max_contexts, 16u);
@@ -126,6 +136,9 @@ TEST(ServeConfig, DefaultsWithoutOptionalTables) {
   ASSERT_EQ(c.routes.size(), 1u);
   EXPECT_EQ(c.routes[0].strategy, StrategyKind::pool);
   EXPECT_EQ(c.routes[0].mode, RouteMode::function);
+  // Every route has a call timeout unless it sets its own.
+  EXPECT_EQ(c.routes[0].limits.call_timeout, std::chrono::seconds(30));
+  EXPECT_EQ(c.memory_budget, 0u);  // the server picks three quarters of the physical memory
 }
 
 void expect_config_error(const std::string& text, const std::string& fragment) {
@@ -156,6 +169,52 @@ TEST(ServeConfig, MistakesAreErrorsThatNameThem) {
   expect_config_error("route = 3\n", "array of tables");
   expect_config_error("[server\nlisten = 1\n", "configuration");  // a TOML syntax error
   expect_config_error(route + "unknown_thing = 1\n", "route 1: unknown key 'unknown_thing'");
+}
+
+// Keys that would be accepted and then do nothing are errors naming them.
+TEST(ServeConfig, KeysThatWouldDoNothingAreErrors) {
+  const std::string route = "[[route]]\npath = \"/a\"\nmodule = \"a.wasm\"\nexport = \"f\"\n";
+  expect_config_error(route + "timeout_ms = 0\n", "'timeout_ms' must be between 1 and");
+  expect_config_error(route + "fuel = 100\n", "'fuel' does nothing without [engine] consume_fuel");
+  expect_config_error(route + "fuel_per_lease = 100\n",
+                      "'fuel_per_lease' does nothing without [engine] consume_fuel");
+  expect_config_error(route + "strategy = \"fresh\"\non_release = \"keep\"\n",
+                      "'on_release' does nothing under strategy fresh");
+  expect_config_error(route + "strategy = \"contexts\"\non_release = \"reset\"\n",
+                      "'on_release' does nothing under strategy contexts");
+  expect_config_error(route + "strategy = \"shared\"\nmin_warm = 1\n",
+                      "'min_warm' does nothing under strategy shared");
+  expect_config_error(route + "strategy = \"per_thread\"\nmin_warm = 1\n",
+                      "'min_warm' does nothing under strategy per_thread");
+  expect_config_error(route + "strategy = \"shared\"\nmax_instances = 4\n",
+                      "'max_instances' does nothing under strategy shared");
+  expect_config_error(route + "strategy = \"per_thread\"\nacquire_timeout_ms = 5\n",
+                      "'acquire_timeout_ms' does nothing under strategy per_thread");
+  expect_config_error(route + "strategy = \"fresh\"\nacquire_timeout_ms = 5\n",
+                      "fresh route without max_instances never waits");
+  expect_config_error(route + "strategy = \"per_thread\"\nidle_timeout_ms = 5\n",
+                      "'idle_timeout_ms' does nothing under strategy per_thread");
+  expect_config_error(route + "strategy = \"pool\"\n[route.contexts]\nmax_contexts = 2\n",
+                      "'contexts' does nothing under strategy pool");
+  expect_config_error(route + "max_output_bytes = 100\n",
+                      "'max_output_bytes' does nothing on a function route");
+  expect_config_error(route + "content_type = \"text/plain\"\n",
+                      "'content_type' does nothing on a function route");
+  // Memory: sizes, the budget and a route's own limit.
+  expect_config_error("[engine]\nmemory_budget = \"12 parsecs\"\n", "'memory_budget' must be");
+  expect_config_error("[engine]\nmemory_budget = 1000\n", "'memory_budget' must be between");
+  expect_config_error(route + "max_memory = 100000\n", "multiple of 64 KiB");
+  expect_config_error(route + "max_memory = \"1 MiB\"\nmax_memory_pages = 16\n", "use one");
+  expect_config_error(
+      "[engine]\nmemory_budget = \"64 MiB\"\n" + route + "max_memory = \"128 MiB\"\n",
+      "'max_memory' (134217728 bytes) exceeds [engine] memory_budget");
+  // The same keys where they do something are accepted.
+  ServerConfig ok = ServerConfig::from_toml(
+      "[engine]\nconsume_fuel = true\n" + route +
+          "strategy = \"fresh\"\nmax_instances = 2\nacquire_timeout_ms = 5\nfuel = 10\n"
+          "fuel_per_lease = 10\n",
+      ".");
+  EXPECT_EQ(ok.routes.at(0).acquire_timeout, std::chrono::milliseconds(5));
 }
 
 TEST(ServeConfig, ReadsAFileRelativeToItsDirectory) {

@@ -5,6 +5,8 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
@@ -49,13 +51,25 @@ class HttpClient {
     r.keep_alive = res.keep_alive();
     return r;
   }
+  // Sends raw bytes (nothing read).
+  void send(const std::string& bytes) { boost::asio::write(socket_, boost::asio::buffer(bytes)); }
+  // Reads until `delimiter` has arrived (or the connection closes); returns what was read up to
+  // and including it, keeping the rest for later reads.
+  std::string read_until(const std::string& delimiter) {
+    boost::system::error_code ec;
+    size_t n = boost::asio::read_until(socket_, pending_, delimiter, ec);
+    std::string out(static_cast<const char*>(pending_.data().data()), ec ? pending_.size() : n);
+    pending_.consume(out.size());
+    return out;
+  }
   // Sends raw bytes and reads until the server closes the connection.
   std::string raw(const std::string& bytes) {
     boost::asio::write(socket_, boost::asio::buffer(bytes));
     return read_to_close();
   }
   std::string read_to_close() {
-    std::string out;
+    std::string out(static_cast<const char*>(pending_.data().data()), pending_.size());
+    pending_.consume(out.size());
     boost::system::error_code ec;
     char buf[4096];
     for (;;) {
@@ -70,6 +84,7 @@ class HttpClient {
   boost::asio::io_context ioc_;
   boost::asio::ip::tcp::socket socket_;
   boost::beast::flat_buffer buffer_;
+  boost::asio::streambuf pending_;  // read by read_until, not yet returned
 };
 
 // One request on a new connection.
