@@ -82,6 +82,10 @@ struct StrategyStats {
   uint64_t create_failures = 0;
   uint64_t resets = 0;
   std::array<uint64_t, static_cast<size_t>(DiscardReason::count_)> discards{};
+  // Why the latest failed reset failed (discards[reset_failed]): with SnapshotOptions::
+  // verify_reset, "reset verification failed: ..." means state survived a reset (a wisp bug;
+  // the instance was discarded, so no later lease saw it). Empty while no reset failed.
+  std::string last_reset_error;
   uint64_t live = 0;  // instances alive now (leased or idle)
   // Lease durations (acquire to release): bucket i counts leases of [2^i, 2^(i+1)) ns.
   std::array<uint64_t, 40> lease_ns_histogram{};

@@ -12,6 +12,7 @@
 
 #include "instance/instance_impl.hpp"
 #include "share/pkeys.hpp"
+#include "share/strategy_core.hpp"
 
 namespace wisp::detail {
 
@@ -313,9 +314,11 @@ void ContextsImpl::unprotect_all() {
 }
 
 void ContextsImpl::replace_after_trap(uint32_t culprit) {
+  const DiscardReason why = discard_reason_of_trap(instance.impl()->last_trap);
   Instance fresh = tmpl.instantiate();
   fresh.impl()->stop_write_tracking();
   ++replacements;
+  ++replaced_by[static_cast<size_t>(why)];
   if (guest_alloc) {
     // The allocator's heap cannot be trusted: every open context is invalidated.
     unprotect_all();

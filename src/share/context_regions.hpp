@@ -3,6 +3,7 @@
 // filter on host access during a call, and the replacement of the instance after a trap.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -12,6 +13,7 @@
 
 #include "runtime/access_filter.hpp"
 #include "wisp/contexts.hpp"
+#include "wisp/strategy.hpp"
 
 namespace wisp::detail {
 
@@ -47,6 +49,9 @@ struct ContextsImpl final : rt::AccessFilter {
   bool use_pkeys = false;
   uint64_t generation = 0;  // bumped when a trap invalidates guest-allocated regions
   uint64_t replacements = 0;
+  // The replacements by why the instance was lost (its last trap: trapped, exited, timed_out,
+  // resource_limit), for the contexts strategy's discard counts.
+  std::array<uint64_t, static_cast<size_t>(DiscardReason::count_)> replaced_by{};
   uint32_t open = 0;
   mutable std::mutex mutex;
 

@@ -1,9 +1,9 @@
 // The Contexts strategy: every lease is a new context (a zeroed region) of one shared instance,
 // closed (zeroed) when the lease ends. At most ContextsOptions::max_contexts leases at once;
 // waiters beyond that are served in arrival order until their deadline.
-#include <condition_variable>
-#include <deque>
+#include <array>
 
+#include "share/context_regions.hpp"
 #include "share/strategy_core.hpp"
 #include "wisp/contexts.hpp"
 
@@ -22,24 +22,22 @@ class ContextsCore : public StrategyCore {
     std::unique_lock lock(mutex_);
     if (leased_ >= policy_.contexts.max_contexts || !waiters_.empty()) {
       Clock::time_point start = Clock::now();
-      Waiter me;
-      waiters_.push_back(&me);
-      bool got = me.cv.wait_until(lock, deadline, [&] { return me.granted; });
-      if (!got) {
-        std::erase(waiters_, &me);
+      if (!waiters_.wait(lock, deadline)) {
         lock.unlock();
         count_wait(Clock::now() - start, true);
         throw Unavailable("contexts: all " + std::to_string(policy_.contexts.max_contexts) +
                           " contexts are leased (deadline reached)");
       }
-      count_wait(Clock::now() - start, false);
+      count_wait(Clock::now() - start, false);  // the place passed on: leased_ counts it
+    } else {
+      ++leased_;
     }
-    ++leased_;
     lock.unlock();
     auto slot = std::make_unique<LeaseSlot>();
     try {
       slot->context = contexts_.open();
     } catch (...) {
+      note_replacements();
       finish();
       throw;
     }
@@ -54,39 +52,42 @@ class ContextsCore : public StrategyCore {
   }
 
  private:
-  struct Waiter {
-    std::condition_variable cv;
-    bool granted = false;
-  };
+  struct Place {};  // what a waiter is granted: a leased context's place
 
   // A lease ended (or never started): its place goes to the longest waiter.
   void finish() {
     std::lock_guard lock(mutex_);
     if (!waiters_.empty()) {
-      Waiter* w = waiters_.front();
-      waiters_.pop_front();
-      w->granted = true;
-      w->cv.notify_one();
-      return;  // the place passes on: leased_ unchanged
+      waiters_.grant(Place{});  // the place passes on: leased_ unchanged
+      return;
     }
     --leased_;
   }
 
-  // Traps replace the shared instance: count each as a discard and a create.
+  // Each replacement of the shared instance is a discard, with the reason of the trap that lost
+  // it (trapped, exited, timed_out, resource_limit), and a create.
   void note_replacements() {
-    uint64_t now = contexts_.replacements();
-    uint64_t seen = seen_replacements_.exchange(now);
-    for (uint64_t i = seen; i < now; ++i) {
-      count_discard(DiscardReason::trapped);
-      count_created();
+    std::array<uint64_t, kReasons> now;
+    {
+      std::lock_guard lock(contexts_.impl()->mutex);
+      now = contexts_.impl()->replaced_by;
+    }
+    std::lock_guard lock(seen_mutex_);
+    for (size_t r = 0; r < kReasons; ++r) {
+      for (; seen_[r] < now[r]; ++seen_[r]) {
+        count_discard(static_cast<DiscardReason>(r));
+        count_created();
+      }
     }
   }
 
+  static constexpr size_t kReasons = static_cast<size_t>(DiscardReason::count_);
   Contexts contexts_;
   std::mutex mutex_;
-  std::deque<Waiter*> waiters_;
+  FifoWait<Place> waiters_;
   uint32_t leased_ = 0;
-  std::atomic<uint64_t> seen_replacements_{0};
+  std::mutex seen_mutex_;
+  std::array<uint64_t, kReasons> seen_{};
 };
 
 }  // namespace

@@ -1,7 +1,5 @@
 // Fresh, Shared and Pool: instances handed out from an idle list, created up to a bound, and
 // waiters served in arrival order with a deadline.
-#include <algorithm>
-
 #include "share/strategy_core.hpp"
 
 namespace wisp::detail {
@@ -73,12 +71,9 @@ std::unique_ptr<LeaseSlot> QueueCore::take(Clock::time_point deadline) {
       return create_counted();
     }
   }
-  Waiter w;
-  waiters_.push_back(&w);
   const Clock::time_point t0 = Clock::now();
-  bool served = w.cv.wait_until(lock, deadline, [&] { return w.slot || w.may_create; });
-  if (!served) {
-    waiters_.erase(std::find(waiters_.begin(), waiters_.end(), &w));
+  std::optional<std::unique_ptr<LeaseSlot>> granted = waiters_.wait(lock, deadline);
+  if (!granted) {
     uint32_t live = live_;
     lock.unlock();
     drop_trimmed();
@@ -90,8 +85,8 @@ std::unique_ptr<LeaseSlot> QueueCore::take(Clock::time_point deadline) {
   lock.unlock();
   drop_trimmed();
   count_wait(Clock::now() - t0, false);
-  if (w.slot) return std::move(w.slot);
-  return create_counted();  // may_create: hand_over counted our unit in live_
+  if (*granted) return std::move(*granted);
+  return create_counted();  // the permission to create: hand_over counted our unit in live_
 }
 
 void QueueCore::give_back(std::unique_ptr<LeaseSlot> slot) {
@@ -112,10 +107,7 @@ void QueueCore::give_back(std::unique_ptr<LeaseSlot> slot) {
 void QueueCore::hand_over(std::unique_ptr<LeaseSlot> slot) {
   if (slot) {
     if (!waiters_.empty()) {
-      Waiter* w = waiters_.front();
-      waiters_.pop_front();
-      w->slot = std::move(slot);
-      w->cv.notify_one();
+      waiters_.grant(std::move(slot));
     } else {
       slot->idle_since = Clock::now();
       idle_.push_back(std::move(slot));
@@ -123,11 +115,8 @@ void QueueCore::hand_over(std::unique_ptr<LeaseSlot> slot) {
     return;
   }
   if (!waiters_.empty() && (max_ == 0 || live_ < max_)) {
-    Waiter* w = waiters_.front();
-    waiters_.pop_front();
     ++live_;
-    w->may_create = true;
-    w->cv.notify_one();
+    waiters_.grant(nullptr);
   }
 }
 

@@ -20,16 +20,16 @@ ReleaseAction default_action(StrategyKind kind, const Policy& p) {
   return kind == StrategyKind::pool ? ReleaseAction::reset : ReleaseAction::keep;
 }
 
-DiscardReason reason_of_trap(rt::TrapCode code) {
-  if (code == rt::kWasiExitCode) return DiscardReason::exited;
-  if (code == rt::trap_code(TrapKind::timeout)) return DiscardReason::timed_out;
-  if (code == rt::trap_code(TrapKind::resource_limit) ||
-      code == rt::trap_code(TrapKind::out_of_fuel))
+}  // namespace
+
+DiscardReason discard_reason_of_trap(int trap_code) {
+  if (trap_code == rt::kWasiExitCode) return DiscardReason::exited;
+  if (trap_code == rt::trap_code(TrapKind::timeout)) return DiscardReason::timed_out;
+  if (trap_code == rt::trap_code(TrapKind::resource_limit) ||
+      trap_code == rt::trap_code(TrapKind::out_of_fuel))
     return DiscardReason::resource_limit;
   return DiscardReason::trapped;
 }
-
-}  // namespace
 
 StrategyCore::StrategyCore(StrategyKind kind, Template tmpl, Policy policy)
     : kind_(kind),
@@ -59,7 +59,7 @@ std::unique_ptr<LeaseSlot> StrategyCore::create() {
     ++stats_.creates;
     ++stats_.live;
     return slot;
-  } catch (const Error& e) {
+  } catch (const std::exception& e) {  // wisp::Error, or what a host-state factory threw
     {
       std::lock_guard lock(backoff_mutex_);
       last_failure_ = e.what();
@@ -80,7 +80,7 @@ std::unique_ptr<LeaseSlot> StrategyCore::settle(std::unique_ptr<LeaseSlot> slot)
   if (slot->discard) {
     reason = DiscardReason::by_caller;
   } else if (impl.trapped) {
-    reason = reason_of_trap(impl.last_trap);
+    reason = discard_reason_of_trap(impl.last_trap);
   } else if (policy_.recycle_after_uses && slot->uses >= policy_.recycle_after_uses) {
     reason = DiscardReason::recycled_uses;
   } else if (policy_.memory_high_water_bytes) {
@@ -97,8 +97,16 @@ std::unique_ptr<LeaseSlot> StrategyCore::settle(std::unique_ptr<LeaseSlot> slot)
         inst.reset();
         std::lock_guard s(stats_mutex_);
         ++stats_.resets;
-      } catch (const Error&) {
+      } catch (const std::exception& e) {
+        // Not only wisp::Error: a host-state factory may throw anything, and this runs in
+        // ~Lease, where an escaping exception would end the process.
         reason = DiscardReason::reset_failed;
+        std::lock_guard st(stats_mutex_);
+        stats_.last_reset_error = e.what();
+      } catch (...) {
+        reason = DiscardReason::reset_failed;
+        std::lock_guard st(stats_mutex_);
+        stats_.last_reset_error = "reset failed with an exception that is not a std::exception";
       }
     }
   }

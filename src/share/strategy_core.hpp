@@ -4,13 +4,12 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "share/fifo_wait.hpp"
 #include "wisp/contexts.hpp"
 #include "wisp/strategy.hpp"
 
@@ -26,6 +25,10 @@ struct LeaseSlot {
   bool discard = false;
   std::unique_ptr<Contexts::Context> context;  // contexts: the lease's context, no instance
 };
+
+// Why an instance whose last call failed with `trap_code` (rt::TrapCode) is discarded: exited,
+// timed_out, resource_limit (out of fuel included) or trapped.
+DiscardReason discard_reason_of_trap(int trap_code);
 
 class StrategyCore : public std::enable_shared_from_this<StrategyCore> {
  public:
@@ -79,11 +82,6 @@ class QueueCore : public StrategyCore {
   void warm_up(uint32_t count);
 
  private:
-  struct Waiter {
-    std::condition_variable cv;
-    std::unique_ptr<LeaseSlot> slot;
-    bool may_create = false;
-  };
   // Called with mutex_ held: a freed capacity unit (slot == null) or a slot goes to the first
   // waiter, else back to the idle list / capacity.
   void hand_over(std::unique_ptr<LeaseSlot> slot);
@@ -94,7 +92,8 @@ class QueueCore : public StrategyCore {
   const bool keep_idle_;
   std::mutex mutex_;
   std::vector<std::unique_ptr<LeaseSlot>> idle_;
-  std::deque<Waiter*> waiters_;
+  // Waiters get a slot, or null: the permission to create one (counted in live_ for them).
+  FifoWait<std::unique_ptr<LeaseSlot>> waiters_;
   uint32_t live_ = 0;  // created and not discarded (leased, idle or being created)
 };
 

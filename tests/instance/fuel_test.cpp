@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "support/fixture.hpp"
+#include "support/strategy_check.hpp"
 #include "wisp/wisp.hpp"
 
 namespace wisp::test {
@@ -242,7 +243,7 @@ TEST_P(FuelTest, OutOfFuelInstancesAreDiscardedAsResourceLimit) {
   p.max_instances = 1;
   p.min_warm = 1;
   p.on_release = ReleaseAction::keep;
-  auto s = make_strategy(StrategyKind::pool, make_template(kWat, limits), p);
+  auto s = checked_strategy(StrategyKind::pool, make_template(kWat, limits), p);
   {
     Lease l = s->acquire();
     EXPECT_TRAP(l->call("spin"), TrapKind::out_of_fuel);
@@ -259,7 +260,7 @@ TEST_P(FuelTest, EveryLeaseStartsWithFuelPerLease) {
   // A shared instance keeps its state, yet each lease gets the same fuel budget.
   Policy p;
   p.fuel_per_lease = 5'000;
-  auto s = make_strategy(StrategyKind::shared, make_template(kWat, Limits{}), p);
+  auto s = checked_strategy(StrategyKind::shared, make_template(kWat, Limits{}), p);
   for (int i = 1; i <= 3; ++i) {
     Lease l = s->acquire();
     EXPECT_EQ(l->fuel_remaining(), 5'000u);

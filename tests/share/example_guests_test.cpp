@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "support/fixture.hpp"
+#include "support/strategy_check.hpp"
 #include "wisp/wisp.hpp"
 
 namespace wisp::test {
@@ -21,7 +22,7 @@ class ExampleGuestsTest : public TierTest {
   }
   // increment() on `leases` successive leases of one strategy.
   std::vector<int32_t> counts(StrategyKind kind, Policy p = {}) {
-    auto s = make_strategy(kind, load("counter"), p);
+    auto s = checked_strategy(kind, load("counter"), p);
     std::vector<int32_t> out;
     for (int i = 0; i < 3; ++i) {
       Lease l = s->acquire();
@@ -35,7 +36,7 @@ TEST_P(ExampleGuestsTest, FactorialIsTheSameUnderEveryStrategy) {
   Template t = load("factorial");
   for (StrategyKind kind :
        {StrategyKind::fresh, StrategyKind::shared, StrategyKind::pool, StrategyKind::per_thread}) {
-    auto s = make_strategy(kind, t);
+    auto s = checked_strategy(kind, t);
     for (int32_t n : {0, 5, 20}) {
       Lease l = s->acquire();
       int64_t want = 1;
@@ -63,7 +64,7 @@ TEST_P(ExampleGuestsTest, CounterStateKeptResetOrFreshPerStrategy) {
 }
 
 TEST_P(ExampleGuestsTest, PerThreadCountersAreIndependent) {
-  auto s = make_strategy(StrategyKind::per_thread, load("counter"));
+  auto s = checked_strategy(StrategyKind::per_thread, load("counter"));
   std::vector<int32_t> a, b;
   auto run = [&](std::vector<int32_t>& out) {
     for (int i = 0; i < 3; ++i) out.push_back(s->acquire().call("increment")[0].as_i32());
@@ -86,7 +87,7 @@ TEST_P(ExampleGuestsTest, KeyValueContextsPerTenant) {
   EXPECT_EQ(bob->call("update_value", {Value::i32(20)})[0].as_i32(), 1);
   EXPECT_EQ(alice->call("get_value")[0].as_i32(), 11);
   EXPECT_EQ(bob->call("get_value")[0].as_i32(), 20);
-  auto per_request = make_strategy(StrategyKind::contexts, t);
+  auto per_request = checked_strategy(StrategyKind::contexts, t);
   for (int i = 0; i < 3; ++i) {
     Lease l = per_request->acquire();
     EXPECT_EQ(l.call("get_value")[0].as_i32(), 0);  // a zeroed context every time
@@ -99,7 +100,7 @@ TEST_P(ExampleGuestsTest, ImageResizeFreshAndSharedAgree) {
   int32_t checksums[2] = {0, 0};
   int k = 0;
   for (StrategyKind kind : {StrategyKind::fresh, StrategyKind::shared}) {
-    auto s = make_strategy(kind, load("image_resize", "resize_init"));
+    auto s = checked_strategy(kind, load("image_resize", "resize_init"));
     for (int i = 0; i < 2; ++i) {
       int32_t c = s->acquire().call("resize_run")[0].as_i32();
       if (i == 0) checksums[k] = c;

@@ -1,6 +1,7 @@
 // Sharing strategies: documented state semantics (kept / reset / fresh), FIFO waiting with
 // deadlines and back-pressure, discard-and-replace after traps, back-off after failed
-// instantiation, statistics, and 8 threads hammering each strategy for a bounded time.
+// instantiation, statistics, and 8 threads hammering each strategy for a bounded time. Every
+// strategy made here checks at its end that no (verified) reset failed.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "support/fixture.hpp"
+#include "support/strategy_check.hpp"
 #include "wisp/wisp.hpp"
 
 namespace wisp::test {
@@ -32,11 +34,11 @@ constexpr const char* kCounterWat = R"((module
 
 class StrategyTest : public TierTest {
  protected:
-  std::unique_ptr<Strategy> make(StrategyKind kind, Policy policy = {}) {
+  CheckedStrategy make(StrategyKind kind, Policy policy = {}) {
     TemplateOptions o = options();
     o.snapshot.verify_reset = true;
     Template t = Linker().instantiate_template(compile(kCounterWat), o);
-    return make_strategy(kind, t, policy);
+    return checked_strategy(kind, t, policy);
   }
   static int32_t next(Lease& lease) { return lease->call("next")[0].as_i32(); }
 };
@@ -175,7 +177,7 @@ TEST_P(StrategyTest, TrappedInstancesAreDiscardedAndReplaced) {
   {
     Lease l = s->acquire();
     EXPECT_EQ(next(l), 1);
-    EXPECT_THROW(l->call("trap"), Trap);
+    EXPECT_TRAP(l->call("trap"), TrapKind::unreachable);
   }
   StrategyStats st = s->stats();
   EXPECT_EQ(st.discards[static_cast<size_t>(DiscardReason::trapped)], 1u);
@@ -232,12 +234,12 @@ TEST_P(StrategyTest, FailingTemplateBacksOff) {
   Policy p;
   p.failure_backoff = 200ms;
   auto s = make_strategy(StrategyKind::fresh, t, p);
-  EXPECT_THROW(s->acquire(), Trap);         // the real error first
-  EXPECT_THROW(s->acquire(), Unavailable);  // then back-off, without instantiating
+  EXPECT_TRAP(s->acquire(), TrapKind::out_of_bounds);  // the real error first
+  EXPECT_THROW(s->acquire(), Unavailable);             // then back-off, without instantiating
   StrategyStats st = s->stats();
   EXPECT_EQ(st.create_failures, 2u);
   std::this_thread::sleep_for(250ms);
-  EXPECT_THROW(s->acquire(), Trap);  // retried after the back-off
+  EXPECT_TRAP(s->acquire(), TrapKind::out_of_bounds);  // retried after the back-off
 }
 
 TEST_P(StrategyTest, EightThreadsHammerEachStrategy) {
@@ -248,6 +250,9 @@ TEST_P(StrategyTest, EightThreadsHammerEachStrategy) {
     auto s = make(kind, p);
     std::atomic<bool> bad{false};
     std::atomic<int> leases{0};
+    // shared: the value the one instance returned last (leases are exclusive: the lease hand-over
+    // orders these accesses; atomic for TSan's sake only).
+    std::atomic<int> shared_last{0};
     const auto until = std::chrono::steady_clock::now() + 700ms;
     std::vector<std::thread> threads;
     for (int th = 0; th < 8; ++th) {
@@ -257,12 +262,22 @@ TEST_P(StrategyTest, EightThreadsHammerEachStrategy) {
           try {
             Lease l = s->acquire(5s);
             int v = next(l);
-            // fresh/pool reset: always 1; shared: strictly increasing; per_thread: own counter.
+            // fresh/pool reset: always 1; shared: strictly increasing, by one from lease to
+            // lease, across all threads (back to 1 after a trap replaced the instance);
+            // per_thread: each thread its own counter.
             if ((kind == StrategyKind::fresh || kind == StrategyKind::pool) && v != 1) bad = true;
+            if (kind == StrategyKind::shared) {
+              if (v != shared_last + 1) {
+                ADD_FAILURE() << "shared: " << v << " after " << shared_last.load();
+                bad = true;
+              }
+              shared_last = v;
+            }
             if (kind == StrategyKind::per_thread && v != ++mine) bad = true;
             if (th == 0 && leases % 50 == 0) {
-              EXPECT_THROW(l->call("trap"), Trap);  // discarded: this thread starts over
+              EXPECT_TRAP(l->call("trap"), TrapKind::unreachable);  // discarded: starts over
               mine = 0;
+              shared_last = 0;
             }
             ++leases;
           } catch (const std::exception& e) {
@@ -277,9 +292,16 @@ TEST_P(StrategyTest, EightThreadsHammerEachStrategy) {
     EXPECT_FALSE(bad.load()) << strategy_kind_name(kind);
     StrategyStats st = s->stats();
     EXPECT_EQ(st.leases, static_cast<uint64_t>(leases.load())) << strategy_kind_name(kind);
+    // Each trap discarded its instance, under its reason; pool resets never failed.
+    EXPECT_GE(st.discards[static_cast<size_t>(DiscardReason::trapped)], 1u);
+    if (kind == StrategyKind::pool) {
+      EXPECT_GT(st.resets, 0u);
+    }
     if (kind == StrategyKind::shared) {
       Lease l = s->acquire();
-      EXPECT_GT(next(l), 1);
+      EXPECT_EQ(next(l), shared_last + 1);
+      StrategyStats now = s->stats();  // one instance at a time: each trap's replacement
+      EXPECT_EQ(now.creates, now.discards[static_cast<size_t>(DiscardReason::trapped)] + 1);
     }
   }
 }

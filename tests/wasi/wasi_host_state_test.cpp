@@ -6,6 +6,7 @@
 #include <mutex>
 #include <vector>
 
+#include "support/strategy_check.hpp"
 #include "wasi/wasi_support.hpp"
 #include "wisp/strategy.hpp"
 
@@ -179,7 +180,7 @@ TEST(WasiHostState, PoolGivesEachInstanceItsOwnContext) {
   Template t = wasi_linker().instantiate_template(guest("init"), o);
   Policy policy;
   policy.max_instances = 2;
-  auto pool = make_strategy(StrategyKind::pool, t, policy);
+  auto pool = checked_strategy(StrategyKind::pool, t, policy);
   {
     Lease l1 = pool->acquire(), l2 = pool->acquire();
     ASSERT_NE(l1->host_state<WasiCtx>(), l2->host_state<WasiCtx>());
@@ -208,7 +209,7 @@ TEST(WasiHostState, PoolGivesEachInstanceItsOwnContext) {
 TEST(WasiHostState, FreshStrategyGivesEachLeaseItsOwnContext) {
   TemplateOptions o = options_with(WasiCtx::factory(buffered_config({"start"})));
   Template t = wasi_linker().instantiate_template(guest("start"), o);
-  auto fresh = make_strategy(StrategyKind::fresh, t);
+  auto fresh = checked_strategy(StrategyKind::fresh, t);
   for (int i = 0; i < 3; ++i) {
     Lease l = fresh->acquire();
     EXPECT_EQ(out_of(l.instance()), "started\n");
