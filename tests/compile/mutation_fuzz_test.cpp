@@ -1188,12 +1188,11 @@ TEST(MutationFuzz, SavedCrashers) {
   munmap(shm, sizeof(Shared));
 }
 
-// Runs one saved mutant (WISP_FUZZ_REPLAY=file.wasm) or one generated mutant
-// (WISP_FUZZ_INDEX=i, with WISP_FUZZ_SEED) in this process, for a debugger.
-TEST(MutationFuzz, Replay) {
-  const char* file = std::getenv("WISP_FUZZ_REPLAY");
-  const char* index = std::getenv("WISP_FUZZ_INDEX");
-  if (!(file && *file) && !(index && *index)) GTEST_SKIP() << "set WISP_FUZZ_REPLAY or _INDEX";
+// MutationFuzz.Replay: runs one saved mutant (WISP_FUZZ_REPLAY=file.wasm) or one generated
+// mutant (WISP_FUZZ_INDEX=i, with WISP_FUZZ_SEED) in this process, for a debugger. A tool, not a
+// check: it exists only when one of those variables is set (so CTest never lists a test that
+// always skips); the committed crashers are replayed by MutationFuzz.SavedCrashers.
+void replay_one_mutant(const char* file, const char* index) {
   Bytes bytes;
   if (file && *file) {
     bytes = read_file_bytes(file);
@@ -1226,6 +1225,27 @@ TEST(MutationFuzz, Replay) {
                 st->tier0_ms, st->c_source_bytes);
   }
 }
+
+class MutationFuzzReplay : public ::testing::Test {
+ public:
+  MutationFuzzReplay(const char* file, const char* index) : file_(file), index_(index) {}
+  void TestBody() override { replay_one_mutant(file_, index_); }
+
+ private:
+  const char* file_;
+  const char* index_;
+};
+
+[[maybe_unused]] const bool kReplayRegistered = [] {
+  const char* file = std::getenv("WISP_FUZZ_REPLAY");
+  const char* index = std::getenv("WISP_FUZZ_INDEX");
+  if (!(file && *file) && !(index && *index)) return false;
+  ::testing::RegisterTest("MutationFuzz", "Replay", nullptr, nullptr, __FILE__, __LINE__,
+                          [=]() -> ::testing::Test* {
+                            return new MutationFuzzReplay(file && *file ? file : nullptr, index);
+                          });
+  return true;
+}();
 
 }  // namespace
 }  // namespace wisp::test
