@@ -1,7 +1,8 @@
 // `wisp bench m.wasm --export NAME [--args A,B] --threads T --calls N [--context-bytes B]`: runs
 // the same work under every sharing strategy (contexts too when the export takes a context pointer)
-// and prints one table (throughput, p50/p99 latency, instances created, RSS growth, whether state
-// carries over) — the tool for choosing a strategy.
+// and prints one table (throughput of the calls that succeeded, p50/p99 latency, failed calls,
+// instances created, RSS growth, and whether state carried over, measured by a probe:
+// bench_state.hpp) — the tool for choosing a strategy.
 #include <unistd.h>
 #include <algorithm>
 #include <atomic>
@@ -13,6 +14,7 @@
 #include <span>
 #include <thread>
 
+#include "cli/bench_state.hpp"
 #include "cli/cli.hpp"
 #include "wisp/wisp.hpp"
 
@@ -41,31 +43,34 @@ uint64_t rss_kib() {
 
 struct Row {
   std::string name;
-  double calls_per_s = 0;
-  double p50_us = 0, p99_us = 0;
+  double calls_per_s = 0;                // calls that succeeded, per second
+  std::optional<double> p50_us, p99_us;  // of the calls that succeeded
+  uint64_t failed = 0;                   // calls that threw (trap, Unavailable, ...)
   uint64_t creates = 0, discards = 0;
   int64_t rss_kib = 0;
-  const char* state = "";
-  std::string error;
+  std::string state;
+  std::string error;            // the first failure's message
+  uint64_t reset_failures = 0;  // resets that failed (verification, with WISP_VERIFY_RESET=1)
+  std::string reset_error;
 };
 
 Row run_one(StrategyKind kind, const Template& tmpl, const BenchOptions& o,
             const std::vector<Value>& args) {
   Row row;
   row.name = strategy_kind_name(kind);
-  row.state = kind == StrategyKind::fresh      ? "no (fresh instance)"
-              : kind == StrategyKind::shared   ? "yes (one instance)"
-              : kind == StrategyKind::pool     ? "no (reset on release)"
-              : kind == StrategyKind::contexts ? "no (context zeroed)"
-                                               : "yes (per thread)";
   Policy policy;
   policy.max_instances = o.threads;
   policy.contexts.region_bytes = std::max<uint64_t>(o.context_bytes, 1);
   policy.contexts.max_contexts = o.threads;
+  // The context pointer goes first under contexts (args[0] is the placeholder 0 of the others).
+  const std::span<const Value> call_args = kind == StrategyKind::contexts
+                                               ? std::span<const Value>(args).subspan(1)
+                                               : std::span<const Value>(args);
+  row.state = bench_probe_state(kind, tmpl, policy, o.export_name, call_args);
   uint64_t rss_before = rss_kib();
   auto strategy = make_strategy(kind, tmpl, policy);
   std::vector<std::vector<double>> latencies(o.threads);
-  std::atomic<bool> failed{false};
+  std::atomic<uint64_t> failed{0};
   std::string first_error;
   std::mutex error_mutex;
   auto t0 = Clock::now();
@@ -75,20 +80,17 @@ Row run_one(StrategyKind kind, const Template& tmpl, const BenchOptions& o,
       uint64_t mine = o.calls / o.threads + (t < o.calls % o.threads ? 1 : 0);
       latencies[t].reserve(mine);
       std::vector<Value> results;
-      for (uint64_t i = 0; i < mine && !failed; ++i) {
+      for (uint64_t i = 0; i < mine; ++i) {
         auto c0 = Clock::now();
         try {
           Lease lease = strategy->acquire(std::chrono::seconds(30));
-          if (kind == StrategyKind::contexts) {
-            // The context pointer goes first (args[0] is the placeholder 0 of the others).
-            results = lease.call(o.export_name, std::span<const Value>(args).subspan(1));
-          } else {
-            results = lease.call(o.export_name, args);
-          }
+          results = lease.call(o.export_name, call_args);
         } catch (const std::exception& e) {
+          // A failed call counts apart: neither in the throughput nor in the latencies.
+          ++failed;
           std::lock_guard lock(error_mutex);
           if (first_error.empty()) first_error = e.what();
-          failed = true;
+          continue;
         }
         latencies[t].push_back(
             std::chrono::duration<double, std::micro>(Clock::now() - c0).count());
@@ -101,16 +103,26 @@ Row run_one(StrategyKind kind, const Template& tmpl, const BenchOptions& o,
   std::vector<double> all;
   for (auto& v : latencies) all.insert(all.end(), v.begin(), v.end());
   std::sort(all.begin(), all.end());
+  row.calls_per_s = static_cast<double>(all.size()) / secs;
   if (!all.empty()) {
-    row.calls_per_s = static_cast<double>(all.size()) / secs;
     row.p50_us = all[all.size() / 2];
     row.p99_us = all[std::min(all.size() - 1, all.size() * 99 / 100)];
   }
+  row.failed = failed;
   StrategyStats st = strategy->stats();
   row.creates = st.creates;
   row.discards = st.discarded();
+  row.reset_failures = st.discards[static_cast<size_t>(DiscardReason::reset_failed)];
+  row.reset_error = st.last_reset_error;
   row.error = first_error;
   return row;
+}
+
+std::string bench_us(const std::optional<double>& us) {
+  if (!us) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", *us);
+  return buf;
 }
 
 int run_bench(const BenchOptions& o) {
@@ -145,21 +157,31 @@ int run_bench(const BenchOptions& o) {
               o.export_name.c_str(), o.threads, static_cast<unsigned long long>(o.calls),
               o.tier.c_str());
   std::printf(
-      "| strategy | calls/s | p50 µs | p99 µs | instances created | discarded | RSS growth KiB "
-      "| state carried over |\n|---|---|---|---|---|---|---|---|\n");
+      "| strategy | calls/s | p50 µs | p99 µs | failed calls | instances created | discarded "
+      "| RSS growth KiB | state carried over |\n|---|---|---|---|---|---|---|---|---|\n");
   int status = kOk;
   std::vector<StrategyKind> kinds = {StrategyKind::fresh, StrategyKind::shared, StrategyKind::pool,
                                      StrategyKind::per_thread};
   if (ctx) kinds.push_back(StrategyKind::contexts);
   for (StrategyKind kind : kinds) {
     Row r = run_one(kind, tmpl, o, args);
-    std::printf("| %s | %.0f | %.2f | %.2f | %llu | %llu | %lld | %s |\n", r.name.c_str(),
-                r.calls_per_s, r.p50_us, r.p99_us, static_cast<unsigned long long>(r.creates),
+    std::printf("| %s | %.0f | %s | %s | %llu | %llu | %llu | %lld | %s |\n", r.name.c_str(),
+                r.calls_per_s, bench_us(r.p50_us).c_str(), bench_us(r.p99_us).c_str(),
+                static_cast<unsigned long long>(r.failed),
+                static_cast<unsigned long long>(r.creates),
                 static_cast<unsigned long long>(r.discards), static_cast<long long>(r.rss_kib),
-                r.state);
-    if (!r.error.empty()) {
-      std::fprintf(stderr, "wisp bench: %s: %s\n", r.name.c_str(), r.error.c_str());
+                r.state.c_str());
+    if (r.failed) {
+      std::fprintf(stderr, "wisp bench: %s: %s (%llu of %llu calls failed)\n", r.name.c_str(),
+                   r.error.c_str(), static_cast<unsigned long long>(r.failed),
+                   static_cast<unsigned long long>(o.calls));
       status = kTrap;
+    }
+    if (r.reset_failures) {
+      std::fprintf(stderr, "wisp bench: %s: %llu reset(s) failed, the instances discarded: %s\n",
+                   r.name.c_str(), static_cast<unsigned long long>(r.reset_failures),
+                   r.reset_error.c_str());
+      if (status == kOk) status = kUsage;
     }
   }
   return status;
