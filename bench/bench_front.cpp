@@ -37,9 +37,7 @@
 #include "wabt/ir.h"
 #include "wisp/wisp.hpp"
 
-#ifdef WISP_BENCH_HAVE_EMITTER  // cmake -DWISP_OWN_EMITTER=ON (the emitter is in progress)
 #include "compile/emit/c_module.hpp"
-#endif
 
 // --- Heap accounting: every operator new / delete of the process (both front ends allocate
 // through them), counted only while a measurement is on. ---
@@ -208,7 +206,6 @@ void set_c_counters(benchmark::State& st, const BenchModule& m, size_t c_bytes) 
                          benchmark::Counter::kIsRate);
 }
 
-#ifdef WISP_BENCH_HAVE_EMITTER
 // wisp's emitter over validated declarations: it validates each body again in the same pass.
 void emit_own(benchmark::State& st, const BenchModule& m) {
   namespace emit = wisp::detail::emit;
@@ -227,7 +224,6 @@ void emit_own(benchmark::State& st, const BenchModule& m) {
   set_heap_counters(st, m, peak);
   set_c_counters(st, m, c_bytes);
 }
-#endif
 
 // libwabt's C writer plus wisp's glue (translate_to_c) over IR read without validation; the IR
 // is read again, untimed, before each iteration (translate_to_c rewrites it).
@@ -286,7 +282,6 @@ std::function<double()> timed_emission(const BenchModule& m, bool own) {
       return t;
     };
   }
-#ifdef WISP_BENCH_HAVE_EMITTER
   namespace emit = wisp::detail::emit;
   auto decl = std::make_shared<front::ModuleDecl>(front::validate_module(m.bytes, {}));
   emit::EmitOptions options;
@@ -298,9 +293,6 @@ std::function<double()> timed_emission(const BenchModule& m, bool own) {
     benchmark::DoNotOptimize(c.text.data());
     return t;
   };
-#else
-  throw wisp::Error("wisp's C emitter is not built yet");
-#endif
 }
 
 // Each iteration emits the flat module, then the nested one, each timed alone, so that drift of
@@ -327,34 +319,26 @@ void emit_pair(benchmark::State& st, bool own) {
 // --- the ~300 KB module (bench_core's compile_big: BUILD/guests/big.wasm) ready on tier 0 ---
 
 // Engine::compile with tier 1 off, by a fresh Engine each time (only compile() is timed).
-// `own_emitter`: WISP_OWN_EMITTER=1 (the emitter's transitional switch, c_translate.cpp).
-void compile_big_tier0(benchmark::State& st, wisp::FrontEnd front_end, bool own_emitter) {
+void compile_big_tier0(benchmark::State& st, wisp::FrontEnd front_end) {
   std::vector<uint8_t> bytes = wisp::read_file_bytes(wisp::bench::guests_dir() / "big.wasm");
   wisp::EngineConfig config;
   config.enable_tier1 = false;
   config.front_end = front_end;
   config.cache_dir = fs::temp_directory_path() / "wisp-bench-front-cache";
-  if (own_emitter) setenv("WISP_OWN_EMITTER", "1", 1);
   double translate_ms = 0, tier0_ms = 0;
   size_t c_bytes = 0;
-  try {
-    for (auto _ : st) {
-      st.PauseTiming();
-      auto engine = std::make_unique<wisp::Engine>(config);
-      st.ResumeTiming();
-      wisp::Module module = engine->compile(bytes);
-      st.PauseTiming();
-      translate_ms += module.stats().translate_ms;
-      tier0_ms += module.stats().tier0_ms;
-      c_bytes = module.stats().c_source_bytes;
-      engine.reset();
-      st.ResumeTiming();
-    }
-  } catch (...) {
-    unsetenv("WISP_OWN_EMITTER");
-    throw;
+  for (auto _ : st) {
+    st.PauseTiming();
+    auto engine = std::make_unique<wisp::Engine>(config);
+    st.ResumeTiming();
+    wisp::Module module = engine->compile(bytes);
+    st.PauseTiming();
+    translate_ms += module.stats().translate_ms;
+    tier0_ms += module.stats().tier0_ms;
+    c_bytes = module.stats().c_source_bytes;
+    engine.reset();
+    st.ResumeTiming();
   }
-  unsetenv("WISP_OWN_EMITTER");
   using benchmark::Counter;
   st.counters["translate_ms"] = Counter(translate_ms, Counter::kAvgIterations);
   st.counters["tier0_ms"] = Counter(tier0_ms, Counter::kAvgIterations);
@@ -383,11 +367,7 @@ void register_module(BenchModule* m, bool own_c, bool wabt_c) {
   add("decode/" + m->name + "/own", decode_own);
   add("validate/" + m->name + "/own", validate_own);
   add("validate/" + m->name + "/wabt", validate_wabt);
-#ifdef WISP_BENCH_HAVE_EMITTER
   if (own_c) add("emit/" + m->name + "/own", emit_own);
-#else
-  (void)own_c;
-#endif
   if (wabt_c) add("emit/" + m->name + "/wabt", emit_wabt);
 }
 
@@ -412,24 +392,18 @@ void register_all() {
                            "npm pack @ruby/3.3-wasm-wasi@2.10.1 -> package/dist/ruby.wasm"),
                   true, slow);
   for (bool own : {true, false}) {
-#ifndef WISP_BENCH_HAVE_EMITTER
-    if (own) continue;
-#endif
     benchmark::RegisterBenchmark(
         own ? "emit_pair/nested10k_vs_flat/own" : "emit_pair/nested10k_vs_flat/wabt",
         guarded([own](benchmark::State& st) { emit_pair(st, own); }))
         ->MeasureProcessCPUTime()
         ->Unit(benchmark::kMillisecond);
   }
-  const std::pair<const char*, std::pair<wisp::FrontEnd, bool>> fronts[] = {
-      {"wabt", {wisp::FrontEnd::wabt, false}},
-      {"own", {wisp::FrontEnd::own, false}},
-      {"own_emitter", {wisp::FrontEnd::own, true}}};
-  for (const auto& [name, how] : fronts) {
-    benchmark::RegisterBenchmark((std::string("compile_big_tier0/") + name).c_str(),
-                                 guarded([how = how](benchmark::State& st) {
-                                   compile_big_tier0(st, how.first, how.second);
-                                 }))
+  const std::pair<const char*, wisp::FrontEnd> fronts[] = {{"wabt", wisp::FrontEnd::wabt},
+                                                           {"own", wisp::FrontEnd::own}};
+  for (const auto& [name, front] : fronts) {
+    benchmark::RegisterBenchmark(
+        (std::string("compile_big_tier0/") + name).c_str(),
+        guarded([front = front](benchmark::State& st) { compile_big_tier0(st, front); }))
         ->MeasureProcessCPUTime()
         ->Unit(benchmark::kMillisecond);
   }

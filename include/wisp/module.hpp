@@ -71,8 +71,14 @@ struct CompileStats {
   double tier0_ms = 0;      // libtcc compile + relocation
   double tier1_ms = 0;      // cc -O2 (or cache load); 0 until tier 1 is ready
   bool tier1_from_cache = false;
-  size_t tier1_units = 0;  // translation units tier 1 was built from (0: loaded from the cache)
-  size_t c_source_bytes = 0;
+  size_t tier1_units = 0;     // translation units tier 1 was built from (0: loaded from the cache)
+  size_t c_source_bytes = 0;  // the C compiled before compile() returned (lazy: the base unit)
+  // Lazy tier 0 (EngineConfig::lazy_tier0), as of this call: functions compiled on first call
+  // so far, in how many batches, and their C.
+  bool tier0_lazy = false;
+  size_t tier0_functions_compiled = 0;
+  size_t tier0_batches = 0;
+  size_t tier0_batch_c_bytes = 0;
 };
 
 namespace detail {

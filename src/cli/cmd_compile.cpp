@@ -1,5 +1,8 @@
-// `wisp compile m.wasm`: compiles both tiers (filling the tier-1 cache) and prints their times.
+// `wisp compile m.wasm`: compiles both tiers (filling the tier-1 cache) and prints their times;
+// with --emit-c DIR, writes the C translation instead.
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 
 #include "cli/cli.hpp"
@@ -13,9 +16,37 @@ struct CompileOptions {
   std::string file;
   std::string cache_dir;
   bool background = false;
+  std::string emit_c_dir;
 };
 
+// Writes the module's C to DIR/module.c, or DIR/unit0.c, unit1.c, ... when tier 1 would split
+// it (unit 0: prelude and glue; the others: runs of functions).
+int emit_c(const CompileOptions& o) {
+  EngineConfig config = engine_config_for(Tier::tier1);
+  Engine engine(config);
+  std::vector<uint8_t> bytes = read_file_bytes(o.file);
+  if (std::filesystem::path(o.file).extension() == ".wat")
+    bytes =
+        wat_to_wasm(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  std::vector<std::string> units = engine.emit_c(bytes);
+  std::filesystem::path dir(o.emit_c_dir);
+  std::filesystem::create_directories(dir);
+  size_t total = 0;
+  for (size_t k = 0; k < units.size(); ++k) {
+    std::filesystem::path p =
+        dir / (units.size() == 1 ? std::string("module.c") : "unit" + std::to_string(k) + ".c");
+    std::ofstream out(p, std::ios::binary);
+    out << units[k];
+    if (!out) throw Error("cannot write " + p.string());
+    total += units[k].size();
+  }
+  std::printf("wrote %zu bytes of C in %zu file%s to %s\n", total, units.size(),
+              units.size() == 1 ? "" : "s", dir.string().c_str());
+  return kOk;
+}
+
 int compile(const CompileOptions& o) {
+  if (!o.emit_c_dir.empty()) return emit_c(o);
   EngineConfig config = engine_config_for(Tier::tier1);
   if (!o.cache_dir.empty()) config.cache_dir = o.cache_dir;
   if (o.background) {  // started by `wisp run` / `wisp call`: tier 1 only, quietly
@@ -58,6 +89,9 @@ void add_compile(CLI::App& app, Action& action) {
                   "Tier-1 cache directory (default $XDG_CACHE_HOME/wisp, else ~/.cache/wisp)");
   sub->add_flag("--background", o->background,
                 "Build tier 1 only and print nothing (what `wisp run` starts on a cache miss)");
+  sub->add_option("--emit-c", o->emit_c_dir,
+                  "Write the module's C translation (as tier 1 compiles it) to this directory "
+                  "instead of compiling; for debugging the C emitter");
   sub->callback([o, &action] { action = [o] { return compile(*o); }; });
 }
 

@@ -119,6 +119,11 @@ int run_instance(const RunOptions& o, const Module& module, const Linker& linker
                    "%.1f ms; tier 1 %.1f ms%s), instantiate %.1f ms, run %.1f ms on %s\n",
                    compile_ms, s.translate_ms, s.c_source_bytes, s.tier0_ms, s.tier1_ms,
                    how.c_str(), instantiate_ms, ms_since(run_start), tier_name(inst.tier()));
+      if (s.tier0_lazy)
+        std::fprintf(stderr,
+                     "wisp: timings: lazy tier 0 compiled %zu functions in %zu batches (%zu bytes "
+                     "of C) while it ran\n",
+                     s.tier0_functions_compiled, s.tier0_batches, s.tier0_batch_c_bytes);
     }
   } report{o, module, instance, compile_ms, instantiate_ms, t0};
 

@@ -8,9 +8,6 @@
 #include <string_view>
 
 #include "compile/c_glue.hpp"
-#if WISP_WITH_OWN_EMITTER
-#include "compile/emit/c_module.hpp"
-#endif
 #include "compile/front/func_validator.hpp"
 #include "compile/fuel_instrument.hpp"
 #include "compile/wabt_front.hpp"
@@ -280,35 +277,30 @@ std::vector<std::string> split_translation_units(const std::string& c, size_t un
   return units;
 }
 
-std::string translate_bytes_to_c(std::span<const uint8_t> bytes, bool consume_fuel,
-                                 bool own_front_end) {
+emit::CModule translate_bytes_to_c(std::span<const uint8_t> bytes, bool consume_fuel,
+                                   bool own_front_end) {
   if (own_front_end)
     return translate_own(front::validate_module(bytes, front::FeatureSet{}), bytes, consume_fuel);
   std::unique_ptr<wabt::Module> ir = read_and_validate(bytes);
-  return translate_to_c(*ir, consume_fuel);
+  return emit::CModule{translate_to_c(*ir, consume_fuel), 0, {}};
+}
+
+std::vector<std::string> translation_units(const emit::CModule& c, size_t unit_bytes) {
+  if (c.function_ends.empty()) return split_translation_units(c.text, unit_bytes);
+  return c.units(unit_bytes);
 }
 
 }  // namespace wisp::detail
 
 namespace wisp::detail {
 
-// Until wisp's own C emitter lands, the own front end validates and libwabt's C writer
-// translates (the bytes are valid, so they are read without validating them again).
-std::string translate_own(const front::ModuleDecl& decl, std::span<const uint8_t> bytes,
-                          bool consume_fuel) {
-#if WISP_WITH_OWN_EMITTER
-  // Transitional: WISP_OWN_EMITTER=1 selects wisp's own C emitter (cmake -DWISP_OWN_EMITTER=ON).
-  if (const char* own = std::getenv("WISP_OWN_EMITTER"); own && std::string_view(own) == "1") {
-    emit::EmitOptions options;
-    options.consume_fuel = consume_fuel;
-    options.features = decl.features;
-    return std::move(emit::emit_module_c(decl, bytes, options).text);
-  }
-#else
-  (void)decl;
-#endif
-  std::unique_ptr<wabt::Module> ir = read_trusted(bytes, /*bodies=*/true);
-  return translate_to_c(*ir, consume_fuel);
+emit::CModule translate_own(const front::ModuleDecl& decl, std::span<const uint8_t> bytes,
+                            bool consume_fuel) {
+  emit::EmitOptions options;
+  options.consume_fuel = consume_fuel;
+  options.features = decl.features;
+  options.c_budget = emit::c_budget(decl, bytes.size());
+  return emit::emit_module_c(decl, bytes, options);
 }
 
 }  // namespace wisp::detail

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "compile/emit/c_module.hpp"
 #include "compile/front/module_decl.hpp"
 #include "compile/module_impl.hpp"
 
@@ -32,11 +33,15 @@ std::vector<std::string> split_translation_units(const std::string& c, size_t un
 
 // Re-reads the module's bytes and translates them (when the C was not kept), with wisp's own
 // front end if `own_front_end`, else libwabt's.
-std::string translate_bytes_to_c(std::span<const uint8_t> bytes, bool consume_fuel,
-                                 bool own_front_end = false);
+emit::CModule translate_bytes_to_c(std::span<const uint8_t> bytes, bool consume_fuel,
+                                   bool own_front_end = true);
 
-// wisp's own C emitter: the module as one C translation unit (validated declarations `decl`).
-std::string translate_own(const front::ModuleDecl& decl, std::span<const uint8_t> bytes,
-                          bool consume_fuel);
+// wisp's own C emitter: the module's C (validated declarations `decl`).
+emit::CModule translate_own(const front::ModuleDecl& decl, std::span<const uint8_t> bytes,
+                            bool consume_fuel);
+
+// The translation units of a tier-1 build: the emitter's own split (CModule::units), or for
+// libwabt's C (no function boundaries recorded) split_translation_units.
+std::vector<std::string> translation_units(const emit::CModule& c, size_t unit_bytes);
 
 }  // namespace wisp::detail

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -20,6 +21,8 @@
 #include "compile/engine_impl.hpp"
 #include "compile/front/func_validator.hpp"
 #include "compile/front/module_decoder.hpp"
+#include "compile/lazy_stubs.hpp"
+#include "compile/lazy_tier0.hpp"
 #include "compile/module_impl.hpp"
 #include "compile/module_info.hpp"
 #include "compile/module_meta.hpp"
@@ -72,7 +75,7 @@ void finish_tier1(ModuleImpl& m, std::shared_ptr<CodeObject> code, std::optional
   m.stats.tier1_ms = ms;
   m.stats.tier1_from_cache = from_cache;
   m.stats.tier1_units = units;
-  if (m.tier1 && m.tier0) m.c_source.clear();  // both tiers built: the C is no longer needed
+  if (m.tier1 && m.tier0) m.c_source = {};  // both tiers built: the C is no longer needed
   m.tier1_cv.notify_all();
 }
 
@@ -114,11 +117,13 @@ void build_tier1(const EngineImpl& engine, ModuleImpl& m, const std::filesystem:
         // damaged: build it again below
       }
     }
-    std::string source;
+    emit::CModule source;
     {
       std::lock_guard lock(m.mutex);
       source = m.c_source;
     }
+    if (source.text.empty())  // lazy tier 0 kept no C
+      source = translate_bytes_to_c(m.bytes, m.consume_fuel, m.own_front_end);
     size_t units = build_tier1_object(
         source,
         Tier1Options{engine.config.c_compiler, engine.config.tier1_flags,
@@ -255,6 +260,10 @@ std::shared_ptr<ModuleImpl> new_module(const EngineImpl& engine, std::vector<uin
   m->cache_dir = engine.cache_dir.string();
   m->consume_fuel = engine.config.consume_fuel;
   m->own_front_end = effective_front_end(engine.config) == FrontEnd::own;
+  bool lazy = engine.config.lazy_tier0;
+  if (const char* env = std::getenv("WISP_LAZY_TIER0"); env && *env) lazy = env[0] != '0';
+  lazy = lazy && LazyStubs::supported();
+  m->lazy_batch_bytes = lazy ? std::max<size_t>(1, engine.config.lazy_batch_bytes) : 0;
   m->hash = sha256_bytes_hex(
       std::string_view(reinterpret_cast<const char*>(m->bytes.data()), m->bytes.size()));
   return m;
@@ -358,7 +367,22 @@ Module Engine::compile_here(const std::shared_ptr<detail::ModuleImpl>& m,
   const EngineConfig& cfg = impl_->config;
   std::span<const uint8_t> bytes = m->bytes;
   try {
-    if (m->own_front_end) {
+    if (m->own_front_end && m->lazy_batch_bytes > 0 && cfg.enable_tier0) {
+      // Lazy tier 0: the base unit now, each function's C on its first call; tier 1 (if built
+      // here) translates the whole module on its own thread.
+      front::ModuleDecl decl = front::validate_module(bytes, front::FeatureSet{});
+      fill_module_info(decl, bytes, *m);
+      register_export_types(*m);
+      m->stats.translate_ms = ms_since(t0);
+      auto t1 = std::chrono::steady_clock::now();
+      LazyTier0Options o;
+      o.consume_fuel = m->consume_fuel;
+      o.batch_bytes = m->lazy_batch_bytes;
+      m->tier0 = compile_tier0_lazy(m->bytes, std::move(decl), o);
+      m->stats.tier0_ms = ms_since(t1);
+      LazyTier0Stats lazy;
+      if (lazy_tier0_stats(*m->tier0, lazy)) m->stats.c_source_bytes = lazy.base_c_bytes;
+    } else if (m->own_front_end) {
       front::ModuleDecl decl = front::validate_module(bytes, front::FeatureSet{});
       fill_module_info(decl, bytes, *m);
       register_export_types(*m);
@@ -367,17 +391,19 @@ Module Engine::compile_here(const std::shared_ptr<detail::ModuleImpl>& m,
       std::unique_ptr<wabt::Module> ir = read_and_validate(bytes);
       extract_module_info(*ir, bytes, *m);
       register_export_types(*m);
-      m->c_source = translate_to_c(*ir, m->consume_fuel);
+      m->c_source = emit::CModule{translate_to_c(*ir, m->consume_fuel), 0, {}};
     }
   } catch (const std::bad_alloc&) {
     throw CompileError("module too large: out of memory while translating it");
   }
-  m->stats.translate_ms = ms_since(t0);
-  m->stats.c_source_bytes = m->c_source.size();
+  if (!m->tier0) {
+    m->stats.translate_ms = ms_since(t0);
+    m->stats.c_source_bytes = m->c_source.text.size();
+  }
 
-  if (cfg.enable_tier0) {
+  if (cfg.enable_tier0 && !m->tier0) {
     auto t1 = std::chrono::steady_clock::now();
-    m->tier0 = compile_tier0(m->c_source);
+    m->tier0 = compile_tier0(m->c_source.text);
     m->stats.tier0_ms = ms_since(t1);
   }
   if (!cfg.enable_tier1) {
@@ -421,6 +447,17 @@ Module Engine::inspect(std::span<const uint8_t> bytes) {
   detail::finish_tier1(*m, nullptr, std::string("not built: the module was only inspected"), 0,
                        false);
   return Module(std::move(m));
+}
+
+std::vector<std::string> Engine::emit_c(std::span<const uint8_t> bytes) const {
+  std::vector<std::string> units;
+  detail::on_big_stack([&] {
+    bool own = effective_front_end(impl_->config) == FrontEnd::own;
+    units = detail::translation_units(
+        detail::translate_bytes_to_c(bytes, impl_->config.consume_fuel, own),
+        impl_->config.tier1_unit_bytes);
+  });
+  return units;
 }
 
 Module Engine::inspect_file(const std::filesystem::path& path) {

@@ -2,6 +2,8 @@
 #include "wisp/module.hpp"
 
 #include "compile/c_translate.hpp"
+#include "compile/front/func_validator.hpp"
+#include "compile/lazy_tier0.hpp"
 #include "compile/module_impl.hpp"
 #include "compile/module_info.hpp"
 #include "compile/native_code.hpp"
@@ -30,19 +32,26 @@ std::shared_ptr<CodeObject> ModuleImpl::code_for(Tier tier) const {
   if (tier == Tier::automatic && tier1) return tier1;
   if (!tier0) {
     auto* self = const_cast<ModuleImpl*>(this);
-    std::string source = c_source;
+    std::string source = c_source.text;
     lock.unlock();
     std::shared_ptr<CodeObject> code;
     // The caller's stack may be small: the C writer and libtcc recurse per nesting level.
-    on_big_stack([&] {
-      if (source.empty())
-        source = translate_bytes_to_c(bytes, consume_fuel, own_front_end);  // tier 1 was cached
-      code = compile_tier0(source);
-    });
+    on_big_stack([&] { code = build_tier0(source); });
     lock.lock();
     if (!self->tier0) self->tier0 = std::move(code);
   }
   return tier0;
+}
+
+std::shared_ptr<CodeObject> ModuleImpl::build_tier0(const std::string& c) const {
+  if (own_front_end && lazy_batch_bytes > 0) {
+    LazyTier0Options o;
+    o.consume_fuel = consume_fuel;
+    o.batch_bytes = lazy_batch_bytes;
+    return compile_tier0_lazy(bytes, front::validate_module(bytes, front::FeatureSet{}), o);
+  }
+  if (!c.empty()) return compile_tier0(c);
+  return compile_tier0(translate_bytes_to_c(bytes, consume_fuel, own_front_end).text);
 }
 
 }  // namespace detail
@@ -97,7 +106,15 @@ std::optional<std::string> Module::tier1_error() const {
 
 CompileStats Module::stats() const {
   std::lock_guard lock(impl_->mutex);
-  return impl_->stats;
+  CompileStats s = impl_->stats;
+  detail::LazyTier0Stats lazy;
+  if (impl_->tier0 && detail::lazy_tier0_stats(*impl_->tier0, lazy)) {
+    s.tier0_lazy = true;
+    s.tier0_functions_compiled = lazy.functions_compiled;
+    s.tier0_batches = lazy.batches;
+    s.tier0_batch_c_bytes = lazy.batch_c_bytes;
+  }
+  return s;
 }
 
 }  // namespace wisp

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "compile/emit/c_module.hpp"
 #include "runtime/wisp_abi.h"
 #include "wisp/module.hpp"
 
@@ -43,9 +44,14 @@ struct EngineImpl;
 struct ModuleImpl {
   std::vector<uint8_t> bytes;
   std::string hash;
-  std::string cache_dir;       // the engine's cache directory (persisted snapshots live there)
-  bool consume_fuel = false;   // the code is fuel-metered (EngineConfig::consume_fuel)
-  bool own_front_end = false;  // translated by wisp's own front end (EngineConfig::front_end)
+  std::string cache_dir;        // the engine's cache directory (persisted snapshots live there)
+  bool consume_fuel = false;    // the code is fuel-metered (EngineConfig::consume_fuel)
+  bool own_front_end = false;   // translated by wisp's own front end (EngineConfig::front_end)
+  size_t lazy_batch_bytes = 0;  // lazy tier 0 (EngineConfig::lazy_tier0): code bytes per batch
+
+  // Tier 0 from the bytes: lazily (lazy_batch_bytes > 0 and the own front end) or the whole
+  // C translation (`c` if it is not empty, else translated now). Runs on the caller's stack.
+  std::shared_ptr<CodeObject> build_tier0(const std::string& c) const;
   std::vector<ImportDesc> imports;
   std::vector<ExportDesc> exports;
   // Heterogeneous lookup: find(string_view) allocates nothing on the call path.
@@ -64,7 +70,7 @@ struct ModuleImpl {
   std::vector<uint32_t> export_type_ids;   // runtime type id of each function export (0 others)
   std::optional<uint32_t> memory0_import;  // import index when memory 0 is imported
 
-  std::string c_source;  // kept until tier 1 is built
+  emit::CModule c_source;  // kept until tier 1 is built
   std::shared_ptr<CodeObject> tier0;
 
   mutable std::mutex mutex;

@@ -42,7 +42,7 @@ std::string compiler_identity(const std::string& compiler, const std::string& ca
 // Compiles `c_source` into `so_path` (written atomically). Returns the number of translation
 // units it was built from: over 1 when split (a split that fails to build falls back to one unit).
 // Throws wisp::Error on failure.
-size_t build_tier1_object(const std::string& c_source, const Tier1Options& options,
+size_t build_tier1_object(const emit::CModule& c_source, const Tier1Options& options,
                           const std::filesystem::path& so_path);
 
 // dlopen()s a tier-1 object and checks its ABI version. Throws wisp::Error.

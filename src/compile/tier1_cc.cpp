@@ -286,7 +286,7 @@ void build_split(const std::vector<std::string>& units, const Tier1Options& opti
 
 }  // namespace
 
-size_t build_tier1_object(const std::string& c_source, const Tier1Options& options,
+size_t build_tier1_object(const emit::CModule& c_source, const Tier1Options& options,
                           const std::filesystem::path& so_path) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -295,7 +295,7 @@ size_t build_tier1_object(const std::string& c_source, const Tier1Options& optio
       std::to_string(getpid()) + "-" + std::to_string(reinterpret_cast<uintptr_t>(&c_source));
   fs::path stem = so_path.parent_path() / (so_path.stem().string() + "." + unique);
   fs::path tmp_so = stem.string() + ".so.tmp";
-  std::vector<std::string> units = split_translation_units(c_source, options.unit_bytes);
+  std::vector<std::string> units = translation_units(c_source, options.unit_bytes);
   if (units.size() > 1) {
     try {
       build_split(units, options, stem, tmp_so);
@@ -306,7 +306,7 @@ size_t build_tier1_object(const std::string& c_source, const Tier1Options& optio
   }
   if (units.size() == 1) {
     try {
-      build_whole(c_source, options, stem, tmp_so);
+      build_whole(c_source.text, options, stem, tmp_so);
     } catch (const Error&) {
       fs::remove(tmp_so, ec);
       throw;

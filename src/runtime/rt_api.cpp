@@ -6,6 +6,7 @@
 #include "runtime/exceptions.hpp"
 #include "runtime/func_types.hpp"
 #include "runtime/host_call.hpp"
+#include "runtime/lazy_code.hpp"
 #include "runtime/memory.hpp"
 #include "runtime/watchdog.hpp"
 
@@ -94,6 +95,38 @@ void host_call(wisp_binding_t* b, const wisp_raw_t* args, wisp_raw_t* results) {
     raise_trap(trap_code(TrapKind::timeout));
   }
 }
+
+__attribute__((noinline)) void* compile_lazily(LazyCompiler* compiler, uint32_t func,
+                                               TrapCode* code) noexcept {
+  try {
+    return compiler->compile_function(func);
+  } catch (const std::exception& e) {
+    set_trap_message("tier 0 could not compile function " + std::to_string(func) + ": " + e.what());
+  } catch (...) {
+    set_trap_message("tier 0 could not compile function " + std::to_string(func));
+  }
+  *code = trap_code(TrapKind::host_error);
+  return nullptr;
+}
+
+}  // namespace
+
+void* lazy_compile_entry(void* ctx, uint32_t func) {
+  if (stack_low(kHostCallStackReserve)) {
+    set_trap_message("not enough stack left to compile a function");
+    raise_trap(trap_code(TrapKind::stack_exhausted));
+  }
+  TrapCode code = kNoTrap;
+  void* fn;
+  {
+    InHostScope in_host;
+    fn = compile_lazily(static_cast<LazyCompiler*>(ctx), func, &code);
+  }
+  if (!fn) raise_trap(code);
+  return fn;
+}
+
+namespace {
 
 const wisp_rt_api_t kApi = {
     WISP_ABI_VERSION,

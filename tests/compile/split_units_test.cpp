@@ -101,20 +101,21 @@ TEST(SplitUnits, FuelMeteredCodeSplitsAndStopsAtTheSamePoint) {
   EXPECT_EQ(fuel_left(1, Tier::tier1), tier0);
 }
 
-TEST(SplitUnits, SmallModulesAndUnknownShapesStayWhole) {
-  std::string c = detail::translate_bytes_to_c(wat(kModule), /*consume_fuel=*/false);
-  EXPECT_EQ(detail::split_translation_units(c, 0).size(), 1u);
-  EXPECT_EQ(detail::split_translation_units(c, c.size()).size(), 1u);
-  EXPECT_EQ(detail::split_translation_units(c, 1).size(), 11u);
-  // Not the C writer's output: one unit, unchanged.
-  std::string other(1000, ';');
-  std::vector<std::string> units = detail::split_translation_units(other, 1);
-  ASSERT_EQ(units.size(), 1u);
-  EXPECT_EQ(units[0], other);
-  // A static variable the functions could share would be duplicated per unit: kept whole.
-  std::string with_state = c;
-  with_state.insert(with_state.find("\nstatic u32 func_types[") + 1, "static int wisp_state;\n");
-  EXPECT_EQ(detail::split_translation_units(with_state, 1).size(), 1u);
+TEST(SplitUnits, SmallModulesStayWholeAndEachFunctionIsInOneUnit) {
+  detail::emit::CModule c = detail::translate_bytes_to_c(wat(kModule), /*consume_fuel=*/false);
+  ASSERT_EQ(c.function_ends.size(), 10u);
+  EXPECT_EQ(c.units(0).size(), 1u);
+  EXPECT_EQ(c.units(c.text.size()).size(), 1u);
+  std::vector<std::string> units = c.units(1);
+  ASSERT_EQ(units.size(), 11u);
+  // Unit 0 is the prelude and the tail; every function's definition is in exactly one unit.
+  EXPECT_NE(units[0].find(c.tail()), std::string::npos);
+  for (size_t i = 0; i < c.function_ends.size(); ++i) {
+    size_t holders = 0;
+    for (const std::string& u : units) holders += u.find(c.function(i)) != std::string::npos;
+    EXPECT_EQ(holders, 1u) << "function " << i;
+    EXPECT_NE(units[i + 1].find(c.function(i)), std::string::npos);
+  }
 }
 
 }  // namespace

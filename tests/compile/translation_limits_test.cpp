@@ -1,11 +1,13 @@
-// Translation limits on hostile code, checked on the raw bytes before libwabt builds its IR:
-// nesting (which once overflowed the caller's stack, as did validation on it) and small inputs
-// whose C translation would be enormous.
+// Translation limits of the libwabt front end (WISP_FRONT_END=wabt, the old path, pinned here by
+// the fixture) on hostile code, checked on the raw bytes before libwabt builds its IR: nesting
+// (which once overflowed the caller's stack, as did validation on it) and small inputs whose C
+// translation would be enormous. wisp's own front end: c_budget_test.cpp.
 #include <gtest/gtest.h>
 
 #include <pthread.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <exception>
 #include <functional>
 #include <stdexcept>
@@ -21,26 +23,6 @@ namespace {
 // The limits of src/compile/translation_limits.hpp.
 constexpr size_t kMaxNesting = 10000;
 constexpr size_t kMaxIndentNesting = 2000;
-
-// A module exporting "f" () -> () whose body is `open` × depth, `middle`, `end` × depth.
-Bytes nested(size_t depth, std::initializer_list<uint8_t> open, const Bytes& middle = {}) {
-  Bytes body{0x00};  // no locals
-  body.reserve(depth * (open.size() + 1) + middle.size() + 2);
-  for (size_t i = 0; i < depth; ++i) body.insert(body.end(), open.begin(), open.end());
-  body.insert(body.end(), middle.begin(), middle.end());
-  body.insert(body.end(), depth + 1, 0x0b);
-  Bytes code{0x01};
-  put_leb(code, body.size());
-  code.insert(code.end(), body.begin(), body.end());
-  Bytes exports{0x01};
-  put_name(exports, "f");
-  put_bytes(exports, {0x00, 0x00});
-  return module_with({{1, {0x01, 0x60, 0x00, 0x00}}, {3, {0x01, 0x00}}, {7, exports}, {10, code}});
-}
-
-const std::initializer_list<uint8_t> kBlock{0x02, 0x40};
-const std::initializer_list<uint8_t> kLoop{0x03, 0x40};
-const std::initializer_list<uint8_t> kIf{0x41, 0x01, 0x04, 0x40};  // i32.const 1; if
 
 CompileError compile_error(const std::function<void()>& fn) {
   try {
@@ -86,7 +68,14 @@ std::exception_ptr on_small_stack(const std::function<void()>& fn) {
   return job.error;
 }
 
-TEST(TranslationLimits, MillionNestedBlocksAreRejectedQuicklyByValidate) {
+// Every test here runs with libwabt's front end.
+class TranslationLimits : public ::testing::Test {
+ protected:
+  void SetUp() override { setenv("WISP_FRONT_END", "wabt", 1); }
+  void TearDown() override { unsetenv("WISP_FRONT_END"); }
+};
+
+TEST_F(TranslationLimits, MillionNestedBlocksAreRejectedQuicklyByValidate) {
   Bytes m = nested(1'000'000, kBlock);
   auto t0 = std::chrono::steady_clock::now();
   CompileError e = compile_error([&] { Engine::validate(m); });
@@ -98,7 +87,7 @@ TEST(TranslationLimits, MillionNestedBlocksAreRejectedQuicklyByValidate) {
   EXPECT_LT(e.offset(), 2 * kMaxNesting + 64);
 }
 
-TEST(TranslationLimits, MillionNestedBlocksAreRejectedByCompile) {
+TEST_F(TranslationLimits, MillionNestedBlocksAreRejectedByCompile) {
   Bytes m = nested(1'000'000, kBlock);
   Engine engine(tier0_only());
   auto t0 = std::chrono::steady_clock::now();
@@ -108,7 +97,7 @@ TEST(TranslationLimits, MillionNestedBlocksAreRejectedByCompile) {
   EXPECT_NE(std::string(e.what()).find("nests blocks"), std::string::npos) << e.what();
 }
 
-TEST(TranslationLimits, BlockLimitIsExact) {
+TEST_F(TranslationLimits, BlockLimitIsExact) {
   Engine engine(tier0_only());
   Module ok = engine.compile(nested(kMaxNesting, kBlock));
   EXPECT_EQ(ok.exports().size(), 1u);
@@ -117,7 +106,7 @@ TEST(TranslationLimits, BlockLimitIsExact) {
 
 // The IR of 10,000 nested blocks is destroyed recursively by libwabt: more than a small thread
 // stack holds. validate() must not run that on the caller's stack.
-TEST(TranslationLimits, ValidateOfDeepModuleRunsOffACallersSmallStack) {
+TEST_F(TranslationLimits, ValidateOfDeepModuleRunsOffACallersSmallStack) {
   Bytes m = nested(kMaxNesting, kBlock);
   EXPECT_FALSE(on_small_stack([&] { Engine::validate(m); }));
 }
@@ -125,7 +114,7 @@ TEST(TranslationLimits, ValidateOfDeepModuleRunsOffACallersSmallStack) {
 // After a tier-1 cache hit no C exists; tier 0 is translated on demand by whichever thread
 // instantiates first. That translation (libwabt's C writer recurses per block) and libtcc must
 // not run on the caller's stack either.
-TEST(TranslationLimits, OnDemandTier0TranslationRunsOffACallersSmallStack) {
+TEST_F(TranslationLimits, OnDemandTier0TranslationRunsOffACallersSmallStack) {
   Bytes m = nested(kMaxNesting - 1, kBlock);
   TempDir cache;
   { Engine(engine_config(Tier::tier1, cache.path())).compile(m); }
@@ -143,7 +132,7 @@ TEST(TranslationLimits, OnDemandTier0TranslationRunsOffACallersSmallStack) {
 
 // Nested ifs and loops indent the C writer's output: C grows with the square of their depth
 // (10,000 ifs in 50 KB of wasm made 300 MB of C). Over kMaxIndentNesting is an error.
-TEST(TranslationLimits, DeepIfsAreLimited) {
+TEST_F(TranslationLimits, DeepIfsAreLimited) {
   CompileError e = compile_error([&] { Engine::validate(nested(kMaxIndentNesting + 1, kIf)); });
   EXPECT_NE(std::string(e.what()).find("ifs and loops"), std::string::npos) << e.what();
   EXPECT_NE(std::string(e.what()).find("limit 2000"), std::string::npos) << e.what();
@@ -153,7 +142,7 @@ TEST(TranslationLimits, DeepIfsAreLimited) {
   Engine::validate(nested(kMaxIndentNesting + 1, kBlock));
 }
 
-TEST(TranslationLimits, IfsAtTheLimitCompile) {
+TEST_F(TranslationLimits, IfsAtTheLimitCompile) {
   Engine engine(tier0_only());
   Module m = engine.compile(nested(kMaxIndentNesting, kIf));
   EXPECT_LT(m.stats().c_source_bytes, 20u << 20);
@@ -161,7 +150,7 @@ TEST(TranslationLimits, IfsAtTheLimitCompile) {
 
 // Under the depth limit, a long body deep inside loops still costs indentation per line: the
 // module's C budget catches it (1,000 loops around 50,000 instructions: 100 MB of C).
-TEST(TranslationLimits, IndentationBudgetCatchesLongBodiesDeepInside) {
+TEST_F(TranslationLimits, IndentationBudgetCatchesLongBodiesDeepInside) {
   Bytes middle;
   for (int i = 0; i < 25'000; ++i) put_bytes(middle, {0x41, 0x00, 0x1a});  // i32.const 0; drop
   CompileError e = compile_error([&] { Engine::validate(nested(1000, kLoop, middle)); });
@@ -171,44 +160,13 @@ TEST(TranslationLimits, IndentationBudgetCatchesLongBodiesDeepInside) {
   Engine::validate(nested(100, kLoop, middle));
 }
 
-// Sections from raw parts: types (each a func type), function type indices, bodies, exports.
-Bytes module_of(const std::vector<Bytes>& types, const std::vector<uint32_t>& funcs,
-                const std::vector<Bytes>& bodies, const Bytes& exports = {}) {
-  Bytes t, f, c;
-  put_leb(t, types.size());
-  for (const Bytes& x : types) t.insert(t.end(), x.begin(), x.end());
-  put_leb(f, funcs.size());
-  for (uint32_t x : funcs) put_leb(f, x);
-  put_leb(c, bodies.size());
-  for (const Bytes& b : bodies) {
-    put_leb(c, b.size());
-    c.insert(c.end(), b.begin(), b.end());
-  }
-  Bytes m = wasm_header();
-  put_section(m, 1, t);
-  put_section(m, 3, f);
-  if (!exports.empty()) put_section(m, 7, exports);
-  put_section(m, 10, c);
-  return m;
-}
-
-// A func type with `params` and `results` i32s.
-Bytes func_type(size_t params, size_t results) {
-  Bytes t{0x60};
-  put_leb(t, params);
-  t.insert(t.end(), params, 0x7f);
-  put_leb(t, results);
-  t.insert(t.end(), results, 0x7f);
-  return t;
-}
-
 std::string what(const std::function<void()>& fn) {
   return compile_error(fn).what();
 }
 
 // 100 functions each declaring 50,000 locals: 821 bytes that wabt's C writer turned into 83 MB
 // of C (10 s, 550 MB of memory). Each local is declared in C.
-TEST(TranslationLimits, LocalsAcrossFunctionsAreBudgeted) {
+TEST_F(TranslationLimits, LocalsAcrossFunctionsAreBudgeted) {
   Bytes body{0x01};  // one local declaration: 50,000 i32
   put_leb(body, 50'000);
   put_bytes(body, {0x7f, 0x0b});
@@ -223,7 +181,7 @@ TEST(TranslationLimits, LocalsAcrossFunctionsAreBudgeted) {
 
 // Data and custom sections never reach the C compiler, so they must not buy budget: the same
 // functions after a 2 MiB custom section are still rejected.
-TEST(TranslationLimits, CustomSectionsDoNotRaiseTheBudget) {
+TEST_F(TranslationLimits, CustomSectionsDoNotRaiseTheBudget) {
   Bytes body{0x01};
   put_leb(body, 50'000);
   put_bytes(body, {0x7f, 0x0b});
@@ -238,7 +196,7 @@ TEST(TranslationLimits, CustomSectionsDoNotRaiseTheBudget) {
 }
 
 // Calls between 1,000-result and 1,000-parameter functions: 4 bytes each, 36 KB of C each.
-TEST(TranslationLimits, WideCallsAreBudgeted) {
+TEST_F(TranslationLimits, WideCallsAreBudgeted) {
   Bytes producer{0x00};
   for (int i = 0; i < 1000; ++i) put_bytes(producer, {0x41, 0x00});
   producer.push_back(0x0b);
@@ -253,7 +211,7 @@ TEST(TranslationLimits, WideCallsAreBudgeted) {
 
 // br_table to a label carrying 100 values from a shifted stack copies them per target: 10 KB of
 // wasm made 19 MB of C.
-TEST(TranslationLimits, BranchesCarryingValuesAreBudgeted) {
+TEST_F(TranslationLimits, BranchesCarryingValuesAreBudgeted) {
   Bytes body{0x00, 0x02, 0x01};  // block (type 1: 100 results)
   for (int i = 0; i < 102; ++i) put_bytes(body, {0x41, 0x00});
   body.push_back(0x0e);  // br_table
@@ -268,7 +226,7 @@ TEST(TranslationLimits, BranchesCarryingValuesAreBudgeted) {
 }
 
 // One function with a 1,000-parameter signature exported 20,000 times: a wrapper per export.
-TEST(TranslationLimits, ExportsOfWideFunctionsAreBudgeted) {
+TEST_F(TranslationLimits, ExportsOfWideFunctionsAreBudgeted) {
   Bytes exports;
   put_leb(exports, 20'000);
   for (int i = 0; i < 20'000; ++i) {
@@ -289,7 +247,7 @@ std::string repeat(std::string_view s, size_t n) {
 
 // libwabt's text parser recurses per nesting level (a million folded blocks overflowed the
 // caller's stack, and so did 100,000 plain `block ... end`).
-TEST(TranslationLimits, DeepWatIsRejectedBeforeParsing) {
+TEST_F(TranslationLimits, DeepWatIsRejectedBeforeParsing) {
   const size_t n = 1'000'000;
   std::string folded = "(module (func " + repeat("(block ", n) + repeat(")", n) + "))";
   CompileError e = compile_error([&] { wat_to_wasm(folded); });

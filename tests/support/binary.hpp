@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -65,6 +66,57 @@ inline std::vector<size_t> section_boundaries(const Bytes& module) {
     bounds.push_back(pos);
   }
   return bounds;
+}
+
+// A module exporting "f" () -> () whose body is `open` × depth, `middle`, `end` × depth.
+inline Bytes nested(size_t depth, std::initializer_list<uint8_t> open, const Bytes& middle = {}) {
+  Bytes body{0x00};  // no locals
+  body.reserve(depth * (open.size() + 1) + middle.size() + 2);
+  for (size_t i = 0; i < depth; ++i) body.insert(body.end(), open.begin(), open.end());
+  body.insert(body.end(), middle.begin(), middle.end());
+  body.insert(body.end(), depth + 1, 0x0b);
+  Bytes code{0x01};
+  put_leb(code, body.size());
+  code.insert(code.end(), body.begin(), body.end());
+  Bytes exports{0x01};
+  put_name(exports, "f");
+  put_bytes(exports, {0x00, 0x00});
+  return module_with({{1, {0x01, 0x60, 0x00, 0x00}}, {3, {0x01, 0x00}}, {7, exports}, {10, code}});
+}
+
+inline const std::initializer_list<uint8_t> kBlock{0x02, 0x40};
+inline const std::initializer_list<uint8_t> kLoop{0x03, 0x40};
+inline const std::initializer_list<uint8_t> kIf{0x41, 0x01, 0x04, 0x40};  // i32.const 1; if
+
+// Sections from raw parts: types (each a func type), function type indices, bodies, exports.
+inline Bytes module_of(const std::vector<Bytes>& types, const std::vector<uint32_t>& funcs,
+                       const std::vector<Bytes>& bodies, const Bytes& exports = {}) {
+  Bytes t, f, c;
+  put_leb(t, types.size());
+  for (const Bytes& x : types) t.insert(t.end(), x.begin(), x.end());
+  put_leb(f, funcs.size());
+  for (uint32_t x : funcs) put_leb(f, x);
+  put_leb(c, bodies.size());
+  for (const Bytes& b : bodies) {
+    put_leb(c, b.size());
+    c.insert(c.end(), b.begin(), b.end());
+  }
+  Bytes m = wasm_header();
+  put_section(m, 1, t);
+  put_section(m, 3, f);
+  if (!exports.empty()) put_section(m, 7, exports);
+  put_section(m, 10, c);
+  return m;
+}
+
+// A func type with `params` and `results` i32s.
+inline Bytes func_type(size_t params, size_t results) {
+  Bytes t{0x60};
+  put_leb(t, params);
+  t.insert(t.end(), params, 0x7f);
+  put_leb(t, results);
+  t.insert(t.end(), results, 0x7f);
+  return t;
 }
 
 }  // namespace wisp::test

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "compile/emit/c_module.hpp"
 #include "wisp/error.hpp"
 
 namespace wisp::detail::emit {
@@ -35,6 +36,13 @@ void append_u64(std::string& s, uint64_t v) {
 }  // namespace
 
 CEmitter::CEmitter(const ModuleShape& shape) : shape_(shape), decl_(*shape.decl) {}
+
+void CEmitter::over_budget(size_t offset) const {
+  throw CompileError("module too large to translate: function " + std::to_string(func_) +
+                         " takes its C past " + std::to_string(budget_ >> 20) +
+                         " MiB, the budget for this module (" + c_budget_rule() + ")",
+                     offset);
+}
 
 std::string CEmitter::prototype(const ModuleShape& shape, uint32_t f, bool with_names) {
   const front::FuncType& ft = shape.decl->func_type(f);
@@ -119,6 +127,7 @@ void CEmitter::end_function() {
   if (fuel_) out += "s64 fuel = I->fuel;\n";
   out += body_;
   out += "}\n";
+  body_.clear();  // in `out` now (check_budget counts both)
 }
 
 // ---- values ----
@@ -326,6 +335,7 @@ void CEmitter::op(const Operator& op, const front::OpState& s) {
     }
     return;
   }
+  check_budget(op.offset);
   if (s.height != n_)
     throw CompileError("internal: the C emitter's operand stack is out of step (function " +
                            std::to_string(func_) + ")",
@@ -451,7 +461,8 @@ void CEmitter::variable_op(const Operator& op) {
     case Op::RefFunc: {
       push_stmt(ValType::funcref,
                 "(wasm_rt_funcref_t){wisp_ft[" + std::to_string(decl_.funcs[op.index]) +
-                    "], (wasm_rt_function_ptr_t)&" + shape_.func_name(op.index) + ", I}");
+                    "], (wasm_rt_function_ptr_t)&" + shape_.ref_name(op.index) + ", I}");
+      referenced_.push_back(op.index);
       return;
     }
     default:

@@ -41,6 +41,16 @@ class CEmitter {
 
   // end_function() appends the function's C definition to `out`.
   void set_output(std::string* out) { out_ = out; }
+  // At most `bytes` of C in `out` (0: no limit): past it, CompileError (EmitOptions::c_budget).
+  void set_budget(uint64_t bytes) { budget_ = bytes; }
+  // Functions the emitted code calls directly / takes the address of (ref.func), appended as
+  // they are met (duplicates included) until cleared: what a lazy batch links against.
+  std::vector<uint32_t>& called() { return called_; }
+  std::vector<uint32_t>& referenced() { return referenced_; }
+  // Throws if `out` and the function so far hold more C than the budget (`offset`: where).
+  void check_budget(size_t offset) const {
+    if (budget_ && out_->size() + body_.size() > budget_) over_budget(offset);
+  }
   // The prototype of defined function `f` ("WISP_FN u32 w5(M* I, u32, u64);" without `;`).
   static std::string prototype(const ModuleShape& shape, uint32_t f, bool with_names);
 
@@ -122,8 +132,12 @@ class CEmitter {
   void variable_op(const front::Operator& op);
   std::string mem_base(uint32_t m);  // "M0": the memory's data pointer, declared on first use
 
+  [[noreturn]] void over_budget(size_t offset) const;
+
   const ModuleShape& shape_;
   const front::ModuleDecl& decl_;
+  uint64_t budget_ = 0;
+  std::vector<uint32_t> called_, referenced_;
   const front::ValidatorState* v_ = nullptr;
   bool fuel_ = false;
   uint32_t func_ = 0;

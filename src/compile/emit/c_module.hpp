@@ -21,7 +21,22 @@ namespace wisp::detail::emit {
 struct EmitOptions {
   bool consume_fuel = false;   // EngineConfig::consume_fuel (fuel_instrument.hpp's cost rule)
   front::FeatureSet features;  // the proposals the function validator accepts
+  // The most C the module may become (0: no limit); past it, CompileError. Linear emission keeps
+  // ordinary code at 2-8 bytes of C per byte, but some small inputs spell out much more (locals
+  // are declared by count, a call to a 1,000-parameter function fills 1,000 arguments, a
+  // br_table copies a label's values to each of its targets): c_budget() bounds them all.
+  uint64_t c_budget = 0;
+  // Lazy tier 0: ref.func names the stubs of the base unit (ModuleEmitter::lazy_base).
+  bool lazy = false;
 };
+
+// The C budget of a module: kCBudgetBase plus kCBudgetPerByte for each byte of its sections but
+// data and custom sections (which never become C code, so they buy no budget).
+inline constexpr uint64_t kCBudgetBase = uint64_t{16} << 20;
+inline constexpr uint64_t kCBudgetPerByte = 128;
+uint64_t c_budget(const front::ModuleDecl& decl, size_t module_bytes);
+// The rule above in words (for error messages).
+const char* c_budget_rule();
 
 // The module's C in one buffer (no copy to make one translation unit): the prelude, the defined
 // functions in order, then the tail.
@@ -59,6 +74,12 @@ class ModuleEmitter {
   // Validates defined function `defined_index` and appends its C to `out`.
   void function(uint32_t defined_index, std::string& out);
   std::string tail() const;
+
+  // Lazy tier 0 (options.lazy): the base unit (c_lazy.hpp), and the C of a batch of defined
+  // functions (by defined index), with the base unit's symbols it needs beyond the fixed ones
+  // appended to `externals`. The budget applies to each batch.
+  std::string lazy_base() const;
+  std::string lazy_batch(std::span<const uint32_t> defined, std::vector<std::string>& externals);
 
  private:
   struct Impl;

@@ -133,4 +133,9 @@ std::string ModuleShape::func_name(uint32_t f) const {
   return (func_imported(f) ? "wisp_imp" : "w") + std::to_string(f);
 }
 
+std::string ModuleShape::ref_name(uint32_t f) const {
+  if (lazy && !func_imported(f)) return "wisp_s" + std::to_string(f);
+  return func_name(f);
+}
+
 }  // namespace wisp::detail::emit

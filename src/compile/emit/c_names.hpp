@@ -56,6 +56,10 @@ struct ModuleShape {
   uint32_t num_global_values[kNumCTypes] = {};
   uint32_t num_global_ptrs = 0;
   bool has_import_env = false;  // functions are imported: the env field at offset 0
+  // Lazy tier 0 (EmitOptions::lazy): function bodies are compiled in batches apart from the base
+  // unit, whose w<f> are stubs; ref.func then names the stub as wisp_s<f> (a function's
+  // reference stays the same whichever batch takes it).
+  bool lazy = false;
 
   explicit ModuleShape(const front::ModuleDecl& d, bool fuel);
 
@@ -71,6 +75,8 @@ struct ModuleShape {
   std::string table_ptr(uint32_t t, const char* inst = "I") const;
   // The C name of function `f` (its definition, or its import shim).
   std::string func_name(uint32_t f) const;
+  // The name ref.func takes the address of in a function body (func_name, or wisp_s<f> if lazy).
+  std::string ref_name(uint32_t f) const;
 };
 
 }  // namespace wisp::detail::emit

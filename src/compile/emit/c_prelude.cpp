@@ -304,7 +304,7 @@ std::string instance_struct(const ModuleShape& shape) {
   return s;
 }
 
-std::string prelude(const ModuleShape& shape) {
+std::string prelude_common(const ModuleShape& shape) {
   const front::ModuleDecl& d = *shape.decl;
   std::string s = kHelpers;
   s += kAbiHeaderText;  // wisp_raw_t (wide calls) and the runtime's ABI
@@ -335,17 +335,31 @@ std::string prelude(const ModuleShape& shape) {
     s += "static void wisp_out_of_fuel(M* I, s64 fuel) { I->fuel = fuel; TRAP(UNREACHABLE); }\n"
          "#define FUEL(n) if ((fuel -= (n)) < 0) wisp_out_of_fuel(I, fuel)\n";
   }
-  // Import shims and the module's own functions.
-  for (uint32_t f = 0; f < d.num_imported_funcs; ++f) {
-    const front::FuncType& ft = d.func_type(f);
-    s += "WISP_FN " + c_return_type(ft) + " wisp_imp" + num(f) + "(void*" + c_params(ft, nullptr) +
+  return s;
+}
+
+std::string segment_prototypes(const ModuleShape& shape) {
+  std::string s;
+  if (!shape.decl->datas.empty())
+    s += "WISP_FN void wisp_minit(M*, u32, wasm_rt_memory_t*, u32, u32, u32);\n";
+  if (!shape.decl->elems.empty()) s += "WISP_FN void wisp_tinit(M*, u32, void*, u32, u32, u32);\n";
+  return s;
+}
+
+std::string import_prototype(const ModuleShape& shape, uint32_t f) {
+  const front::FuncType& ft = shape.decl->func_type(f);
+  return "WISP_FN " + c_return_type(ft) + " wisp_imp" + num(f) + "(void*" + c_params(ft, nullptr) +
          ");\n";
-  }
+}
+
+std::string prelude(const ModuleShape& shape) {
+  const front::ModuleDecl& d = *shape.decl;
+  std::string s = prelude_common(shape);
+  // Import shims and the module's own functions.
+  for (uint32_t f = 0; f < d.num_imported_funcs; ++f) s += import_prototype(shape, f);
   for (uint32_t f = d.num_imported_funcs; f < d.funcs.size(); ++f)
     s += CEmitter::prototype(shape, f, false) + ";\n";
-  if (!d.datas.empty())
-    s += "WISP_FN void wisp_minit(M*, u32, wasm_rt_memory_t*, u32, u32, u32);\n";
-  if (!d.elems.empty()) s += "WISP_FN void wisp_tinit(M*, u32, void*, u32, u32, u32);\n";
+  s += segment_prototypes(shape);
   return s;
 }
 

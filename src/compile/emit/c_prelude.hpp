@@ -12,5 +12,10 @@ namespace wisp::detail::emit {
 std::string instance_struct(const ModuleShape& shape);
 // Helpers, multi-value structs, function pointer types, `M`, type ids, prototypes.
 std::string prelude(const ModuleShape& shape);
+// Its parts: everything but the prototypes; the prototype of import shim `f`; those of the
+// segment initialisers (wisp_minit, wisp_tinit).
+std::string prelude_common(const ModuleShape& shape);
+std::string import_prototype(const ModuleShape& shape, uint32_t f);
+std::string segment_prototypes(const ModuleShape& shape);
 
 }  // namespace wisp::detail::emit

@@ -68,6 +68,7 @@ void CEmitter::emit_return() {
 }
 
 void CEmitter::branch(uint32_t label) {
+  check_budget(0);  // a br_table may branch to many labels, each moving many values
   Frame& t = frame(label);
   if (t.kind == Op::End) {
     emit_return();
@@ -256,6 +257,7 @@ void CEmitter::call_op(const Operator& op) {
     settle_below(n_ - np);
     fuel_store();
     call = shape_.func_name(op.index) + "(I";
+    called_.push_back(op.index);
   }
   const uint32_t base = n_ - np;
   const bool as_array = wide(ft);  // the arguments go in an array (c_names.hpp)
