@@ -49,6 +49,21 @@ void trap_from_generated(wasm_rt_trap_t t) {
   raise_trap(trap_code(kind));
 }
 
+// An interrupt or deadline that came while host code ran (the signal handler leaves those to
+// the host code's return): the guest call ends with Trap(timeout) now.
+void trap_if_interrupted(const char* during) {
+  CallFrame* f = tls_frame;
+  if (f != nullptr && f->interrupt != nullptr &&
+      f->interrupt->requested.load(std::memory_order_acquire) == f->call_id) {
+    set_trap_message(std::string("interrupted during ") + during);
+    raise_trap(trap_code(TrapKind::timeout));
+  }
+  if (call_deadline_passed()) {
+    set_trap_message(std::string("the call's deadline passed during ") + during);
+    raise_trap(trap_code(TrapKind::timeout));
+  }
+}
+
 // Runs the host function; returns a trap code instead of throwing (no C++ frames may be
 // skipped by the unwind that follows).
 __attribute__((noinline)) TrapCode invoke_host(HostTarget* target, const wisp_raw_t* args,
@@ -84,16 +99,7 @@ void host_call(wisp_binding_t* b, const wisp_raw_t* args, wisp_raw_t* results) {
     code = invoke_host(target, args, results);
   }
   if (code != kNoTrap) raise_trap(code);
-  CallFrame* f = tls_frame;
-  if (f != nullptr && f->interrupt != nullptr &&
-      f->interrupt->requested.load(std::memory_order_acquire) == f->call_id) {
-    set_trap_message("interrupted during a host call");
-    raise_trap(trap_code(TrapKind::timeout));
-  }
-  if (call_deadline_passed()) {
-    set_trap_message("the call's deadline passed during a host call");
-    raise_trap(trap_code(TrapKind::timeout));
-  }
+  trap_if_interrupted("a host call");
 }
 
 __attribute__((noinline)) void* compile_lazily(LazyCompiler* compiler, uint32_t func,
@@ -123,6 +129,7 @@ void* lazy_compile_entry(void* ctx, uint32_t func) {
     fn = compile_lazily(static_cast<LazyCompiler*>(ctx), func, &code);
   }
   if (!fn) raise_trap(code);
+  trap_if_interrupted("tier 0's compilation of a function");
   return fn;
 }
 
