@@ -24,11 +24,11 @@ run: build
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
 
-# ASan+UBSan and TSan builds of the runtime and instance tests.
+# ASan+UBSan build of everything (unit, CLI and `wisp serve` tests) and TSan build of the unit tests.
 test-sanitize: deps
 	@cmake -S . -B $(BUILD)-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DWISP_SANITIZE=address >/dev/null
-	@cmake --build $(BUILD)-asan -j $(JOBS) --target wisp_unit_tests
-	@cd $(BUILD)-asan && ctest --output-on-failure -L unit -j $(JOBS)
+	@cmake --build $(BUILD)-asan -j $(JOBS)
+	@cd $(BUILD)-asan && ctest --output-on-failure -L 'unit|cli' -j $(JOBS)
 	@cmake -S . -B $(BUILD)-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DWISP_SANITIZE=thread >/dev/null
 	@cmake --build $(BUILD)-tsan -j $(JOBS) --target wisp_unit_tests
 	@cd $(BUILD)-tsan && ctest --output-on-failure -L unit -j $(JOBS)
