@@ -171,6 +171,26 @@ struct Harness {
   Sandbox box;
   Instance inst;
   std::shared_ptr<WasiCtx> ctx;
+  std::vector<uint32_t> opened;  // fds path_open returned in this input
+
+  // Mostly a preopen or an fd this input opened (so that reads and writes reach files), else
+  // any small number (stdio, closed or never opened fds).
+  uint32_t pick_fd(FuzzedDataProvider& in) const {
+    switch (in.ConsumeIntegralInRange<int>(0, 7)) {
+      case 0:
+      case 1:
+        return 3;  // /sandbox
+      case 2:
+        return 4;  // /ro
+      case 3:
+      case 4:
+      case 5:
+        if (!opened.empty()) return opened[in.ConsumeIntegralInRange<size_t>(0, opened.size() - 1)];
+        return 3;
+      default:
+        return in.ConsumeIntegralInRange<uint32_t>(0, 12);
+    }
+  }
 
   Harness() {
     EngineConfig c;
@@ -185,6 +205,7 @@ struct Harness {
 
   void begin() {
     box.refill();
+    opened.clear();
     WasiConfig c;
     c.preopens = {{box.root.string(), "/sandbox", false}, {box.ro.string(), "/ro", true}};
     c.stdin_stream = WasiStdio::null();
@@ -272,8 +293,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FuzzedDataProvider in(data, size);
   for (int step = 0; step < 64 && in.remaining_bytes() > 0; ++step) {
     const unsigned op = in.ConsumeIntegralInRange<unsigned>(0, 19);
-    const uint32_t fd = in.ConsumeIntegralInRange<uint32_t>(0, 10);
-    const uint32_t fd2 = in.ConsumeBool() ? fd : in.ConsumeIntegralInRange<uint32_t>(0, 10);
+    const uint32_t fd = h.pick_fd(in);
+    const uint32_t fd2 = in.ConsumeBool() ? fd : h.pick_fd(in);
     const uint32_t flags = in.ConsumeIntegral<uint32_t>();
     const std::string p1 = pick_path(in);
     const std::string p2 = op == 4 || op == 5 || op == 6 ? pick_path(in) : std::string();
@@ -285,9 +306,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case 0:
       case 1:  // path_open, the most common call: all rights asked, or fuzzed ones
         name = "path_open";
-        h.call(name, {i32(fd), i32(flags & 1), i32(kPath1), i32(n1), i32((flags >> 1) & 0xf),
-                      i64(op == 0 ? ~0ull : in.ConsumeIntegral<uint64_t>()), i64(~0ull),
-                      i32((flags >> 5) & 0x1f), i32(kOut)});
+        if (h.call(name, {i32(fd), i32(flags & 1), i32(kPath1), i32(n1), i32((flags >> 1) & 0xf),
+                          i64(op == 0 ? ~0ull : in.ConsumeIntegral<uint64_t>()), i64(~0ull),
+                          i32((flags >> 5) & 0x1f), i32(kOut)}) == 0)
+          h.opened.push_back(h.inst.memory().load<uint32_t>(kOut));
         break;
       case 2:
         name = "path_create_directory";
