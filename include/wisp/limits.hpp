@@ -15,7 +15,10 @@ struct Limits {
   // Wall-clock limit of every call into an instance (0 = none). Covers time spent in host
   // functions: a call still running at the deadline ends with Trap(timeout) within about a
   // millisecond (a host function running then is not preempted: the trap comes as soon as it
-  // returns; blocking host functions should wait no longer than Caller::deadline()).
+  // returns; blocking host functions should wait no longer than Caller::deadline()). Time
+  // tier 0 spends compiling a function on its first call (EngineConfig::lazy_tier0) is not
+  // counted: the deadline moves later by it, so a cold instance does not time out where a warm
+  // one would not (an explicit Instance::interrupt() still ends the call).
   std::chrono::nanoseconds call_timeout{0};
   // Fuel of every instance, with EngineConfig::consume_fuel (ignored without it), in units of
   // about one executed wasm instruction (the exact rule: src/compile/fuel_instrument.hpp). A new

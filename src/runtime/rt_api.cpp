@@ -126,6 +126,7 @@ void* lazy_compile_entry(void* ctx, uint32_t func) {
   void* fn;
   {
     InHostScope in_host;
+    DeadlinePause not_the_guests_time;  // call_timeout bounds the guest, not the compiler
     fn = compile_lazily(static_cast<LazyCompiler*>(ctx), func, &code);
   }
   if (!fn) raise_trap(code);

@@ -166,4 +166,28 @@ Clock::time_point watchdog_deadline() {
   return e.deadline;
 }
 
+DeadlinePause::DeadlinePause() : deadline_(Clock::time_point::max()) {
+  if (tls_call_deadline_ns == 0) return;
+  Entry& e = thread_entry();
+  std::lock_guard lock(e.mutex);
+  if (e.state == nullptr || e.fired) return;
+  started_ = Clock::now();
+  deadline_ = e.deadline;
+  e.deadline = Clock::time_point::max();  // the watchdog skips it until resumed
+  tls_call_deadline_ns = 0;
+}
+
+DeadlinePause::~DeadlinePause() {
+  if (deadline_ == Clock::time_point::max()) return;
+  Clock::time_point resumed = deadline_ + (Clock::now() - started_);
+  Entry& e = thread_entry();
+  {
+    std::lock_guard lock(e.mutex);
+    e.deadline = resumed;
+  }
+  tls_call_deadline_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(resumed.time_since_epoch()).count();
+  Watchdog::get().armed(resumed);
+}
+
 }  // namespace wisp::rt

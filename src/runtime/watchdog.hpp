@@ -32,4 +32,20 @@ inline bool call_deadline_passed() {
 // The deadline of the armed call on this thread (time_point::max() when none).
 std::chrono::steady_clock::time_point watchdog_deadline();
 
+// Stops the armed call's clock on this thread while the runtime works on the call's behalf
+// (tier 0 compiling a function on its first call): the watchdog does not fire meanwhile, and
+// the deadline moves later by the time paused when the scope ends. A call that had already
+// passed its deadline stays interrupted. No effect when no call is armed.
+class DeadlinePause {
+ public:
+  DeadlinePause();
+  ~DeadlinePause();
+  DeadlinePause(const DeadlinePause&) = delete;
+  DeadlinePause& operator=(const DeadlinePause&) = delete;
+
+ private:
+  std::chrono::steady_clock::time_point started_;
+  std::chrono::steady_clock::time_point deadline_;  // max(): nothing paused
+};
+
 }  // namespace wisp::rt

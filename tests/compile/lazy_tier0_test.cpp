@@ -143,6 +143,30 @@ TEST(LazyTier0, TrapsTimeoutsAndFuelAreThoseOfTheEagerCode) {
   EXPECT_EQ(left[0], left[1]);
 }
 
+// The time tier 0 spends compiling a function on its first call is not the guest's: a call
+// timeout far shorter than that compilation still lets the call finish, and still ends a call
+// that runs too long once compiled.
+TEST(LazyTier0, CompilationIsNotCountedAgainstTheCallTimeout) {
+  std::string text = "(module (func (export \"long\") (param i32) (result i32) (local.get 0)";
+  for (int i = 0; i < 20'000; ++i) text += " i32.const 1 i32.add";  // about 2 MB of C
+  text += ") (func (export \"spin\") (loop $l (br $l))))";
+  Engine engine(config(true));
+  Module m = engine.compile(wat(text));
+  Instance inst = Linker().instantiate(m);
+  inst.set_call_timeout(std::chrono::milliseconds(2));
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(inst.call("long", {Value::i32(1)})[0].as_i32(), 20'001);
+  auto took = std::chrono::steady_clock::now() - started;
+  // Only meaningful if compiling took longer than the timeout (it takes tens of milliseconds).
+  EXPECT_GT(took, std::chrono::milliseconds(2));
+  try {
+    inst.call("spin");
+    ADD_FAILURE() << "no trap";
+  } catch (const Trap& t) {
+    EXPECT_EQ(t.kind(), TrapKind::timeout);
+  }
+}
+
 // Threads calling functions that are not compiled yet, each on its own instance of one module:
 // every call is right, and each function is compiled once.
 TEST(LazyTier0, ConcurrentFirstCallsCompileEachFunctionOnce) {
