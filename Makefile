@@ -25,11 +25,14 @@ test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
 
 # ASan+UBSan build of everything (unit, CLI and `wisp serve` tests) and TSan build of the unit tests.
+# The unit tests run as 4 GoogleTest shards there (tests/CMakeLists.txt, WISP_UNIT_SHARDS).
 test-sanitize: deps
-	@cmake -S . -B $(BUILD)-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DWISP_SANITIZE=address >/dev/null
+	@cmake -S . -B $(BUILD)-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DWISP_SANITIZE=address \
+	  -DWISP_UNIT_SHARDS=4 >/dev/null
 	@cmake --build $(BUILD)-asan -j $(JOBS)
 	@cd $(BUILD)-asan && ctest --output-on-failure -L 'unit|cli' -j $(JOBS)
-	@cmake -S . -B $(BUILD)-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DWISP_SANITIZE=thread >/dev/null
+	@cmake -S . -B $(BUILD)-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DWISP_SANITIZE=thread \
+	  -DWISP_UNIT_SHARDS=4 >/dev/null
 	@cmake --build $(BUILD)-tsan -j $(JOBS) --target wisp_unit_tests
 	@cd $(BUILD)-tsan && ctest --output-on-failure -L unit -j $(JOBS)
 
