@@ -30,8 +30,9 @@ class LazyStubs {
   // From now on the entry of function first_index + k jumps to `code` (release store).
   void set(size_t k, void* code);
 
+  static constexpr size_t kStubSize = 8;  // jmp *disp32(%rip), padded; entry(k) = entry(0) + 8k
+
  private:
-  static constexpr size_t kStubSize = 8;    // jmp *disp32(%rip), padded
   static constexpr size_t kThunkSize = 16;  // mov $k, %r11d; jmp resolver, padded
 
   uint8_t* code_ = nullptr;  // resolver, thunks, stubs (read + execute)

@@ -1,5 +1,6 @@
-// Lazy tier 0 (lazy_tier0.hpp). Every defined function has a machine-code stub (lazy_stubs.hpp)
-// that the base unit links to as `w<f>`. The first call of a stub lands, through
+// Lazy tier 0 (lazy_tier0.hpp). Every defined function has a machine-code stub (lazy_stubs.hpp);
+// the base unit and the batches take its address as `wisp_stubs` plus an offset, and batches call
+// it as `w<f>`. The first call of a stub lands, through
 // rt::lazy_compile_entry, in LazyTier0Code::compile_function: under the module's lock it emits a
 // batch (the function and its not yet compiled successors), compiles it into a TCCState of its
 // own linked by name against the base unit's symbols (the runtime forwarders, type ids, segment
@@ -14,6 +15,7 @@
 #include <utility>
 
 #include "compile/emit/c_module.hpp"
+#include "compile/emit/c_names.hpp"
 #include "compile/lazy_stubs.hpp"
 #include "compile/tier0_tcc.hpp"
 #include "compile/wabt_front.hpp"
@@ -23,6 +25,8 @@
 namespace wisp::detail {
 
 namespace {
+
+static_assert(LazyStubs::kStubSize == emit::kLazyStubBytes, "the emitted C assumes the stub size");
 
 class LazyTier0Code final : public CodeObject, public rt::LazyCompiler {
  public:
@@ -44,17 +48,15 @@ class LazyTier0Code final : public CodeObject, public rt::LazyCompiler {
                                     static_cast<rt::LazyCompiler*>(this), &rt::lazy_compile_entry);
     std::string c = emitter_->lazy_base();
     stats_.base_c_bytes = c.size();
-    base_.compile(c.c_str(), [&](TCCState* s) {
-      for (uint32_t k = 0; k < decl_.bodies.size(); ++k)
-        tcc_add_symbol(s, ("w" + std::to_string(decl_.num_imported_funcs + k)).c_str(),
-                       stubs_->entry(k));
-    });
+    base_.compile(c.c_str(),
+                  [&](TCCState* s) { tcc_add_symbol(s, "wisp_stubs", stubs_->entry(0)); });
     desc = base_.describe();
     // What every batch may link against: the runtime forwarders (wasm_rt_*) and wisp's shared
     // symbols (type ids, segment initialisers, import shims).
     std::lock_guard lock(tcc_mutex());
     tcc_list_symbols(base_.raw(), &fixed_, [](void* ctx, const char* name, const void* val) {
       auto* fixed = static_cast<std::vector<std::pair<std::string, const void*>>*>(ctx);
+      if (std::strcmp(name, "wisp_stubs") == 0) return;  // added to each batch by compile_batch
       if (std::strncmp(name, "wasm_rt_", 8) == 0 || std::strncmp(name, "wisp_", 5) == 0)
         fixed->emplace_back(name, val);
     });
@@ -88,10 +90,10 @@ class LazyTier0Code final : public CodeObject, public rt::LazyCompiler {
     std::vector<std::string> externals;
     std::string c = emitter_->lazy_batch(batch, externals);
     std::vector<std::pair<std::string, const void*>> links;
-    links.reserve(externals.size());
-    for (const std::string& name : externals) {
-      // "w<f>" and "wisp_s<f>" both name function f's stub.
-      uint32_t f = static_cast<uint32_t>(std::stoul(name.substr(name[1] == 'i' ? 6 : 1)));
+    links.reserve(externals.size() + 1);
+    links.emplace_back("wisp_stubs", stubs_->entry(0));
+    for (const std::string& name : externals) {  // "w<f>": function f's stub
+      uint32_t f = static_cast<uint32_t>(std::stoul(name.substr(1)));
       links.emplace_back(name, stubs_->entry(f - decl_.num_imported_funcs));
     }
     auto state = std::make_unique<TccState>();

@@ -459,9 +459,9 @@ void CEmitter::variable_op(const Operator& op) {
       return;
     }
     case Op::RefFunc: {
-      push_stmt(ValType::funcref,
-                "(wasm_rt_funcref_t){wisp_ft[" + std::to_string(decl_.funcs[op.index]) +
-                    "], (wasm_rt_function_ptr_t)&" + shape_.ref_name(op.index) + ", I}");
+      push_stmt(ValType::funcref, "(wasm_rt_funcref_t){wisp_ft[" +
+                                      std::to_string(decl_.funcs[op.index]) + "], " +
+                                      shape_.func_address(op.index) + ", I}");
       referenced_.push_back(op.index);
       return;
     }

@@ -1,8 +1,9 @@
-// Lazy tier 0's C (EmitOptions::lazy). The base unit is the prelude and the tail; its `w<f>` are
-// left undefined and linked to the machine-code stubs of lazy_stubs.hpp, as are exports, element
-// segments and ref.func (as `wisp_s<f>`), so a function's reference never changes. Each batch is
-// a small unit of its own: the prelude's helpers and types, the prototypes it uses, and the
-// functions; calls to functions of other batches go through their stubs (lazy_tier0.cpp).
+// Lazy tier 0's C (EmitOptions::lazy). The base unit is the prelude and the tail, with no
+// function defined or declared: exports, element segments and ref.func take the addresses of the
+// machine-code stubs of lazy_stubs.hpp (ModuleShape::func_address: `wisp_stubs` plus an offset),
+// so a function's reference never changes. Each batch is a small unit of its own: the prelude's
+// helpers and types, the prototypes it uses, and the functions; calls to functions of other
+// batches go through their stubs, linked by name as `w<f>` (lazy_tier0.cpp).
 #include <algorithm>
 #include <string>
 
@@ -18,12 +19,6 @@ std::string num(uint64_t v) {
   return std::to_string(v);
 }
 
-// "WISP_FN R name(M*, u32, ...)": function f's prototype under another name.
-std::string prototype_named(const ModuleShape& shape, uint32_t f, const std::string& name) {
-  const front::FuncType& ft = shape.decl->func_type(f);
-  return "WISP_FN " + c_return_type(ft) + " " + name + "(M*" + c_params(ft, nullptr) + ");\n";
-}
-
 }  // namespace
 
 std::string lazy_base(const ModuleShape& shape, const std::string& tail_text) {
@@ -36,7 +31,6 @@ std::string lazy_base(const ModuleShape& shape, const std::string& tail_text) {
 std::string lazy_batch_head(const ModuleShape& shape, std::span<const uint32_t> batch,
                             std::vector<uint32_t>& called, std::vector<uint32_t>& referenced,
                             std::vector<std::string>& externals) {
-  const front::ModuleDecl& d = *shape.decl;
   std::string o = "#define WISP_SPLIT 1\n";
   o += prelude_common(shape);
   o += segment_prototypes(shape);
@@ -58,15 +52,10 @@ std::string lazy_batch_head(const ModuleShape& shape, std::span<const uint32_t> 
       externals.push_back("w" + num(f));
     }
   }
-  for (uint32_t f : referenced) {
-    if (shape.func_imported(f)) {
-      if (!std::binary_search(called.begin(), called.end(), f)) o += import_prototype(shape, f);
-    } else {
-      o += prototype_named(shape, f, "wisp_s" + num(f));
-      externals.push_back("wisp_s" + num(f));
-    }
+  for (uint32_t f : referenced) {  // a defined function's address is its stub's (func_address)
+    if (shape.func_imported(f) && !std::binary_search(called.begin(), called.end(), f))
+      o += import_prototype(shape, f);
   }
-  (void)d;
   return o;
 }
 

@@ -17,7 +17,8 @@ std::string lazy_base(const ModuleShape& shape, const std::string& tail_text);
 // The text before a batch's functions: helpers, types, and the prototypes of the batch's members
 // (defined function indices), of what they call (`called`) and take the address of
 // (`referenced`; both deduplicated here). Appends to `externals` the base unit's symbols the
-// batch links against beyond the fixed ones (stubs of other functions: "w<f>", "wisp_s<f>").
+// batch links against beyond the fixed ones and `wisp_stubs`: "w<f>", the stubs of functions of
+// other batches it calls.
 std::string lazy_batch_head(const ModuleShape& shape, std::span<const uint32_t> batch,
                             std::vector<uint32_t>& called, std::vector<uint32_t>& referenced,
                             std::vector<std::string>& externals);

@@ -133,9 +133,11 @@ std::string ModuleShape::func_name(uint32_t f) const {
   return (func_imported(f) ? "wisp_imp" : "w") + std::to_string(f);
 }
 
-std::string ModuleShape::ref_name(uint32_t f) const {
-  if (lazy && !func_imported(f)) return "wisp_s" + std::to_string(f);
-  return func_name(f);
+std::string ModuleShape::func_address(uint32_t f) const {
+  if (lazy && !func_imported(f))
+    return "((wasm_rt_function_ptr_t)(wisp_stubs + " +
+           std::to_string(uint64_t{kLazyStubBytes} * (f - decl->num_imported_funcs)) + "))";
+  return "(wasm_rt_function_ptr_t)&" + func_name(f);
 }
 
 }  // namespace wisp::detail::emit

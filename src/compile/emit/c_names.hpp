@@ -11,6 +11,9 @@
 
 namespace wisp::detail::emit {
 
+// The size of a lazy stub (compile/lazy_stubs.hpp), which the base unit's addresses assume.
+inline constexpr uint32_t kLazyStubBytes = 8;
+
 using front::ValType;
 
 // How one value type appears in the generated C.
@@ -57,8 +60,9 @@ struct ModuleShape {
   uint32_t num_global_ptrs = 0;
   bool has_import_env = false;  // functions are imported: the env field at offset 0
   // Lazy tier 0 (EmitOptions::lazy): function bodies are compiled in batches apart from the base
-  // unit, whose w<f> are stubs; ref.func then names the stub as wisp_s<f> (a function's
-  // reference stays the same whichever batch takes it).
+  // unit. Every defined function has a stub of kLazyStubBytes in one array, `wisp_stubs` (the
+  // k-th defined function's at wisp_stubs + k * kLazyStubBytes); a function's address is its
+  // stub's, the same whichever batch compiles it, and needs no prototype.
   bool lazy = false;
 
   explicit ModuleShape(const front::ModuleDecl& d, bool fuel);
@@ -75,8 +79,9 @@ struct ModuleShape {
   std::string table_ptr(uint32_t t, const char* inst = "I") const;
   // The C name of function `f` (its definition, or its import shim).
   std::string func_name(uint32_t f) const;
-  // The name ref.func takes the address of in a function body (func_name, or wisp_s<f> if lazy).
-  std::string ref_name(uint32_t f) const;
+  // Function f's address as a C constant of type wasm_rt_function_ptr_t: &func_name(f), or its
+  // stub's place in wisp_stubs if lazy.
+  std::string func_address(uint32_t f) const;
 };
 
 }  // namespace wisp::detail::emit

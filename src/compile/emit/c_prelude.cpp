@@ -329,6 +329,7 @@ std::string prelude_common(const ModuleShape& shape) {
          ");\n";
   }
   s += instance_struct(shape);
+  if (shape.lazy) s += "extern char wisp_stubs[]; /* lazy tier 0's stubs */\n";
   s += "WISP_SHARED u32 wisp_ft[" + num(d.types.empty() ? 1 : d.types.size()) +
        "]; /* runtime type ids */\n";
   if (shape.consume_fuel) {
@@ -357,8 +358,10 @@ std::string prelude(const ModuleShape& shape) {
   std::string s = prelude_common(shape);
   // Import shims and the module's own functions.
   for (uint32_t f = 0; f < d.num_imported_funcs; ++f) s += import_prototype(shape, f);
-  for (uint32_t f = d.num_imported_funcs; f < d.funcs.size(); ++f)
-    s += CEmitter::prototype(shape, f, false) + ";\n";
+  if (!shape.lazy) {  // lazy: the base unit only takes addresses, of the stubs (func_address)
+    for (uint32_t f = d.num_imported_funcs; f < d.funcs.size(); ++f)
+      s += CEmitter::prototype(shape, f, false) + ";\n";
+  }
   s += segment_prototypes(shape);
   return s;
 }

@@ -23,8 +23,8 @@ std::string num(uint64_t v) {
 }
 
 std::string funcref_of(const ModuleShape& shape, uint32_t f, const char* inst = "I") {
-  return "(wasm_rt_funcref_t){wisp_ft[" + num(shape.decl->funcs[f]) +
-         "], (wasm_rt_function_ptr_t)&" + shape.func_name(f) + ", " + inst + "}";
+  return "(wasm_rt_funcref_t){wisp_ft[" + num(shape.decl->funcs[f]) + "], " +
+         shape.func_address(f) + ", " + inst + "}";
 }
 
 // An extended constant expression (extended-const: i32/i64 add, sub, mul of constants and
@@ -189,6 +189,8 @@ void elem_segments(std::string& o, const ModuleShape& shape) {
   const front::ModuleDecl& d = *shape.decl;
   if (d.elems.empty()) return;
   o += "typedef struct { u32 kind, index; wasm_rt_function_ptr_t fn; } wisp_elem_t;\n";
+  // Lazy: the k-th defined function as WISP_L(type, k * kLazyStubBytes), a third of the C.
+  if (shape.lazy) o += "#define WISP_L(t, o) {1, t, (wasm_rt_function_ptr_t)(wisp_stubs + o)}\n";
   std::string ptrs = "static const wisp_elem_t* const wisp_eptr[] = {";
   std::string lens = "static const u32 wisp_elen[] = {";
   std::string funcs = "static const u8 wisp_efunc[] = {";
@@ -202,7 +204,11 @@ void elem_segments(std::string& o, const ModuleShape& shape) {
         o += i == 0 ? "\n" : i % 8 ? ", " : ",\n";
         if (e.kind == ConstExpr::Kind::ref_func) {
           uint32_t f = static_cast<uint32_t>(e.value);
-          o += "{1, " + num(d.funcs[f]) + ", (wasm_rt_function_ptr_t)&" + shape.func_name(f) + "}";
+          if (shape.lazy && !shape.func_imported(f))
+            o += "WISP_L(" + num(d.funcs[f]) + "," +
+                 num(uint64_t{kLazyStubBytes} * (f - d.num_imported_funcs)) + ")";
+          else
+            o += "{1, " + num(d.funcs[f]) + ", " + shape.func_address(f) + "}";
         } else if (e.kind == ConstExpr::Kind::global_get) {
           uint32_t g = static_cast<uint32_t>(e.value);
           o += "{" + std::string(shape.global_is_ptr[g] ? "3, " : "2, ") +
@@ -432,8 +438,7 @@ void exports(std::string& o, const ModuleShape& shape) {
       }
       o += "}\n";
     }
-    table += "  {WISP_EXPORT_FUNC, (wasm_rt_function_ptr_t)&" + shape.func_name(f) + ", " +
-             it->second + ", 0},\n";
+    table += "  {WISP_EXPORT_FUNC, " + shape.func_address(f) + ", " + it->second + ", 0},\n";
   };
   for (size_t i = 0; i < d.exports.size(); ++i) {
     const front::Export& e = d.exports[i];
