@@ -1,8 +1,13 @@
 // `wisp compile m.wasm`: compiles both tiers (filling the tier-1 cache) and prints their times;
 // with --emit-c DIR, writes the C translation instead.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 
 #include "cli/cli.hpp"
@@ -45,6 +50,24 @@ int emit_c(const CompileOptions& o) {
   return kOk;
 }
 
+// One background build per module file at a time: runs of a module while its tier-1 build is
+// under way start no second build of the same object (each would take the same minutes of CPU).
+// The lock is held until this process exits; false if another process holds it.
+bool first_builder(const std::filesystem::path& cache_dir, const std::string& file) {
+  std::error_code ec;
+  std::filesystem::path path = std::filesystem::absolute(file, ec);
+  auto size = std::filesystem::file_size(path, ec);
+  auto mtime = std::filesystem::last_write_time(path, ec).time_since_epoch().count();
+  char name[64];
+  std::snprintf(name, sizeof name, "building-%016zx.lock",
+                std::hash<std::string>{}(path.string() + "|" + std::to_string(size) + "|" +
+                                         std::to_string(mtime)));
+  std::filesystem::create_directories(cache_dir, ec);
+  int fd = ::open((cache_dir / name).c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+  if (fd < 0) return true;  // no lock to be had: build anyway
+  return ::flock(fd, LOCK_EX | LOCK_NB) == 0;
+}
+
 int compile(const CompileOptions& o) {
   if (!o.emit_c_dir.empty()) return emit_c(o);
   EngineConfig config = engine_config_for(Tier::tier1);
@@ -52,6 +75,7 @@ int compile(const CompileOptions& o) {
   if (o.background) {  // started by `wisp run` / `wisp call`: tier 1 only, quietly
     config.enable_tier0 = false;
     Engine engine(config);
+    if (!first_builder(engine.cache_dir(), o.file)) return kOk;
     Module m = engine.compile_file(o.file);
     return m.wait_tier1() ? kOk : kCompile;
   }

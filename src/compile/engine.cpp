@@ -256,7 +256,8 @@ namespace {
 
 std::shared_ptr<ModuleImpl> new_module(const EngineImpl& engine, std::vector<uint8_t> bytes) {
   auto m = std::make_shared<ModuleImpl>();
-  m->bytes = std::move(bytes);
+  m->byte_store = std::make_shared<const std::vector<uint8_t>>(std::move(bytes));
+  m->bytes = *m->byte_store;
   m->cache_dir = engine.cache_dir.string();
   m->consume_fuel = engine.config.consume_fuel;
   m->own_front_end = effective_front_end(engine.config) == FrontEnd::own;
@@ -378,7 +379,7 @@ Module Engine::compile_here(const std::shared_ptr<detail::ModuleImpl>& m,
       LazyTier0Options o;
       o.consume_fuel = m->consume_fuel;
       o.batch_bytes = m->lazy_batch_bytes;
-      m->tier0 = compile_tier0_lazy(m->bytes, std::move(decl), o);
+      m->tier0 = compile_tier0_lazy(m->byte_store, std::move(decl), o);
       m->stats.tier0_ms = ms_since(t1);
       LazyTier0Stats lazy;
       if (lazy_tier0_stats(*m->tier0, lazy)) m->stats.c_source_bytes = lazy.base_c_bytes;

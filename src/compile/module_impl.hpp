@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -42,7 +43,9 @@ class CodeObject {
 struct EngineImpl;
 
 struct ModuleImpl {
-  std::vector<uint8_t> bytes;
+  // The module's bytes, shared with lazy tier 0 (which emits C from them on first calls).
+  std::shared_ptr<const std::vector<uint8_t>> byte_store;
+  std::span<const uint8_t> bytes;  // *byte_store
   std::string hash;
   std::string cache_dir;        // the engine's cache directory (persisted snapshots live there)
   bool consume_fuel = false;    // the code is fuel-metered (EngineConfig::consume_fuel)
