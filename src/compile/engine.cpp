@@ -264,7 +264,10 @@ std::shared_ptr<ModuleImpl> new_module(const EngineImpl& engine, std::vector<uin
   bool lazy = engine.config.lazy_tier0;
   if (const char* env = std::getenv("WISP_LAZY_TIER0"); env && *env) lazy = env[0] != '0';
   lazy = lazy && LazyStubs::supported();
-  m->lazy_batch_bytes = lazy ? std::max<size_t>(1, engine.config.lazy_batch_bytes) : 0;
+  size_t batch = engine.config.lazy_batch_bytes;
+  if (const char* env = std::getenv("WISP_LAZY_BATCH_BYTES"); env && *env)
+    batch = std::strtoull(env, nullptr, 10);
+  m->lazy_batch_bytes = lazy ? std::max<size_t>(1, batch) : 0;
   m->hash = sha256_bytes_hex(
       std::string_view(reinterpret_cast<const char*>(m->bytes.data()), m->bytes.size()));
   return m;
