@@ -53,7 +53,6 @@ std::shared_ptr<Snapshot> capture(const std::shared_ptr<detail::CodeObject>& cod
 // (resource_limit) and leaves `vm` safe to tear down (null memory and table pointers).
 void apply(const Snapshot& s, void* vm, rt::Slot& slot);
 
-
 // Makes the plain memory of an instance built from scratch map the snapshot image (its first
 // reset). Its growth past the snapshot is undone; `slot` describes the mapping afterwards.
 void adopt_memory(const Snapshot& s, void* vm, rt::Slot& slot);
