@@ -134,6 +134,15 @@ Entry& thread_entry() {
 
 __thread int64_t tls_call_deadline_ns = 0;
 
+namespace {
+
+void set_tls_deadline(Clock::time_point deadline) {
+  tls_call_deadline_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count();
+}
+
+}  // namespace
+
 bool watchdog_arm(InterruptState* state, uint64_t call_id, Clock::time_point deadline) {
   Entry& e = thread_entry();
   {
@@ -144,8 +153,7 @@ bool watchdog_arm(InterruptState* state, uint64_t call_id, Clock::time_point dea
     e.deadline = deadline;
     e.fired = false;
   }
-  tls_call_deadline_ns =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count();
+  set_tls_deadline(deadline);
   Watchdog::get().armed(deadline);
   return true;
 }
@@ -185,8 +193,7 @@ DeadlinePause::~DeadlinePause() {
     std::lock_guard lock(e.mutex);
     e.deadline = resumed;
   }
-  tls_call_deadline_ns =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(resumed.time_since_epoch()).count();
+  set_tls_deadline(resumed);
   Watchdog::get().armed(resumed);
 }
 

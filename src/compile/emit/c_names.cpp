@@ -135,8 +135,7 @@ std::string ModuleShape::func_name(uint32_t f) const {
 
 std::string ModuleShape::func_address(uint32_t f) const {
   if (lazy && !func_imported(f))
-    return "((wasm_rt_function_ptr_t)(wisp_stubs + " +
-           std::to_string(uint64_t{kLazyStubBytes} * (f - decl->num_imported_funcs)) + "))";
+    return "((wasm_rt_function_ptr_t)(wisp_stubs + " + std::to_string(stub_offset(f)) + "))";
   return "(wasm_rt_function_ptr_t)&" + func_name(f);
 }
 

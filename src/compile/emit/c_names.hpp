@@ -82,6 +82,10 @@ struct ModuleShape {
   // Function f's address as a C constant of type wasm_rt_function_ptr_t: &func_name(f), or its
   // stub's place in wisp_stubs if lazy.
   std::string func_address(uint32_t f) const;
+  // Lazy: where defined function f's stub lies in wisp_stubs, in bytes.
+  uint64_t stub_offset(uint32_t f) const {
+    return uint64_t{kLazyStubBytes} * (f - decl->num_imported_funcs);
+  }
 };
 
 }  // namespace wisp::detail::emit

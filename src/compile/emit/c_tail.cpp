@@ -205,8 +205,7 @@ void elem_segments(std::string& o, const ModuleShape& shape) {
         if (e.kind == ConstExpr::Kind::ref_func) {
           uint32_t f = static_cast<uint32_t>(e.value);
           if (shape.lazy && !shape.func_imported(f))
-            o += "WISP_L(" + num(d.funcs[f]) + "," +
-                 num(uint64_t{kLazyStubBytes} * (f - d.num_imported_funcs)) + ")";
+            o += "WISP_L(" + num(d.funcs[f]) + "," + num(shape.stub_offset(f)) + ")";
           else
             o += "{1, " + num(d.funcs[f]) + ", " + shape.func_address(f) + "}";
         } else if (e.kind == ConstExpr::Kind::global_get) {
