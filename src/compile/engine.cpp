@@ -16,6 +16,7 @@
 #include <functional>
 #include <optional>
 
+#include "compile/build_id.hpp"
 #include "compile/c_translate.hpp"
 #include "compile/decl_info.hpp"
 #include "compile/engine_impl.hpp"
@@ -56,11 +57,11 @@ std::filesystem::path tier1_path(const EngineImpl& engine, const ModuleImpl& m) 
   for (const auto& f : engine.config.tier1_flags) flags += f + " ";
   for (const char* f : kTier1FixedFlags) flags += std::string(f) + " ";
   flags += "units:" + std::to_string(engine.config.tier1_unit_bytes);
-  // WISP_CODEGEN_ID is a build-time digest of the compile layer's sources and the ABI header:
+  // kCodegenId is a build-time digest of the compile layer's sources and the ABI header:
   // a change to code generation can never load an object built by another wisp build.
   // The module enters through its SHA-256 (m.hash), so its bytes are hashed once per compile.
   std::string key = sha256_hex(
-      {m.hash, WISP_VERSION, WISP_CODEGEN_ID,
+      {m.hash, kWispVersion, kCodegenId,
        compiler_identity(engine.config.c_compiler, engine.cache_dir.string()), flags,
        m.consume_fuel ? "fuel" : "nofuel", m.own_front_end ? "front:own" : "front:wabt"});
   return engine.cache_dir / (key + ".so");
@@ -407,7 +408,7 @@ Module Engine::compile_here(const std::shared_ptr<detail::ModuleImpl>& m,
 
   if (cfg.enable_tier0 && !m->tier0) {
     auto t1 = std::chrono::steady_clock::now();
-    m->tier0 = compile_tier0(m->c_source.text);
+    m->tier0 = compile_tier0(m->c_source.text, m->own_front_end);
     m->stats.tier0_ms = ms_since(t1);
   }
   if (!cfg.enable_tier1) {

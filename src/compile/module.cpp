@@ -50,8 +50,9 @@ std::shared_ptr<CodeObject> ModuleImpl::build_tier0(const std::string& c) const 
     o.batch_bytes = lazy_batch_bytes;
     return compile_tier0_lazy(byte_store, front::validate_module(bytes, front::FeatureSet{}), o);
   }
-  if (!c.empty()) return compile_tier0(c);
-  return compile_tier0(translate_bytes_to_c(bytes, consume_fuel, own_front_end).text);
+  if (!c.empty()) return compile_tier0(c, own_front_end);
+  return compile_tier0(translate_bytes_to_c(bytes, consume_fuel, own_front_end).text,
+                       own_front_end);
 }
 
 }  // namespace detail

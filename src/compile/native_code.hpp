@@ -11,8 +11,9 @@
 
 namespace wisp::detail {
 
-// Compiles `c_source` with libtcc into memory (serialised: libtcc has global state).
-std::shared_ptr<CodeObject> compile_tier0(const std::string& c_source);
+// Compiles `c_source` with libtcc into memory (serialised: libtcc has global state). `own_c`: C
+// of wisp's own emitter (TccLink::wisp_c), else libwabt's C writer's (TccLink::system).
+std::shared_ptr<CodeObject> compile_tier0(const std::string& c_source, bool own_c);
 
 struct Tier1Options {
   std::string compiler = "cc";

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 
+#include "compile/build_id.hpp"
 #include "compile/native_code.hpp"
 #include "instance/instance_impl.hpp"
 #include "runtime/memory.hpp"
@@ -253,7 +254,7 @@ std::string persisted_path(const TemplateImpl& tmpl, const CodeObject& code) {
   const ModuleImpl& m = *tmpl.module.impl();
   if (!tmpl.options.snapshot.persist || m.cache_dir.empty()) return {};
   std::string key = sha256_hex(
-      {m.hash, WISP_VERSION, WISP_CODEGEN_ID, "snapshot-v1", tmpl.options.snapshot.init_export,
+      {m.hash, kWispVersion, kCodegenId, "snapshot-v1", tmpl.options.snapshot.init_export,
        std::to_string(code.desc->instance_size), m.consume_fuel ? "fuel" : "nofuel"});
   return m.cache_dir + "/snapshots/" + key + ".snap";
 }

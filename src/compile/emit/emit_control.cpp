@@ -88,7 +88,7 @@ void CEmitter::control_op(const Operator& op) {
       return;
     case Op::Unreachable:
       settle();
-      body_ += "TRAP(UNREACHABLE);\n";
+      body_ += shape_.lazy ? "wasm_rt_trap(WASM_RT_TRAP_UNREACHABLE);\n" : "TRAP(UNREACHABLE);\n";
       live_ = false;
       return;
     case Op::Block:

@@ -2,6 +2,8 @@
 // data pointer with no bounds check: memories live in 8 GiB guarded slots, and a 32-bit address
 // plus a 32-bit offset cannot leave the guard. LD/ST (prelude) read and write unaligned values:
 // direct dereferences under libtcc (which does not inline memcpy), types of alignment 1 for cc.
+// Lazy tier 0's C is for libtcc only and spells the dereference out: expanding LD/ST took half
+// of libtcc's time on a batch.
 // Bulk memory and table operators call prelude helpers that check bounds and trap.
 #include <string>
 
@@ -74,15 +76,19 @@ bool CEmitter::memory_op(const Operator& op) {
       std::string v = text(n_ - 1);
       pop(2);
       settle();
-      body_ += std::string("ST(") + a.type + ", " + addr + ", " + a.pre + v + ");\n";
+      if (shape_.lazy)  // libtcc only: the direct form (no macro to expand)
+        body_ += std::string("*(") + a.type + "*)(" + addr + ") = " + a.pre + v + ";\n";
+      else
+        body_ += std::string("ST(") + a.type + ", " + addr + ", " + a.pre + v + ");\n";
     } else {
       // A load stays pending (deferred) when its address is pending text.
       const Val& av = vs_[addr_h];
       bool pend = av.pending;
       int32_t local = av.local;
       pop(1);
-      push_pure(a.value, std::string(a.pre) + "LD(" + a.type + ", " + addr + ")", local, pend, true,
-                true);
+      std::string load = shape_.lazy ? std::string("(*(const ") + a.type + "*)(" + addr + "))"
+                                     : std::string("LD(") + a.type + ", " + addr + ")";
+      push_pure(a.value, a.pre + load, local, pend, true, true);
     }
     return true;
   }
