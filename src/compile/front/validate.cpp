@@ -1,7 +1,12 @@
 // Whole-module validation with wisp's own front end (declarations, then every body through the
-// function validator), value-type decoding shared by the validator, and the refusal that names
-// every proposal a module needs.
+// function validator, on several threads for a large module), value-type decoding shared by the
+// validator, and the refusal that names every proposal a module needs.
+#include <algorithm>
+#include <exception>
 #include <string>
+#include <system_error>
+#include <thread>
+#include <vector>
 
 #include "compile/front/feature_scan.hpp"
 #include "compile/front/func_validator.hpp"
@@ -66,6 +71,65 @@ uint32_t declared_wasm2_features(const ModuleDecl& m) {
   return bits;
 }
 
+// Code below this many bytes is validated on the calling thread: a thread costs more than the
+// time it would save (~100 MB/s of code are validated per core).
+constexpr uint64_t kParallelCodeBytes = 1u << 20;
+constexpr unsigned kMaxThreads = 8;
+
+// The bodies of functions [first, end) validated in order; the first error is kept, and the
+// functions after it are not looked at.
+struct BodyRange {
+  uint32_t first = 0, end = 0;
+  Wasm2Tally tally;
+  FeatureSet used;
+  std::exception_ptr error;
+
+  void run(const ModuleDecl& m, std::span<const uint8_t> bytes, FeatureSet enabled) {
+    try {
+      FuncValidator<Wasm2Tally> v(m, bytes, enabled);
+      for (uint32_t i = first; i < end; ++i) v.run(i, tally);
+      used = v.features_used();
+    } catch (...) {
+      error = std::current_exception();
+    }
+  }
+};
+
+// Validates every body, splitting a large module's code into ranges of about equal size, one
+// per core. The error reported is the one of the lowest function index, as on one thread.
+void validate_bodies(ModuleDecl& m, std::span<const uint8_t> bytes, FeatureSet enabled) {
+  const uint32_t n = m.num_defined_funcs();
+  uint64_t code = 0;
+  for (const FuncBody& b : m.bodies) code += b.size;
+  const unsigned cores = std::max(1u, std::min(std::thread::hardware_concurrency(), kMaxThreads));
+  const unsigned parts =
+      code < kParallelCodeBytes ? 1u : static_cast<unsigned>(std::min<uint64_t>(cores, n));
+  std::vector<BodyRange> ranges(std::max(1u, parts));
+  uint32_t f = 0;
+  uint64_t seen = 0;
+  for (size_t r = 0; r < ranges.size(); ++r) {
+    ranges[r].first = f;
+    const uint64_t goal = code * (r + 1) / ranges.size();
+    while (f < n && (r + 1 == ranges.size() || seen < goal)) seen += m.bodies[f++].size;
+    ranges[r].end = f;
+  }
+  std::vector<std::thread> threads;
+  size_t started = 1;
+  try {
+    for (; started < ranges.size(); ++started)
+      threads.emplace_back([&, r = started] { ranges[r].run(m, bytes, enabled); });
+  } catch (const std::system_error&) {  // no thread to be had: the rest runs here
+  }
+  for (size_t r = started; r < ranges.size(); ++r) ranges[r].run(m, bytes, enabled);
+  ranges[0].run(m, bytes, enabled);
+  for (std::thread& t : threads) t.join();
+  for (BodyRange& r : ranges) {
+    if (r.error) std::rethrow_exception(r.error);
+    m.features.add(r.used);
+    m.wasm2_features |= r.tally.bits;
+  }
+}
+
 }  // namespace
 
 std::span<const ValType> single_type(ValType t) {
@@ -77,11 +141,8 @@ std::span<const ValType> single_type(ValType t) {
 ModuleDecl validate_module(std::span<const uint8_t> bytes, FeatureSet enabled) {
   try {
     ModuleDecl m = decode_module(bytes, enabled);
-    Wasm2Tally tally;
-    FuncValidator<Wasm2Tally> v(m, bytes, enabled);
-    for (uint32_t i = 0; i < m.num_defined_funcs(); ++i) v.run(i, tally);
-    m.features.add(v.features_used());
-    m.wasm2_features = tally.bits | declared_wasm2_features(m);
+    m.wasm2_features = declared_wasm2_features(m);
+    validate_bodies(m, bytes, enabled);
     return m;
   } catch (const FeatureRefused& e) {
     FeatureSet needed = scan_features(bytes).minus(enabled);
