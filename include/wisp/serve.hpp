@@ -76,6 +76,9 @@ struct ServerConfig {
   // All chunk extensions of one request together (ignored): more is a 400. A chunk-size line is
   // held to this plus the trailer limit plus 64 bytes.
   uint64_t max_chunk_extension_bytes = 4 << 10;
+  // A chunked body's framing: its chunk-size lines (extensions aside) and line ends, together:
+  // more is a 400 (e.g. a body sent as one-byte chunks, or with long runs of leading zeros).
+  uint64_t max_chunk_framing_bytes = 64 << 10;
   // Connections at once. start() raises the descriptor limit (RLIMIT_NOFILE) to its hard limit
   // and lowers this cap to what the process can open with a reserve (Server::max_connections()
   // tells the cap in force). Beyond it a connection gets one answer and is closed: /healthz and

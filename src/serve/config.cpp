@@ -312,6 +312,8 @@ ServerConfig parse(std::string_view text, const std::filesystem::path& base,
     if (auto v = s->integer("max_trailer_bytes", 0, 1 << 20)) c.max_trailer_bytes = uint64_t(*v);
     if (auto v = s->integer("max_chunk_extension_bytes", 0, 1 << 20))
       c.max_chunk_extension_bytes = uint64_t(*v);
+    if (auto v = s->integer("max_chunk_framing_bytes", 64, 1 << 30))
+      c.max_chunk_framing_bytes = uint64_t(*v);
     if (auto v = s->integer("max_connections", 1, 1 << 20)) c.max_connections = size_t(*v);
     s->check_all_used();
   }

@@ -75,6 +75,18 @@ Refusal RequestParser::overflow_refusal(std::string_view pending) const {
   return {400, "a chunk-size line exceeds " + std::to_string(pending_limit()) + " bytes"};
 }
 
+void RequestParser::count_body_bytes(uint64_t n, beast::error_code& ec) {
+  body_part_bytes_ += n;
+  if (!chunked()) return;
+  // What was consumed and is neither body, extension nor trailer is framing.
+  const uint64_t other = body_.size() + extension_bytes_ + trailer_bytes_;
+  const uint64_t framing = body_part_bytes_ > other ? body_part_bytes_ - other : 0;
+  if (framing > limits_.chunk_framing_bytes)
+    refuse(ec, 400,
+           "the chunked body's framing (chunk-size lines and line ends) exceeds " +
+               std::to_string(limits_.chunk_framing_bytes) + " bytes");
+}
+
 void RequestParser::refuse(beast::error_code& ec, unsigned status, std::string detail) {
   if (!refusal_) refusal_ = Refusal{status, std::move(detail)};
   ec = http::error::bad_value;

@@ -3,9 +3,10 @@
 // than a final `chunked` is refused (400; 501 for a coding wisp does not implement), as is one
 // beside a Content-Length or in an HTTP/1.0 request; an HTTP/1.1 request needs exactly one Host
 // (any request at most one); chunk extensions are bounded and ignored; trailer fields are bounded,
-// read and dropped (never headers of the request). The head is bounded by Beast's header_limit,
-// the body by its body_limit; the session bounds the bytes buffered while a chunk-size line or
-// the trailers arrive (see pending_limit()).
+// read and dropped (never headers of the request); the chunk-size lines and line ends of a
+// chunked body are bounded together (count_body_bytes). The head is bounded by Beast's
+// header_limit, the body by its body_limit; the session bounds the bytes buffered while a
+// chunk-size line or the trailers arrive (see pending_limit()).
 #pragma once
 
 #include <boost/beast/http/basic_parser.hpp>
@@ -21,6 +22,9 @@ struct RequestLimits {
   uint64_t header_bytes = 16 << 10;          // the request line and the header fields together
   uint64_t chunk_extension_bytes = 4 << 10;  // all chunk extensions of one request together
   uint64_t trailer_bytes = 4 << 10;          // the trailer section (its fields are dropped)
+  // A chunked body's framing: its chunk-size lines (extensions aside) and line ends. Bounds the
+  // bytes a client can send around a body, e.g. as one-byte chunks or leading zeros.
+  uint64_t chunk_framing_bytes = 64 << 10;
 };
 
 // ASCII case-insensitive comparison (header names, tokens).
@@ -55,6 +59,9 @@ class RequestParser : public boost::beast::http::basic_parser<true> {
   // Classifies a buffer_overflow while reading a chunked body from the unparsed bytes: the
   // trailer section was too large (431) or a chunk-size line was (400).
   Refusal overflow_refusal(std::string_view pending) const;
+  // Counts `n` more bytes of the body's part of the request consumed by the parser; refuses the
+  // request (400) when a chunked body's framing passes its limit (RequestLimits).
+  void count_body_bytes(uint64_t n, boost::beast::error_code& ec);
 
  private:
   void on_request_impl(boost::beast::http::verb method, boost::beast::string_view method_str,
@@ -88,6 +95,7 @@ class RequestParser : public boost::beast::http::basic_parser<true> {
   std::vector<std::string> codings_;  // Transfer-Encoding, in order, lower case
   uint64_t extension_bytes_ = 0;
   uint64_t trailer_bytes_ = 0;
+  uint64_t body_part_bytes_ = 0;  // consumed after the head: body, framing, extensions, trailers
   std::optional<Refusal> refusal_;
 };
 

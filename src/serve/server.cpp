@@ -59,6 +59,7 @@ ServerImpl::ServerImpl(ServerConfig config) : config_(std::move(config)) {
   request_limits_.header_bytes = config_.max_header_bytes;
   request_limits_.trailer_bytes = config_.max_trailer_bytes;
   request_limits_.chunk_extension_bytes = config_.max_chunk_extension_bytes;
+  request_limits_.chunk_framing_bytes = config_.max_chunk_framing_bytes;
   // The budget is process-wide: set before the routes make their first instances.
   previous_memory_budget_ = runtime_stats().memory_budget;
   set_memory_budget(config_.memory_budget ? config_.memory_budget : default_memory_budget());

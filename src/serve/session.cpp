@@ -137,8 +137,7 @@ void Session::on_head(beast::error_code ec) {
                                       : std::max(kBodyBuffer, buffer_.size()));
   auto read_body = [self = shared_from_this()] {
     self->stream_.expires_after(self->server_.config().idle_timeout);
-    http::async_read(self->stream_, self->buffer_, *self->parser_,
-                     [self](beast::error_code ec, size_t) { self->on_body(ec); });
+    self->read_body_part();
   };
   if (version_ >= 11 && iequals(parser_->header("Expect"), "100-continue")) {
     auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
@@ -150,6 +149,17 @@ void Session::on_head(beast::error_code ec) {
     return;
   }
   read_body();
+}
+
+// The body a read at a time, each counted (RequestParser::count_body_bytes bounds a chunked
+// body's framing), under the deadline set when the body began.
+void Session::read_body_part() {
+  http::async_read_some(stream_, buffer_, *parser_,
+                        [self = shared_from_this()](beast::error_code ec, size_t n) {
+                          if (!ec) self->parser_->count_body_bytes(n, ec);
+                          if (ec || self->parser_->is_done()) return self->on_body(ec);
+                          self->read_body_part();
+                        });
 }
 
 void Session::on_body(beast::error_code ec) {

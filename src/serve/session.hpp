@@ -30,6 +30,7 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   void read_head();
   void on_head(boost::beast::error_code ec);
+  void read_body_part();
   void on_body(boost::beast::error_code ec);
   void handle();
   // Sends `response`; closes the connection afterwards unless `keep_alive`.

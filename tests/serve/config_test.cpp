@@ -19,6 +19,7 @@ idle_timeout_ms = 1500
 max_header_bytes = 4096
 max_trailer_bytes = 512
 max_chunk_extension_bytes = 100
+max_chunk_framing_bytes = 2000
 max_connections = 77
 
 [engine]
@@ -79,6 +80,7 @@ use_pkeys = false
   EXPECT_EQ(c.max_header_bytes, 4096u);
   EXPECT_EQ(c.max_trailer_bytes, 512u);
   EXPECT_EQ(c.max_chunk_extension_bytes, 100u);
+  EXPECT_EQ(c.max_chunk_framing_bytes, 2000u);
   EXPECT_EQ(c.max_connections, 77u);
   EXPECT_EQ(c.memory_budget, uint64_t{2} << 30);
   EXPECT_EQ(c.tier, Tier::tier0);

@@ -125,6 +125,42 @@ TEST(HttpEdge, ChunkExtensionsAndTrailersAreBounded) {
   EXPECT_EQ(answers_in(small), 2u) << small;
 }
 
+// The bytes around a chunked body count too: one-byte chunks or chunk-size lines padded with
+// zeros pass no other limit (each line stays short, the body small) but must not be read without
+// end. Ordinary chunking of the same body is accepted.
+TEST(HttpEdge, ChunkFramingIsBounded) {
+  ServerConfig c = edge_config();
+  c.max_chunk_framing_bytes = 4096;
+  Server server(c);
+  server.start();
+  const std::string head =
+      "POST /factorial HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+  // 2,000 one-byte chunks: 2,000 body bytes in 12,000 bytes of framing.
+  std::string tiny = head;
+  for (int i = 0; i < 2000; ++i) tiny += "1\r\n5\r\n";
+  tiny += "0\r\n\r\n";
+  std::string reply = HttpClient(server.port()).raw(tiny);
+  EXPECT_TRUE(reply.starts_with("HTTP/1.1 400 ")) << reply.substr(0, 300);
+  EXPECT_TRUE(has(reply, "framing (chunk-size lines and line ends) exceeds 4096 bytes"))
+      << reply.substr(0, 300);
+  // Short lines of leading zeros: each line well inside the chunk-size line limit.
+  std::string zeros = head;
+  for (int i = 0; i < 100; ++i) {
+    zeros.append(100, '0');
+    zeros += "1\r\n5\r\n";
+  }
+  zeros += "0\r\n\r\n";
+  std::string z = HttpClient(server.port()).raw(zeros);
+  EXPECT_TRUE(z.starts_with("HTTP/1.1 400 ")) << z.substr(0, 300);
+  // The same server takes an ordinarily chunked body, and the next request on the connection.
+  std::string chunked = head;
+  chunked += "1\r\n[\r\n2\r\n5]\r\n0\r\n\r\n";
+  chunked += "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  std::string fine = HttpClient(server.port()).raw(chunked);
+  EXPECT_TRUE(has(fine, "[120]")) << fine;
+  EXPECT_EQ(answers_in(fine), 2u) << fine;
+}
+
 // What a WASI guest sees of the request's headers: trailers never, Proxy never (httpoxy), and no
 // header whose name has a '_' (it could pose as the hyphenated one a front proxy rewrites).
 TEST(HttpEdge, CgiEnvironmentTakesOnlyTrustworthyHeaders) {

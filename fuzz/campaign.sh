@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# A long fuzzing campaign for one target, counted in CPU time rather than wall time (so that it
+# can run at low priority beside other work): fuzz/run.sh in rounds of ROUND seconds (wall) on
+# the same corpus until the fuzzer processes have used CPU_SECONDS of CPU (user + system).
+# Stops at the first failure (crash, leak, timeout, failed property), like run.sh.
+#   fuzz/campaign.sh BUILD_DIR TARGET CPU_SECONDS [ROUND]      (e.g. build-fuzz module 3600)
+# Prints one line per round and a summary: CPU seconds, inputs run, corpus size, failures.
+set -uo pipefail
+build=${1:?usage: fuzz/campaign.sh BUILD_DIR TARGET CPU_SECONDS [ROUND]}
+target=${2:?usage: fuzz/campaign.sh BUILD_DIR TARGET CPU_SECONDS [ROUND]}
+budget=${3:?usage: fuzz/campaign.sh BUILD_DIR TARGET CPU_SECONDS [ROUND]}
+round=${4:-600}
+here="$(cd "$(dirname "$0")" && pwd)"
+cpu=0
+inputs=0
+rounds=0
+start=$(date -u '+%Y-%m-%d %H:%M UTC')
+while [ "$cpu" -lt "$budget" ]; do
+  times=$(mktemp)
+  /usr/bin/time -f '%U %S' -o "$times" bash "$here/run.sh" "$build" "$round" "$target" >/dev/null
+  rc=$?
+  used=$(awk '{printf "%d", $1 + $2}' "$times")
+  rm -f "$times"
+  cpu=$((cpu + used))
+  rounds=$((rounds + 1))
+  log="$build/fuzz/$target.log"
+  n=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
+  inputs=$((inputs + ${n:-0}))
+  echo "round $rounds: ${used} CPU s, ${n:-?} inputs (total ${cpu} CPU s, ${inputs} inputs)"
+  if [ $rc -ne 0 ]; then
+    echo "campaign $target: FAILED in round $rounds; see $log and $build/fuzz/crashes/" >&2
+    tail -30 "$log" >&2
+    exit 1
+  fi
+done
+echo "campaign $target: started $start, ${cpu} CPU s in $rounds rounds, ${inputs} inputs," \
+  "corpus $(ls "$build/fuzz/corpus/$target" | wc -l) files, 0 failures"
