@@ -246,8 +246,13 @@ HttpResponse Route::run_wasi(const HttpRequest& request) {
   c.stdout_stream = WasiStdio::buffer({}, config_.max_output_bytes);
   c.stderr_stream = WasiStdio::buffer({}, 64 << 10);
   c.env.push_back("REQUEST_METHOD=" + request.method);
-  c.env.push_back("SCRIPT_NAME=" + config_.path);
-  c.env.push_back("PATH_INFO=" + request.path);
+  // RFC 3875: SCRIPT_NAME is the route ("/api" for "/api/*"), PATH_INFO the rest of the path.
+  std::string_view script = config_.path;
+  if (script.ends_with("/*")) script.remove_suffix(2);
+  std::string_view info = request.path;
+  info.remove_prefix(std::min(script.size(), info.size()));
+  c.env.push_back("SCRIPT_NAME=" + std::string(script));
+  c.env.push_back("PATH_INFO=" + std::string(info));
   c.env.push_back("QUERY_STRING=" + request.query);
   c.env.push_back("CONTENT_LENGTH=" + std::to_string(request.body.size()));
   c.env.push_back("CONTENT_TYPE=" + request.header("Content-Type"));

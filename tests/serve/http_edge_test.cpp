@@ -188,5 +188,31 @@ TEST(HttpEdge, CgiEnvironmentTakesOnlyTrustworthyHeaders) {
   EXPECT_TRUE(has(reply, "env HTTP_HOST=x\n")) << reply;
 }
 
+// CGI's split of the path (RFC 3875 4.1.5, 4.1.13): SCRIPT_NAME is the route ("/cgi" for the
+// prefix route "/cgi/*", never the pattern), PATH_INFO the rest of the path, empty if none.
+TEST(HttpEdge, CgiScriptNameAndPathInfoSplitThePath) {
+  ServerConfig c = edge_config();
+  RouteConfig prefix = c.routes.back();  // the WASI route that prints its environment
+  prefix.path = "/cgi/*";
+  c.routes.push_back(prefix);
+  Server server(c);
+  server.start();
+  auto env_of = [&](const std::string& target) {
+    return HttpClient(server.port())
+        .raw("GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  };
+  std::string deep = env_of("/cgi/a/b.txt?x=1");
+  ASSERT_TRUE(deep.starts_with("HTTP/1.1 200 ")) << deep;
+  EXPECT_TRUE(has(deep, "env SCRIPT_NAME=/cgi\n")) << deep;
+  EXPECT_TRUE(has(deep, "env PATH_INFO=/a/b.txt\n")) << deep;
+  EXPECT_TRUE(has(deep, "env QUERY_STRING=x=1\n")) << deep;
+  std::string bare = env_of("/cgi");
+  EXPECT_TRUE(has(bare, "env SCRIPT_NAME=/cgi\n")) << bare;
+  EXPECT_TRUE(has(bare, "env PATH_INFO=\n")) << bare;
+  std::string exact = env_of("/env");
+  EXPECT_TRUE(has(exact, "env SCRIPT_NAME=/env\n")) << exact;
+  EXPECT_TRUE(has(exact, "env PATH_INFO=\n")) << exact;
+}
+
 }  // namespace
 }  // namespace wisp::test
