@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -267,8 +268,8 @@ TEST(Server, StopLetsARequestInFlightFinish) {
   server.stop();
   client.join();
   EXPECT_EQ(reply.status, 504u);
-  EXPECT_FALSE(reply.keep_alive);                               // the server was stopping
-  EXPECT_THROW(HttpClient{port}, boost::system::system_error);  // no longer listening
+  EXPECT_FALSE(reply.keep_alive);                      // the server was stopping
+  EXPECT_THROW(HttpClient{port}, std::runtime_error);  // no longer listening (connect fails)
 }
 
 TEST(Server, ABadListenAddressIsAnErrorNotACrash) {
