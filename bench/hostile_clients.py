@@ -120,6 +120,9 @@ def classify(data, how, expected):
     if how == "timeout":
         return f"{status}, connection left open after {CLOSE_WAIT_S:.0f} s", False
     label = f"{status}, closed" if closes else f"{status} without Connection: close"
+    # 503 is the answer to any connection past the server's cap (an idle flood larger than it).
+    if status == 503 and closes:
+        return "503, closed (over the connection cap)", True
     return label, status in expected and closes
 
 
