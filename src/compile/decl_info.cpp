@@ -1,9 +1,12 @@
 // A module's interface and facts (imports, exports, features, sections, start, active data
-// segments) from the declarations decoded by wisp's own front end, into ModuleImpl.
+// segments) from the declarations decoded by wisp's own front end, into ModuleImpl; section sizes
+// from the bytes alone.
 #include "compile/decl_info.hpp"
 
+#include <iterator>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "wisp/error.hpp"
 
@@ -147,6 +150,44 @@ void fill_module_info(const front::ModuleDecl& m, std::span<const uint8_t> bytes
     }
     out.data_segments.push_back(std::move(init));
   }
+}
+
+std::vector<SectionSize> read_section_sizes(std::span<const uint8_t> bytes) {
+  static const char* kNames[] = {"custom", "type",   "import",   "function", "table",
+                                 "memory", "global", "export",   "start",    "element",
+                                 "code",   "data",   "datacount"};
+  std::vector<SectionSize> out;
+  size_t pos = 8;
+  auto leb = [&](size_t& p, uint64_t& v) {
+    v = 0;
+    for (int shift = 0; shift < 35 && p < bytes.size(); shift += 7) {
+      uint8_t b = bytes[p++];
+      v |= uint64_t(b & 0x7f) << shift;
+      if (!(b & 0x80)) return true;
+    }
+    return false;
+  };
+  while (pos < bytes.size()) {
+    uint8_t id = bytes[pos++];
+    uint64_t size = 0;
+    if (!leb(pos, size) || size > bytes.size() - pos) break;
+    SectionSize s;
+    s.bytes = size;
+    if (id == 0) {
+      size_t p = pos;
+      uint64_t len = 0;
+      if (leb(p, len) && len <= bytes.size() - p) {
+        s.name = "custom:" + std::string(reinterpret_cast<const char*>(&bytes[p]), len);
+      } else {
+        s.name = "custom";
+      }
+    } else {
+      s.name = id < std::size(kNames) ? kNames[id] : "unknown(" + std::to_string(id) + ")";
+    }
+    out.push_back(std::move(s));
+    pos += size;
+  }
+  return out;
 }
 
 }  // namespace wisp::detail

@@ -1,4 +1,4 @@
-// Module metadata beside a cached tier-1 object: "wisp-module-meta 1 <sha256 of the rest>\n",
+// Module metadata beside a cached tier-1 object: "wisp-module-meta 2 <sha256 of the rest>\n",
 // then the fields in a little-endian binary layout. Data segments are recorded as ranges of the
 // module's bytes (which the cache key covers), not copied.
 #include "compile/module_meta.hpp"
@@ -19,7 +19,7 @@ namespace wisp::detail {
 
 namespace {
 
-constexpr std::string_view kMagic = "wisp-module-meta 1 ";
+constexpr std::string_view kMagic = "wisp-module-meta 2 ";
 constexpr size_t kDigestHex = 64;
 
 struct Writer {
@@ -197,7 +197,6 @@ std::string encode_module_meta(const ModuleImpl& m) {
   w.opt(m.start);
   w.opt(m.start_export);
   w.opt(m.memory0_import);
-  w.u8(m.features_pending);
   w.u32(static_cast<uint32_t>(m.features.size()));
   for (const std::string& f : m.features) w.str(f);
   w.u32(static_cast<uint32_t>(m.data_segments.size()));
@@ -233,7 +232,6 @@ bool decode_module_meta(std::string_view file, ModuleImpl& m) {
     d.type = r.extern_type();
   }
   std::optional<uint32_t> start = r.opt(), start_export = r.opt(), memory0_import = r.opt();
-  bool features_pending = r.u8() != 0;
   std::vector<std::string> features(r.count(4));
   for (std::string& f : features) f = r.str();
   std::vector<DataSegmentInit> data(r.count(29));
@@ -257,7 +255,6 @@ bool decode_module_meta(std::string_view file, ModuleImpl& m) {
   m.start_export = start_export;
   m.memory0_import = memory0_import;
   m.features = std::move(features);
-  m.features_pending = features_pending;
   m.data_segments = std::move(data);
   return true;
 }
