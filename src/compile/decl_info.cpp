@@ -3,11 +3,13 @@
 // from the bytes alone.
 #include "compile/decl_info.hpp"
 
+#include <algorithm>
 #include <iterator>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "compile/front/reader.hpp"
 #include "wisp/error.hpp"
 
 namespace wisp::detail {
@@ -131,6 +133,7 @@ void fill_module_info(const front::ModuleDecl& m, std::span<const uint8_t> bytes
     if (seg.mode != front::SegmentMode::active) continue;
     DataSegmentInit init;
     init.memory_index = seg.memory;
+    init.bytes_offset = seg.bytes_offset;
     init.bytes.assign(bytes.begin() + seg.bytes_offset,
                       bytes.begin() + seg.bytes_offset + seg.size);
     switch (seg.offset.kind) {
@@ -157,35 +160,30 @@ std::vector<SectionSize> read_section_sizes(std::span<const uint8_t> bytes) {
                                  "memory", "global", "export",   "start",    "element",
                                  "code",   "data",   "datacount"};
   std::vector<SectionSize> out;
-  size_t pos = 8;
-  auto leb = [&](size_t& p, uint64_t& v) {
-    v = 0;
-    for (int shift = 0; shift < 35 && p < bytes.size(); shift += 7) {
-      uint8_t b = bytes[p++];
-      v |= uint64_t(b & 0x7f) << shift;
-      if (!(b & 0x80)) return true;
-    }
-    return false;
-  };
-  while (pos < bytes.size()) {
-    uint8_t id = bytes[pos++];
-    uint64_t size = 0;
-    if (!leb(pos, size) || size > bytes.size() - pos) break;
-    SectionSize s;
-    s.bytes = size;
-    if (id == 0) {
-      size_t p = pos;
-      uint64_t len = 0;
-      if (leb(p, len) && len <= bytes.size() - p) {
-        s.name = "custom:" + std::string(reinterpret_cast<const char*>(&bytes[p]), len);
+  front::Reader r(bytes, std::min<size_t>(8, bytes.size()), bytes.size());
+  try {
+    while (!r.at_end()) {
+      uint8_t id = r.u8();
+      uint32_t size = r.u32();
+      if (size > r.remaining()) break;
+      const size_t end = r.pos() + size;
+      SectionSize s;
+      s.bytes = size;
+      if (id == 0) {
+        try {
+          front::Reader name(bytes, r.pos(), end);
+          s.name = "custom:" + std::string(name.name());
+        } catch (const CompileError&) {
+          s.name = "custom";
+        }
       } else {
-        s.name = "custom";
+        s.name = id < std::size(kNames) ? kNames[id] : "unknown(" + std::to_string(id) + ")";
       }
-    } else {
-      s.name = id < std::size(kNames) ? kNames[id] : "unknown(" + std::to_string(id) + ")";
+      out.push_back(std::move(s));
+      r.seek(end);
     }
-    out.push_back(std::move(s));
-    pos += size;
+  } catch (const CompileError&) {
+    // A malformed section header ends the list.
   }
   return out;
 }

@@ -25,6 +25,7 @@ struct DataSegmentInit {
   bool offset_from_global = false;
   uint32_t offset = 0;               // constant offset
   uint32_t global_import_index = 0;  // index into imports when offset_from_global
+  size_t bytes_offset = 0;           // where `bytes` lie in the module's bytes
   std::vector<uint8_t> bytes;
 };
 

@@ -13,8 +13,8 @@ namespace wisp::detail {
 // The metadata file that goes with the cached object `so` ("KEY.so" -> "KEY.meta").
 std::filesystem::path module_meta_path(const std::filesystem::path& so);
 
-// The file's content for `m` (a header line with the SHA-256 of the rest, then the fields), or
-// an empty string if `m` cannot be described (its data segments were not found in its bytes).
+// The file's content for `m`: a header line with the SHA-256 of the rest, then the fields (the
+// data segments as ranges of m's bytes).
 std::string encode_module_meta(const ModuleImpl& m);
 
 // Fills m's imports, exports, export_index, start, start_export, memory0_import, features and
