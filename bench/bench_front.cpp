@@ -1,15 +1,14 @@
-// Front-end benchmarks (issue 10): decode + validate throughput and peak heap of wisp's own front
-// end against libwabt's read + validate on the same bytes; C emission throughput of wisp's own
-// emitter against libwabt's C writer; the ~300 KB module ready on tier 0 with each front end.
+// Front-end benchmarks (issue 10): decode + validate throughput and peak heap of wisp's front end
+// against libwabt's read + validate on the same bytes (support/wabt_oracle.hpp, as the tests use
+// it); C emission throughput of wisp's emitter; the ~300 KB module ready on tier 0.
 // Modules: generated here (flat arithmetic, 10,000 nested blocks, 100,000 small functions,
 // 200,000 globals; the nested blocks also around a br_table to all of them) and real ones when
 // present (CRuby, nextpnr: paths from WISP_BENCH_RUBY and WISP_BENCH_NEXTPNR, else where
 // tests/wasi/large/*.sh puts them). Times are process CPU time (libwabt runs on a thread with a big
-// stack, as in the engine); compare the two front ends by the ratios printed at the end, all from
-// this one run. Nested against flat emission is measured paired (emit_pair/*), since the target is
-// a ratio close to 1. Run: build/bench/wisp_bench_front [--benchmark_repetitions=5
-// --benchmark_report_aggregates_only=true]; WISP_BENCH_FRONT_SLOW=1 adds libwabt's C writer on
-// CRuby (minutes).
+// stack); compare wisp with libwabt by the ratios printed at the end, all from this one run.
+// Nested against flat emission is measured paired (emit_pair/*), since the target is a ratio
+// close to 1. Run: build/bench/wisp_bench_front [--benchmark_repetitions=5
+// --benchmark_report_aggregates_only=true].
 #include <benchmark/benchmark.h>
 #include <malloc.h>
 #include <time.h>
@@ -23,18 +22,15 @@
 #include <map>
 #include <memory>
 #include <new>
-#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "bench_support.hpp"
-#include "compile/c_translate.hpp"
 #include "compile/front/func_validator.hpp"
 #include "compile/front/module_decoder.hpp"
-#include "compile/wabt_front.hpp"
 #include "front_modules.hpp"
-#include "wabt/ir.h"
+#include "support/wabt_oracle.hpp"
 #include "wisp/wisp.hpp"
 
 #include "compile/emit/c_module.hpp"
@@ -174,23 +170,13 @@ void validate_own(benchmark::State& st, const BenchModule& m) {
   set_heap_counters(st, m, peak);
 }
 
-// libwabt on a 256 MiB stack, as the engine runs it (it recurses once per nesting level).
+// libwabt's reader and validator, on a 256 MiB stack (it recurses once per nesting level).
 void validate_wabt(benchmark::State& st, const BenchModule& m) {
   auto once = [&] {
-    size_t funcs = 0;
-    wisp::detail::on_big_stack([&] {
-      std::unique_ptr<wabt::Module> ir = wisp::detail::read_and_validate(m.bytes);
-      funcs = ir->funcs.size();
-    });
-    return funcs;
+    if (!wisp::test::wabt_validate(m.bytes).ok) throw wisp::Error("libwabt refuses " + m.name);
   };
-  int64_t peak = peak_heap([&] { once(); });
-  size_t funcs = 0;
-  for (auto _ : st) {
-    funcs = once();
-    benchmark::DoNotOptimize(funcs);
-  }
-  st.counters["funcs"] = static_cast<double>(funcs);
+  int64_t peak = peak_heap(once);
+  for (auto _ : st) once();
   set_common_counters(st, m);
   set_heap_counters(st, m, peak);
 }
@@ -225,32 +211,6 @@ void emit_own(benchmark::State& st, const BenchModule& m) {
   set_c_counters(st, m, c_bytes);
 }
 
-// libwabt's C writer plus wisp's glue (translate_to_c) over IR read without validation; the IR
-// is read again, untimed, before each iteration (translate_to_c rewrites it).
-void emit_wabt(benchmark::State& st, const BenchModule& m) {
-  using wisp::detail::on_big_stack;
-  std::unique_ptr<wabt::Module> ir;
-  auto read = [&] {
-    on_big_stack([&] { ir = wisp::detail::read_trusted(m.bytes, /*bodies=*/true); });
-  };
-  size_t c_bytes = 0;
-  auto translate = [&] {
-    on_big_stack([&] { c_bytes = wisp::detail::translate_to_c(*ir, false).size(); });
-  };
-  read();
-  int64_t peak = peak_heap(translate);
-  for (auto _ : st) {
-    st.PauseTiming();
-    read();
-    st.ResumeTiming();
-    translate();
-    benchmark::DoNotOptimize(c_bytes);
-  }
-  set_common_counters(st, m);
-  set_heap_counters(st, m, peak);
-  set_c_counters(st, m, c_bytes);
-}
-
 // --- nested against flat code, paired: the issue's "a function of 10,000 nested blocks no
 // slower per byte than flat code" ---
 
@@ -267,21 +227,8 @@ const BenchModule& module_named(const std::string& name) {
 }
 
 // A function that emits the C of `m` once and returns the process CPU seconds of the emission
-// alone (what it needs first, untimed: libwabt's IR; wisp's validated declarations once).
-std::function<double()> timed_emission(const BenchModule& m, bool own) {
-  if (!own) {
-    return [&m] {
-      using wisp::detail::on_big_stack;
-      std::unique_ptr<wabt::Module> ir;
-      on_big_stack([&] { ir = wisp::detail::read_trusted(m.bytes, /*bodies=*/true); });
-      size_t c_bytes = 0;
-      double t0 = cpu_seconds();
-      on_big_stack([&] { c_bytes = wisp::detail::translate_to_c(*ir, false).size(); });
-      double t = cpu_seconds() - t0;
-      benchmark::DoNotOptimize(c_bytes);
-      return t;
-    };
-  }
+// alone (the validated declarations it needs are made once, untimed).
+std::function<double()> timed_emission(const BenchModule& m) {
   namespace emit = wisp::detail::emit;
   auto decl = std::make_shared<front::ModuleDecl>(front::validate_module(m.bytes, {}));
   emit::EmitOptions options;
@@ -298,11 +245,11 @@ std::function<double()> timed_emission(const BenchModule& m, bool own) {
 // Each iteration emits the flat module, then the nested one, each timed alone, so that drift of
 // a shared machine hits both alike. Counter nested_per_flat: nested code bytes per CPU second
 // over flat code bytes per CPU second (1 or more meets the target).
-void emit_pair(benchmark::State& st, bool own) {
+void emit_pair(benchmark::State& st) {
   const BenchModule& flat = module_named("flat");
   const BenchModule& nested = module_named("nested10k");
-  std::function<double()> emit_flat = timed_emission(flat, own);
-  std::function<double()> emit_nested = timed_emission(nested, own);
+  std::function<double()> emit_flat = timed_emission(flat);
+  std::function<double()> emit_nested = timed_emission(nested);
   double flat_s = 0, nested_s = 0;
   for (auto _ : st) {
     flat_s += emit_flat();
@@ -319,11 +266,10 @@ void emit_pair(benchmark::State& st, bool own) {
 // --- the ~300 KB module (bench_core's compile_big: BUILD/guests/big.wasm) ready on tier 0 ---
 
 // Engine::compile with tier 1 off, by a fresh Engine each time (only compile() is timed).
-void compile_big_tier0(benchmark::State& st, wisp::FrontEnd front_end) {
+void compile_big_tier0(benchmark::State& st) {
   std::vector<uint8_t> bytes = wisp::read_file_bytes(wisp::bench::guests_dir() / "big.wasm");
   wisp::EngineConfig config;
   config.enable_tier1 = false;
-  config.front_end = front_end;
   config.cache_dir = fs::temp_directory_path() / "wisp-bench-front-cache";
   double translate_ms = 0, tier0_ms = 0;
   size_t c_bytes = 0;
@@ -346,9 +292,9 @@ void compile_big_tier0(benchmark::State& st, wisp::FrontEnd front_end) {
   st.counters["C_KB"] = static_cast<double>(c_bytes) / 1024;
 }
 
-// Decode and validate with both front ends; C emission with wisp's (when the emitter exists) if
-// `own_c`, with libwabt's if `wabt_c`.
-void register_module(BenchModule* m, bool own_c, bool wabt_c) {
+// Decode and validate with wisp's front end, validate with libwabt; C emission with wisp's if
+// `emit_c`.
+void register_module(BenchModule* m, bool emit_c) {
   using benchmark::RegisterBenchmark;
   using Body = void (*)(benchmark::State&, const BenchModule&);
   auto add = [&](const std::string& name, Body body) {
@@ -367,46 +313,31 @@ void register_module(BenchModule* m, bool own_c, bool wabt_c) {
   add("decode/" + m->name + "/own", decode_own);
   add("validate/" + m->name + "/own", validate_own);
   add("validate/" + m->name + "/wabt", validate_wabt);
-  if (own_c) add("emit/" + m->name + "/own", emit_own);
-  if (wabt_c) add("emit/" + m->name + "/wabt", emit_wabt);
+  if (emit_c) add("emit/" + m->name + "/own", emit_own);
 }
 
 void register_all() {
   const fs::path large = fs::path(WISP_BENCH_LARGE_DIR);
-  const bool slow = std::getenv("WISP_BENCH_FRONT_SLOW") != nullptr;
-  register_module(add_generated("flat", gen::flat(500, 400), 10), true, true);
-  register_module(add_generated("nested10k", gen::nested(10'000, 3), 10), true, true);
+  register_module(add_generated("flat", gen::flat(500, 400), 10), true);
+  register_module(add_generated("nested10k", gen::nested(10'000, 3), 10), true);
   // The same around a br_table to every level (the shape of a compiled `switch`).
-  register_module(add_generated("nested10k_br_table", gen::nested(10'000, 3, 10'000), 10), true,
-                  true);
-  register_module(add_generated("funcs100k", gen::small_functions(100'000), 10), false, false);
-  register_module(add_generated("globals200k", gen::globals(200'000), 6), false, false);
+  register_module(add_generated("nested10k_br_table", gen::nested(10'000, 3, 10'000), 10), true);
+  register_module(add_generated("funcs100k", gen::small_functions(100'000), 10), false);
+  register_module(add_generated("globals200k", gen::globals(200'000), 6), false);
   register_module(add_real("nextpnr", "WISP_BENCH_NEXTPNR",
                            large / "nextpnr-ice40-0.8.621/gen/nextpnr-ice40.core.wasm",
                            "npm pack @yowasp/nextpnr-ice40@0.8.621 -> "
                            "package/gen/nextpnr-ice40.core.wasm"),
-                  true, true);
-  // CRuby's C: ~30 s or more per iteration with libwabt's C writer, so that one only with
-  // WISP_BENCH_FRONT_SLOW=1.
+                  true);
   register_module(add_real("ruby", "WISP_BENCH_RUBY", large / "package/dist/ruby.wasm",
                            "npm pack @ruby/3.3-wasm-wasi@2.10.1 -> package/dist/ruby.wasm"),
-                  true, slow);
-  for (bool own : {true, false}) {
-    benchmark::RegisterBenchmark(
-        own ? "emit_pair/nested10k_vs_flat/own" : "emit_pair/nested10k_vs_flat/wabt",
-        guarded([own](benchmark::State& st) { emit_pair(st, own); }))
-        ->MeasureProcessCPUTime()
-        ->Unit(benchmark::kMillisecond);
-  }
-  const std::pair<const char*, wisp::FrontEnd> fronts[] = {{"wabt", wisp::FrontEnd::wabt},
-                                                           {"own", wisp::FrontEnd::own}};
-  for (const auto& [name, front] : fronts) {
-    benchmark::RegisterBenchmark(
-        (std::string("compile_big_tier0/") + name).c_str(),
-        guarded([front = front](benchmark::State& st) { compile_big_tier0(st, front); }))
-        ->MeasureProcessCPUTime()
-        ->Unit(benchmark::kMillisecond);
-  }
+                  true);
+  benchmark::RegisterBenchmark("emit_pair/nested10k_vs_flat/own", guarded(emit_pair))
+      ->MeasureProcessCPUTime()
+      ->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("compile_big_tier0/own", guarded(compile_big_tier0))
+      ->MeasureProcessCPUTime()
+      ->Unit(benchmark::kMillisecond);
 }
 
 // Console output as usual, then markdown tables of medians (or single runs): throughput of code
@@ -464,41 +395,29 @@ class RatioTable : public benchmark::ConsoleReporter {
                   fmt(own->counters.at("heap_x_module")).c_str(),
                   wabt ? fmt(wabt->counters.at("heap_x_module")).c_str() : "");
     }
-    std::printf(
-        "\n| module | C MB own / wabt | own C MB/s | own code MB/s | wabt C MB/s | "
-        "wabt code MB/s | own/wabt speed (code) | own heap x module | wabt heap x "
-        "module |\n");
-    std::printf("|---|---|---|---|---|---|---|---|---|\n");
-    std::set<std::string> emitted;
+    std::printf("\n| module | C MB | C MB/s | code MB/s | heap x module |\n");
+    std::printf("|---|---|---|---|---|\n");
     for (const std::string& name : order) {
-      // One row per module, at its first emission benchmark (own, wabt or both were run).
       if (name.rfind("emit/", 0) != 0) continue;
       std::string mod = name.substr(5, name.rfind('/') - 5);
-      if (!emitted.insert(mod).second) continue;
-      const Row* own = find("emit/" + mod + "/own");
-      const Row* wabt = find("emit/" + mod + "/wabt");
-      auto cell = [](const Row* r, const char* k) {
-        return r ? fmt(r->counters.at(k)) : std::string();
-      };
-      std::printf("| %s | %s / %s | %s | %s | %s | %s | %s | %s | %s |\n", mod.c_str(),
-                  own ? cell(own, "C_MB").c_str() : why("emit/" + mod + "/own").c_str(),
-                  wabt ? cell(wabt, "C_MB").c_str() : why("emit/" + mod + "/wabt").c_str(),
-                  rate(own, "C_MB").c_str(), rate(own, "work_MB").c_str(),
-                  rate(wabt, "C_MB").c_str(), rate(wabt, "work_MB").c_str(),
-                  own && wabt ? (fmt(wabt->cpu_s / own->cpu_s) + "x").c_str() : "",
-                  cell(own, "heap_x_module").c_str(), cell(wabt, "heap_x_module").c_str());
+      const Row* own = find(name);
+      if (!own) {
+        std::printf("| %s | %s ||||\n", mod.c_str(), why(name).c_str());
+        continue;
+      }
+      std::printf("| %s | %s | %s | %s | %s |\n", mod.c_str(),
+                  fmt(own->counters.at("C_MB")).c_str(), rate(own, "C_MB").c_str(),
+                  rate(own, "work_MB").c_str(), fmt(own->counters.at("heap_x_module")).c_str());
     }
     // The issue's target: nested code no slower per byte than flat code (1 or more meets it).
-    for (const char* impl : {"own", "wabt"}) {
-      std::string name = std::string("emit_pair/nested10k_vs_flat/") + impl;
-      if (const Row* r = find(name))
-        std::printf("\n%s (paired): nested10k %s MB/s of code, flat %s MB/s; nested / flat = %s\n",
-                    name.c_str(), fmt(r->counters.at("nested_code_MBps")).c_str(),
-                    fmt(r->counters.at("flat_code_MBps")).c_str(),
-                    fmt(r->counters.at("nested_per_flat")).c_str());
-      else if (rows_->count(name))
-        std::printf("\n%s: %s\n", name.c_str(), why(name).c_str());
-    }
+    const std::string pair = "emit_pair/nested10k_vs_flat/own";
+    if (const Row* r = find(pair))
+      std::printf("\n%s (paired): nested10k %s MB/s of code, flat %s MB/s; nested / flat = %s\n",
+                  pair.c_str(), fmt(r->counters.at("nested_code_MBps")).c_str(),
+                  fmt(r->counters.at("flat_code_MBps")).c_str(),
+                  fmt(r->counters.at("nested_per_flat")).c_str());
+    else if (rows_->count(pair))
+      std::printf("\n%s: %s\n", pair.c_str(), why(pair).c_str());
     std::printf("\n| compile_big_tier0 | CPU ms | wall ms | translate_ms | tier0_ms | C KB |\n");
     std::printf("|---|---|---|---|---|---|\n");
     for (const std::string& name : order) {

@@ -1,17 +1,15 @@
 #!/usr/bin/env bash
 # Time to first output with a cold cache (issue 10's start-up target): CRuby's version banner and
-# nextpnr's --version, run by `wisp run` with each front end (WISP_FRONT_END=wabt: libwabt's
-# validator and C writer; =own: wisp's decoder, validator and C emitter, with lazy tier 0, and
-# with WISP_LAZY_TIER0=0 the whole module compiled first) against Node 20 (WebAssembly.compile + instantiate
-# + run of the same module: bench/peers/node_wasi_run.mjs), in one run, alternating the commands.
+# nextpnr's --version, run by `wisp run` (wisp: lazy tier 0; wisp_eager: WISP_LAZY_TIER0=0, the
+# whole module compiled first) against Node 20 (WebAssembly.compile + instantiate + run of the
+# same module: bench/peers/node_wasi_run.mjs), in one run, alternating the commands.
 # Every run gets a fresh, empty XDG_CACHE_HOME (bench/startup/first_output.c), and no detached
 # tier-1 build (WISP_NO_BACKGROUND_COMPILE=1: it would fill the cache for the next run and load
 # the machine while the next commands are timed). The ~300 KB module ready on tier 0 is
-# compile_big_tier0/* in wisp_bench_front.
+# compile_big_tier0/own in wisp_bench_front.
 # Modules: $WISP_BENCH_RUBY and $WISP_BENCH_NEXTPNR, else where tests/wasi/large/ruby.sh and
 # nextpnr.sh put them (BUILD_DIR/large/...); a missing one is skipped with a message.
-# Usage: bench/front_startup.sh BUILD_DIR [RUNS]   (RUNS: 3 by default; ONLY="ruby" or "nextpnr";
-# NO_WABT=1 leaves out the libwabt front end, ~40 s a run on CRuby)
+# Usage: bench/front_startup.sh BUILD_DIR [RUNS]   (RUNS: 3 by default; ONLY="ruby" or "nextpnr")
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BUILD="$(cd "${1:?usage: front_startup.sh BUILD_DIR [RUNS]}" && pwd)"
@@ -46,19 +44,14 @@ compare() {
   done
   echo
   echo "--- $name: $(stat -c %s "$wasm") bytes ($wasm)"
-  echo "command (wisp): WISP_FRONT_END=... wisp run$(printf ' %q' "${before[@]}" \
+  echo "command (wisp): wisp run$(printf ' %q' "${before[@]}" \
     "$(basename "$wasm")" "${after[@]}")"
   echo "command (node): node --no-warnings bench/peers/node_wasi_run.mjs$(printf ' %q' \
     "${invoke[@]}" "$(basename "$wasm")" "${after[@]}")"
-  local wabt=()
-  [ -n "${NO_WABT:-}" ] ||
-    wabt=(-- wisp_wabt env WISP_FRONT_END=wabt "$WISP" run "${before[@]}" "$wasm" "${after[@]}")
   "$WORK/first_output" "$RUNS" \
     -- node "${NODE_RUN[@]}" "${invoke[@]}" "$wasm" "${after[@]}" \
-    "${wabt[@]}" \
-    -- wisp_own env WISP_FRONT_END=own "$WISP" run "${before[@]}" "$wasm" "${after[@]}" \
-    -- wisp_own_eager env WISP_FRONT_END=own WISP_LAZY_TIER0=0 "$WISP" run "${before[@]}" \
-       "$wasm" "${after[@]}"
+    -- wisp "$WISP" run "${before[@]}" "$wasm" "${after[@]}" \
+    -- wisp_eager env WISP_LAZY_TIER0=0 "$WISP" run "${before[@]}" "$wasm" "${after[@]}"
 }
 
 module() {  # module ENV_VAR FALLBACK HOW

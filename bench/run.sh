@@ -51,9 +51,10 @@ echo "results: $OUT/strategy.txt, $OUT/strategy.json"
   --benchmark_out="$OUT/serve.json" --benchmark_out_format=json "$@" | tee "$OUT/serve.txt"
 echo "results: $OUT/serve.txt, $OUT/serve.json"
 
-# The front end (issue 10): wisp's own decoder, validator and C emitter against libwabt's on the
-# same bytes, with ratios; the large real modules when present (WISP_BENCH_RUBY,
-# WISP_BENCH_NEXTPNR). Time to first output against node: bench/front_startup.sh (minutes).
+# The front end (issue 10): wisp's decoder and validator against libwabt's reader and validator on
+# the same bytes, with ratios, and wisp's C emitter; the large real modules when present
+# (WISP_BENCH_RUBY, WISP_BENCH_NEXTPNR). Time to first output against node:
+# bench/front_startup.sh (minutes).
 "$BUILD/bench/wisp_bench_front" --benchmark_repetitions="$REPS" \
   --benchmark_report_aggregates_only=true --benchmark_color=false \
   --benchmark_out="$OUT/front.json" --benchmark_out_format=json "$@" | tee "$OUT/front.txt"

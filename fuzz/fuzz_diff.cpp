@@ -4,8 +4,7 @@
 // in order with zero arguments (`wasm-opt --fuzz-exec-before`), and wisp runs the same calls on
 // tier 0 and on tier 1 (cc -O2, built before the calls), each with its own instance, with the
 // module's `fuzzing-support` logging imports defined (and, as binaryen does, the module's
-// `hangLimitInitializer` called before each export). The front end (wisp's own or libwabt's)
-// alternates with the input.
+// `hangLimitInitializer` called before each export).
 // Properties, besides no crash, leak or undefined behaviour:
 //  - wisp compiles every module binaryen makes, on both tiers;
 //  - each tier's sequence of events (calls, logged values, results, traps) equals the
@@ -308,19 +307,16 @@ void compare(const std::vector<Event>& ref, const std::vector<Event>& mine, cons
 struct State {
   ScratchDir dir{"diff"};
   std::string wasm_opt;
-  std::unique_ptr<Engine> engines[2];
+  std::unique_ptr<Engine> engine;
   uint64_t inputs = 0, made = 0, compared = 0;
 
   State() {
     const char* w = std::getenv("WISP_WASM_OPT");
     wasm_opt = w && *w ? w : WISP_WASM_OPT_PATH;
-    for (int i = 0; i < 2; ++i) {
-      EngineConfig c;
-      c.cache_dir = dir.path() / "cache";
-      c.background_tier1 = false;
-      c.front_end = i ? FrontEnd::own : FrontEnd::wabt;
-      engines[i] = std::make_unique<Engine>(c);
-    }
+    EngineConfig c;
+    c.cache_dir = dir.path() / "cache";
+    c.background_tier1 = false;
+    engine = std::make_unique<Engine>(c);
   }
 };
 
@@ -331,11 +327,6 @@ State& state() {
 
 }  // namespace
 }  // namespace wisp::fuzz
-
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  ::unsetenv("WISP_FRONT_END");  // the target alternates the front ends itself
-  return 0;
-}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace wisp;
@@ -362,17 +353,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<Event> ref = reference_events(std::string(std::istreambuf_iterator<char>(rf), {}));
 
   std::vector<uint8_t> bytes = read_file_bytes(mod);
-  Engine& engine = *s.engines[data[0] & 1];
-  const char* front = (data[0] & 1) ? "own front end" : "libwabt front end";
   std::optional<Module> compiled;
   try {
-    compiled = engine.compile(bytes);
+    compiled = s.engine->compile(bytes);
   } catch (const CompileError& e) {
-    finding(std::string("a module binaryen made is refused (") + front + "): " + e.what());
+    finding(std::string("a module binaryen made is refused: ") + e.what());
   }
   const Module& m = *compiled;
-  check(m.wait_tier1(), std::string("tier 1 failed (") + front +
-                            "): " + m.tier1_error().value_or("no reason given"));
+  check(m.wait_tier1(), "tier 1 failed: " + m.tier1_error().value_or("no reason given"));
   compare(ref, wisp_events(m, Tier::tier0), "tier 0");
   compare(ref, wisp_events(m, Tier::tier1), "tier 1");
   ++s.compared;

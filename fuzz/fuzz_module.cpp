@@ -1,5 +1,5 @@
-// libFuzzer target: wisp's own front end (src/compile/front: scan_features, decode_module,
-// validate_module) and Engine::inspect (both front ends) on arbitrary bytes.
+// libFuzzer target: wisp's front end (src/compile/front: scan_features, decode_module,
+// validate_module) and Engine::inspect on arbitrary bytes.
 // Properties, besides no crash, leak or undefined behaviour:
 //  - every refusal is a CompileError (anything else escaping is a finding: libFuzzer reports
 //    the uncaught exception);
@@ -7,9 +7,8 @@
 //  - a module valid as WebAssembly 2.0 stays valid with every proposal enabled;
 //  - what a successful decode returns is self-consistent (every index in range, every byte range
 //    inside the module), since the C emitter and the instance code index with it unchecked;
-//  - Engine::inspect with wisp's own front end accepts exactly what validate_module accepts.
+//  - Engine::inspect accepts exactly what validate_module accepts.
 #include <cstdint>
-#include <cstdlib>
 #include <span>
 #include <string>
 
@@ -105,25 +104,17 @@ void check_decl(const front::ModuleDecl& d, size_t total) {
   if (d.data_count) check(*d.data_count == d.datas.size(), "data count differs from segments");
 }
 
-Engine& engine(FrontEnd which) {
-  auto make = [](FrontEnd f) {
+Engine& engine() {
+  static Engine* e = [] {
     EngineConfig c;
     c.enable_tier1 = false;
-    c.front_end = f;
     return new Engine(c);  // lives as long as the process
-  };
-  static Engine* own = make(FrontEnd::own);
-  static Engine* wabt = make(FrontEnd::wabt);
-  return which == FrontEnd::own ? *own : *wabt;
+  }();
+  return *e;
 }
 
 }  // namespace
 }  // namespace wisp::fuzz
-
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  ::unsetenv("WISP_FRONT_END");  // the target picks each front end itself
-  return 0;
-}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace wisp;
@@ -145,11 +136,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         "valid as WebAssembly 2.0 but refused with every proposal enabled: " + valid_all.error);
   check(!valid_all.ok || decoded.ok, "validates but does not decode: " + decoded.error);
 
-  Outcome inspected_own = attempt([&] { engine(FrontEnd::own).inspect(bytes); });
-  check(inspected_own.ok == valid2.ok,
-        std::string("Engine::inspect (own front end) ") +
-            (inspected_own.ok ? "accepts" : "refuses (" + inspected_own.error + ")") +
+  Outcome inspected = attempt([&] { engine().inspect(bytes); });
+  check(inspected.ok == valid2.ok,
+        std::string("Engine::inspect ") +
+            (inspected.ok ? "accepts" : "refuses (" + inspected.error + ")") +
             " what validate_module " + (valid2.ok ? "accepts" : "refuses (" + valid2.error + ")"));
-  attempt([&] { engine(FrontEnd::wabt).inspect(bytes); });
   return 0;
 }

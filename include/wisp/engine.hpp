@@ -14,12 +14,6 @@
 
 namespace wisp {
 
-// Which front end reads, validates and translates modules to C: wisp's own (streaming decoder,
-// validator and C emitter, linear in the module's size; the default) or libwabt's (the old path:
-// wasm2c's C writer, kept behind this switch for one step while wisp's own replaces it). The
-// environment variable WISP_FRONT_END=own|wabt overrides the configured choice.
-enum class FrontEnd : uint8_t { wabt, own };
-
 struct EngineConfig {
   // Where tier-1 shared objects are cached. Empty: $XDG_CACHE_HOME/wisp, else ~/.cache/wisp.
   std::filesystem::path cache_dir;
@@ -46,11 +40,11 @@ struct EngineConfig {
   uint32_t tier1_cpu_seconds = 1800;
   // Build tier 0 (libtcc) at all. If false, compile() waits for tier 1.
   bool enable_tier0 = true;
-  // Lazy tier 0 (wisp's own front end only): compile() builds a small base unit (a stub per
-  // function), and each function is translated and compiled on its first call, in a batch with
-  // the functions after it of about `lazy_batch_bytes` of code in all. A program pays only for
-  // what it runs. false: the whole module is compiled before compile() returns. The environment
-  // variables WISP_LAZY_TIER0=0|1 and WISP_LAZY_BATCH_BYTES=N override them.
+  // Lazy tier 0: compile() builds a small base unit (a stub per function), and each function is
+  // translated and compiled on its first call, in a batch with the functions after it of about
+  // `lazy_batch_bytes` of code in all. A program pays only for what it runs. false: the whole
+  // module is compiled before compile() returns. The environment variables WISP_LAZY_TIER0=0|1
+  // and WISP_LAZY_BATCH_BYTES=N override them.
   bool lazy_tier0 = true;
   size_t lazy_batch_bytes = 64 << 10;
   // Fuel metering (like Wasmtime's Config::consume_fuel): generated code counts the
@@ -59,12 +53,7 @@ struct EngineConfig {
   // point on both tiers and on every run. Costs some speed; part of the tier-1 cache key. The
   // budget: Limits::fuel, Instance::set_fuel() and fuel_remaining().
   bool consume_fuel = false;
-  // See FrontEnd. Part of the tier-1 cache key.
-  FrontEnd front_end = FrontEnd::own;
 };
-
-// The front end `config` selects, after the WISP_FRONT_END override.
-FrontEnd effective_front_end(const EngineConfig& config);
 
 namespace detail {
 struct EngineImpl;
@@ -91,7 +80,7 @@ class Engine {
   // made, builds tier 0 then. Throws CompileError like compile().
   Module inspect(std::span<const uint8_t> bytes);
   Module inspect_file(const std::filesystem::path& path);
-  // The C that tier 1 compiles for `bytes` under this engine's configuration (front end, fuel),
+  // The C that tier 1 compiles for `bytes` under this engine's configuration (fuel, unit size),
   // as translation units (one unless tier1_unit_bytes splits it): for debugging the emitter
   // (`wisp compile --emit-c DIR`). Throws CompileError like compile().
   std::vector<std::string> emit_c(std::span<const uint8_t> bytes) const;

@@ -143,7 +143,7 @@ class Instance {
   void set_call_timeout(std::chrono::nanoseconds timeout);
 
   // Fuel (EngineConfig::consume_fuel): a deterministic limit on how much a call may execute,
-  // in units of about one wasm instruction (exact rule: src/compile/fuel_instrument.hpp). Calls
+  // in units of about one wasm instruction (exact rule: src/compile/emit/c_emitter.hpp). Calls
   // use up the instance's fuel; a call that needs more than is left ends with
   // Trap(out_of_fuel), and the instance then counts as trapped (strategies discard it with
   // DiscardReason::resource_limit). Fuel is the instance's own state: it starts at

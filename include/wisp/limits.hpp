@@ -21,7 +21,7 @@ struct Limits {
   // one would not (an explicit Instance::interrupt() still ends the call).
   std::chrono::nanoseconds call_timeout{0};
   // Fuel of every instance, with EngineConfig::consume_fuel (ignored without it), in units of
-  // about one executed wasm instruction (the exact rule: src/compile/fuel_instrument.hpp). A new
+  // about one executed wasm instruction (the exact rule: src/compile/emit/c_emitter.hpp). A new
   // instance, and an instance after reset(), has exactly this much (the start function and the
   // init export run on it too, and end with Trap(out_of_fuel) if it is not enough, but what they
   // use is given back). 0 = unlimited: 2^63 - 1, still counted, so fuel_remaining() tells what

@@ -2,7 +2,6 @@
 #include "wisp/engine.hpp"
 
 #include <fcntl.h>
-#include <pthread.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,6 +15,7 @@
 #include <functional>
 #include <optional>
 
+#include "compile/big_stack.hpp"
 #include "compile/build_id.hpp"
 #include "compile/c_translate.hpp"
 #include "compile/decl_info.hpp"
@@ -25,13 +25,10 @@
 #include "compile/lazy_stubs.hpp"
 #include "compile/lazy_tier0.hpp"
 #include "compile/module_impl.hpp"
-#include "compile/module_info.hpp"
 #include "compile/module_meta.hpp"
 #include "compile/native_code.hpp"
-#include "compile/wabt_front.hpp"
 #include "runtime/call_boundary.hpp"
 #include "runtime/func_types.hpp"
-#include "wabt/ir.h"
 #include "wisp/error.hpp"
 
 namespace wisp {
@@ -60,10 +57,10 @@ std::filesystem::path tier1_path(const EngineImpl& engine, const ModuleImpl& m) 
   // kCodegenId is a build-time digest of the compile layer's sources and the ABI header:
   // a change to code generation can never load an object built by another wisp build.
   // The module enters through its SHA-256 (m.hash), so its bytes are hashed once per compile.
-  std::string key = sha256_hex(
-      {m.hash, kWispVersion, kCodegenId,
-       compiler_identity(engine.config.c_compiler, engine.cache_dir.string()), flags,
-       m.consume_fuel ? "fuel" : "nofuel", m.own_front_end ? "front:own" : "front:wabt"});
+  std::string key =
+      sha256_hex({m.hash, kWispVersion, kCodegenId,
+                  compiler_identity(engine.config.c_compiler, engine.cache_dir.string()), flags,
+                  m.consume_fuel ? "fuel" : "nofuel"});
   return engine.cache_dir / (key + ".so");
 }
 
@@ -124,7 +121,7 @@ void build_tier1(const EngineImpl& engine, ModuleImpl& m, const std::filesystem:
       source = m.c_source;
     }
     if (source.text.empty())  // lazy tier 0 kept no C
-      source = translate_bytes_to_c(m.bytes, m.consume_fuel, m.own_front_end);
+      source = translate_bytes_to_c(m.bytes, m.consume_fuel);
     size_t units = build_tier1_object(
         source,
         Tier1Options{engine.config.c_compiler, engine.config.tier1_flags,
@@ -202,54 +199,8 @@ std::filesystem::path Engine::cache_dir() const {
   return impl_->cache_dir;
 }
 
-namespace detail {
-
-// Runs `fn` on a thread with a large stack: libwabt's IR destructor, validator and C writer and
-// our IR walks recurse once per block nesting level (up to detail::kMaxNesting), and the
-// caller's thread may have a small stack.
-void on_big_stack(const std::function<void()>& fn) {
-  constexpr size_t kStack = 256ull << 20;  // reserved address space; only touched pages cost
-  struct Job {
-    const std::function<void()>* fn;
-    std::exception_ptr error;
-  } job{&fn, nullptr};
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setstacksize(&attr, kStack);
-  pthread_t thread;
-  auto body = [](void* p) -> void* {
-    auto* j = static_cast<Job*>(p);
-    try {
-      (*j->fn)();
-    } catch (...) {
-      j->error = std::current_exception();
-    }
-    return nullptr;
-  };
-  int rc = pthread_create(&thread, &attr, body, &job);
-  pthread_attr_destroy(&attr);
-  if (rc != 0) return fn();  // no thread available: run here
-  pthread_join(thread, nullptr);
-  if (job.error) std::rethrow_exception(job.error);
-}
-
-}  // namespace detail
-
-FrontEnd effective_front_end(const EngineConfig& config) {
-  if (const char* env = std::getenv("WISP_FRONT_END"); env && *env) {
-    std::string_view v(env);
-    if (v == "own") return FrontEnd::own;
-    if (v == "wabt") return FrontEnd::wabt;
-  }
-  return config.front_end;
-}
-
 void Engine::validate(std::span<const uint8_t> bytes) {
-  if (effective_front_end(EngineConfig{}) == FrontEnd::own) {
-    detail::front::validate_module(bytes, detail::front::FeatureSet{});
-    return;
-  }
-  detail::on_big_stack([&] { detail::read_and_validate(bytes); });
+  detail::front::validate_module(bytes, detail::front::FeatureSet{});
 }
 
 namespace detail {
@@ -261,7 +212,6 @@ std::shared_ptr<ModuleImpl> new_module(const EngineImpl& engine, std::vector<uin
   m->bytes = *m->byte_store;
   m->cache_dir = engine.cache_dir.string();
   m->consume_fuel = engine.config.consume_fuel;
-  m->own_front_end = effective_front_end(engine.config) == FrontEnd::own;
   bool lazy = engine.config.lazy_tier0;
   if (const char* env = std::getenv("WISP_LAZY_TIER0"); env && *env) lazy = env[0] != '0';
   lazy = lazy && LazyStubs::supported();
@@ -274,7 +224,7 @@ std::shared_ptr<ModuleImpl> new_module(const EngineImpl& engine, std::vector<uin
   return m;
 }
 
-// A module file's bytes: a binary as it is, a .wat file's text assembled (libwabt).
+// A module file's bytes: a binary as it is, a .wat file's text assembled (libwabt's parser).
 std::vector<uint8_t> read_module_file(const std::filesystem::path& path) {
   std::vector<uint8_t> bytes = read_file_bytes(path);
   bool is_text =
@@ -295,10 +245,10 @@ void register_export_types(ModuleImpl& m) {
 
 // The warm path: a tier-1 object cached for these bytes. The key is the SHA-256 of these very
 // bytes (with wisp's codegen id and the compiler), and an entry is only written after they
-// validated and translated: so they are not validated again. The interface comes from the
-// metadata file written beside the object; only if it is missing or damaged are the bytes read
-// with libwabt (declarations, segments, exports; no function bodies, no C), and the file is
-// written again. False on a miss; a damaged object is removed and counts as a miss.
+// validated and translated. The interface comes from the metadata file written beside the
+// object; only if it is missing or damaged are the bytes validated again (which also tells the
+// features their bodies use; no C), and the file is written again. False on a miss; a damaged
+// object is removed and counts as a miss.
 bool load_cached(ModuleImpl& m, const std::filesystem::path& so) {
   auto t0 = std::chrono::steady_clock::now();
   struct stat st {};
@@ -316,12 +266,7 @@ bool load_cached(ModuleImpl& m, const std::filesystem::path& so) {
   std::filesystem::path meta = module_meta_path(so);
   if (!read_module_meta(meta, m)) {
     try {
-      if (m.own_front_end) {
-        // Bodies too: validation is fast, and it tells which features they use.
-        fill_module_info(front::validate_module(m.bytes, front::FeatureSet{}), m.bytes, m);
-      } else {
-        extract_module_info(*read_trusted(m.bytes, /*bodies=*/false), m.bytes, m, false);
-      }
+      fill_module_info(front::validate_module(m.bytes, front::FeatureSet{}), m.bytes, m);
     } catch (const CompileError&) {
       // Cannot happen for bytes that validated; the full path starts afresh and reports it.
       m.imports.clear();
@@ -329,7 +274,6 @@ bool load_cached(ModuleImpl& m, const std::filesystem::path& so) {
       m.export_index.clear();
       m.data_segments.clear();
       m.features.clear();
-      m.features_pending = false;
       m.sections.clear();
       m.start = m.start_export = m.memory0_import = std::nullopt;
       return false;
@@ -372,12 +316,12 @@ Module Engine::compile_here(const std::shared_ptr<detail::ModuleImpl>& m,
   const EngineConfig& cfg = impl_->config;
   std::span<const uint8_t> bytes = m->bytes;
   try {
-    if (m->own_front_end && m->lazy_batch_bytes > 0 && cfg.enable_tier0) {
+    front::ModuleDecl decl = front::validate_module(bytes, front::FeatureSet{});
+    fill_module_info(decl, bytes, *m);
+    register_export_types(*m);
+    if (m->lazy_batch_bytes > 0 && cfg.enable_tier0) {
       // Lazy tier 0: the base unit now, each function's C on its first call; tier 1 (if built
       // here) translates the whole module on its own thread.
-      front::ModuleDecl decl = front::validate_module(bytes, front::FeatureSet{});
-      fill_module_info(decl, bytes, *m);
-      register_export_types(*m);
       m->stats.translate_ms = ms_since(t0);
       auto t1 = std::chrono::steady_clock::now();
       LazyTier0Options o;
@@ -387,16 +331,8 @@ Module Engine::compile_here(const std::shared_ptr<detail::ModuleImpl>& m,
       m->stats.tier0_ms = ms_since(t1);
       LazyTier0Stats lazy;
       if (lazy_tier0_stats(*m->tier0, lazy)) m->stats.c_source_bytes = lazy.base_c_bytes;
-    } else if (m->own_front_end) {
-      front::ModuleDecl decl = front::validate_module(bytes, front::FeatureSet{});
-      fill_module_info(decl, bytes, *m);
-      register_export_types(*m);
-      m->c_source = translate_own(decl, bytes, m->consume_fuel);
     } else {
-      std::unique_ptr<wabt::Module> ir = read_and_validate(bytes);
-      extract_module_info(*ir, bytes, *m);
-      register_export_types(*m);
-      m->c_source = emit::CModule{translate_to_c(*ir, m->consume_fuel), 0, {}};
+      m->c_source = translate_own(decl, bytes, m->consume_fuel);
     }
   } catch (const std::bad_alloc&) {
     throw CompileError("module too large: out of memory while translating it");
@@ -408,7 +344,7 @@ Module Engine::compile_here(const std::shared_ptr<detail::ModuleImpl>& m,
 
   if (cfg.enable_tier0 && !m->tier0) {
     auto t1 = std::chrono::steady_clock::now();
-    m->tier0 = compile_tier0(m->c_source.text, m->own_front_end);
+    m->tier0 = compile_tier0(m->c_source.text);
     m->stats.tier0_ms = ms_since(t1);
   }
   if (!cfg.enable_tier1) {
@@ -440,12 +376,8 @@ Module Engine::inspect(std::span<const uint8_t> bytes) {
   auto m = detail::new_module(*impl_, std::vector<uint8_t>(bytes.begin(), bytes.end()));
   auto t0 = std::chrono::steady_clock::now();
   detail::on_big_stack([&] {
-    if (m->own_front_end) {
-      detail::fill_module_info(
-          detail::front::validate_module(m->bytes, detail::front::FeatureSet{}), m->bytes, *m);
-    } else {
-      detail::extract_module_info(*detail::read_and_validate(m->bytes), m->bytes, *m);
-    }
+    detail::fill_module_info(detail::front::validate_module(m->bytes, detail::front::FeatureSet{}),
+                             m->bytes, *m);
   });
   detail::register_export_types(*m);
   m->stats.translate_ms = detail::ms_since(t0);
@@ -457,10 +389,8 @@ Module Engine::inspect(std::span<const uint8_t> bytes) {
 std::vector<std::string> Engine::emit_c(std::span<const uint8_t> bytes) const {
   std::vector<std::string> units;
   detail::on_big_stack([&] {
-    bool own = effective_front_end(impl_->config) == FrontEnd::own;
-    units = detail::translation_units(
-        detail::translate_bytes_to_c(bytes, impl_->config.consume_fuel, own),
-        impl_->config.tier1_unit_bytes);
+    units = detail::translate_bytes_to_c(bytes, impl_->config.consume_fuel)
+                .units(impl_->config.tier1_unit_bytes);
   });
   return units;
 }

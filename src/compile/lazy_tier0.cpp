@@ -14,11 +14,11 @@
 #include <string>
 #include <utility>
 
+#include "compile/big_stack.hpp"
 #include "compile/emit/c_module.hpp"
 #include "compile/emit/c_names.hpp"
 #include "compile/lazy_stubs.hpp"
 #include "compile/tier0_tcc.hpp"
-#include "compile/wabt_front.hpp"
 #include "runtime/lazy_code.hpp"
 #include "wisp/error.hpp"
 
@@ -49,7 +49,7 @@ class LazyTier0Code final : public CodeObject, public rt::LazyCompiler {
                                     static_cast<rt::LazyCompiler*>(this), &rt::lazy_compile_entry);
     std::string c = emitter_->lazy_base();
     stats_.base_c_bytes = c.size();
-    base_.compile(c.c_str(), TccLink::wisp_c,
+    base_.compile(c.c_str(),
                   [&](TCCState* s) { tcc_add_symbol(s, "wisp_stubs", stubs_->entry(0)); });
     desc = base_.describe();
     // What every batch may link against: the runtime forwarders (wasm_rt_*) and wisp's shared
@@ -98,7 +98,7 @@ class LazyTier0Code final : public CodeObject, public rt::LazyCompiler {
       links.emplace_back(name, stubs_->entry(f - decl_.num_imported_funcs));
     }
     auto state = std::make_unique<TccState>();
-    state->compile(c.c_str(), TccLink::wisp_c, [&](TCCState* s) {
+    state->compile(c.c_str(), [&](TCCState* s) {
       for (const auto& [name, p] : fixed_) tcc_add_symbol(s, name.c_str(), p);
       for (const auto& [name, p] : links) tcc_add_symbol(s, name.c_str(), p);
     });

@@ -1,13 +1,12 @@
 // Module: interface queries, tier status, and choosing the code an instance runs.
 #include "wisp/module.hpp"
 
+#include "compile/big_stack.hpp"
 #include "compile/c_translate.hpp"
 #include "compile/front/func_validator.hpp"
 #include "compile/lazy_tier0.hpp"
 #include "compile/module_impl.hpp"
-#include "compile/module_info.hpp"
 #include "compile/native_code.hpp"
-#include "compile/wabt_front.hpp"
 #include "runtime/host_call.hpp"
 #include "wisp/error.hpp"
 
@@ -35,7 +34,7 @@ std::shared_ptr<CodeObject> ModuleImpl::code_for(Tier tier) const {
     std::string source = c_source.text;
     lock.unlock();
     std::shared_ptr<CodeObject> code;
-    // The caller's stack may be small: the C writer and libtcc recurse per nesting level.
+    // The caller's stack may be small (big_stack.hpp).
     on_big_stack([&] { code = build_tier0(source); });
     lock.lock();
     if (!self->tier0) self->tier0 = std::move(code);
@@ -44,15 +43,14 @@ std::shared_ptr<CodeObject> ModuleImpl::code_for(Tier tier) const {
 }
 
 std::shared_ptr<CodeObject> ModuleImpl::build_tier0(const std::string& c) const {
-  if (own_front_end && lazy_batch_bytes > 0) {
+  if (lazy_batch_bytes > 0) {
     LazyTier0Options o;
     o.consume_fuel = consume_fuel;
     o.batch_bytes = lazy_batch_bytes;
     return compile_tier0_lazy(byte_store, front::validate_module(bytes, front::FeatureSet{}), o);
   }
-  if (!c.empty()) return compile_tier0(c, own_front_end);
-  return compile_tier0(translate_bytes_to_c(bytes, consume_fuel, own_front_end).text,
-                       own_front_end);
+  if (!c.empty()) return compile_tier0(c);
+  return compile_tier0(translate_bytes_to_c(bytes, consume_fuel).text);
 }
 
 }  // namespace detail
@@ -69,7 +67,7 @@ std::optional<ExportDesc> Module::find_export(const std::string& name) const {
   return impl_->exports[it->second];
 }
 const std::vector<std::string>& Module::features() const {
-  return detail::module_features(*impl_);
+  return impl_->features;
 }
 const std::vector<SectionSize>& Module::section_sizes() const {
   return impl_->sections;

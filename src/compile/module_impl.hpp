@@ -25,6 +25,7 @@ struct DataSegmentInit {
   bool offset_from_global = false;
   uint32_t offset = 0;               // constant offset
   uint32_t global_import_index = 0;  // index into imports when offset_from_global
+  size_t bytes_offset = 0;           // where `bytes` lie in the module's bytes
   std::vector<uint8_t> bytes;
 };
 
@@ -49,11 +50,10 @@ struct ModuleImpl {
   std::string hash;
   std::string cache_dir;        // the engine's cache directory (persisted snapshots live there)
   bool consume_fuel = false;    // the code is fuel-metered (EngineConfig::consume_fuel)
-  bool own_front_end = false;   // translated by wisp's own front end (EngineConfig::front_end)
   size_t lazy_batch_bytes = 0;  // lazy tier 0 (EngineConfig::lazy_tier0): code bytes per batch
 
-  // Tier 0 from the bytes: lazily (lazy_batch_bytes > 0 and the own front end) or the whole
-  // C translation (`c` if it is not empty, else translated now). Runs on the caller's stack.
+  // Tier 0 from the bytes: lazily (lazy_batch_bytes > 0) or the whole C translation (`c` if it
+  // is not empty, else translated now). Runs on the caller's stack.
   std::shared_ptr<CodeObject> build_tier0(const std::string& c) const;
   std::vector<ImportDesc> imports;
   std::vector<ExportDesc> exports;
@@ -63,9 +63,7 @@ struct ModuleImpl {
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
   std::unordered_map<std::string, uint32_t, NameHash, std::equal_to<>> export_index;
-  std::vector<std::string> features;  // read through module_features()
-  bool features_pending = false;      // not scanned yet (function bodies were not read)
-  std::once_flag features_once;
+  std::vector<std::string> features;
   std::vector<SectionSize> sections;
   std::optional<uint32_t> start;
   std::optional<uint32_t> start_export;  // index of the synthetic start export in desc->exports

@@ -1,4 +1,4 @@
-// Module metadata beside a cached tier-1 object: "wisp-module-meta 1 <sha256 of the rest>\n",
+// Module metadata beside a cached tier-1 object: "wisp-module-meta 2 <sha256 of the rest>\n",
 // then the fields in a little-endian binary layout. Data segments are recorded as ranges of the
 // module's bytes (which the cache key covers), not copied.
 #include "compile/module_meta.hpp"
@@ -7,19 +7,17 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <optional>
 #include <system_error>
 #include <vector>
 
-#include "compile/data_payloads.hpp"
 #include "compile/native_code.hpp"
 
 namespace wisp::detail {
 
 namespace {
 
-constexpr std::string_view kMagic = "wisp-module-meta 1 ";
+constexpr std::string_view kMagic = "wisp-module-meta 2 ";
 constexpr size_t kDigestHex = 64;
 
 struct Writer {
@@ -166,22 +164,6 @@ std::filesystem::path module_meta_path(const std::filesystem::path& so) {
 }
 
 std::string encode_module_meta(const ModuleImpl& m) {
-  // Each active segment is found in the bytes and checked against what was read from them.
-  auto payloads = data_segment_payloads(m.bytes);
-  if (!payloads) return {};
-  std::vector<ByteRange> active;
-  size_t next = 0;
-  for (const DataSegmentInit& seg : m.data_segments) {
-    for (;; ++next) {
-      if (next == payloads->size()) return {};
-      const ByteRange& r = (*payloads)[next];
-      if (r.size == seg.bytes.size() &&
-          (r.size == 0 || std::memcmp(m.bytes.data() + r.offset, seg.bytes.data(), r.size) == 0))
-        break;
-    }
-    active.push_back((*payloads)[next++]);
-  }
-
   Writer w;
   w.u32(static_cast<uint32_t>(m.imports.size()));
   for (const ImportDesc& d : m.imports) {
@@ -197,18 +179,16 @@ std::string encode_module_meta(const ModuleImpl& m) {
   w.opt(m.start);
   w.opt(m.start_export);
   w.opt(m.memory0_import);
-  w.u8(m.features_pending);
   w.u32(static_cast<uint32_t>(m.features.size()));
   for (const std::string& f : m.features) w.str(f);
   w.u32(static_cast<uint32_t>(m.data_segments.size()));
-  for (size_t i = 0; i < m.data_segments.size(); ++i) {
-    const DataSegmentInit& seg = m.data_segments[i];
+  for (const DataSegmentInit& seg : m.data_segments) {
     w.u32(seg.memory_index);
     w.u8(seg.offset_from_global);
     w.u32(seg.offset);
     w.u32(seg.global_import_index);
-    w.u64(active[i].offset);
-    w.u64(active[i].size);
+    w.u64(seg.bytes_offset);
+    w.u64(seg.bytes.size());
   }
   return std::string(kMagic) + sha256_bytes_hex(w.out) + "\n" + w.out;
 }
@@ -233,7 +213,6 @@ bool decode_module_meta(std::string_view file, ModuleImpl& m) {
     d.type = r.extern_type();
   }
   std::optional<uint32_t> start = r.opt(), start_export = r.opt(), memory0_import = r.opt();
-  bool features_pending = r.u8() != 0;
   std::vector<std::string> features(r.count(4));
   for (std::string& f : features) f = r.str();
   std::vector<DataSegmentInit> data(r.count(29));
@@ -244,6 +223,7 @@ bool decode_module_meta(std::string_view file, ModuleImpl& m) {
     seg.global_import_index = r.u32();
     uint64_t offset = r.u64(), size = r.u64();
     if (offset > m.bytes.size() || size > m.bytes.size() - offset) r.ok = false;
+    seg.bytes_offset = static_cast<size_t>(offset);
     if (r.ok) seg.bytes.assign(m.bytes.begin() + offset, m.bytes.begin() + offset + size);
   }
   if (!r.ok || r.pos != body.size()) return false;
@@ -257,14 +237,12 @@ bool decode_module_meta(std::string_view file, ModuleImpl& m) {
   m.start_export = start_export;
   m.memory0_import = memory0_import;
   m.features = std::move(features);
-  m.features_pending = features_pending;
   m.data_segments = std::move(data);
   return true;
 }
 
 void write_module_meta(const ModuleImpl& m, const std::filesystem::path& path) {
   std::string content = encode_module_meta(m);
-  if (content.empty()) return;
   std::string tmp = path.string() + ".tmp" + std::to_string(getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return;

@@ -11,14 +11,14 @@
 
 namespace wisp::detail {
 
-// Compiles `c_source` with libtcc into memory (serialised: libtcc has global state). `own_c`: C
-// of wisp's own emitter (TccLink::wisp_c), else libwabt's C writer's (TccLink::system).
-std::shared_ptr<CodeObject> compile_tier0(const std::string& c_source, bool own_c);
+// Compiles `c_source` (the emitter's C of a whole module) with libtcc into memory (serialised:
+// libtcc has global state).
+std::shared_ptr<CodeObject> compile_tier0(const std::string& c_source);
 
 struct Tier1Options {
   std::string compiler = "cc";
   std::vector<std::string> flags = {"-O2"};
-  // C bytes per translation unit when a large module's C is split (split_translation_units);
+  // C bytes per translation unit when a large module's C is split (emit::CModule::units);
   // the units compile in parallel, one compiler per core. 0: one unit.
   size_t unit_bytes = 0;
   // Limits on each compiler process (0: none; EngineConfig::tier1_memory_limit_bytes, ...).
@@ -27,9 +27,10 @@ struct Tier1Options {
 };
 
 // Flags every tier-1 build uses (part of the cache key): position-independent shared object,
-// no interposition, wasm2c's aliasing, stack probes (a large frame cannot skip the guard page)
-// no tail-recursion elimination (infinite recursion must exhaust the stack, not loop), and
-// signalling NaNs honoured (x - 0.0 and x * 1.0 must quiet a NaN, so they are not folded away).
+// no interposition, no strict aliasing (the C reads memory through pointer casts), stack probes
+// (a large frame cannot skip the guard page), no tail-recursion elimination (infinite recursion
+// must exhaust the stack, not loop), and signalling NaNs honoured (x - 0.0 and x * 1.0 must
+// quiet a NaN, so they are not folded away).
 extern const char* const kTier1FixedFlags[7];
 
 // SHA-256 of exactly these bytes (hex).

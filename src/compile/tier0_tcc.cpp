@@ -21,8 +21,6 @@ void on_tcc_error(void* opaque, const char* msg) {
   if (errors->size() < 4096) *errors += std::string(msg) + "\n";
 }
 
-using SymbolList = std::vector<std::pair<std::string, const void*>>;
-
 // Conversions and varargs that libtcc compiles into calls to libtcc1.a's helpers, whatever they
 // are called on this target: compiled once with libtcc1.a linked, to find the helpers there.
 const char* const kHelperUses = R"C(#include <stdarg.h>
@@ -35,12 +33,14 @@ float wisp_h6(unsigned long long x) { return x; }
 int wisp_h7(int n, ...) { va_list ap; int r; va_start(ap, n); r = va_arg(ap, int); va_end(ap); return r; }
 )C";
 
-// What C of wisp's own emitter links against (TccLink::wisp_c): the C library functions its
-// prelude declares, and libtcc1.a's helpers (from a TCCState that lives as long as the process).
-// Built on first use; a failure (no libm.so.6) throws, and the next use tries again.
-const SymbolList& c_runtime_symbols() {
-  static const SymbolList symbols = [] {
-    SymbolList s = {
+}  // namespace
+
+// What every unit links against: the C library functions the emitter's prelude declares, and
+// libtcc1.a's helpers (from a TCCState that lives as long as the process). Built on first use; a
+// failure (no libm.so.6) throws, and the next use tries again.
+const TccState::Symbols& TccState::runtime_symbols() {
+  static const Symbols symbols = [] {
+    Symbols s = {
         {"memcpy", reinterpret_cast<const void*>(&std::memcpy)},
         {"memmove", reinterpret_cast<const void*>(&std::memmove)},
         {"memset", reinterpret_cast<const void*>(&std::memset)},
@@ -59,20 +59,18 @@ const SymbolList& c_runtime_symbols() {
       s.emplace_back(name, p);
     }
     static TccState helpers;  // never freed: the helpers' code must outlive every unit
-    helpers.compile(kHelperUses, TccLink::system);
+    helpers.build(kHelperUses, nullptr, {});
     std::lock_guard lock(tcc_mutex());
     tcc_list_symbols(helpers.raw(), &s, [](void* ctx, const char* name, const void* val) {
       // "__fixunsdfdi", "__va_arg", ...; not the linker's "__init_array_start" or "x@plt".
       if (std::strncmp(name, "__", 2) == 0 && !std::strchr(name, '@') &&
           !std::strstr(name, "_array_"))
-        static_cast<SymbolList*>(ctx)->emplace_back(name, val);
+        static_cast<Symbols*>(ctx)->emplace_back(name, val);
     });
     return s;
   }();
   return symbols;
 }
-
-}  // namespace
 
 std::mutex& tcc_mutex() {
   static std::mutex m;  // libtcc 0.9.27 keeps global state
@@ -84,9 +82,12 @@ TccState::~TccState() {
   if (state_) tcc_delete(state_);
 }
 
-void TccState::compile(const char* c_source, TccLink link,
-                       const std::function<void(TCCState*)>& before_link) {
-  const SymbolList* runtime = link == TccLink::wisp_c ? &c_runtime_symbols() : nullptr;
+void TccState::compile(const char* c_source, const std::function<void(TCCState*)>& before_link) {
+  build(c_source, &runtime_symbols(), before_link);
+}
+
+void TccState::build(const char* c_source, const Symbols* runtime,
+                     const std::function<void(TCCState*)>& before_link) {
   std::lock_guard lock(tcc_mutex());
   state_ = tcc_new();
   if (!state_) throw Error("tier 0: libtcc could not be initialised");
@@ -97,11 +98,8 @@ void TccState::compile(const char* c_source, TccLink link,
   tcc_add_include_path(state_, WISP_TCC_LIB_DIR "/include");
   if (tcc_compile_string(state_, c_source) != 0)
     throw CompileError("tier 0 (libtcc) failed to compile the module's C translation:\n" + errors_);
-  if (runtime) {
+  if (runtime)
     for (const auto& [name, p] : *runtime) tcc_add_symbol(state_, name.c_str(), p);
-  } else {
-    tcc_add_library(state_, "m");
-  }
   if (before_link) before_link(state_);
   if (tcc_relocate(state_, TCC_RELOCATE_AUTO) < 0)
     throw CompileError("tier 0 (libtcc) failed to link the module:\n" + errors_);
@@ -127,10 +125,10 @@ class TccCode final : public CodeObject {
 
 }  // namespace
 
-std::shared_ptr<CodeObject> compile_tier0(const std::string& c_source, bool own_c) {
+std::shared_ptr<CodeObject> compile_tier0(const std::string& c_source) {
   auto code = std::make_shared<TccCode>();
   code->tier = Tier::tier0;
-  code->state.compile(c_source.c_str(), own_c ? TccLink::wisp_c : TccLink::system);
+  code->state.compile(c_source.c_str());
   code->desc = code->state.describe();
   return code;
 }

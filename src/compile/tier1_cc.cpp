@@ -22,7 +22,6 @@
 #include <system_error>
 #include <thread>
 
-#include "compile/c_translate.hpp"
 #include "compile/native_code.hpp"
 #include "wisp/engine.hpp"
 #include "wisp/error.hpp"
@@ -295,7 +294,7 @@ size_t build_tier1_object(const emit::CModule& c_source, const Tier1Options& opt
       std::to_string(getpid()) + "-" + std::to_string(reinterpret_cast<uintptr_t>(&c_source));
   fs::path stem = so_path.parent_path() / (so_path.stem().string() + "." + unique);
   fs::path tmp_so = stem.string() + ".so.tmp";
-  std::vector<std::string> units = translation_units(c_source, options.unit_bytes);
+  std::vector<std::string> units = c_source.units(options.unit_bytes);
   if (units.size() > 1) {
     try {
       build_split(units, options, stem, tmp_so);

@@ -1,8 +1,9 @@
-/* wisp_abi.h — the C ABI between generated module code (wasm2c output + wisp glue) and the
- * wisp runtime. Generated code is compiled by libtcc (tier 0) or cc (tier 1); it defines the
- * wasm_rt_* functions it calls as thin forwarders into the table below, so a module's native
- * code never depends on symbols exported by the host process. This header is embedded as text
- * into the glue (C, compiled by tcc and cc) and included by the runtime (C++). */
+/* wisp_abi.h — the C ABI between generated module code (the C of wisp's emitter, which keeps
+ * wasm2c's wasm-rt.h types and names) and the wisp runtime. Generated code is compiled by libtcc
+ * (tier 0) or cc (tier 1); it defines the wasm_rt_* functions it calls as thin forwarders into
+ * the table below, so a module's native code never depends on symbols exported by the host
+ * process. This header is embedded as text into the glue (C, compiled by tcc and cc) and
+ * included by the runtime (C++). */
 #ifndef WISP_ABI_H_
 #define WISP_ABI_H_
 

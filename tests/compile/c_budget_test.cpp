@@ -25,7 +25,6 @@ namespace {
 EngineConfig tier0_only() {
   EngineConfig c;
   c.enable_tier1 = false;
-  c.front_end = FrontEnd::own;
   c.lazy_tier0 = false;
   return c;
 }
@@ -201,7 +200,6 @@ TEST(CBudget, OnDemandTier0TranslationRunsOffACallersSmallStack) {
   Bytes m = nested(50'000, kBlock);
   TempDir cache;
   EngineConfig config = engine_config(Tier::tier1, cache.path());
-  config.front_end = FrontEnd::own;
   { Engine(config).compile(m); }
   Engine second(config);
   Module mod = second.compile(m);

@@ -6,8 +6,8 @@
 //      script; with nothing enabled a valid module that truly uses a proposal (libwabt accepts it
 //      with the folder's features and refuses it without that one) is refused by a message
 //      naming that proposal, the folders' 2.0 modules are accepted and their invalid ones refused;
-//  (c) differential against libwabt (the old front end, read_and_validate) over mutants of the
-//      core corpus: both must accept or both refuse;
+//  (c) differential against libwabt (support/wabt_oracle.hpp) over mutants of the core corpus:
+//      both must accept or both refuse;
 //  (d) random valid modules from binaryen's `wasm-opt -ttf` (WebAssembly 2.0 features): both
 //      accept every one.
 // Knobs: WISP_FRONT_DIFF_MUTANTS (default 2000), WISP_FRONT_DIFF_SEED, WISP_FRONT_DIFF_OUT (a
@@ -35,17 +35,11 @@
 
 #include "compile/front/feature_scan.hpp"
 #include "compile/front/func_validator.hpp"
-#include "compile/wabt_front.hpp"
 #include "front_corpus.hpp"
 #include "front_mutator.hpp"
 #include "support/binary.hpp"
+#include "support/wabt_oracle.hpp"
 #include "support/wat.hpp"
-#include "wabt/binary-reader-ir.h"
-#include "wabt/binary-reader.h"
-#include "wabt/error.h"
-#include "wabt/feature.h"
-#include "wabt/ir.h"
-#include "wabt/validator.h"
 
 namespace wisp::test {
 namespace {
@@ -78,60 +72,10 @@ Verdict ours(std::span<const uint8_t> bytes, FeatureSet enabled = {}) {
   }
 }
 
-// The old front end: libwabt with WebAssembly 2.0's features, after wisp's own pre-checks.
-Verdict old_front(std::span<const uint8_t> bytes) {
-  try {
-    detail::on_big_stack([&] { detail::read_and_validate(bytes); });
-    return {true, ""};
-  } catch (const CompileError& e) {
-    return {false, e.what()};
-  }
-}
-
-// libwabt alone, with WebAssembly 2.0's features plus `extra`.
-wabt::Features wabt_features(FeatureSet extra) {
-  wabt::Features f;
-  f.disable_simd();
-  f.disable_exceptions();
-  f.disable_threads();
-  f.disable_tail_call();
-  f.disable_multi_memory();
-  f.disable_memory64();
-  f.disable_extended_const();
-  f.disable_relaxed_simd();
-  f.disable_function_references();
-  f.disable_gc();
-  f.enable_mutable_globals();
-  f.enable_sat_float_to_int();
-  f.enable_sign_extension();
-  f.enable_multi_value();
-  f.enable_bulk_memory();
-  f.enable_reference_types();
-  if (extra.has(Feature::simd)) f.enable_simd();
-  if (extra.has(Feature::relaxed_simd)) f.enable_relaxed_simd();
-  if (extra.has(Feature::threads)) f.enable_threads();
-  if (extra.has(Feature::tail_call)) f.enable_tail_call();
-  if (extra.has(Feature::exceptions)) f.enable_exceptions();
-  if (extra.has(Feature::multi_memory)) f.enable_multi_memory();
-  if (extra.has(Feature::memory64)) f.enable_memory64();
-  if (extra.has(Feature::extended_const)) f.enable_extended_const();
-  return f;
-}
-
-bool wabt_accepts(std::span<const uint8_t> bytes, FeatureSet extra) {
-  bool ok = false;
-  detail::on_big_stack([&] {
-    wabt::Features f = wabt_features(extra);
-    wabt::Module m;
-    wabt::Errors errors;
-    wabt::ReadBinaryOptions options(f, nullptr, /*read_debug_names=*/false,
-                                    /*stop_on_first_error=*/true,
-                                    /*fail_on_custom_section_error=*/true);
-    ok = wabt::Succeeded(
-             wabt::ReadBinaryIr("m.wasm", bytes.data(), bytes.size(), options, &errors, &m)) &&
-         wabt::Succeeded(wabt::ValidateModule(&m, &errors, wabt::ValidateOptions(f)));
-  });
-  return ok;
+// libwabt, with WebAssembly 2.0's features plus `extra`.
+Verdict theirs(std::span<const uint8_t> bytes, FeatureSet extra = {}) {
+  WabtVerdict v = wabt_validate(bytes, extra);
+  return {v.ok, v.message, v.offset};
 }
 
 std::vector<Feature> features_in(FeatureSet s) {
@@ -214,7 +158,7 @@ TEST(FrontConformance, ProposalsAreRefusedByName) {
       ++valid;
       if (Verdict v = ours(bytes, allowed); !v.ok)
         wrong.push_back(where + ": refused with " + allowed.names() + " enabled: " + v.message);
-      if (!wabt_accepts(bytes, allowed)) {
+      if (!theirs(bytes, allowed).ok) {
         wabt_gaps.push_back(where);
         continue;
       }
@@ -223,7 +167,7 @@ TEST(FrontConformance, ProposalsAreRefusedByName) {
       // SIMD disabled), so the proposal scan's findings count too.
       FeatureSet used(detail::front::scan_features(bytes).bits() & allowed.bits());
       for (Feature f : features_in(allowed))
-        if (!wabt_accepts(bytes, allowed.minus(FeatureSet(static_cast<uint32_t>(f))))) used.add(f);
+        if (!theirs(bytes, allowed.minus(FeatureSet(static_cast<uint32_t>(f)))).ok) used.add(f);
       Verdict v = ours(bytes);
       if (used.empty()) {
         ++wasm2;
@@ -269,7 +213,7 @@ TEST(FrontConformance, SubOpcodesAboveTheTableAreMalformed) {
     put_leb(code, body.size());
     code.insert(code.end(), body.begin(), body.end());
     Bytes m = module_with({{1, {1, 0x60, 0, 0}}, {3, {1, 0}}, {10, code}});
-    EXPECT_FALSE(old_front(m).ok);
+    EXPECT_FALSE(theirs(m).ok);
     EXPECT_FALSE(ours(m).ok) << "sub-opcode " << sub.size() << " bytes";
     EXPECT_FALSE(ours(m, FeatureSet::all()).ok) << "sub-opcode " << sub.size() << " bytes";
   }
@@ -376,8 +320,8 @@ std::optional<Repair> known_cause(const Bytes& b, const Verdict& v) {
 
 // Explains a disagreement where wisp refuses what libwabt accepts by repairing known causes one
 // at a time until wisp accepts; returns the causes, or "" for a disagreement that needs a look.
-std::string explained(const Bytes& b, const Verdict& mine, const Verdict& theirs) {
-  if (mine.ok || !theirs.ok) return "";
+std::string explained(const Bytes& b, const Verdict& mine, const Verdict& oracle) {
+  if (mine.ok || !oracle.ok) return "";
   Bytes cur = b;
   Verdict v = mine;
   std::set<std::string> causes;
@@ -421,19 +365,17 @@ TEST(FrontConformance, DifferentialAgainstLibwabtOnMutants) {
     Bytes b = read_bytes(src.wasm);
     std::ostringstream d;
     for (size_t k = 1 + rng.below(3); k > 0; --k) mutate(rng, b, d);
-    Verdict mine = ours(b), theirs = old_front(b);
+    Verdict mine = ours(b), oracle = theirs(b);
     accepted += mine.ok;
-    if (mine.ok == theirs.ok && !mine.message.starts_with("NOT A CompileError")) continue;
-    if (std::string why = explained(b, mine, theirs); !why.empty()) {
+    if (mine.ok == oracle.ok && !mine.message.starts_with("NOT A CompileError")) continue;
+    if (std::string why = explained(b, mine, oracle); !why.empty()) {
       ++known[why];
       continue;
     }
     std::ostringstream line;
     line << "#" << i << " " << src.wasm.filename().string() << " " << d.str() << "| wisp "
          << (mine.ok ? "accepts" : "refuses: " + mine.message) << " | libwabt "
-         << (theirs.ok ? "accepts" : "refuses: " + theirs.message);
-    if (theirs.ok != wabt_accepts(b, {}))
-      line << " (libwabt alone disagrees with wisp's pre-checks)";
+         << (oracle.ok ? "accepts" : "refuses: " + oracle.message);
     disagree.push_back(line.str());
     if (out_dir) {
       fs::create_directories(out_dir);
@@ -495,12 +437,12 @@ TEST(FrontConformance, BinaryenRandomModules) {
     ASSERT_GT(b.size(), 8u) << cmd;
     ++made;
     bytes_total += b.size();
-    Verdict mine = ours(b), theirs = old_front(b);
-    if (mine.ok && theirs.ok) continue;
+    Verdict mine = ours(b), oracle = theirs(b);
+    if (mine.ok && oracle.ok) continue;
     std::string keep = (fs::path(::testing::TempDir()) / ("ttf-" + std::to_string(i) + ".wasm"));
     fs::copy_file(out, keep, fs::copy_options::overwrite_existing);
     wrong.push_back(keep + ": wisp " + (mine.ok ? "accepts" : "refuses: " + mine.message) +
-                    " | libwabt " + (theirs.ok ? "accepts" : "refuses: " + theirs.message));
+                    " | libwabt " + (oracle.ok ? "accepts" : "refuses: " + oracle.message));
   }
   std::printf("[ INFO     ] %zu random modules from wasm-opt -ttf (%zu bytes)\n", made,
               bytes_total);

@@ -58,7 +58,6 @@ constexpr int kFillers = 200;
 EngineConfig config(bool lazy, size_t batch_bytes = 1) {
   EngineConfig c;
   c.enable_tier1 = false;
-  c.front_end = FrontEnd::own;
   c.lazy_tier0 = lazy;
   c.lazy_batch_bytes = batch_bytes;
   return c;

@@ -250,7 +250,8 @@ TEST_F(MalformedTest, ValidateAcceptsValidModules) {
 }  // namespace wisp::test
 
 namespace wisp::test {
-// wabt 1.0.32's reader aborts on this (a global whose initializer runs into the section's end).
+// wabt 1.0.32's reader aborts on this (a global whose initializer runs into the section's end):
+// found with the libwabt front end (since removed).
 TEST(MalformedConstExprTest, UnterminatedGlobalInitializerIsACompileError) {
   const std::vector<uint8_t> bytes = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04,
                                       0x01, 0x60, 0x00, 0x00, 0x03, 0x02, 0x01, 0x00, 0x06, 0x03,

@@ -1138,8 +1138,9 @@ Bytes from_hex(std::string_view text) {
   return out;
 }
 
-// Crashes found by this fuzzer (and by hand-made absurd modules), minimised. Each must end in
-// a CompileError or a normal run, in a child process like the mutants.
+// Crashes found by this fuzzer (and by hand-made absurd modules), minimised; the causes named are
+// those of the libwabt front end they were found with (since removed). Each must end in a
+// CompileError or a normal run, in a child process like the mutants.
 TEST(MutationFuzz, SavedCrashers) {
   struct Case {
     const char* name;

@@ -14,7 +14,7 @@
 namespace wisp::test {
 namespace {
 
-// Costs by the rule of src/compile/fuel_instrument.hpp:
+// Costs by the rule of src/compile/emit/c_emitter.hpp:
 //   count(n): entry segment `block loop` = 2; loop body (9 instructions) runs n + 1 times;
 //   after the block `local.get` = 1. Total 9n + 12.
 //   down(n): entry `local.get if` = 2; then-arm `local.get i32.const i32.sub call` = 4;

@@ -17,6 +17,23 @@
 // label's values into the target's slots and `goto` it; loops are labels at their start; `if` is
 // a conditional goto (no nesting in the C). Dead code is skipped. Fuel charges (EngineConfig::
 // consume_fuel) are fixed-width numbers patched when their segment closes.
+//
+// The fuel rule (deterministic, the same on both tiers since it is part of the C): every
+// instruction costs 1 (`block`, `loop` and `if` included; `else` and `end` cost nothing), except
+// instructions after an unconditional branch (br, br_table, return, unreachable) in the same
+// sequence, which never run. Fuel is charged per segment, when the segment is entered, for all
+// of its instructions, even if a branch leaves it early (so a call may be charged a little more
+// than it executed, never less). A segment starts at function entry, at the start of each loop
+// body (so each iteration is charged), at the start of each `if` arm, and right after each
+// block, loop or if ends (a branch target or merge point); a block's body continues the segment
+// it is in. A charge is `FUEL(cost)`:
+//     fuel -= cost; if (fuel < 0) { I->fuel = fuel; trap as unreachable; }
+// where `fuel` is a C local holding the instance's counter while the function runs (loaded at
+// entry, stored back before every call, branch or return that leaves the function, reloaded
+// after calls), so optimised code keeps it in a register. (After a trap other than out_of_fuel
+// the counter may therefore show the fuel of the last such point.) The runtime tells the fuel
+// check's trap from a real `unreachable` by the counter being negative (nothing else makes it
+// negative: no wasm instruction can name it).
 #pragma once
 
 #include <cstdint>
@@ -112,7 +129,7 @@ class CEmitter {
   void emit_return();
   void reset_stack(uint32_t height, std::span<const ValType> types);
 
-  // Fuel (EngineConfig::consume_fuel; the rule of fuel_instrument.hpp).
+  // Fuel (EngineConfig::consume_fuel; the rule above).
   void charge();  // one instruction in the current segment
   void close_segment();
   void fuel_store() {

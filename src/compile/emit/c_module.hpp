@@ -19,7 +19,7 @@
 namespace wisp::detail::emit {
 
 struct EmitOptions {
-  bool consume_fuel = false;   // EngineConfig::consume_fuel (fuel_instrument.hpp's cost rule)
+  bool consume_fuel = false;   // EngineConfig::consume_fuel (c_emitter.hpp's fuel rule)
   front::FeatureSet features;  // the proposals the function validator accepts
   // The most C the module may become (0: no limit); past it, CompileError. Linear emission keeps
   // ordinary code at 2-8 bytes of C per byte, but some small inputs spell out much more (locals

@@ -8,7 +8,7 @@
 #include <set>
 
 #include "compile/emit/c_emitter.hpp"
-#include "compile/glue_text.hpp"
+#include "compile/emit/glue_text.hpp"
 
 namespace wisp::detail::emit {
 

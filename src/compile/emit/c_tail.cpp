@@ -6,8 +6,8 @@
 
 #include <map>
 
+#include "compile/emit/glue_text.hpp"
 #include "compile/front/reader.hpp"
-#include "compile/glue_text.hpp"
 #include "wisp/error.hpp"
 
 namespace wisp::detail::emit {

@@ -2,10 +2,10 @@
 # The large real-world WASI program: CRuby 3.3 (ruby.wasm from npm's @ruby/3.3-wasm-wasi, 16 MB,
 # 11 MB of code, built by the ruby.wasm project with wasi-sdk) run end to end on tier 0 and
 # tier 1: `wisp run` (version banner) and a Ruby program that computes, formats strings and
-# uses the file system through a preopen (wisp_ruby_eval). Not part of ctest: tier 0 translates
-# 153 MB of C (~3.5 min on a 2-vCPU machine, mostly libwabt's C writer); tier 1 runs cc -O2 over
-# those 153 MB (35 units, compiled in parallel): 1,104 s wall measured on 2 vCPUs (2026-11-25,
-# partly shared with a CI run), so it is opt-in: WISP_LARGE_TIERS="0 1".
+# uses the file system through a preopen (wisp_ruby_eval). Not part of ctest (it needs npm and a
+# 16 MB download). Tier 1 runs cc -O2 over the module's whole C (with libwabt's C writer, since
+# removed: 153 MB in 35 units, 1,104 s wall on 2 vCPUs, 2026-11-25, partly shared with a CI run),
+# so it is opt-in: WISP_LARGE_TIERS="0 1".
 # usage: ruby.sh BUILD_DIR        (WISP_LARGE_TIERS="0" by default; needs npm)
 set -euo pipefail
 build=$(cd "$1" && pwd)

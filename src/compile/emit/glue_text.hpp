@@ -1,5 +1,5 @@
-// Glue text shared by both C generators (libwabt's C writer + c_glue.cpp, and wisp's own emitter
-// in emit/): the ABI header as text, and the runtime forwarders every module's C defines.
+// Glue text of every module's C: the ABI header and wasm-rt.h as text, and the runtime forwarders
+// the emitter's tail defines.
 #pragma once
 
 namespace wisp::detail {

@@ -1,5 +1,5 @@
-// The runtime forwarders shared by both C generators (see glue_text.hpp).
-#include "compile/glue_text.hpp"
+// The runtime forwarders every module's C defines (see glue_text.hpp).
+#include "compile/emit/glue_text.hpp"
 
 namespace wisp::detail {
 
