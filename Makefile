@@ -24,13 +24,16 @@ run: build
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
 
-# ASan+UBSan build of everything (unit, CLI and `wisp serve` tests) and TSan build of the unit tests.
-# The unit tests run as 4 GoogleTest shards there (tests/CMakeLists.txt, WISP_UNIT_SHARDS).
+# Sanitizers: one clang build with ASan+UBSan (and libFuzzer's coverage, so that `make fuzz` uses
+# the same build) runs the unit, CLI and `wisp serve` tests; a TSan build runs the unit tests that
+# run threads. The unit tests run there as 4 GoogleTest shards (tests/CMakeLists.txt,
+# WISP_UNIT_SHARDS): a sanitized process takes seconds to start.
+SAN_CONFIGURE = cmake -S . -B $(BUILD)-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWISP_FUZZ=ON \
+	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DWISP_UNIT_SHARDS=4 >/dev/null
 test-sanitize: deps
-	@cmake -S . -B $(BUILD)-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DWISP_SANITIZE=address \
-	  -DWISP_UNIT_SHARDS=4 >/dev/null
-	@cmake --build $(BUILD)-asan -j $(JOBS)
-	@cd $(BUILD)-asan && ctest --output-on-failure -L 'unit|cli' -j $(JOBS)
+	@$(SAN_CONFIGURE)
+	@cmake --build $(BUILD)-fuzz -j $(JOBS)
+	@cd $(BUILD)-fuzz && ctest --output-on-failure -L 'unit|cli' -j $(JOBS)
 	@cmake -S . -B $(BUILD)-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DWISP_SANITIZE=thread \
 	  -DWISP_UNIT_SHARDS=4 >/dev/null
 	@cmake --build $(BUILD)-tsan -j $(JOBS) --target wisp_unit_tests
@@ -39,8 +42,7 @@ test-sanitize: deps
 # libFuzzer targets (fuzz/, clang, ASan+UBSan), each run for FUZZ_SECONDS; see README "Fuzzing".
 FUZZ_SECONDS ?= 60
 fuzz: deps
-	@cmake -S . -B $(BUILD)-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWISP_FUZZ=ON \
-	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ >/dev/null
+	@$(SAN_CONFIGURE)
 	@cmake --build $(BUILD)-fuzz -j $(JOBS) --target fuzz_targets
 	@bash fuzz/run.sh $(BUILD)-fuzz $(FUZZ_SECONDS)
 

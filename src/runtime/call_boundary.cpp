@@ -17,8 +17,9 @@
 #include <mutex>
 
 #include "runtime/exceptions.hpp"
+#include "runtime/sanitizers.hpp"
 
-#if defined(__SANITIZE_ADDRESS__)
+#if WISP_ASAN
 #include <sanitizer/asan_interface.h>
 #endif
 
@@ -202,7 +203,7 @@ __attribute__((noinline)) TrapCode run_guarded(Thunk thunk, void* ctx, Interrupt
     interrupt->tid.store(t.tid, std::memory_order_relaxed);
     interrupt->running_call.store(frame.call_id, std::memory_order_release);
   }
-#if defined(__SANITIZE_THREAD__)
+#if WISP_TSAN
   if (sigsetjmp(frame.jmpbuf, 1)) {  // see CallFrame::jmpbuf
 #else
   if (__builtin_setjmp(frame.jmpbuf)) {
@@ -231,13 +232,13 @@ void raise_trap(TrapCode code) {
     std::abort();
   }
   f->trap = code;
-#if defined(__SANITIZE_ADDRESS__)
+#if WISP_ASAN
   // ASan does not see __builtin_longjmp (only the libc longjmp family is intercepted): without
   // this, the redzones of the skipped frames (guest code, host shims, possibly a signal handler
   // on the alternate stack) stay poisoned and later calls reuse that stack as false positives.
   __asan_handle_no_return();
 #endif
-#if defined(__SANITIZE_THREAD__)
+#if WISP_TSAN
   siglongjmp(f->jmpbuf, 1);  // see CallFrame::jmpbuf
 #else
   __builtin_longjmp(f->jmpbuf, 1);

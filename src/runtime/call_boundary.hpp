@@ -3,7 +3,9 @@
 
 #include <sys/types.h>
 
-#if defined(__SANITIZE_THREAD__)
+#include "runtime/sanitizers.hpp"
+
+#if WISP_TSAN
 #include <setjmp.h>
 #endif
 
@@ -36,7 +38,7 @@ struct InterruptState {
 
 // One host→guest call in progress on this thread (lives on the caller's stack).
 struct CallFrame {
-#if defined(__SANITIZE_THREAD__)
+#if WISP_TSAN
   // TSan build: TSan keeps a shadow call stack and per-thread "inside a signal handler" state
   // that only its interceptors of the libc setjmp/longjmp family restore. __builtin_longjmp out
   // of a fault handler leaves TSan believing the thread is still in the handler (every later

@@ -7,7 +7,9 @@
 #include <cstring>
 #include <mutex>
 
-#if defined(__SANITIZE_THREAD__)
+#include "runtime/sanitizers.hpp"
+
+#if WISP_TSAN
 #include <dlfcn.h>
 #endif
 
@@ -79,7 +81,7 @@ void on_interrupt(int, siginfo_t*, void*) {
   raise_trap(trap_code(TrapKind::timeout));
 }
 
-#if defined(__SANITIZE_THREAD__)
+#if WISP_TSAN
 // TSan build only. TSan wraps every handler installed through sigaction() and runs asynchronous
 // signals (all but SIGSEGV, SIGBUS, SIGILL, SIGFPE, ...) only when the thread next enters an
 // intercepted libc function. Guest code is generated at run time and not instrumented: a guest

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/sanitizers.hpp"
 #include "support/binary.hpp"
 #include "support/fixture.hpp"
 #include "support/wat.hpp"
@@ -198,7 +199,7 @@ INSTANTIATE_TEST_SUITE_P(Declarations, AbsurdTest, ::testing::ValuesIn(absurd_ca
 // 2^28-1 locals pass wabt's decoder limit; wisp must still refuse them rather than try to
 // generate C for them. Run in a child with bounded address space and time.
 TEST_F(MalformedTest, LocalsJustBelowTheDecoderLimit) {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if WISP_ASAN || WISP_TSAN
   GTEST_SKIP() << "sanitizers reserve more address space than the child's limit";
 #endif
   GTEST_FLAG_SET(death_test_style, "threadsafe");

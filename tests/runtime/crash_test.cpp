@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 
+#include "runtime/sanitizers.hpp"
 #include "support/fixture.hpp"
 #include "wisp/wisp.hpp"
 
@@ -60,7 +61,7 @@ class CrashTest : public TierTest {
 // Without a sanitizer, no handler precedes wisp's, so the default action runs: killed by
 // SIGSEGV, having printed nothing (in particular no "wisp: trap"). Under ASan or TSan the
 // sanitizer's own handler came first and reports the fault, then exits non-zero.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if WISP_ASAN || WISP_TSAN
 bool died_of_the_fault(int status) {
   return WIFEXITED(status) && WEXITSTATUS(status) != 0;
 }

@@ -3,14 +3,16 @@
 // (A compiled-in default rather than CTest's ENVIRONMENT: UBSAN_OPTIONS set by whoever runs the
 // tests still overrides it, and CMake 3.25's gtest_discover_tests cannot pass a second variable.)
 
-#if defined(__SANITIZE_ADDRESS__)
+#include "runtime/sanitizers.hpp"
+
+#if WISP_ASAN
 // UBSan reports carry no stack trace by default.
 extern "C" const char* __ubsan_default_options() {
   return "print_stacktrace=1";
 }
 #endif
 
-#if defined(__SANITIZE_THREAD__)
+#if WISP_TSAN
 // The fork tests (a forked child's calls still time out) start a thread in the child of a
 // multi-threaded process, which TSan cannot model and by default dies on. With
 // die_after_fork=0 the child runs on, still checked (TSan's advice for such programs).
