@@ -57,7 +57,8 @@ struct EngineConfig {
 
 namespace detail {
 struct EngineImpl;
-}
+class ModuleBytes;
+}  // namespace detail
 
 // Thread-safe; share one Engine across the process. Modules keep what they need alive.
 class Engine {
@@ -90,7 +91,7 @@ class Engine {
   const std::shared_ptr<detail::EngineImpl>& impl() const { return impl_; }
 
  private:
-  Module compile_bytes(std::vector<uint8_t> bytes);
+  Module compile_bytes(std::shared_ptr<const detail::ModuleBytes> bytes);
   Module compile_here(const std::shared_ptr<detail::ModuleImpl>& m, const std::filesystem::path& so,
                       std::chrono::steady_clock::time_point t0);
   std::shared_ptr<detail::EngineImpl> impl_;

@@ -206,10 +206,11 @@ void Engine::validate(std::span<const uint8_t> bytes) {
 namespace detail {
 namespace {
 
-std::shared_ptr<ModuleImpl> new_module(const EngineImpl& engine, std::vector<uint8_t> bytes) {
+std::shared_ptr<ModuleImpl> new_module(const EngineImpl& engine,
+                                       std::shared_ptr<const ModuleBytes> bytes) {
   auto m = std::make_shared<ModuleImpl>();
-  m->byte_store = std::make_shared<const std::vector<uint8_t>>(std::move(bytes));
-  m->bytes = *m->byte_store;
+  m->byte_store = std::move(bytes);
+  m->bytes = m->byte_store->span();
   m->cache_dir = engine.cache_dir.string();
   m->consume_fuel = engine.config.consume_fuel;
   bool lazy = engine.config.lazy_tier0;
@@ -225,15 +226,16 @@ std::shared_ptr<ModuleImpl> new_module(const EngineImpl& engine, std::vector<uin
 }
 
 // A module file's bytes: a binary as it is, a .wat file's text assembled (libwabt's parser).
-std::vector<uint8_t> read_module_file(const std::filesystem::path& path) {
-  std::vector<uint8_t> bytes = read_file_bytes(path);
+std::shared_ptr<const ModuleBytes> read_module_file(const std::filesystem::path& path) {
+  std::shared_ptr<const ModuleBytes> file = ModuleBytes::read_file(path);
+  std::span<const uint8_t> bytes = file->span();
   bool is_text =
       bytes.size() < 4 || !(bytes[0] == 0 && bytes[1] == 'a' && bytes[2] == 's' && bytes[3] == 'm');
   if (is_text && path.extension() == ".wat") {
-    bytes =
-        wat_to_wasm(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+    return ModuleBytes::from_vector(
+        wat_to_wasm(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size())));
   }
-  return bytes;
+  return file;
 }
 
 void register_export_types(ModuleImpl& m) {
@@ -291,10 +293,11 @@ bool load_cached(ModuleImpl& m, const std::filesystem::path& so) {
 }  // namespace detail
 
 Module Engine::compile(std::span<const uint8_t> bytes) {
-  return compile_bytes(std::vector<uint8_t>(bytes.begin(), bytes.end()));
+  return compile_bytes(
+      detail::ModuleBytes::from_vector(std::vector<uint8_t>(bytes.begin(), bytes.end())));
 }
 
-Module Engine::compile_bytes(std::vector<uint8_t> bytes) {
+Module Engine::compile_bytes(std::shared_ptr<const detail::ModuleBytes> bytes) {
   auto t0 = std::chrono::steady_clock::now();
   auto m = detail::new_module(*impl_, std::move(bytes));
   std::filesystem::path so;
@@ -373,7 +376,8 @@ Module Engine::compile_here(const std::shared_ptr<detail::ModuleImpl>& m,
 }
 
 Module Engine::inspect(std::span<const uint8_t> bytes) {
-  auto m = detail::new_module(*impl_, std::vector<uint8_t>(bytes.begin(), bytes.end()));
+  auto m = detail::new_module(
+      *impl_, detail::ModuleBytes::from_vector(std::vector<uint8_t>(bytes.begin(), bytes.end())));
   auto t0 = std::chrono::steady_clock::now();
   detail::on_big_stack([&] {
     detail::fill_module_info(detail::front::validate_module(m->bytes, detail::front::FeatureSet{}),
@@ -396,7 +400,7 @@ std::vector<std::string> Engine::emit_c(std::span<const uint8_t> bytes) const {
 }
 
 Module Engine::inspect_file(const std::filesystem::path& path) {
-  return inspect(detail::read_module_file(path));
+  return inspect(detail::read_module_file(path)->span());
 }
 
 Module Engine::compile_file(const std::filesystem::path& path) {

@@ -30,7 +30,7 @@ static_assert(LazyStubs::kStubSize == emit::kLazyStubBytes, "the emitted C assum
 
 class LazyTier0Code final : public CodeObject, public rt::LazyCompiler {
  public:
-  LazyTier0Code(std::shared_ptr<const std::vector<uint8_t>> bytes, front::ModuleDecl decl,
+  LazyTier0Code(std::shared_ptr<const ModuleBytes> bytes, front::ModuleDecl decl,
                 const LazyTier0Options& o)
       : bytes_(std::move(bytes)), decl_(std::move(decl)), options_(o) {
     emit::EmitOptions eo;
@@ -38,7 +38,7 @@ class LazyTier0Code final : public CodeObject, public rt::LazyCompiler {
     eo.features = decl_.features;
     eo.c_budget = emit::c_budget(decl_, bytes_->size());
     eo.lazy = true;
-    emitter_ = std::make_unique<emit::ModuleEmitter>(decl_, *bytes_, eo);
+    emitter_ = std::make_unique<emit::ModuleEmitter>(decl_, bytes_->span(), eo);
     compiled_.assign(decl_.bodies.size(), 0);
     code_.assign(decl_.bodies.size(), nullptr);
   }
@@ -120,7 +120,7 @@ class LazyTier0Code final : public CodeObject, public rt::LazyCompiler {
   }
 
   // Declared first, destroyed last: the emitter refers to them.
-  std::shared_ptr<const std::vector<uint8_t>> bytes_;
+  std::shared_ptr<const ModuleBytes> bytes_;
   front::ModuleDecl decl_;
   LazyTier0Options options_;
   std::unique_ptr<emit::ModuleEmitter> emitter_;
@@ -136,7 +136,7 @@ class LazyTier0Code final : public CodeObject, public rt::LazyCompiler {
 
 }  // namespace
 
-std::shared_ptr<CodeObject> compile_tier0_lazy(std::shared_ptr<const std::vector<uint8_t>> bytes,
+std::shared_ptr<CodeObject> compile_tier0_lazy(std::shared_ptr<const ModuleBytes> bytes,
                                                front::ModuleDecl decl,
                                                const LazyTier0Options& options) {
   auto code = std::make_shared<LazyTier0Code>(std::move(bytes), std::move(decl), options);

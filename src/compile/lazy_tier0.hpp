@@ -20,7 +20,7 @@ struct LazyTier0Options {
 // Compiles the base unit of a validated module (`decl` from validate_module over `bytes`). The
 // code object shares the bytes (no copy: 16 MB for CRuby) and keeps the declarations for the
 // batches to come.
-std::shared_ptr<CodeObject> compile_tier0_lazy(std::shared_ptr<const std::vector<uint8_t>> bytes,
+std::shared_ptr<CodeObject> compile_tier0_lazy(std::shared_ptr<const ModuleBytes> bytes,
                                                front::ModuleDecl decl,
                                                const LazyTier0Options& options);
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "compile/emit/c_module.hpp"
+#include "compile/module_bytes.hpp"
 #include "runtime/wisp_abi.h"
 #include "wisp/module.hpp"
 
@@ -45,8 +46,8 @@ struct EngineImpl;
 
 struct ModuleImpl {
   // The module's bytes, shared with lazy tier 0 (which emits C from them on first calls).
-  std::shared_ptr<const std::vector<uint8_t>> byte_store;
-  std::span<const uint8_t> bytes;  // *byte_store
+  std::shared_ptr<const ModuleBytes> byte_store;
+  std::span<const uint8_t> bytes;  // byte_store->span()
   std::string hash;
   std::string cache_dir;        // the engine's cache directory (persisted snapshots live there)
   bool consume_fuel = false;    // the code is fuel-metered (EngineConfig::consume_fuel)
