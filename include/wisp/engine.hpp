@@ -46,7 +46,7 @@ struct EngineConfig {
   // module is compiled before compile() returns. The environment variables WISP_LAZY_TIER0=0|1
   // and WISP_LAZY_BATCH_BYTES=N override them.
   bool lazy_tier0 = true;
-  size_t lazy_batch_bytes = 64 << 10;
+  size_t lazy_batch_bytes = 16 << 10;
   // Fuel metering (like Wasmtime's Config::consume_fuel): generated code counts the
   // instructions it executes against a per-instance budget, and a call that runs out ends with
   // Trap(out_of_fuel). Deterministic: the same code with the same budget stops at the same

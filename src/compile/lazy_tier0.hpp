@@ -14,7 +14,7 @@ namespace wisp::detail {
 
 struct LazyTier0Options {
   bool consume_fuel = false;
-  size_t batch_bytes = 64 << 10;  // wasm code bytes per batch (at least one function)
+  size_t batch_bytes = 16 << 10;  // wasm code bytes per batch (at least one function)
 };
 
 // Compiles the base unit of a validated module (`decl` from validate_module over `bytes`). The
