@@ -1,4 +1,5 @@
-// on_big_stack: a joinable pthread with a large stack, exceptions carried back to the caller.
+// on_stack_of: a joinable pthread with a stack of a chosen size, exceptions carried back to the
+// caller.
 #include "compile/big_stack.hpp"
 
 #include <pthread.h>
@@ -8,15 +9,14 @@
 
 namespace wisp::detail {
 
-void on_big_stack(const std::function<void()>& fn) {
-  constexpr size_t kStack = 256ull << 20;
+void on_stack_of(size_t stack_bytes, const std::function<void()>& fn) {
   struct Job {
     const std::function<void()>* fn;
     std::exception_ptr error;
   } job{&fn, nullptr};
   pthread_attr_t attr;
   pthread_attr_init(&attr);
-  pthread_attr_setstacksize(&attr, kStack);
+  pthread_attr_setstacksize(&attr, stack_bytes);
   pthread_t thread;
   auto body = [](void* p) -> void* {
     auto* j = static_cast<Job*>(p);

@@ -4,13 +4,11 @@
 // nesting, which the emitter turns into flat C, neither overflows a stack nor is refused.
 #include <gtest/gtest.h>
 
-#include <pthread.h>
-
 #include <exception>
 #include <functional>
-#include <stdexcept>
 #include <string>
 
+#include "compile/big_stack.hpp"
 #include "compile/emit/c_module.hpp"
 #include "compile/front/func_validator.hpp"
 #include "support/binary.hpp"
@@ -47,30 +45,12 @@ bool over_budget(const std::string& e) {
 
 // Runs fn on a thread with a 128 KiB stack; returns what it threw, if anything.
 std::exception_ptr on_small_stack(const std::function<void()>& fn) {
-  struct Job {
-    const std::function<void()>* fn;
-    std::exception_ptr error;
-  } job{&fn, nullptr};
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setstacksize(&attr, 128 << 10);
-  pthread_t thread;
-  auto body = [](void* p) -> void* {
-    auto* j = static_cast<Job*>(p);
-    try {
-      (*j->fn)();
-    } catch (...) {
-      j->error = std::current_exception();
-    }
-    return nullptr;
-  };
-  if (pthread_create(&thread, &attr, body, &job) != 0) {
-    pthread_attr_destroy(&attr);
-    throw std::runtime_error("pthread_create failed");
+  try {
+    detail::on_stack_of(128 << 10, fn);
+  } catch (...) {
+    return std::current_exception();
   }
-  pthread_attr_destroy(&attr);
-  pthread_join(thread, nullptr);
-  return job.error;
+  return nullptr;
 }
 
 // A body declaring `n` i32 locals.
