@@ -34,8 +34,11 @@ void allocate_memory(wasm_rt_memory_t* mem, uint32_t initial, uint32_t max) {
   mem->size = 0;
   mem->max_pages = std::min(max, cap);
   if (initial > cap) {
-    set_trap_message("initial memory of " + std::to_string(initial) +
-                     " pages exceeds the limit of " + std::to_string(cap) + " pages");
+    {
+      InHostScope in_runtime;  // the watchdog's signal must not unwind out of the allocation
+      set_trap_message("initial memory of " + std::to_string(initial) +
+                       " pages exceeds the limit of " + std::to_string(cap) + " pages");
+    }
     raise_trap(trap_code(TrapKind::resource_limit));
   }
   uint64_t bytes = uint64_t{initial} * kWasmPageSize;
@@ -56,8 +59,11 @@ void allocate_memory(wasm_rt_memory_t* mem, uint32_t initial, uint32_t max) {
     }
   }
   if (!ok) {
-    set_trap_message("cannot allocate a linear memory of " + std::to_string(initial) +
-                     " pages (memory budget or address space exhausted)");
+    {
+      InHostScope in_runtime;  // the watchdog's signal must not unwind out of the allocation
+      set_trap_message("cannot allocate a linear memory of " + std::to_string(initial) +
+                       " pages (memory budget or address space exhausted)");
+    }
     raise_trap(trap_code(TrapKind::resource_limit));
   }
   mem->data = base;

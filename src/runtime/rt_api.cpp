@@ -50,18 +50,24 @@ void trap_from_generated(wasm_rt_trap_t t) {
 }
 
 // An interrupt or deadline that came while host code ran (the signal handler leaves those to
-// the host code's return): the guest call ends with Trap(timeout) now.
+// the host code's return): the guest call ends with Trap(timeout) now. The message is built as
+// host code: this runs on the guest's side of the boundary, where the watchdog's signal would
+// otherwise unwind out of the allocation (a leak, or malloc's lock left held).
 void trap_if_interrupted(const char* during) {
   CallFrame* f = tls_frame;
+  const char* what = nullptr;
   if (f != nullptr && f->interrupt != nullptr &&
       f->interrupt->requested.load(std::memory_order_acquire) == f->call_id) {
-    set_trap_message(std::string("interrupted during ") + during);
-    raise_trap(trap_code(TrapKind::timeout));
+    what = "interrupted during ";
+  } else if (call_deadline_passed()) {
+    what = "the call's deadline passed during ";
   }
-  if (call_deadline_passed()) {
-    set_trap_message(std::string("the call's deadline passed during ") + during);
-    raise_trap(trap_code(TrapKind::timeout));
+  if (what == nullptr) return;
+  {
+    InHostScope in_runtime;
+    set_trap_message(std::string(what) + during);
   }
+  raise_trap(trap_code(TrapKind::timeout));
 }
 
 // Runs the host function; returns a trap code instead of throwing (no C++ frames may be

@@ -17,8 +17,11 @@ void allocate_table(Table* t, uint32_t elements, uint32_t max, Elem null_value) 
   t->size = 0;
   t->max_size = std::min(max, cap);
   if (elements > cap) {
-    set_trap_message("table of " + std::to_string(elements) + " elements exceeds the limit of " +
-                     std::to_string(cap));
+    {
+      InHostScope in_runtime;  // the watchdog's signal must not unwind out of the allocation
+      set_trap_message("table of " + std::to_string(elements) + " elements exceeds the limit of " +
+                       std::to_string(cap));
+    }
     raise_trap(trap_code(TrapKind::resource_limit));
   }
   Elem* data = nullptr;
