@@ -25,6 +25,8 @@ while [ "$cpu" -lt "$budget" ]; do
   rounds=$((rounds + 1))
   log="$build/fuzz/$target.log"
   n=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
+  # With FUZZ_JOBS (libFuzzer -fork) the parent's last "#N: cov: ..." line counts every job's.
+  [ -n "$n" ] || n=$(grep -oE '^#[0-9]+:' "$log" | tr -d '#:' | tail -1)
   inputs=$((inputs + ${n:-0}))
   echo "round $rounds: ${used} CPU s, ${n:-?} inputs (total ${cpu} CPU s, ${inputs} inputs)"
   if [ $rc -ne 0 ]; then
