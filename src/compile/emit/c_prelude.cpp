@@ -188,27 +188,48 @@ static inline u64 wisp_rem_s64(u64 a, u64 b) {
 }
 static inline u64 wisp_div_u64(u64 a, u64 b) { if (b == 0) TRAP(DIV_BY_ZERO); return a / b; }
 static inline u64 wisp_rem_u64(u64 a, u64 b) { if (b == 0) TRAP(DIV_BY_ZERO); return a % b; }
+/* cc predicts `x != x` as true; the NaN paths are the rare ones. */
+#ifdef __TINYC__
+#define WISP_UNLIKELY(c) (c)
+#else
+#define WISP_UNLIKELY(c) __builtin_expect(!!(c), 0)
+#endif
 /* min/max: a NaN operand gives a NaN (a + b quiets it); -0 is below +0. */
 static inline f32 wisp_fminf(f32 a, f32 b) {
-  if (a != a || b != b) return a + b;
+  if (WISP_UNLIKELY(a != a || b != b)) return a + b;
   if (a == b) return BITS_F32(F32_BITS(a) | F32_BITS(b));
   return a < b ? a : b;
 }
 static inline f32 wisp_fmaxf(f32 a, f32 b) {
-  if (a != a || b != b) return a + b;
+  if (WISP_UNLIKELY(a != a || b != b)) return a + b;
   if (a == b) return BITS_F32(F32_BITS(a) & F32_BITS(b));
   return a > b ? a : b;
 }
 static inline f64 wisp_fmin(f64 a, f64 b) {
-  if (a != a || b != b) return a + b;
+  if (WISP_UNLIKELY(a != a || b != b)) return a + b;
   if (a == b) return BITS_F64(F64_BITS(a) | F64_BITS(b));
   return a < b ? a : b;
 }
 static inline f64 wisp_fmax(f64 a, f64 b) {
-  if (a != a || b != b) return a + b;
+  if (WISP_UNLIKELY(a != a || b != b)) return a + b;
   if (a == b) return BITS_F64(F64_BITS(a) & F64_BITS(b));
   return a > b ? a : b;
 }
+/* min/max against a constant k that is neither a NaN nor a zero (the emitter checks): on x86-64
+   one minss/maxss (k first: when x is a NaN the instruction returns x, its second operand; equal
+   operands are the same bits), times 1 to quiet a signalling NaN. No branch: in float-heavy loops
+   the general helper's compares compete with the arithmetic for the same ports. */
+#if defined(__x86_64__) && !defined(__TINYC__)
+static inline f32 wisp_fminf_k(f32 x, f32 k) { __asm__("minss %1, %0" : "+x"(k) : "x"(x)); return k * 1.0f; }
+static inline f32 wisp_fmaxf_k(f32 x, f32 k) { __asm__("maxss %1, %0" : "+x"(k) : "x"(x)); return k * 1.0f; }
+static inline f64 wisp_fmin_k(f64 x, f64 k) { __asm__("minsd %1, %0" : "+x"(k) : "x"(x)); return k * 1.0; }
+static inline f64 wisp_fmax_k(f64 x, f64 k) { __asm__("maxsd %1, %0" : "+x"(k) : "x"(x)); return k * 1.0; }
+#else
+#define wisp_fminf_k wisp_fminf
+#define wisp_fmaxf_k wisp_fmaxf
+#define wisp_fmin_k wisp_fmin
+#define wisp_fmax_k wisp_fmax
+#endif
 /* promote/demote: cc would fold (f32)(f64)x into x, keeping a signalling NaN; the conversion
    instructions quiet NaNs, and libtcc keeps them. */
 #ifdef __TINYC__
@@ -234,16 +255,41 @@ static inline f64 wisp_trunc(f64 x) { return x != x ? x + x : trunc(x); }
 static inline f64 wisp_nearest(f64 x) { return x != x ? x + x : nearbyint(x); }
 static inline f64 wisp_sqrt(f64 x) { return x != x ? x + x : sqrt(x); }
 /* Float to int, trapping: NaN, then the range (bounds exclusive where the limit is not exact). */
+#ifdef __TINYC__
+#define WISP_COLD
+#else
+#define WISP_COLD __attribute__((cold, noinline))
+#endif
+WASM_RT_NO_RETURN WISP_COLD static inline void wisp_trunc_trap(int nan) {
+  if (nan) TRAP(INVALID_CONVERSION);
+  TRAP(INT_OVERFLOW);
+}
 #define WISP_TRUNC(name, rt, ft, lo_ok, hi, conv) \
   static inline rt name(ft x) { \
-    if (x != x) TRAP(INVALID_CONVERSION); \
-    if (!(lo_ok && x < hi)) TRAP(INT_OVERFLOW); \
+    if (WISP_UNLIKELY(!(lo_ok && x < hi))) wisp_trunc_trap(x != x); \
     return conv; \
   }
+#if defined(__x86_64__) && !defined(__TINYC__)
+/* x86-64: cvttss2si/cvttsd2si to 64 bits give INT64_MIN for a NaN and for what does not fit, so
+   one integer test covers NaN and range of a 32-bit result (two float compares fewer). */
+static inline s64 wisp_cvt64_f32(f32 x) { s64 r; __asm__("cvttss2si %1, %0" : "=r"(r) : "x"(x)); return r; }
+static inline s64 wisp_cvt64_f64(f64 x) { s64 r; __asm__("cvttsd2si %1, %0" : "=r"(r) : "x"(x)); return r; }
+#define WISP_TRUNC32(name, ft, cvt, bad) \
+  static inline u32 name(ft x) { \
+    s64 r = cvt(x); \
+    if (WISP_UNLIKELY(bad)) wisp_trunc_trap(x != x); \
+    return (u32)r; \
+  }
+WISP_TRUNC32(wisp_trunc_s32_f32, f32, wisp_cvt64_f32, (s64)(s32)r != r)
+WISP_TRUNC32(wisp_trunc_u32_f32, f32, wisp_cvt64_f32, ((u64)r >> 32) != 0)
+WISP_TRUNC32(wisp_trunc_s32_f64, f64, wisp_cvt64_f64, (s64)(s32)r != r)
+WISP_TRUNC32(wisp_trunc_u32_f64, f64, wisp_cvt64_f64, ((u64)r >> 32) != 0)
+#else
 WISP_TRUNC(wisp_trunc_s32_f32, u32, f32, x >= -2147483648.0f, 2147483648.0f, (u32)(s32)x)
 WISP_TRUNC(wisp_trunc_u32_f32, u32, f32, x > -1.0f, 4294967296.0f, (u32)(s64)x)
 WISP_TRUNC(wisp_trunc_s32_f64, u32, f64, x > -2147483649.0, 2147483648.0, (u32)(s32)x)
 WISP_TRUNC(wisp_trunc_u32_f64, u32, f64, x > -1.0, 4294967296.0, (u32)(s64)x)
+#endif
 WISP_TRUNC(wisp_trunc_s64_f32, u64, f32, x >= -9223372036854775808.0f, 9223372036854775808.0f, (u64)(s64)x)
 WISP_TRUNC(wisp_trunc_u64_f32, u64, f32, x > -1.0f, 18446744073709551616.0f, (u64)x)
 WISP_TRUNC(wisp_trunc_s64_f64, u64, f64, x >= -9223372036854775808.0, 9223372036854775808.0, (u64)(s64)x)

@@ -31,7 +31,7 @@ std::string funcref_of(const ModuleShape& shape, uint32_t f, const char* inst = 
 // globals) as C, from its bytes.
 std::string extended_expr(const ModuleShape& shape, const ConstExpr& e,
                           std::span<const uint8_t> bytes) {
-  front::Reader r(bytes, e.offset, size_t{e.offset} + e.size);
+  front::Reader r(bytes, e.offset, bytes.size());  // validated: ends at its `end`
   std::vector<std::string> st;
   auto binary = [&](const char* op) {
     std::string b = st.back();

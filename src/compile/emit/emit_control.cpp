@@ -103,8 +103,8 @@ void CEmitter::control_op(const Operator& op) {
       Frame f;
       f.kind = op.code;
       f.label = next_label_++;
-      f.nparams = static_cast<uint32_t>(op.block.params.size());
-      f.nresults = static_cast<uint32_t>(op.block.results.size());
+      f.nparams = static_cast<uint32_t>(op.block.params().size());
+      f.nresults = static_cast<uint32_t>(op.block.results().size());
       f.height = n_ - f.nparams;
       frames_.push_back(f);
       if (op.code == Op::Loop) {
@@ -128,7 +128,7 @@ void CEmitter::control_op(const Operator& op) {
       live_ = f.entry_live;
       if (f.entry_live) {
         emit_label(f.label, 'E');
-        reset_stack(f.height, v_->frame(0).type.params);
+        reset_stack(f.height, v_->frame(0).type.params());
       }
       return;
     }
@@ -152,7 +152,7 @@ void CEmitter::control_op(const Operator& op) {
         reach = true;
       }
       live_ = reach;
-      if (f.entry_live) reset_stack(f.height, v_->frame(0).type.results);
+      if (f.entry_live) reset_stack(f.height, v_->frame(0).type.results());
       return;
     }
     case Op::Br:

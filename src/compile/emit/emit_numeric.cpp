@@ -154,7 +154,8 @@ Pattern pattern(uint32_t code) {
   }
 }
 
-// A cheaper pattern when the right operand is the constant `c` (no trap check, no mask).
+// A cheaper pattern when the right operand is the constant `c` (no trap check, no mask, no
+// NaN/zero cases).
 const char* const_right(uint32_t code, uint64_t c, std::string& buf) {
   const bool is64 = code == Op::I64DivS || code == Op::I64DivU || code == Op::I64RemS ||
                     code == Op::I64RemU || code == Op::I64Shl || code == Op::I64ShrS ||
@@ -191,6 +192,18 @@ const char* const_right(uint32_t code, uint64_t c, std::string& buf) {
         buf = std::string("($0") + op + k + ")";
       }
       return buf.c_str();
+    }
+    case Op::F32Min:
+    case Op::F32Max:
+    case Op::F64Min:
+    case Op::F64Max: {  // a constant that is neither NaN nor zero: wisp_fminf_k etc.
+      const bool is32 = code == Op::F32Min || code == Op::F32Max;
+      const uint64_t magnitude = is32 ? c & 0x7fffffffu : c & 0x7fffffffffffffffull;
+      const uint64_t inf = is32 ? 0x7f800000u : 0x7ff0000000000000ull;
+      if (magnitude == 0 || magnitude > inf) return nullptr;
+      if (code == Op::F32Min) return "wisp_fminf_k($0, $1)";
+      if (code == Op::F32Max) return "wisp_fmaxf_k($0, $1)";
+      return code == Op::F64Min ? "wisp_fmin_k($0, $1)" : "wisp_fmax_k($0, $1)";
     }
     default:
       return nullptr;

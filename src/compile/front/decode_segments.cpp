@@ -61,7 +61,6 @@ ElemSegment read_elem_segment(DecodeContext& c, Reader& r) {
       e.type = ValType::funcref;
       e.offset = static_cast<uint32_t>(r.pos());
       e.value = read_index(r, m.funcs.size(), "function");
-      e.size = static_cast<uint32_t>(r.pos() - e.offset);
       m.declared_refs[e.value] = 1;
       s.items.push_back(e);
     }

@@ -304,8 +304,7 @@ ConstExpr read_const_expr(DecodeContext& c, Reader& r, ValType expected) {
         if (sub != 12) not_constant(at, find_op((uint32_t{0xfd} << 16) | sub));
         c.use(Feature::simd, at, "v128.const");
         e.kind = ConstExpr::Kind::v128;
-        e.value = r.f64_bits();
-        e.value_hi = r.f64_bits();
+        r.skip(16);  // the value stays in the module's bytes
         stack.push_back(ValType::v128);
         break;
       }
@@ -326,7 +325,6 @@ ConstExpr read_const_expr(DecodeContext& c, Reader& r, ValType expected) {
                     "] but the constant expression has " + stack_types(stack));
   if (ops > 1) e.kind = ConstExpr::Kind::extended;
   e.type = expected;
-  e.size = static_cast<uint32_t>(r.pos() - e.offset);
   return e;
 }
 

@@ -113,15 +113,15 @@ class FuncValidator : public ValidatorState {
   }
   void push_frame(uint32_t kind, const BlockType& bt) {
     ControlFrame f;
-    f.kind = kind;
+    f.kind = static_cast<uint8_t>(kind);
     f.type = bt;
     f.height = static_cast<uint32_t>(stack_.size());
     control_.push_back(f);
-    push(bt.params);
+    push(bt.params());
   }
   // Pops the frame's results and checks that nothing else is left in it.
   void check_frame_end(const ControlFrame& f) {
-    pop(f.type.results);
+    pop(f.type.results());
     if (stack_.size() != f.height)
       fail("type mismatch at the end of a block: " + std::to_string(stack_.size() - f.height) +
            " value(s) left on the stack");
@@ -198,8 +198,7 @@ BlockType FuncValidator<Sink>::block_type(Reader& r) {
   }
   if (b & 0x40) {  // a negative one-byte s33: a value type
     ValType t = read_value_type(r, enabled_, used_);
-    bt.raw = static_cast<int8_t>(b | 0x80);
-    bt.results = single_type(t);
+    bt.set_results(single_type(t));
     return bt;
   }
   size_t at = r.pos();
@@ -208,9 +207,8 @@ BlockType FuncValidator<Sink>::block_type(Reader& r) {
   if (static_cast<uint64_t>(idx) >= m_.types.size())
     fail_at(at, "unknown type " + std::to_string(idx));
   const FuncType& ft = m_.types[static_cast<size_t>(idx)];
-  bt.raw = idx;
-  bt.params = ft.params;
-  bt.results = ft.results;
+  bt.set_params(ft.params);
+  bt.set_results(ft.results);
   return bt;
 }
 
@@ -292,8 +290,7 @@ void FuncValidator<Sink>::run(uint32_t defined_index, Sink& sink) {
   control_.clear();
   ControlFrame fn;
   fn.kind = Op::End;
-  fn.type.params = {};
-  fn.type.results = ft.results;
+  fn.type.set_results(ft.results);
   control_.push_back(fn);
   sink.begin_function(*this);
 
@@ -402,7 +399,7 @@ void FuncValidator<Sink>::special(Reader& r, Sink& sink, OpState st) {
     case Op::Block:
     case Op::Loop: {
       op.block = block_type(r);
-      pop(op.block.params);
+      pop(op.block.params());
       sink.op(op, st);
       push_frame(op.code, op.block);
       return;
@@ -410,7 +407,7 @@ void FuncValidator<Sink>::special(Reader& r, Sink& sink, OpState st) {
     case Op::If: {
       op.block = block_type(r);
       pop(ValType::i32);
-      pop(op.block.params);
+      pop(op.block.params());
       sink.op(op, st);
       push_frame(Op::If, op.block);
       return;
@@ -422,19 +419,19 @@ void FuncValidator<Sink>::special(Reader& r, Sink& sink, OpState st) {
       sink.op(op, st);
       f.kind = Op::Else;
       f.unreachable = false;
-      push(f.type.params);
+      push(f.type.params());
       return;
     }
     case Op::End: {
       ControlFrame& f = control_.back();
       check_frame_end(f);
-      if (f.kind == Op::If && !std::equal(f.type.params.begin(), f.type.params.end(),
-                                          f.type.results.begin(), f.type.results.end()))
+      if (f.kind == Op::If && !std::equal(f.type.params().begin(), f.type.params().end(),
+                                          f.type.results().begin(), f.type.results().end()))
         fail("type mismatch: an if without else must have the same params and results");
       sink.op(op, st);
       BlockType bt = f.type;
       control_.pop_back();
-      if (!control_.empty()) push(bt.results);
+      if (!control_.empty()) push(bt.results());
       return;
     }
     case Op::Br: {
@@ -471,7 +468,7 @@ void FuncValidator<Sink>::special(Reader& r, Sink& sink, OpState st) {
       return;
     }
     case Op::Return:
-      pop(control_.front().type.results);
+      pop(control_.front().type.results());
       sink.op(op, st);
       set_unreachable();
       return;
@@ -483,7 +480,8 @@ void FuncValidator<Sink>::special(Reader& r, Sink& sink, OpState st) {
       pop(callee.params);
       if (op.code == Op::ReturnCall) {
         if (!std::equal(callee.results.begin(), callee.results.end(),
-                        control_.front().type.results.begin(), control_.front().type.results.end()))
+                        control_.front().type.results().begin(),
+                        control_.front().type.results().end()))
           fail("type mismatch in return_call: the callee's results differ from the caller's");
         sink.op(op, st);
         set_unreachable();
@@ -505,7 +503,8 @@ void FuncValidator<Sink>::special(Reader& r, Sink& sink, OpState st) {
       pop(callee.params);
       if (op.code == Op::ReturnCallIndirect) {
         if (!std::equal(callee.results.begin(), callee.results.end(),
-                        control_.front().type.results.begin(), control_.front().type.results.end()))
+                        control_.front().type.results().begin(),
+                        control_.front().type.results().end()))
           fail(
               "type mismatch in return_call_indirect: the callee's results differ from the "
               "caller's");
@@ -697,7 +696,7 @@ void FuncValidator<Sink>::special(Reader& r, Sink& sink, OpState st) {
     }
     case Op::Try: {
       op.block = block_type(r);
-      pop(op.block.params);
+      pop(op.block.params());
       sink.op(op, st);
       push_frame(Op::Try, op.block);
       return;
@@ -727,7 +726,7 @@ void FuncValidator<Sink>::special(Reader& r, Sink& sink, OpState st) {
       sink.op(op, st);
       BlockType bt = f.type;
       control_.pop_back();
-      push(bt.results);
+      push(bt.results());
       return;
     }
     case Op::Rethrow: {
@@ -770,7 +769,7 @@ void FuncValidator<Sink>::special(Reader& r, Sink& sink, OpState st) {
           fail_at(at, "type mismatch in try_table: a catch clause does not match its label");
       }
       op.catches = catches_;
-      pop(op.block.params);
+      pop(op.block.params());
       sink.op(op, st);
       push_frame(Op::TryTable, op.block);
       return;

@@ -112,16 +112,17 @@ struct TagType {
 };
 
 // A constant expression (validated). `kind` says how to evaluate it: a single instruction is
-// decoded into `value`; `extended` (extended-const arithmetic) is evaluated from its bytes.
+// decoded into `value`; `extended` (extended-const arithmetic) and `v128` are read again from the
+// module's bytes at `offset` (up to its `end`). 16 bytes: a module of 200,000 globals or a table of
+// 100,000 elements holds one per entry.
 struct ConstExpr {
   enum class Kind : uint8_t { i32, i64, f32, f64, v128, ref_null, ref_func, global_get, extended };
+  uint64_t value = 0;   // i32/i64/f32/f64 bits (zero-extended), function or global index
+  uint32_t offset = 0;  // where its bytes start in the module
   Kind kind = Kind::i32;
   ValType type = ValType::i32;  // the type of its value
-  uint64_t value = 0;           // i32/i64/f32/f64 bits (zero-extended), function or global index
-  uint64_t value_hi = 0;        // v128: the high 64 bits (value holds the low 64)
-  uint32_t offset = 0;          // its bytes in the module, `end` included
-  uint32_t size = 0;
 };
+static_assert(sizeof(ConstExpr) <= 16);
 
 enum class ExternKind : uint8_t { func = 0, table = 1, memory = 2, global = 3, tag = 4 };
 

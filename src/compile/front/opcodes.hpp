@@ -107,11 +107,24 @@ constexpr ValType sig_letter_type(char c) {
 const OpInfo* find_op(uint32_t code);
 
 // The decoded immediates of one operator (the fields its Imm kind uses; the rest stay zero).
+// A resolved block type: an empty block, one result, or a function type's params and results.
+// Compact (24 bytes): a control frame holds one, and 10,000 nested blocks hold 10,000 frames.
 struct BlockType {
-  // Resolved: an empty block, one result, or a function type (params and results).
-  std::span<const ValType> params;
-  std::span<const ValType> results;
-  int64_t raw = -64;  // the s33 encoding (-64: empty, negative: a value type, else a type index)
+  const ValType* param_data = nullptr;
+  const ValType* result_data = nullptr;
+  uint32_t num_params = 0;
+  uint32_t num_results = 0;
+
+  std::span<const ValType> params() const { return {param_data, num_params}; }
+  std::span<const ValType> results() const { return {result_data, num_results}; }
+  void set_params(std::span<const ValType> t) {
+    param_data = t.data();
+    num_params = static_cast<uint32_t>(t.size());
+  }
+  void set_results(std::span<const ValType> t) {
+    result_data = t.data();
+    num_results = static_cast<uint32_t>(t.size());
+  }
 };
 
 struct CatchClause {

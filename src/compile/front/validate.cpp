@@ -40,7 +40,7 @@ struct Wasm2Tally {
                c == Op::SelectT) {
       add(Wasm2Feature::reference_types);
     } else if ((c == Op::Block || c == Op::Loop || c == Op::If) &&
-               (!op.block.params.empty() || op.block.results.size() > 1)) {
+               (!op.block.params().empty() || op.block.results().size() > 1)) {
       add(Wasm2Feature::multi_value);
     }
   }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <span>
 #include <vector>
 
@@ -11,17 +12,19 @@
 
 namespace wisp::detail::front {
 
+// 32 bytes: a function nested 10,000 deep holds 10,000 of them.
 struct ControlFrame {
-  uint32_t kind =
-      0;           // Op::Block, Loop, If, Else, Try, Catch, CatchAll, TryTable; End: the function
-  BlockType type;  // params and results
+  BlockType type;            // params and results
   uint32_t height = 0;       // operand stack height at entry, below the block's params
+  uint8_t kind = 0;          // Op::Block, Loop, If, Else, Try, Catch, CatchAll, TryTable; End: the
+                             // function
   bool unreachable = false;  // the rest of this frame's code never runs
   // The label's types: a loop's params, every other frame's results.
   std::span<const ValType> label_types() const {
-    return kind == Op::Loop ? type.params : type.results;
+    return kind == Op::Loop ? type.params() : type.results();
   }
 };
+static_assert(sizeof(ControlFrame) <= 32);
 
 // State of one operator, given to the sink before the operator's stack effect is applied.
 struct OpState {
@@ -45,7 +48,9 @@ class ValidatorState {
 
  protected:
   std::vector<ValType> stack_;
-  std::vector<ControlFrame> control_;
+  // A deque: deep nesting grows it in fixed blocks, never by copying the whole stack (a vector's
+  // doubling would hold 1.5x its frames at the moment it moves them).
+  std::deque<ControlFrame> control_;
   std::vector<ValType> locals_;
   uint32_t num_params_ = 0;
   uint32_t func_index_ = 0;
