@@ -58,12 +58,20 @@ class FuncValidator : public ValidatorState {
   }
   std::string op_name() const { return op_.info ? op_.info->text : "operator"; }
 
+  // The innermost frame, kept beside the deque (whose back() costs a branch) for pop()'s sake.
+  void push_control(const ControlFrame& f) {
+    control_.push_back(f);
+    top_ = &control_.back();
+  }
+  void pop_control() {
+    control_.pop_back();
+    top_ = control_.empty() ? nullptr : &control_.back();
+  }
   void push(ValType t) { stack_.push_back(t); }
   void push(std::span<const ValType> ts) { stack_.insert(stack_.end(), ts.begin(), ts.end()); }
   ValType pop() {
-    const ControlFrame& f = control_.back();
-    if (stack_.size() == f.height) {
-      if (f.unreachable) return ValType::unknown;
+    if (stack_.size() == top_->height) [[unlikely]] {
+      if (top_->unreachable) return ValType::unknown;
       fail("type mismatch in " + op_name() + ": expected a value, but the stack is empty");
     }
     ValType t = stack_.back();
@@ -72,10 +80,13 @@ class FuncValidator : public ValidatorState {
   }
   ValType pop(ValType expected) {
     ValType t = pop();
-    if (t != expected && t != ValType::unknown && expected != ValType::unknown)
-      fail("type mismatch in " + op_name() + ": expected " + val_type_name(expected) + ", got " +
-           val_type_name(t));
+    if (t != expected && t != ValType::unknown && expected != ValType::unknown) [[unlikely]]
+      fail_mismatch(expected, t);
     return t;
+  }
+  [[noreturn]] void fail_mismatch(ValType expected, ValType got) const {
+    fail("type mismatch in " + op_name() + ": expected " + val_type_name(expected) + ", got " +
+         val_type_name(got));
   }
   void pop(std::span<const ValType> ts) {
     for (size_t i = ts.size(); i-- > 0;) pop(ts[i]);
@@ -88,7 +99,7 @@ class FuncValidator : public ValidatorState {
   }
   // Checks the top of the stack against `ts` without popping (br_table's labels).
   void peek_check(std::span<const ValType> ts) {
-    const ControlFrame& f = control_.back();
+    const ControlFrame& f = *top_;
     size_t n = ts.size();
     for (size_t k = 0; k < n; ++k) {
       ValType want = ts[n - 1 - k];
@@ -107,7 +118,7 @@ class FuncValidator : public ValidatorState {
     }
   }
   void set_unreachable() {
-    ControlFrame& f = control_.back();
+    ControlFrame& f = *top_;
     stack_.resize(f.height);
     f.unreachable = true;
   }
@@ -116,7 +127,7 @@ class FuncValidator : public ValidatorState {
     f.kind = static_cast<uint8_t>(kind);
     f.type = bt;
     f.height = static_cast<uint32_t>(stack_.size());
-    control_.push_back(f);
+    push_control(f);
     push(bt.params());
   }
   // Pops the frame's results and checks that nothing else is left in it.
@@ -291,7 +302,7 @@ void FuncValidator<Sink>::run(uint32_t defined_index, Sink& sink) {
   ControlFrame fn;
   fn.kind = Op::End;
   fn.type.set_results(ft.results);
-  control_.push_back(fn);
+  push_control(fn);
   sink.begin_function(*this);
 
   while (!control_.empty()) {
@@ -321,7 +332,7 @@ void FuncValidator<Sink>::run(uint32_t defined_index, Sink& sink) {
     op_.info = info;
     op_.offset = static_cast<uint32_t>(op_offset_);
     need(info->feature);
-    OpState st{static_cast<uint32_t>(stack_.size()), control_.back().unreachable};
+    OpState st{static_cast<uint32_t>(stack_.size()), top_->unreachable};
 
     // Table-driven operators: plain immediates and a fixed signature.
     if (info->sig[0] != '\0') {
@@ -413,7 +424,7 @@ void FuncValidator<Sink>::special(Reader& r, Sink& sink, OpState st) {
       return;
     }
     case Op::Else: {
-      ControlFrame& f = control_.back();
+      ControlFrame& f = *top_;
       if (f.kind != Op::If) fail("else without a matching if");
       check_frame_end(f);
       sink.op(op, st);
@@ -423,14 +434,14 @@ void FuncValidator<Sink>::special(Reader& r, Sink& sink, OpState st) {
       return;
     }
     case Op::End: {
-      ControlFrame& f = control_.back();
+      ControlFrame& f = *top_;
       check_frame_end(f);
       if (f.kind == Op::If && !std::equal(f.type.params().begin(), f.type.params().end(),
                                           f.type.results().begin(), f.type.results().end()))
         fail("type mismatch: an if without else must have the same params and results");
       sink.op(op, st);
       BlockType bt = f.type;
-      control_.pop_back();
+      pop_control();
       if (!control_.empty()) push(bt.results());
       return;
     }
@@ -707,7 +718,7 @@ void FuncValidator<Sink>::special(Reader& r, Sink& sink, OpState st) {
         op.index = r.u32();
         if (op.index >= m_.tags.size()) fail("unknown tag " + std::to_string(op.index));
       }
-      ControlFrame& f = control_.back();
+      ControlFrame& f = *top_;
       if (f.kind != Op::Try && f.kind != Op::Catch) fail(op_name() + " without a matching try");
       check_frame_end(f);
       sink.op(op, st);
@@ -718,14 +729,14 @@ void FuncValidator<Sink>::special(Reader& r, Sink& sink, OpState st) {
     }
     case Op::Delegate: {
       op.index = r.u32();
-      ControlFrame& f = control_.back();
+      ControlFrame& f = *top_;
       if (f.kind != Op::Try) fail("delegate without a matching try");
       check_frame_end(f);
       // The label counts from the try's enclosing frame.
       if (op.index + 1 >= control_.size()) fail("unknown label " + std::to_string(op.index));
       sink.op(op, st);
       BlockType bt = f.type;
-      control_.pop_back();
+      pop_control();
       push(bt.results());
       return;
     }

@@ -97,7 +97,15 @@ static_assert(row(0xfc0017) < 0 && row(0xfd0114) < 0 && row(0xfe004f) < 0 && row
 
 }  // namespace
 
-const OpInfo* find_op(uint32_t code) {
+static constexpr std::array<const OpInfo*, 256> make_one_byte_ops() {
+  std::array<const OpInfo*, 256> ops{};
+  for (uint32_t c = 0; c < 256; ++c) ops[c] = lookup(c);
+  return ops;
+}
+
+extern constexpr std::array<const OpInfo*, 256> kOneByteOps = make_one_byte_ops();
+
+const OpInfo* find_prefixed_op(uint32_t code) {
   return lookup(code);
 }
 

@@ -5,6 +5,7 @@
 // relaxed SIMD, prefix 0xfd) and opcodes_threads.def (atomics, prefix 0xfe).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <span>
 
@@ -103,8 +104,14 @@ constexpr ValType sig_letter_type(char c) {
   }
 }
 
+// The one-byte operators by code (nullptr: none), for find_op's inline path.
+extern const std::array<const OpInfo*, 256> kOneByteOps;
+const OpInfo* find_prefixed_op(uint32_t code);
+
 // The operator with this code, or nullptr if none has it.
-const OpInfo* find_op(uint32_t code);
+inline const OpInfo* find_op(uint32_t code) {
+  return code < 0x100 ? kOneByteOps[code] : find_prefixed_op(code);
+}
 
 // The decoded immediates of one operator (the fields its Imm kind uses; the rest stay zero).
 // A resolved block type: an empty block, one result, or a function type's params and results.

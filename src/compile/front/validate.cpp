@@ -2,6 +2,7 @@
 // function validator, on several threads for a large module), value-type decoding shared by the
 // validator, and the refusal that names every proposal a module needs.
 #include <algorithm>
+#include <array>
 #include <exception>
 #include <string>
 #include <system_error>
@@ -20,6 +21,17 @@ constexpr ValType kSingles[] = {ValType::i32,       ValType::i64,    ValType::f3
                                 ValType::f64,       ValType::v128,   ValType::funcref,
                                 ValType::externref, ValType::exnref, ValType::unknown};
 
+// The one-byte operators Wasm2Tally looks at (the rest are WebAssembly 1.0's).
+constexpr std::array<bool, 256> make_wasm2_one_byte() {
+  std::array<bool, 256> t{};
+  for (uint32_t c = Op::I32Extend8S; c <= Op::I64Extend32S; ++c) t[c] = true;
+  for (uint32_t c : {Op::TableGet, Op::TableSet, Op::RefNull, Op::RefIsNull, Op::RefFunc,
+                     Op::SelectT, Op::Block, Op::Loop, Op::If})
+    t[c] = true;
+  return t;
+}
+constexpr std::array<bool, 256> kWasm2OneByte = make_wasm2_one_byte();
+
 // Notes which of WebAssembly 2.0's additions the bodies use (Module::features()).
 struct Wasm2Tally {
   uint32_t bits = 0;
@@ -27,6 +39,7 @@ struct Wasm2Tally {
   void end_function() {}
   void op(const Operator& op, const OpState&) {
     uint32_t c = op.code;
+    if (c < 0x100 && !kWasm2OneByte[c]) return;  // most operators: nothing to note
     if (c >= Op::I32Extend8S && c <= Op::I64Extend32S) {
       add(Wasm2Feature::sign_extension);
     } else if (c >= Op::I32TruncSatF32S && c <= Op::I64TruncSatF64U) {

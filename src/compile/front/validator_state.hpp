@@ -51,6 +51,7 @@ class ValidatorState {
   // A deque: deep nesting grows it in fixed blocks, never by copying the whole stack (a vector's
   // doubling would hold 1.5x its frames at the moment it moves them).
   std::deque<ControlFrame> control_;
+  ControlFrame* top_ = nullptr;  // &control_.back(), or null when empty
   std::vector<ValType> locals_;
   uint32_t num_params_ = 0;
   uint32_t func_index_ = 0;
