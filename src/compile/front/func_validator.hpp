@@ -280,7 +280,11 @@ void FuncValidator<Sink>::run(uint32_t defined_index, Sink& sink) {
   const FuncType& ft = m_.func_type(func_index_);
   Reader r(bytes_, body.offset, size_t{body.offset} + body.size);
   op_offset_ = body.offset;
-  op_ = Operator{};
+  // Not `op_ = Operator{}`: 128 bytes through `rep stos` cost more than a small function's body.
+  // Every operator sets the fields it uses; only what error messages read before the first one
+  // is reset.
+  op_.code = 0;
+  op_.info = nullptr;
 
   // Locals.
   locals_.assign(ft.params.begin(), ft.params.end());
