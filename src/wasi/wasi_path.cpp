@@ -51,6 +51,8 @@ Errno path_open(Call& c, u32 fd, u32 dirflags, u32 path, u32 path_len, u32 oflag
   inheriting &= dir.inheriting;
   if (dir.readonly) base &= ~kWriteRights;
   if ((fdflags & FDFLAGS_APPEND) && !(base & R_FD_WRITE)) fail(E_NOTCAPABLE);
+  // A directory is never open for writing (without O_DIRECTORY the kernel says so itself).
+  if ((oflags & OFLAGS_DIRECTORY) && (base & R_FD_WRITE)) fail(E_ISDIR);
 
   bool read = base & (R_FD_READ | R_FD_READDIR);
   bool write = base & (R_FD_WRITE | R_FD_ALLOCATE | R_FD_FILESTAT_SET_SIZE);
@@ -141,6 +143,13 @@ Errno path_link(Call& c, u32 old_fd, u32 old_flags, u32 old_path, u32 old_len, u
   ParentPath a = resolve_parent(od.host, op, E_PERM);
   ParentPath b = resolve_parent(nd.host, np, E_EXIST);
   check_trailing_slash(a);
+  // A new path ending in '/' names a directory, which a hard link cannot be: EEXIST if it is
+  // there, else ENOENT (as path_symlink; linkat would ignore the slash).
+  if (b.trailing_slash) {
+    struct ::stat st;
+    bool exists = ::fstatat(b.dir.get(), b.last.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+    fail(exists ? E_EXIST : E_NOENT);
+  }
   if (::linkat(a.dir.get(), a.last.c_str(), b.dir.get(), b.last.c_str(), 0) < 0) fail_errno();
   return E_SUCCESS;
 }

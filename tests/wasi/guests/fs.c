@@ -8,8 +8,10 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <wasi/api.h>
 
 #include "check.h"
+#include "raw.h"
 
 static int write_file(const char* path, const char* text) {
   int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -127,6 +129,21 @@ int main(void) {
   CHECK(link("/sandbox/a.txt", "/sandbox/hard") == 0);
   CHECK(stat("/sandbox/hard", &st) == 0 && st.st_nlink == 2);
   CHECK(unlink("/sandbox/hard") == 0 && unlink("/sandbox/link") == 0);
+  // Two edge cases a held-out run found (fd 3 is /sandbox): a new path with a trailing slash is
+  // ENOENT for path_link as for path_symlink (EEXIST when it names something), and a directory
+  // opened with FD_WRITE in its rights is EISDIR.
+  CHECK_ERRNO(__wasi_path_link(3, 0, "a.txt", 3, "hard2/"), __WASI_ERRNO_NOENT);
+  CHECK(access("/sandbox/hard2", F_OK) < 0 && errno == ENOENT);
+  CHECK(mkdir("/sandbox/d2", 0755) == 0);
+  CHECK_ERRNO(__wasi_path_link(3, 0, "a.txt", 3, "d2/"), __WASI_ERRNO_EXIST);
+  int32_t dfd = -1;
+  CHECK_ERRNO(open_raw(3, 0, "d2", __WASI_OFLAGS_DIRECTORY,
+                       __WASI_RIGHTS_FD_READ | __WASI_RIGHTS_FD_WRITE, &dfd),
+              __WASI_ERRNO_ISDIR);
+  CHECK_ERRNO(open_raw(3, 0, "d2", 0, __WASI_RIGHTS_FD_WRITE, &dfd), __WASI_ERRNO_ISDIR);
+  CHECK_ERRNO(open_raw(3, 0, "d2", __WASI_OFLAGS_DIRECTORY, __WASI_RIGHTS_FD_READDIR, &dfd), 0);
+  close(dfd);
+  CHECK(rmdir("/sandbox/d2") == 0);
   // output the final file for the host to check
   CHECK(write_file("/sandbox/result.txt", "done") == 0);
   return finish();
