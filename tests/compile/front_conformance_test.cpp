@@ -99,6 +99,7 @@ void report(const std::string& what, const std::vector<std::string>& lines, size
 // (a) The core corpus.
 
 TEST(FrontConformance, CoreCorpusVerdicts) {
+  WISP_REQUIRE_SPEC_CORPUS(front_corpus::spec_dir());
   std::vector<std::string> wrong;
   size_t checked = 0;
   for (const CorpusModule& m : corpus_modules("core")) {
@@ -134,6 +135,7 @@ bool obsolete(const std::string& folder, const CorpusModule& m) {
 }
 
 TEST(FrontConformance, ProposalsAreRefusedByName) {
+  WISP_REQUIRE_SPEC_CORPUS(front_corpus::spec_dir());
   std::vector<std::string> wrong, wabt_gaps;
   for (const std::string& folder : proposal_folders()) {
     const FeatureSet features = folder_features(folder);
@@ -343,6 +345,7 @@ std::string explained(const Bytes& b, const Verdict& mine, const Verdict& oracle
 }
 
 TEST(FrontConformance, DifferentialAgainstLibwabtOnMutants) {
+  WISP_REQUIRE_SPEC_CORPUS(front_corpus::spec_dir());
   const uint64_t seed = env_u64("WISP_FRONT_DIFF_SEED", 0xd1ff'5eed'0010ULL);
   const size_t count = env_u64("WISP_FRONT_DIFF_MUTANTS", 2000);
   const char* out_dir = std::getenv("WISP_FRONT_DIFF_OUT");

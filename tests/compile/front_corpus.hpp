@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "compile/front/module_decl.hpp"
+#include "support/spec_corpus.hpp"
 
 #ifndef WISP_SPEC_DIR
 #error "WISP_SPEC_DIR must name the spec corpus folder (tests/CMakeLists.txt)"

@@ -266,6 +266,7 @@ FeatureSet script_extras(const std::string& folder, const front_corpus::CorpusMo
 // Over the whole corpus: core's valid modules need nothing and scan to the end; each proposal
 // folder's valid modules need nothing beyond its FEATURES, and the folder's proposal is found.
 TEST(FrontFeatureScan, SpecCorpus) {
+  WISP_REQUIRE_SPEC_CORPUS(front_corpus::spec_dir());
   using namespace front_corpus;
   size_t core_valid = 0;
   for (const CorpusModule& m : corpus_modules("core")) {

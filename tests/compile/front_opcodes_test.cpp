@@ -216,9 +216,11 @@ void check_folder_covered(const std::string& folder) {
 }
 
 TEST(FrontOpcodes, CoversTheSimdCorpus) {
+  WISP_REQUIRE_SPEC_CORPUS(front_corpus::spec_dir());
   check_folder_covered("simd");
 }
 TEST(FrontOpcodes, CoversTheThreadsCorpus) {
+  WISP_REQUIRE_SPEC_CORPUS(front_corpus::spec_dir());
   check_folder_covered("threads");
 }
 

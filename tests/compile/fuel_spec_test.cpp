@@ -7,6 +7,7 @@
 #include <string>
 
 #include "spectest/spec_runner.hpp"
+#include "support/spec_corpus.hpp"
 #include "support/wat.hpp"
 
 namespace wisp::test {
@@ -18,6 +19,7 @@ class FuelSpecTest : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(FuelSpecTest, ScriptPassesWithFuelMetering) {
   const std::string name = GetParam();
+  WISP_REQUIRE_SPEC_CORPUS(WISP_SPEC_CORE_DIR);
   fs::path script = fs::path(WISP_SPEC_CORE_DIR) / name / (name + ".json");
   ASSERT_TRUE(fs::exists(script)) << script;
   TempDir cache;

@@ -51,6 +51,7 @@
 
 #include "support/binary.hpp"
 #include "support/rng.hpp"
+#include "support/spec_corpus.hpp"
 #include "support/wat.hpp"
 #include "wisp/wisp.hpp"
 
@@ -995,6 +996,7 @@ Shared* map_shared() {
 }
 
 TEST(MutationFuzz, BadInputNeverCrashes) {
+  WISP_REQUIRE_SPEC_CORPUS(WISP_SPEC_CORE_DIR);
   auto t0 = Clock::now();
   Corpus corpus = load_corpus();
   ASSERT_FALSE(corpus.files.empty()) << "no .wasm files under " << WISP_SPEC_CORE_DIR;
