@@ -25,6 +25,7 @@
 #include "compile/lazy_stubs.hpp"
 #include "compile/lazy_tier0.hpp"
 #include "compile/module_impl.hpp"
+#include "compile/module_bytes.hpp"
 #include "compile/module_meta.hpp"
 #include "compile/native_code.hpp"
 #include "runtime/call_boundary.hpp"
@@ -408,28 +409,9 @@ Module Engine::compile_file(const std::filesystem::path& path) {
 }
 
 std::vector<uint8_t> read_file_bytes(const std::filesystem::path& path) {
-  auto fail = [&](int fd) {
-    int e = errno;
-    if (fd >= 0) ::close(fd);
-    throw Error("cannot read " + path.string() + ": " + std::strerror(e));
-  };
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  struct stat st {};
-  if (fd < 0 || ::fstat(fd, &st) != 0) fail(fd);
-  // A regular file arrives in one read (+1: end of file seen without a second buffer).
-  std::vector<uint8_t> bytes(S_ISREG(st.st_mode) ? static_cast<size_t>(st.st_size) + 1 : 65536);
-  size_t used = 0;
-  for (;;) {
-    if (used == bytes.size()) bytes.resize(bytes.size() * 2);
-    ssize_t n = ::read(fd, bytes.data() + used, bytes.size() - used);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) fail(fd);
-    if (n == 0) break;
-    used += static_cast<size_t>(n);
-  }
-  ::close(fd);
-  bytes.resize(used);
-  return bytes;
+  if (fd < 0) throw Error("cannot read " + path.string() + ": " + std::strerror(errno));
+  return detail::read_open_file(fd, path);
 }
 
 }  // namespace wisp

@@ -35,4 +35,8 @@ class ModuleBytes {
   size_t size_ = 0;
 };
 
+// The whole content of the open file `fd` (to its end: it may be a /proc file that reports size 0
+// or a growing one); closes `fd`. Errors name `path`.
+std::vector<uint8_t> read_open_file(int fd, const std::filesystem::path& path);
+
 }  // namespace wisp::detail
