@@ -22,6 +22,15 @@ FdEntry& dir_entry(Call& c, u32 fd, Rights rights) {
   return e;
 }
 
+// A new name (link or symlink) ending in '/' names a directory, which neither can be: EEXIST
+// if something is there, else ENOENT (linkat and symlinkat would ignore the slash).
+void refuse_new_name_with_slash(const ParentPath& p) {
+  if (!p.trailing_slash) return;
+  struct ::stat st;
+  bool exists = ::fstatat(p.dir.get(), p.last.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+  fail(exists ? E_EXIST : E_NOENT);
+}
+
 // A path ending in '/' must name a directory.
 void check_trailing_slash(const ParentPath& p) {
   if (!p.trailing_slash) return;
@@ -143,13 +152,7 @@ Errno path_link(Call& c, u32 old_fd, u32 old_flags, u32 old_path, u32 old_len, u
   ParentPath a = resolve_parent(od.host, op, E_PERM);
   ParentPath b = resolve_parent(nd.host, np, E_EXIST);
   check_trailing_slash(a);
-  // A new path ending in '/' names a directory, which a hard link cannot be: EEXIST if it is
-  // there, else ENOENT (as path_symlink; linkat would ignore the slash).
-  if (b.trailing_slash) {
-    struct ::stat st;
-    bool exists = ::fstatat(b.dir.get(), b.last.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
-    fail(exists ? E_EXIST : E_NOENT);
-  }
+  refuse_new_name_with_slash(b);
   if (::linkat(a.dir.get(), a.last.c_str(), b.dir.get(), b.last.c_str(), 0) < 0) fail_errno();
   return E_SUCCESS;
 }
@@ -203,7 +206,7 @@ Errno path_symlink(Call& c, u32 old_path, u32 old_len, u32 fd, u32 new_path, u32
   if (!target.empty() && target[0] == '/') fail(E_NOTCAPABLE);
   if (target.empty()) fail(E_NOENT);
   ParentPath p = resolve_parent(dir.host, np, E_EXIST);
-  if (p.trailing_slash) fail(E_NOENT);
+  refuse_new_name_with_slash(p);
   if (::symlinkat(target.c_str(), p.dir.get(), p.last.c_str()) < 0) fail_errno();
   return E_SUCCESS;
 }

@@ -136,6 +136,8 @@ int main(void) {
   CHECK(access("/sandbox/hard2", F_OK) < 0 && errno == ENOENT);
   CHECK(mkdir("/sandbox/d2", 0755) == 0);
   CHECK_ERRNO(__wasi_path_link(3, 0, "a.txt", 3, "d2/"), __WASI_ERRNO_EXIST);
+  CHECK_ERRNO(__wasi_path_symlink("a.txt", 3, "sym2/"), __WASI_ERRNO_NOENT);
+  CHECK_ERRNO(__wasi_path_symlink("a.txt", 3, "d2/"), __WASI_ERRNO_EXIST);
   int32_t dfd = -1;
   CHECK_ERRNO(open_raw(3, 0, "d2", __WASI_OFLAGS_DIRECTORY,
                        __WASI_RIGHTS_FD_READ | __WASI_RIGHTS_FD_WRITE, &dfd),
