@@ -6,7 +6,7 @@ CMAKE_ARGS ?=
 # The spec corpus, when not at ../shared/spec (see CMakeLists.txt).
 SPEC_ARG   = $(if $(WISP_SPEC_DIR),-DWISP_SPEC_DIR=$(WISP_SPEC_DIR))
 
-.PHONY: all deps configure build run test test-sanitize fuzz bench format clean
+.PHONY: all deps configure build install run test test-sanitize fuzz bench format clean
 
 all: build
 
@@ -18,6 +18,11 @@ configure: deps
 
 build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
+
+# `make install PREFIX=P`: the command, headers, libraries, CMake package and wisp.pc under P.
+PREFIX ?= /usr/local
+install: build
+	@cmake --install $(BUILD) --prefix $(PREFIX)
 
 # The main job: `wisp serve` with the example routes (until Ctrl-C).
 run: build

@@ -3,6 +3,10 @@
 
 #include "wisp/wisp.hpp"
 
+#ifndef WISP_EXAMPLES_DIR  // built against an installed wisp: pass the module's path
+#define WISP_EXAMPLES_DIR "."
+#endif
+
 int main(int argc, char** argv) {
   const char* path = argc > 1 ? argv[1] : WISP_EXAMPLES_DIR "/factorial.wasm";
   try {
