@@ -6,7 +6,7 @@ CMAKE_ARGS ?=
 # The spec corpus, when not at ../shared/spec (see CMakeLists.txt).
 SPEC_ARG   = $(if $(WISP_SPEC_DIR),-DWISP_SPEC_DIR=$(WISP_SPEC_DIR))
 
-.PHONY: all deps configure build install run test test-sanitize fuzz bench format clean
+.PHONY: all deps configure build install deb run test test-sanitize fuzz bench format clean
 
 all: build
 
@@ -23,6 +23,10 @@ build: configure
 PREFIX ?= /usr/local
 install: build
 	@cmake --install $(BUILD) --prefix $(PREFIX)
+
+# `make deb`: wisp_VERSION_amd64.deb and libwisp-dev_VERSION_amd64.deb in $(BUILD).
+deb: build
+	@cd $(BUILD) && cpack -G DEB
 
 # The main job: `wisp serve` with the example routes (until Ctrl-C).
 run: build

@@ -1,0 +1,25 @@
+# Debian packages (`make deb`: cpack -G DEB in the build dir): `wisp` (the command) and
+# `libwisp-dev` (headers, static libraries, CMake package, wisp.pc), with the Debian packages
+# each needs. What the command needs at run time: libc, tcc (tier 0 loads its libtcc1.a) and a C
+# compiler (tier 1). wasm-rt.h and libcrypto are built in.
+set(CPACK_PACKAGE_NAME wisp)
+set(CPACK_PACKAGE_VENDOR "wisp")
+set(CPACK_PACKAGE_CONTACT "wisp maintainers <wisp@localhost>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "WebAssembly runtime and server that shares and reuses instances")
+set(CPACK_PACKAGE_VERSION "${PROJECT_VERSION}")
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_STRIP_FILES ON)  # the command (static archives are left whole)
+set(CPACK_GENERATOR DEB)
+set(CPACK_DEB_COMPONENT_INSTALL ON)
+set(CPACK_COMPONENTS_ALL runtime dev)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_SECTION devel)
+set(CPACK_DEBIAN_COMPRESSION_TYPE gzip)  # the -dev archives are large; xz takes a minute
+set(CPACK_DEBIAN_RUNTIME_PACKAGE_NAME wisp)
+set(CPACK_DEBIAN_RUNTIME_PACKAGE_DEPENDS "libc6 (>= 2.36), tcc, gcc | clang")
+set(CPACK_DEBIAN_DEV_PACKAGE_NAME libwisp-dev)
+set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS
+    "wisp (= ${PROJECT_VERSION}), wabt, libtcc-dev, libssl-dev, libboost-dev, nlohmann-json3-dev")
+set(CPACK_COMPONENT_RUNTIME_DESCRIPTION "wisp: the command (run, call, serve, compile, inspect)")
+set(CPACK_COMPONENT_DEV_DESCRIPTION "wisp: C++ headers, static libraries, CMake package, pkg-config")
+include(CPack)
