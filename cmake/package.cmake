@@ -19,7 +19,7 @@ set(CPACK_DEBIAN_RUNTIME_PACKAGE_NAME wisp)
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_DEPENDS "libc6 (>= 2.36), tcc, gcc | clang")
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME libwisp-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS
-    "wisp (= ${PROJECT_VERSION}), wabt, libtcc-dev, libssl-dev, libboost-dev, nlohmann-json3-dev")
+    "wisp (= ${PROJECT_VERSION}), wabt, libtcc-dev, libssl-dev, libboost-dev, nlohmann-json3-dev, libspdlog-dev")
 set(CPACK_COMPONENT_RUNTIME_DESCRIPTION "wisp: the command (run, call, serve, compile, inspect)")
 set(CPACK_COMPONENT_DEV_DESCRIPTION "wisp: C++ headers, static libraries, CMake package, pkg-config")
 include(CPack)

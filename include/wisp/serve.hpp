@@ -64,6 +64,8 @@ struct RouteConfig {
   std::string content_type = "application/octet-stream";  // of a WASI route's response
 };
 
+enum class AccessLogFormat { json, combined };
+
 struct ServerConfig {
   std::string address = "127.0.0.1";
   uint16_t port = 8080;  // 0: an ephemeral port (Server::port() says which)
@@ -90,6 +92,12 @@ struct ServerConfig {
   // instances; wisp::set_memory_budget): an instantiation beyond it is a 503, a memory.grow
   // beyond it returns -1 to the guest. 0: three quarters of the physical memory.
   uint64_t memory_budget = 0;
+  // The access log: one line per answered request (time, client, method, target, status, body
+  // bytes, duration, route, strategy, time waiting for an instance, which instance). "" (off: no
+  // line is formatted), "stdout", "stderr" or a file (appended to; each line written at once).
+  std::string access_log;
+  // JSON lines, or Apache/nginx's combined format followed by wisp's fields as key=value.
+  AccessLogFormat access_log_format = AccessLogFormat::json;
   EngineConfig engine;
   Tier tier = Tier::automatic;
   std::vector<RouteConfig> routes;

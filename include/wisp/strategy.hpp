@@ -128,6 +128,9 @@ class Lease {
   // The context of a contexts lease (checked host access to its region), else null.
   Contexts::Context* context();
   explicit operator bool() const { return slot_ != nullptr; }
+  // Which instance this is, for logs: 1, 2, ... in the order the strategy made its instances
+  // (a contexts lease: its context's guest address). 0 without a lease.
+  uint64_t instance_id() const;
   // Never hand this instance out again (it is destroyed on release).
   void discard();
   // Ends the lease now.

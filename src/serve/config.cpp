@@ -315,6 +315,27 @@ ServerConfig parse(std::string_view text, const std::filesystem::path& base,
     if (auto v = s->integer("max_chunk_framing_bytes", 64, 1 << 30))
       c.max_chunk_framing_bytes = uint64_t(*v);
     if (auto v = s->integer("max_connections", 1, 1 << 20)) c.max_connections = size_t(*v);
+    if (auto log = s->str("access_log")) {
+      if (*log == "off") {
+        c.access_log.clear();
+      } else if (*log == "stdout" || *log == "stderr") {
+        c.access_log = *log;
+      } else if (!log->empty()) {
+        c.access_log = (base / *log).lexically_normal().string();
+      } else {
+        throw s->error("access_log is empty (use \"off\", \"stdout\", \"stderr\" or a file)");
+      }
+    }
+    if (auto f = s->str("access_log_format")) {
+      if (*f == "json") {
+        c.access_log_format = AccessLogFormat::json;
+      } else if (*f == "combined") {
+        c.access_log_format = AccessLogFormat::combined;
+      } else {
+        throw s->error("access_log_format '" + *f + "' is not json or combined");
+      }
+      if (c.access_log.empty()) throw s->error("access_log_format does nothing without access_log");
+    }
     s->check_all_used();
   }
   if (auto e = top.table("engine")) {

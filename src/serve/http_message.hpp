@@ -22,6 +22,9 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // extra ones (Retry-After, Allow)
+  // For the access log: time waiting for an instance, and which one served (0: none).
+  uint64_t lease_wait_ns = 0;
+  uint64_t instance_id = 0;
 };
 
 // A JSON error body: {"error": kind, "detail": detail}.

@@ -229,7 +229,9 @@ HttpResponse Route::call_function(const HttpRequest& request) {
     query_value(request.query, "args", list);
     args = values_from_list(list, params);
   }
+  const auto asked = Clock::now();
   Lease lease = acquire();
+  const auto waited = Clock::now() - asked;
   std::vector<Value> results;
   {
     InFlight call(*this);
@@ -237,6 +239,7 @@ HttpResponse Route::call_function(const HttpRequest& request) {
   }
   HttpResponse r;
   r.body = nlohmann::json{{"results", values_to_json(results)}}.dump() + "\n";
+  note_lease(r, lease, waited);
   return r;
 }
 
@@ -259,7 +262,9 @@ HttpResponse Route::run_wasi(const HttpRequest& request) {
   add_cgi_headers(request, c.env);
   if (c.args.empty()) c.args.push_back(config_.module.filename().string());
 
+  const auto asked = Clock::now();
   Lease lease = acquire();
+  const auto waited = Clock::now() - asked;
   std::shared_ptr<WasiCtx> ctx = WasiCtx::attach(lease.instance(), c);
   int code = 0;
   try {
@@ -268,16 +273,25 @@ HttpResponse Route::run_wasi(const HttpRequest& request) {
   } catch (const WasiExit& e) {
     code = e.code();
   }
-  if (ctx->output_truncated())
-    return error_response(
+  HttpResponse r;
+  if (ctx->output_truncated()) {
+    r = error_response(
         502, "response too large",
         "the program wrote more than " + std::to_string(config_.max_output_bytes) + " bytes");
-  if (code != 0)
-    return error_response(500, "exit", "the program exited with code " + std::to_string(code));
-  HttpResponse r;
-  r.content_type = config_.content_type;
-  r.body = ctx->take_stdout();
+  } else if (code != 0) {
+    r = error_response(500, "exit", "the program exited with code " + std::to_string(code));
+  } else {
+    r.content_type = config_.content_type;
+    r.body = ctx->take_stdout();
+  }
+  note_lease(r, lease, waited);
   return r;
+}
+
+void Route::note_lease(HttpResponse& r, const Lease& lease, Clock::duration waited) {
+  r.lease_wait_ns =
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(waited).count());
+  r.instance_id = lease.instance_id();
 }
 
 Lease Route::acquire() {

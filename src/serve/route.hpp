@@ -37,6 +37,8 @@ class Route {
   unsigned retry_after_seconds() const;
 
   using Clock = std::chrono::steady_clock;
+  // Notes the lease's wait and instance on the response (for the access log).
+  static void note_lease(HttpResponse& r, const Lease& lease, Clock::duration waited);
   // A call in flight: its deadline is known while it runs, its duration counted when it ends.
   class InFlight {
    public:

@@ -67,6 +67,7 @@ ServerImpl::ServerImpl(ServerConfig config) : config_(std::move(config)) {
   ec.enable_tier1 = config_.tier != Tier::tier0;
   ec.background_tier1 = config_.tier == Tier::automatic;
   engine_ = std::make_unique<Engine>(ec);
+  access_log_ = serve::AccessLog::open(config_);
   for (size_t i = 0; i < config_.routes.size(); ++i) {
     const RouteConfig& r = config_.routes[i];
     if (r.path.empty() || r.path[0] != '/')

@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "serve/access_log.hpp"
 #include "serve/http_message.hpp"
 #include "serve/request_parser.hpp"
 #include "serve/route.hpp"
@@ -41,6 +42,8 @@ class ServerImpl {
   void wait();
 
   const ServerConfig& config() const { return config_; }
+  // The access log, or null when it is off.
+  serve::AccessLog* access_log() const { return access_log_.get(); }
   // The route serving `path` (null: a built-in page or none).
   serve::Route* find_route(std::string_view path) const;
   // Answers a request: its route's response, a built-in page, or 404/405.
@@ -75,6 +78,7 @@ class ServerImpl {
   // own, which untrack themselves) before the registry, the routes before the engine.
   ServerConfig config_;
   std::unique_ptr<Engine> engine_;
+  std::unique_ptr<serve::AccessLog> access_log_;
   std::vector<std::unique_ptr<serve::Route>> routes_;
   uint64_t max_body_bytes_ = 64 << 10;
 

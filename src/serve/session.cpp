@@ -52,6 +52,11 @@ Session::~Session() {
 
 void Session::start() {
   server_.track(shared_from_this(), overflow_);
+  if (server_.access_log()) {
+    boost::system::error_code ec;
+    auto peer = stream_.socket().remote_endpoint(ec);
+    client_ = ec ? "-" : peer.address().to_string() + ":" + std::to_string(peer.port());
+  }
   net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_head(); });
 }
 
@@ -226,7 +231,35 @@ void Session::handle() {
   respond(std::move(res), keep_alive && !server_.stopping());
 }
 
+void Session::log_access(const HttpResponse& res) const {
+  AccessEntry e;
+  e.client = client_;
+  if (parser_ && !parser_->method_string().empty()) {
+    e.method = parser_->method_string();
+    e.target = parser_->target();
+    e.user_agent = parser_->header("User-Agent");
+    e.referer = parser_->header("Referer");
+  } else {
+    e.method = "-";
+    e.target = "-";
+  }
+  e.version = version_;
+  e.status = res.status;
+  e.bytes = res.body.size();
+  e.duration_us = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                            std::chrono::steady_clock::now() - arrived_)
+                                            .count());
+  if (route_) {
+    e.route = route_->config().path;
+    e.strategy = strategy_kind_name(route_->config().strategy);
+  }
+  e.lease_wait_us = res.lease_wait_ns / 1000;
+  e.instance = res.instance_id;
+  server_.access_log()->write(e);
+}
+
 void Session::respond(HttpResponse res, bool keep_alive) {
+  if (server_.access_log()) log_access(res);
   busy_ = true;
   response_ = {};
   response_.version(version_);

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "serve/server_impl.hpp"
 
@@ -39,6 +40,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void close();
   void close_after_answer();
   void drain();  // reads and drops input until the client closes (or the timeout)
+  void log_access(const HttpResponse& res) const;
 
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;
@@ -46,6 +48,7 @@ class Session : public std::enable_shared_from_this<Session> {
   boost::beast::http::response<boost::beast::http::string_body> response_;
   detail::ServerImpl& server_;
   Route* route_ = nullptr;
+  std::string client_;  // "address:port" of the peer, for the access log
   std::chrono::steady_clock::time_point arrived_;
   bool busy_ = false;      // a request is being handled or answered (on the session's strand)
   unsigned version_ = 11;  // of the request being answered (the answer's too)

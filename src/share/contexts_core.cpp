@@ -36,6 +36,7 @@ class ContextsCore : public StrategyCore {
     auto slot = std::make_unique<LeaseSlot>();
     try {
       slot->context = contexts_.open();
+      slot->id = slot->context->ptr();
     } catch (...) {
       note_replacements();
       finish();

@@ -51,6 +51,7 @@ std::unique_ptr<LeaseSlot> StrategyCore::create() {
   try {
     auto slot = std::make_unique<LeaseSlot>();
     slot->instance = tmpl_.instantiate();
+    slot->id = next_instance_id_.fetch_add(1, std::memory_order_relaxed) + 1;
     {
       std::lock_guard lock(backoff_mutex_);
       backoff_ = policy_.failure_backoff;
@@ -209,6 +210,10 @@ Lease& Lease::operator=(Lease&& other) noexcept {
 
 Lease::~Lease() {
   release();
+}
+
+uint64_t Lease::instance_id() const {
+  return slot_ ? slot_->id : 0;
 }
 
 Instance& Lease::instance() {

@@ -3,6 +3,7 @@
 // instances (or permission to create one) to waiters in arrival order.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -22,6 +23,7 @@ struct LeaseSlot {
   Clock::time_point acquired{};
   Clock::time_point idle_since{};
   uint64_t uses = 0;
+  uint64_t id = 0;  // Lease::instance_id()
   bool discard = false;
   std::unique_ptr<Contexts::Context> context;  // contexts: the lease's context, no instance
 };
@@ -69,6 +71,7 @@ class StrategyCore : public std::enable_shared_from_this<StrategyCore> {
   Clock::time_point retry_after_{};
   std::chrono::milliseconds backoff_{0};
   std::string last_failure_;
+  std::atomic<uint64_t> next_instance_id_{0};
 };
 
 // Instances up to `max` (0 = unbounded), idle ones kept for reuse (LIFO), waiters served FIFO:
