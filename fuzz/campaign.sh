@@ -2,7 +2,9 @@
 # A long fuzzing campaign for one target, counted in CPU time rather than wall time (so that it
 # can run at low priority beside other work): fuzz/run.sh in rounds of ROUND seconds (wall) on
 # the same corpus until the fuzzer processes have used CPU_SECONDS of CPU (user + system).
-# Stops at the first failure (crash, leak, timeout, failed property), like run.sh.
+# Stops at the first failure (crash, leak, timeout, failed property), like run.sh. Do not stop
+# (SIGSTOP) the fuzzers while they run: libFuzzer's -timeout and the HTTP target's waits are
+# wall-clock times, and a stopped process overruns them (a false timeout or finding).
 #   fuzz/campaign.sh BUILD_DIR TARGET CPU_SECONDS [ROUND]      (e.g. build-fuzz module 3600)
 # Prints one line per round and a summary: CPU seconds, inputs run, corpus size, failures.
 set -uo pipefail
@@ -19,7 +21,8 @@ while [ "$cpu" -lt "$budget" ]; do
   times=$(mktemp)
   /usr/bin/time -f '%U %S' -o "$times" bash "$here/run.sh" "$build" "$round" "$target" >/dev/null
   rc=$?
-  used=$(awk '{printf "%d", $1 + $2}' "$times")
+  # The last line: after a failure, time writes "Command exited with non-zero status N" first.
+  used=$(awk 'END {printf "%d", $1 + $2}' "$times")
   rm -f "$times"
   cpu=$((cpu + used))
   rounds=$((rounds + 1))
