@@ -23,25 +23,33 @@ std::vector<std::string> lines_of(const std::filesystem::path& file) {
   return out;
 }
 
-TEST(AccessLog, OneJsonLinePerAnsweredRequest) {
+// Serves the factorial example under `strategy` with a JSON access log, sends the GET `targets`
+// (each answered as `status`), and returns the logged lines, parsed.
+std::vector<nlohmann::json> logged(StrategyKind strategy, const std::vector<std::string>& targets,
+                                   const std::vector<unsigned>& statuses) {
   TempDir dir;
-  ServerConfig c = config_with(
-      {route("/factorial", kExamples / "factorial.wasm", "factorial", StrategyKind::pool)});
+  ServerConfig c =
+      config_with({route("/factorial", kExamples / "factorial.wasm", "factorial", strategy)});
   c.access_log = (dir.path() / "access.log").string();
   {
     Server server(c);
     server.start();
     HttpClient client(server.port());
-    ASSERT_EQ(client.request("GET", "/factorial?args=5").status, 200u);
-    ASSERT_EQ(client.request("GET", "/factorial?args=6").status, 200u);
-    ASSERT_EQ(client.request("GET", "/missing").status, 404u);
-    ASSERT_EQ(client.request("GET", "/healthz").status, 200u);
+    for (size_t i = 0; i < targets.size(); ++i)
+      EXPECT_EQ(client.request("GET", targets[i]).status, statuses[i]) << targets[i];
     server.stop();
   }
-  std::vector<std::string> lines = lines_of(dir.path() / "access.log");
-  ASSERT_EQ(lines.size(), 4u);
-  std::vector<nlohmann::json> j;
-  for (const std::string& l : lines) j.push_back(nlohmann::json::parse(l));
+  std::vector<nlohmann::json> out;
+  for (const std::string& l : lines_of(dir.path() / "access.log"))
+    out.push_back(nlohmann::json::parse(l));
+  return out;
+}
+
+TEST(AccessLog, OneJsonLinePerAnsweredRequest) {
+  std::vector<nlohmann::json> j =
+      logged(StrategyKind::pool, {"/factorial?args=5", "/factorial?args=6", "/missing", "/healthz"},
+             {200, 200, 404, 200});
+  ASSERT_EQ(j.size(), 4u);
   EXPECT_EQ(j[0]["method"], "GET");
   EXPECT_EQ(j[0]["target"], "/factorial?args=5");
   EXPECT_EQ(j[0]["status"], 200);
@@ -66,22 +74,12 @@ TEST(AccessLog, OneJsonLinePerAnsweredRequest) {
 }
 
 TEST(AccessLog, FreshInstancesGetNewIds) {
-  TempDir dir;
-  ServerConfig c = config_with(
-      {route("/factorial", kExamples / "factorial.wasm", "factorial", StrategyKind::fresh)});
-  c.access_log = (dir.path() / "access.log").string();
-  {
-    Server server(c);
-    server.start();
-    HttpClient client(server.port());
-    for (int i = 0; i < 3; ++i) ASSERT_EQ(client.request("GET", "/factorial?args=3").status, 200u);
-    server.stop();
-  }
-  std::vector<std::string> lines = lines_of(dir.path() / "access.log");
-  ASSERT_EQ(lines.size(), 3u);
+  std::vector<nlohmann::json> j =
+      logged(StrategyKind::fresh, {"/factorial?args=3", "/factorial?args=3", "/factorial?args=3"},
+             {200, 200, 200});
+  ASSERT_EQ(j.size(), 3u);
   std::set<uint64_t> ids;
-  for (const std::string& l : lines)
-    ids.insert(nlohmann::json::parse(l)["instance"].get<uint64_t>());
+  for (const nlohmann::json& line : j) ids.insert(line["instance"].get<uint64_t>());
   EXPECT_EQ(ids.size(), 3u) << "fresh makes an instance per request";
 }
 

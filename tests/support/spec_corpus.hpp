@@ -24,12 +24,12 @@ inline bool spec_corpus_present(const std::filesystem::path& dir) {
 }  // namespace wisp::test
 
 // In a test body: skip (or, under CI, fail) when the corpus folder `dir` is missing.
-#define WISP_REQUIRE_SPEC_CORPUS(dir)                                                           \
-  do {                                                                                          \
-    if (!::wisp::test::spec_corpus_present(dir)) {                                              \
-      if (::wisp::test::ci_run()) FAIL() << "the spec corpus is missing at " << (dir);          \
-      GTEST_SKIP() << "the spec corpus is missing at " << (dir)                                 \
+#define WISP_REQUIRE_SPEC_CORPUS(dir)                                                         \
+  do {                                                                                        \
+    if (!::wisp::test::spec_corpus_present(dir)) {                                            \
+      if (::wisp::test::ci_run()) FAIL() << "the spec corpus is missing at " << (dir);        \
+      GTEST_SKIP() << "the spec corpus is missing at " << (dir)                               \
                    << ": conformance NOT checked (configure with -DWISP_SPEC_DIR=... or set " \
-                      "WISP_SPEC_DIR)";                                                         \
-    }                                                                                           \
+                      "WISP_SPEC_DIR)";                                                       \
+    }                                                                                         \
   } while (0)
