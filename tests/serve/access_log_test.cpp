@@ -112,28 +112,20 @@ TEST(AccessLog, CombinedFormatAndHostileBytes) {
       serve::AccessLog::format(e, AccessLogFormat::json, std::chrono::system_clock::now()));
 }
 
+// A configuration of one route with `server_keys` in its [server] table.
+ServerConfig config_with_server_keys(const std::string& server_keys) {
+  return ServerConfig::from_toml(
+      "[server]\n" + server_keys +
+          "[[route]]\npath = \"/f\"\nmodule = \"f.wasm\"\nexport = \"f\"\n",
+      "/srv/app");
+}
+
 TEST(AccessLog, ConfigKeys) {
-  ServerConfig c = ServerConfig::from_toml(R"(
-[server]
-access_log = "logs/access.log"
-access_log_format = "combined"
-[[route]]
-path = "/f"
-module = "f.wasm"
-export = "f"
-)",
-                                           "/srv/app");
+  ServerConfig c = config_with_server_keys(
+      "access_log = \"logs/access.log\"\naccess_log_format = \"combined\"\n");
   EXPECT_EQ(c.access_log, "/srv/app/logs/access.log");
   EXPECT_EQ(c.access_log_format, AccessLogFormat::combined);
-  ServerConfig off = ServerConfig::from_toml(R"(
-[server]
-access_log = "off"
-[[route]]
-path = "/f"
-module = "f.wasm"
-export = "f"
-)",
-                                             "/srv/app");
+  ServerConfig off = config_with_server_keys("access_log = \"off\"\n");
   EXPECT_TRUE(off.access_log.empty());
   EXPECT_THROW(ServerConfig::from_toml("[server]\naccess_log_format = \"combined\"\n", "/"), Error);
   EXPECT_THROW(
