@@ -17,6 +17,11 @@ cpu=0
 inputs=0
 rounds=0
 start=$(date -u '+%Y-%m-%d %H:%M UTC')
+# With FUZZ_JOBS, libFuzzer's -fork mode only saves timeouts and out-of-memory inputs (it ignores
+# them by default): each new one is run again alone, and one that still fails fails the campaign.
+since=$(mktemp)
+trap 'rm -f "$since"' EXIT
+rechecked=0
 while [ "$cpu" -lt "$budget" ]; do
   times=$(mktemp)
   /usr/bin/time -f '%U %S' -o "$times" bash "$here/run.sh" "$build" "$round" "$target" >/dev/null
@@ -37,6 +42,18 @@ while [ "$cpu" -lt "$budget" ]; do
     tail -30 "$log" >&2
     exit 1
   fi
+  for f in $(find "$build/fuzz/crashes" -newer "$since" \( -name "$target-timeout-*" -o \
+             -name "$target-oom-*" \) 2>/dev/null); do
+    rechecked=$((rechecked + 1))
+    if ! timeout 600 "$build/fuzz/fuzz_$target" -timeout=60 -rss_limit_mb=4096 "$f" >/dev/null 2>&1
+    then
+      echo "campaign $target: FAILED: $f fails again when run alone" >&2
+      exit 1
+    fi
+    echo "  $f: saved by -fork as a timeout/oom; runs clean alone"
+  done
+  touch "$since"
 done
 echo "campaign $target: started $start, ${cpu} CPU s in $rounds rounds, ${inputs} inputs," \
-  "corpus $(ls "$build/fuzz/corpus/$target" | wc -l) files, 0 failures"
+  "corpus $(ls "$build/fuzz/corpus/$target" | wc -l) files, 0 failures" \
+  "($rechecked saved timeout/oom inputs re-run alone: all clean)"
