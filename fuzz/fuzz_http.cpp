@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -121,6 +122,24 @@ Fixture& fixture() {
   return *f;
 }
 
+// connect(), finishing one that a signal interrupted (libFuzzer's timers interrupt system calls:
+// the kernel goes on connecting; poll says when it is done and SO_ERROR how it went).
+bool connect_to(int s, const sockaddr_in& a) {
+  if (::connect(s, reinterpret_cast<const sockaddr*>(&a), sizeof a) == 0) return true;
+  if (errno != EINTR) return false;
+  pollfd p{s, POLLOUT, 0};
+  int r;
+  while ((r = ::poll(&p, 1, 10000)) < 0 && errno == EINTR) {
+  }
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (r <= 0 || ::getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
+    errno = r == 0 ? ETIMEDOUT : err != 0 ? err : errno;
+    return false;
+  }
+  return true;
+}
+
 // Sends `request` on a new connection, shuts the sending side, and reads until the server
 // closes. A server that keeps the connection open for 10 s after that is a finding.
 std::string exchange(uint16_t port, std::string_view request) {
@@ -130,8 +149,7 @@ std::string exchange(uint16_t port, std::string_view request) {
   a.sin_family = AF_INET;
   a.sin_port = htons(port);
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  check(::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0,
-        std::string("cannot connect to the server: ") + std::strerror(errno));
+  check(connect_to(s, a), std::string("cannot connect to the server: ") + std::strerror(errno));
   int one = 1;
   ::setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   std::string reply;
@@ -151,6 +169,7 @@ std::string exchange(uint16_t port, std::string_view request) {
     if (::poll(&p, 1, static_cast<int>(left.count())) < 0) continue;
     if (p.revents & POLLOUT) {
       ssize_t n = ::send(s, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
       if (n > 0) {
         sent += static_cast<size_t>(n);
       } else {  // the server closed its side; stop sending
@@ -159,6 +178,7 @@ std::string exchange(uint16_t port, std::string_view request) {
     }
     if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
       ssize_t n = ::recv(s, buf, sizeof buf, 0);
+      if (n < 0 && errno == EINTR) continue;
       if (n <= 0) break;
       reply.append(buf, static_cast<size_t>(n));
     }
