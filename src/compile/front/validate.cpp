@@ -21,16 +21,30 @@ constexpr ValType kSingles[] = {ValType::i32,       ValType::i64,    ValType::f3
                                 ValType::f64,       ValType::v128,   ValType::funcref,
                                 ValType::externref, ValType::exnref, ValType::unknown};
 
-// The one-byte operators Wasm2Tally looks at (the rest are WebAssembly 1.0's).
-constexpr std::array<bool, 256> make_wasm2_one_byte() {
-  std::array<bool, 256> t{};
-  for (uint32_t c = Op::I32Extend8S; c <= Op::I64Extend32S; ++c) t[c] = true;
-  for (uint32_t c : {Op::TableGet, Op::TableSet, Op::RefNull, Op::RefIsNull, Op::RefFunc,
-                     Op::SelectT, Op::Block, Op::Loop, Op::If})
-    t[c] = true;
+// The WebAssembly 2.0 addition an operator's code alone shows (0: none). Blocks with params or
+// several results (multi-value) also need the block type: Wasm2Tally checks those.
+constexpr uint32_t wasm2_feature_of(uint32_t c) {
+  auto bit = [](Wasm2Feature f) { return static_cast<uint32_t>(f); };
+  if (c >= Op::I32Extend8S && c <= Op::I64Extend32S) return bit(Wasm2Feature::sign_extension);
+  if (c >= Op::I32TruncSatF32S && c <= Op::I64TruncSatF64U)
+    return bit(Wasm2Feature::sat_conversions);
+  if (c == Op::MemoryInit || c == Op::DataDrop || c == Op::MemoryCopy || c == Op::MemoryFill ||
+      c == Op::TableInit || c == Op::ElemDrop || c == Op::TableCopy)
+    return bit(Wasm2Feature::bulk_memory);
+  if (c == Op::TableGet || c == Op::TableSet || c == Op::TableGrow || c == Op::TableSize ||
+      c == Op::TableFill || c == Op::RefNull || c == Op::RefIsNull || c == Op::RefFunc ||
+      c == Op::SelectT)
+    return bit(Wasm2Feature::reference_types);
+  return 0;
+}
+
+// wasm2_feature_of for the one-byte operators, by table (the validator's hot path).
+constexpr std::array<uint32_t, 256> make_wasm2_one_byte() {
+  std::array<uint32_t, 256> t{};
+  for (uint32_t c = 0; c < 256; ++c) t[c] = wasm2_feature_of(c);
   return t;
 }
-constexpr std::array<bool, 256> kWasm2OneByte = make_wasm2_one_byte();
+constexpr std::array<uint32_t, 256> kWasm2OneByte = make_wasm2_one_byte();
 
 // Notes which of WebAssembly 2.0's additions the bodies use (Module::features()).
 struct Wasm2Tally {
@@ -38,24 +52,11 @@ struct Wasm2Tally {
   void begin_function(const ValidatorState&) {}
   void end_function() {}
   void op(const Operator& op, const OpState&) {
-    uint32_t c = op.code;
-    if (c < 0x100 && !kWasm2OneByte[c]) return;  // most operators: nothing to note
-    if (c >= Op::I32Extend8S && c <= Op::I64Extend32S) {
-      add(Wasm2Feature::sign_extension);
-    } else if (c >= Op::I32TruncSatF32S && c <= Op::I64TruncSatF64U) {
-      add(Wasm2Feature::sat_conversions);
-    } else if (c == Op::MemoryInit || c == Op::DataDrop || c == Op::MemoryCopy ||
-               c == Op::MemoryFill || c == Op::TableInit || c == Op::ElemDrop ||
-               c == Op::TableCopy) {
-      add(Wasm2Feature::bulk_memory);
-    } else if (c == Op::TableGet || c == Op::TableSet || c == Op::TableGrow || c == Op::TableSize ||
-               c == Op::TableFill || c == Op::RefNull || c == Op::RefIsNull || c == Op::RefFunc ||
-               c == Op::SelectT) {
-      add(Wasm2Feature::reference_types);
-    } else if ((c == Op::Block || c == Op::Loop || c == Op::If) &&
-               (!op.block.params().empty() || op.block.results().size() > 1)) {
+    const uint32_t c = op.code;
+    bits |= c < 0x100 ? kWasm2OneByte[c] : wasm2_feature_of(c);
+    if ((c == Op::Block || c == Op::Loop || c == Op::If) &&
+        (!op.block.params().empty() || op.block.results().size() > 1))
       add(Wasm2Feature::multi_value);
-    }
   }
   void add(Wasm2Feature f) { bits |= static_cast<uint32_t>(f); }
 };
