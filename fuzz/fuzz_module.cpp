@@ -46,7 +46,8 @@ void check_range(uint64_t offset, uint64_t size, size_t total, const char* what)
 }
 
 void check_const_expr(const front::ConstExpr& e, size_t total, const char* what) {
-  check_range(e.offset, e.size, total, what);
+  // An expression is at least its `end` byte, so its first byte lies inside the module.
+  check_range(e.offset, 1, total, what);
 }
 
 // The decoded declarations index each other; everything downstream trusts these indices.
