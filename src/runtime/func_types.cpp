@@ -13,6 +13,11 @@ std::map<std::vector<int>, uint32_t>& registry() {
   static std::map<std::vector<int>, uint32_t> r;
   return r;
 }
+// by_id()[id - 1] is the key registered under id.
+std::vector<const std::vector<int>*>& by_id() {
+  static std::vector<const std::vector<int>*> v;
+  return v;
+}
 }  // namespace
 
 uint32_t register_func_type(uint32_t params, uint32_t results, const wasm_rt_type_t* types) {
@@ -23,7 +28,35 @@ uint32_t register_func_type(uint32_t params, uint32_t results, const wasm_rt_typ
   std::lock_guard lock(g_mutex);
   auto& r = registry();
   auto [it, inserted] = r.emplace(std::move(key), static_cast<uint32_t>(r.size() + 1));
+  if (inserted) by_id().push_back(&it->first);
   return it->second;
+}
+
+FuncType func_type_of(uint32_t id) {
+  FuncType t;
+  std::lock_guard lock(g_mutex);
+  if (id == 0 || id > by_id().size()) return t;
+  const std::vector<int>& key = *by_id()[id - 1];
+  auto of = [](int rt) {
+    switch (static_cast<wasm_rt_type_t>(rt)) {
+      case WASM_RT_I64:
+        return ValType::i64;
+      case WASM_RT_F32:
+        return ValType::f32;
+      case WASM_RT_F64:
+        return ValType::f64;
+      case WASM_RT_FUNCREF:
+        return ValType::funcref;
+      case WASM_RT_EXTERNREF:
+        return ValType::externref;
+      default:
+        return ValType::i32;
+    }
+  };
+  size_t params = static_cast<size_t>(key[0]);
+  for (size_t i = 1; i < key.size(); ++i)
+    (i <= params ? t.params : t.results).push_back(of(key[i]));
+  return t;
 }
 
 wasm_rt_type_t to_rt_type(ValType t) {

@@ -255,6 +255,45 @@ TEST_P(LinkerTest, FailedInstantiationKeepsItsTableEntriesCallable) {
   EXPECT_EQ(owner.call("call", {Value::i32(0)})[0], Value::i32(5));
 }
 
+// An instance on one tier calling a function of an instance on the other: multi-value results
+// cross from libtcc's code to cc's and back (a struct mixing float and integer results was
+// returned in different registers by the two compilers).
+TEST(CrossTierLinkTest, MultiValueResultsCrossTiers) {
+  TempDir cache;
+  Engine engine(engine_config(Tier::tier1, cache.path()));
+  Module provider = engine.compile(wat(R"((module
+      (func (export "swap") (param i64 f64) (result f64 i64) (local.get 1) (local.get 0))
+      (func (export "mixed") (result i32 f32 i64) (i32.const 3) (f32.const 0.5) (i64.const -4))
+      (func (export "pair") (result f32 f64) (f32.const 1.5) (f64.const 2.5))))"));
+  Module caller = engine.compile(wat(R"((module
+      (import "p" "swap" (func $swap (param i64 f64) (result f64 i64)))
+      (import "p" "mixed" (func $mixed (result i32 f32 i64)))
+      (import "p" "pair" (func $pair (result f32 f64)))
+      (func (export "swap") (param i64 f64) (result f64 i64) (call $swap (local.get 0) (local.get 1)))
+      (func (export "mixed") (result i32 f32 i64) (call $mixed))
+      (func (export "pair") (result f32 f64) (call $pair))))"));
+  for (Tier provider_tier : {Tier::tier0, Tier::tier1}) {
+    for (Tier caller_tier : {Tier::tier0, Tier::tier1}) {
+      SCOPED_TRACE(std::string(tier_name(provider_tier)) + " called from " +
+                   tier_name(caller_tier));
+      TemplateOptions po, co;
+      po.tier = provider_tier;
+      co.tier = caller_tier;
+      Instance p = Linker().instantiate(provider, po);
+      Linker linker;
+      linker.define_instance("p", p);
+      Instance c = linker.instantiate(caller, co);
+      ASSERT_EQ(p.tier(), provider_tier);
+      ASSERT_EQ(c.tier(), caller_tier);
+      EXPECT_EQ(c.call("swap", {Value::i64(7), Value::f64(2.5)}),
+                (std::vector<Value>{Value::f64(2.5), Value::i64(7)}));
+      EXPECT_EQ(c.call("mixed"),
+                (std::vector<Value>{Value::i32(3), Value::f32(0.5f), Value::i64(-4)}));
+      EXPECT_EQ(c.call("pair"), (std::vector<Value>{Value::f32(1.5f), Value::f64(2.5)}));
+    }
+  }
+}
+
 WISP_INSTANTIATE_TIERS(LinkerTest);
 WISP_INSTANTIATE_TIERS(SharedInstanceTest);
 

@@ -416,10 +416,17 @@ std::string prelude_common(const ModuleShape& shape) {
     std::string name = c_multi_name(ft);
     if (!multis.insert(name).second) continue;
     s += name + " {";
+    bool floats = false, others = false;
     for (size_t k = 0; k < ft.results.size(); ++k) {
       const CType& t = ctype(ft.results[k]);
       s += std::string(" ") + t.c + " " + t.multi + num(k) + ";";
+      (ft.results[k] == ValType::f32 || ft.results[k] == ValType::f64 ? floats : others) = true;
     }
+    // A struct of at most 16 bytes that mixes float and integer members is returned in a float
+    // and an integer register by cc (x86-64 SysV), but in integer registers by libtcc: tier-0
+    // and tier-1 code calling each other (one instance importing another's function) would read
+    // garbage. Past 16 bytes both return it through memory.
+    if (floats && others) s += " char wisp_returned_in_memory[16];";
     s += " };\n";
   }
   // Function pointer types, by type index: wisp_t3 is `R (*)(void* instance, params...)`.

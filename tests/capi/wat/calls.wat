@@ -1,0 +1,25 @@
+;; C API test module: a host import called from an export, multi-value, a trap, arithmetic.
+(module
+  (import "host" "twice" (func $twice (param i32) (result i32)))
+  (import "host" "swap" (func $swap (param i64 f64) (result f64 i64)))
+  (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+  (func (export "twice_plus_one") (param i32) (result i32)
+    (i32.add (call $twice (local.get 0)) (i32.const 1)))
+  (func (export "swap_via_host") (param i64 f64) (result f64 i64)
+    (call $swap (local.get 0) (local.get 1)))
+  (func (export "fib") (param $n i32) (result i32)
+    (local $a i32) (local $b i32) (local $t i32)
+    (local.set $b (i32.const 1))
+    (block $done
+      (loop $next
+        (br_if $done (i32.eqz (local.get $n)))
+        (local.set $t (i32.add (local.get $a) (local.get $b)))
+        (local.set $a (local.get $b))
+        (local.set $b (local.get $t))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $next)))
+    (local.get $a))
+  (func (export "crash") (unreachable))
+  (func (export "spin") (loop $l (br $l)))
+  (func (export "div") (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
+)

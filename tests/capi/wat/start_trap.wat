@@ -1,0 +1,5 @@
+;; C API test module: a start function that traps, so instantiation fails.
+(module
+  (func $boom (unreachable))
+  (start $boom)
+)
