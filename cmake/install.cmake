@@ -18,6 +18,9 @@ install(TARGETS wisp_core wisp_serve EXPORT wispTargets
         INCLUDES DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
 install(DIRECTORY "${CMAKE_SOURCE_DIR}/include/wisp" DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}"
         COMPONENT dev)
+# The standard WebAssembly C API and wisp's C additions (their code is in libwisp.a).
+install(FILES "${CMAKE_SOURCE_DIR}/include/wasm.h" "${CMAKE_SOURCE_DIR}/include/wisp.h"
+        DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}" COMPONENT dev)
 
 set(WISP_CMAKE_DIR "${CMAKE_INSTALL_LIBDIR}/cmake/wisp")
 install(EXPORT wispTargets NAMESPACE wisp:: DESTINATION "${WISP_CMAKE_DIR}" COMPONENT dev)
@@ -28,7 +31,8 @@ write_basic_package_version_file("${CMAKE_BINARY_DIR}/wispConfigVersion.cmake"
 install(FILES "${CMAKE_BINARY_DIR}/wispConfig.cmake" "${CMAKE_BINARY_DIR}/wispConfigVersion.cmake"
         DESTINATION "${WISP_CMAKE_DIR}" COMPONENT dev)
 
-# pkg-config: the static library and what it links (libtcc and libwabt are static in Debian).
+# pkg-config: the static library and what it links (libtcc and libwabt are static in Debian;
+# libstdc++ for programs in C, which the C API serves).
 # The prefix is found from the .pc file's own place, so `--prefix` at install time holds.
 file(RELATIVE_PATH WISP_PC_TO_PREFIX "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")
 configure_file("${CMAKE_SOURCE_DIR}/cmake/wisp.pc.in" "${CMAKE_BINARY_DIR}/wisp.pc" @ONLY)

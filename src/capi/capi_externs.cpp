@@ -1,4 +1,5 @@
 // The C API's functions (host functions, calls), globals, tables, memories and externs.
+#include <algorithm>
 #include <cstring>
 
 #include "capi/capi_impl.hpp"
@@ -78,6 +79,37 @@ struct CallContext {
 void run_call(void* p) {
   auto* c = static_cast<CallContext*>(p);
   c->f->trampoline(c->f->funcref.func, c->f->funcref.module_instance, c->args, c->results);
+}
+
+// wasm_func_call for any function and arguments: references, many values, and the checks with
+// their messages.
+__attribute__((noinline)) wasm_trap_t* call_general(const ExternObject* f,
+                                                    const wasm_val_vec_t* args,
+                                                    wasm_val_vec_t* results) {
+  const FuncType& ft = f->func_type;
+  size_t nargs = args ? args->size : 0, nresults = results ? results->size : 0;
+  // Too few arguments is an error; room for fewer results than the function returns is not (as
+  // in the reference implementation): the results that do not fit are dropped.
+  if (nargs != ft.params.size()) {
+    return new_trap("wasm_func_call: the function has type " + ft.to_string() + ", called with " +
+                    std::to_string(nargs) + " arguments");
+  }
+  std::vector<wisp_raw_t> raw_args(nargs + 1), raw_results(ft.results.size() + 1);
+  for (size_t i = 0; i < nargs; ++i) {
+    if (!to_raw(f->store, args->data[i], ft.params[i], &raw_args[i])) {
+      return new_trap("wasm_func_call: argument " + std::to_string(i + 1) + " is not a " +
+                      val_type_name(ft.params[i]));
+    }
+  }
+  CallContext ctx{f, raw_args.data(), raw_results.data()};
+  try {
+    detail::guarded_call(f->owner.get(), run_call, &ctx);
+  } catch (const std::exception& e) {
+    return trap_from_exception(e);
+  }
+  for (size_t i = 0; i < ft.results.size() && i < nresults; ++i)
+    results->data[i] = from_raw(f->store, f->owner, raw_results[i], ft.results[i]);
+  return nullptr;
 }
 
 wasm_rt_memory_t* memory_of(const wasm_memory_t* m) {
@@ -173,37 +205,33 @@ wasm_trap_t* wasm_func_call(const wasm_func_t* func, const wasm_val_vec_t* args,
                             wasm_val_vec_t* results) {
   const ExternObject* f = extern_of(func, ExternKind::func);
   if (!f) return new_trap("wasm_func_call: not a function");
-  const FuncType& ft = f->func_type;
-  size_t nargs = args ? args->size : 0, nresults = results ? results->size : 0;
-  // Too few arguments is an error; room for fewer results than the function returns is not (as
-  // in the reference implementation): the results that do not fit are dropped.
-  if (nargs != ft.params.size()) {
-    return new_trap("wasm_func_call: the function has type " + ft.to_string() + ", called with " +
-                    std::to_string(nargs) + " arguments");
-  }
-  constexpr size_t kInline = 8;
-  wisp_raw_t inline_args[kInline], inline_results[kInline];
-  std::vector<wisp_raw_t> heap_args, heap_results;
-  wisp_raw_t* raw_args =
-      nargs <= kInline ? inline_args : (heap_args.resize(nargs), heap_args.data());
-  wisp_raw_t* raw_results = ft.results.size() <= kInline
-                                ? inline_results
-                                : (heap_results.resize(ft.results.size()), heap_results.data());
-  for (size_t i = 0; i < nargs; ++i) {
-    if (!to_raw(f->store, args->data[i], ft.params[i], &raw_args[i])) {
-      return new_trap("wasm_func_call: argument " + std::to_string(i + 1) + " is not a " +
-                      val_type_name(ft.params[i]));
+  // The common call: numbers only, few of them, of the right kinds. Anything else (and every
+  // error message) takes the general path.
+  constexpr size_t kFast = 8;
+  const size_t np = f->param_kinds.size(), nr = f->result_kinds.size();
+  if (__builtin_expect(f->numeric && args && args->size == np && np <= kFast && nr <= kFast, 1)) {
+    wisp_raw_t a[kFast], r[kFast];
+    size_t i = 0;
+    for (; i < np && args->data[i].kind == f->param_kinds[i]; ++i)
+      a[i].i64 = static_cast<uint64_t>(args->data[i].of.i64);
+    if (__builtin_expect(i == np, 1)) {
+      CallContext ctx{f, a, r};
+      try {
+        detail::guarded_call(f->owner.get(), run_call, &ctx);
+      } catch (const std::exception& e) {
+        return trap_from_exception(e);
+      }
+      const size_t n = results ? std::min(results->size, nr) : 0;
+      for (size_t k = 0; k < n; ++k) {
+        wasm_valkind_t kind = f->result_kinds[k];
+        results->data[k].kind = kind;
+        results->data[k].of.i64 =
+            static_cast<int64_t>(kind == WASM_I32 || kind == WASM_F32 ? r[k].i32 : r[k].i64);
+      }
+      return nullptr;
     }
   }
-  CallContext ctx{f, raw_args, raw_results};
-  try {
-    detail::guarded_call(f->owner.get(), run_call, &ctx);
-  } catch (const std::exception& e) {
-    return trap_from_exception(e);
-  }
-  for (size_t i = 0; i < ft.results.size() && i < nresults; ++i)
-    results->data[i] = from_raw(f->store, f->owner, raw_results[i], ft.results[i]);
-  return nullptr;
+  return call_general(f, args, results);
 }
 
 // ---- globals ----

@@ -27,25 +27,39 @@ namespace wisp::capi {
 
 struct StoreState;
 
+// What an Object is (checked on every handle conversion; cheaper than dynamic_cast on the call
+// path).
+enum class ObjectKind : uint8_t { trap, foreign, module, instance, external };
+
 // A runtime object with the C API's host info and finalizer (run when the object dies).
 struct Object : std::enable_shared_from_this<Object> {
+  explicit Object(ObjectKind k) : object_kind(k) {}
   virtual ~Object();
+  const ObjectKind object_kind;
   void* host_info = nullptr;
   void (*finalizer)(void*) = nullptr;
 };
 
 struct TrapObject : Object {
+  static constexpr ObjectKind kKind = ObjectKind::trap;
+  TrapObject() : Object(kKind) {}
   std::string message;
 };
 
-struct ForeignObject : Object {};
+struct ForeignObject : Object {
+  static constexpr ObjectKind kKind = ObjectKind::foreign;
+  ForeignObject() : Object(kKind) {}
+};
 
 struct ModuleObject : Object {
+  static constexpr ObjectKind kKind = ObjectKind::module;
+  explicit ModuleObject(Module m) : Object(kKind), module(std::move(m)) {}
   Module module;
-  explicit ModuleObject(Module m) : module(std::move(m)) {}
 };
 
 struct InstanceObject : Object {
+  static constexpr ObjectKind kKind = ObjectKind::instance;
+  InstanceObject() : Object(kKind) {}
   std::shared_ptr<detail::InstanceImpl> instance;
   StoreState* store = nullptr;
 };
@@ -54,13 +68,18 @@ struct InstanceObject : Object {
 // a table or a funcref value may be no export at all (export_index == kNoExport): it is then the
 // raw funcref, called through a trampoline of its signature.
 struct ExternObject : Object {
+  static constexpr ObjectKind kKind = ObjectKind::external;
   static constexpr uint32_t kNoExport = UINT32_MAX;
+  ExternObject() : Object(kKind) {}
   ExternKind kind = ExternKind::func;
   std::shared_ptr<detail::InstanceImpl> owner;
   uint32_t export_index = kNoExport;
   StoreState* store = nullptr;
-  // Functions.
+  // Functions: the type, and for the fast path of wasm_func_call its C value kinds.
   FuncType func_type;
+  std::vector<wasm_valkind_t> param_kinds, result_kinds;
+  bool numeric = false;  // no reference among the parameters and results
+  void set_func_type(FuncType t);
   wasm_rt_funcref_t funcref = wasm_rt_funcref_null_value;
   wisp_trampoline_t trampoline = nullptr;
   // Globals.
@@ -185,9 +204,13 @@ H* new_handle(std::shared_ptr<Object> object) {
 }
 template <typename T, typename H>
 T* object_of(const H* handle) {
-  return handle ? dynamic_cast<T*>(handle->object.get()) : nullptr;
+  Object* o = handle ? handle->object.get() : nullptr;
+  return o && o->object_kind == T::kKind ? static_cast<T*>(o) : nullptr;
 }
-ExternObject* extern_of(const wasm_ref_t* handle, ExternKind kind);
+inline ExternObject* extern_of(const wasm_ref_t* handle, ExternKind kind) {
+  ExternObject* e = object_of<ExternObject>(handle);
+  return e && e->kind == kind ? e : nullptr;
+}
 
 wasm_trap_t* new_trap(const std::string& message);
 // The trap a failed call reports (the message of a host function's trap, unchanged).

@@ -54,9 +54,19 @@ wasm_trap_t* trap_from_exception(const std::exception& e) {
   return new_trap(e.what());
 }
 
-ExternObject* extern_of(const wasm_ref_t* handle, ExternKind kind) {
-  auto* e = object_of<ExternObject>(handle);
-  return e && e->kind == kind ? e : nullptr;
+void ExternObject::set_func_type(FuncType t) {
+  func_type = std::move(t);
+  numeric = true;
+  param_kinds.clear();
+  result_kinds.clear();
+  for (ValType v : func_type.params) {
+    param_kinds.push_back(to_valkind(v));
+    numeric = numeric && wasm_valkind_is_num(param_kinds.back());
+  }
+  for (ValType v : func_type.results) {
+    result_kinds.push_back(to_valkind(v));
+    numeric = numeric && wasm_valkind_is_num(result_kinds.back());
+  }
 }
 
 wasm_ref_t* ref_from_externref(void* p) {
@@ -91,7 +101,7 @@ wasm_ref_t* ref_from_funcref(StoreState* store,
   e->owner = context;  // runs the call (its interrupt and timeout); keeps the code alive
   e->store = store;
   e->funcref = f;
-  e->func_type = rt::func_type_of(f.func_type);
+  e->set_func_type(rt::func_type_of(f.func_type));
   e->trampoline = trampoline_for(store, e->func_type);
   return new_handle<wasm_ref_t>(std::move(e));
 }
@@ -318,8 +328,8 @@ namespace {
 bool same_object(const wasm_ref_t* a, const wasm_ref_t* b) {
   if (!a || !b) return a == b;
   if (a->object == b->object) return true;
-  auto* x = dynamic_cast<const ExternObject*>(a->object.get());
-  auto* y = dynamic_cast<const ExternObject*>(b->object.get());
+  const ExternObject* x = object_of<ExternObject>(a);
+  const ExternObject* y = object_of<ExternObject>(b);
   if (!x || !y || x->kind != y->kind) return false;
   if (x->kind == ExternKind::func)
     return x->funcref.func == y->funcref.func &&
@@ -329,7 +339,7 @@ bool same_object(const wasm_ref_t* a, const wasm_ref_t* b) {
 
 template <typename T>
 bool is(const wasm_ref_t* r) {
-  return dynamic_cast<const T*>(r->object.get()) != nullptr;
+  return object_of<T>(r) != nullptr;
 }
 bool is_trap(const wasm_ref_t* r) {
   return is<TrapObject>(r);

@@ -151,7 +151,7 @@ std::shared_ptr<ExternObject> export_object(StoreState* store,
   switch (d.type.kind) {
     case ExternKind::func: {
       const wisp_export_desc_t& x = inst->desc->exports[export_index];
-      e->func_type = d.type.func;
+      e->set_func_type(d.type.func);
       e->funcref.func_type = rt::register_func_type(d.type.func);
       e->funcref.func = x.fn;
       e->funcref.module_instance = inst->vm;
