@@ -115,8 +115,10 @@ struct StoreState {
 
 }  // namespace wisp::capi
 
-// The C types. Every runtime-object handle is a wasm_ref_t; the derived types add nothing, so
-// a handle can be viewed as another (wasm_func_as_extern) without a new allocation.
+// The C types. Every runtime-object handle is a wasm_ref_t (allocated as one, never as a derived
+// type); the derived types only keep the C types distinct, so a handle can be viewed as another
+// (wasm_func_as_extern) without a new allocation. Handles are reached through handle_of(), never
+// through a derived type's members.
 struct wasm_config_t {
   wisp::EngineConfig config;
 };
@@ -128,7 +130,6 @@ struct wasm_store_t {
 };
 struct wasm_ref_t {
   std::shared_ptr<wisp::capi::Object> object;
-  virtual ~wasm_ref_t() = default;
 };
 struct wasm_trap_t : wasm_ref_t {};
 struct wasm_foreign_t : wasm_ref_t {};
@@ -195,16 +196,23 @@ wasm_externtype_t* new_externtype(const ExternType& t);
 std::string to_string(const wasm_name_t& name);
 void new_name(wasm_name_t* out, const std::string& s, bool nul_terminated = false);
 
+// The handle behind a C pointer of any handle type.
+template <typename H>
+const wasm_ref_t* handle_of(const H* h) {
+  return reinterpret_cast<const wasm_ref_t*>(h);
+}
+template <typename H>
+wasm_ref_t* handle_of(H* h) {
+  return reinterpret_cast<wasm_ref_t*>(h);
+}
 // A new handle of C type H for `object`.
 template <typename H>
 H* new_handle(std::shared_ptr<Object> object) {
-  auto* h = new H;
-  h->object = std::move(object);
-  return h;
+  return reinterpret_cast<H*>(new wasm_ref_t{std::move(object)});
 }
 template <typename T, typename H>
 T* object_of(const H* handle) {
-  Object* o = handle ? handle->object.get() : nullptr;
+  Object* o = handle ? handle_of(handle)->object.get() : nullptr;
   return o && o->object_kind == T::kKind ? static_cast<T*>(o) : nullptr;
 }
 inline ExternObject* extern_of(const wasm_ref_t* handle, ExternKind kind) {

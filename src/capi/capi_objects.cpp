@@ -285,33 +285,33 @@ void wasm_val_copy(wasm_val_t* out, const wasm_val_t* in) {
 
 #define WISP_C_REF_COMMON_IMPL(T)                                                                 \
   void wasm_##T##_delete(wasm_##T##_t* h) {                                                       \
-    delete static_cast<wasm_ref_t*>(h);                                                           \
+    delete handle_of(h);                                                                          \
   }                                                                                               \
   wasm_##T##_t* wasm_##T##_copy(const wasm_##T##_t* h) {                                          \
-    return h ? new_handle<wasm_##T##_t>(h->object) : nullptr;                                     \
+    return h ? new_handle<wasm_##T##_t>(handle_of(h)->object) : nullptr;                          \
   }                                                                                               \
   bool wasm_##T##_same(const wasm_##T##_t* a, const wasm_##T##_t* b) {                            \
     return same_object(a, b);                                                                     \
   }                                                                                               \
   void* wasm_##T##_get_host_info(const wasm_##T##_t* h) {                                         \
-    return h ? h->object->host_info : nullptr;                                                    \
+    return h ? handle_of(h)->object->host_info : nullptr;                                         \
   }                                                                                               \
   void wasm_##T##_set_host_info(wasm_##T##_t* h, void* info) {                                    \
-    h->object->host_info = info;                                                                  \
-    h->object->finalizer = nullptr;                                                               \
+    handle_of(h)->object->host_info = info;                                                       \
+    handle_of(h)->object->finalizer = nullptr;                                                    \
   }                                                                                               \
   void wasm_##T##_set_host_info_with_finalizer(wasm_##T##_t* h, void* info, void (*fin)(void*)) { \
-    h->object->host_info = info;                                                                  \
-    h->object->finalizer = fin;                                                                   \
+    handle_of(h)->object->host_info = info;                                                       \
+    handle_of(h)->object->finalizer = fin;                                                        \
   }
 
 #define WISP_C_REF_IMPL(T, OBJECT_OK)                                              \
   WISP_C_REF_COMMON_IMPL(T)                                                        \
   wasm_ref_t* wasm_##T##_as_ref(wasm_##T##_t* h) {                                 \
-    return h;                                                                      \
+    return handle_of(h);                                                           \
   }                                                                                \
   const wasm_ref_t* wasm_##T##_as_ref_const(const wasm_##T##_t* h) {               \
-    return h;                                                                      \
+    return handle_of(h);                                                           \
   }                                                                                \
   wasm_##T##_t* wasm_ref_as_##T(wasm_ref_t* r) {                                   \
     return r && OBJECT_OK(r) ? reinterpret_cast<wasm_##T##_t*>(r) : nullptr;       \
