@@ -75,10 +75,16 @@ struct ExternObject : Object {
   std::shared_ptr<detail::InstanceImpl> owner;
   uint32_t export_index = kNoExport;
   StoreState* store = nullptr;
-  // Functions: the type, and for the fast path of wasm_func_call its C value kinds.
+  // Functions: the type, and for wasm_func_call's fast path (numbers only, at most kFastArity
+  // parameters and results) the C value kinds of its parameters, then its results.
+  static constexpr size_t kFastArity = 4;
   FuncType func_type;
-  std::vector<wasm_valkind_t> param_kinds, result_kinds;
-  bool numeric = false;  // no reference among the parameters and results
+  bool fast = false;
+  uint8_t fast_params = 0, fast_results = 0;
+  wasm_valkind_t fast_kinds[2 * kFastArity] = {};
+  // For up to two numeric parameters and one result: a caller of the function's C entry point
+  // itself (no trampoline), else nullptr (direct_calls.cpp).
+  void (*direct)(void* call) = nullptr;
   void set_func_type(FuncType t);
   wasm_rt_funcref_t funcref = wasm_rt_funcref_null_value;
   wisp_trampoline_t trampoline = nullptr;
@@ -255,6 +261,16 @@ wisp_trampoline_t trampoline_for(StoreState* store, const FuncType& type);
 std::string define_imports(Linker& linker, const Module& module, const wasm_extern_vec_t* imports,
                            bool skip_wasi);
 wasm_instance_t* new_instance(StoreState* store, const Instance& inst);
+
+// The fast path's calls: `call` is a DirectCall. direct_caller(type) is null for signatures it
+// does not cover (more than two parameters or one result, references).
+struct DirectCall {
+  wasm_rt_function_ptr_t fn;
+  void* instance;
+  const wasm_val_t* args;  // of the right kinds (checked before)
+  wasm_val_t* results;     // room for the result, if the function has one
+};
+void (*direct_caller(const FuncType& type))(void* call);
 
 // Records why a call failed, for WISP_C_API_TRACE=1.
 void trace(const std::string& what);

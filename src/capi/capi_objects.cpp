@@ -56,17 +56,16 @@ wasm_trap_t* trap_from_exception(const std::exception& e) {
 
 void ExternObject::set_func_type(FuncType t) {
   func_type = std::move(t);
-  numeric = true;
-  param_kinds.clear();
-  result_kinds.clear();
-  for (ValType v : func_type.params) {
-    param_kinds.push_back(to_valkind(v));
-    numeric = numeric && wasm_valkind_is_num(param_kinds.back());
+  const size_t np = func_type.params.size(), nr = func_type.results.size();
+  fast = np <= kFastArity && nr <= kFastArity;
+  for (size_t i = 0; fast && i < np + nr; ++i) {
+    ValType v = i < np ? func_type.params[i] : func_type.results[i - np];
+    fast_kinds[i] = to_valkind(v);
+    fast = wasm_valkind_is_num(fast_kinds[i]);
   }
-  for (ValType v : func_type.results) {
-    result_kinds.push_back(to_valkind(v));
-    numeric = numeric && wasm_valkind_is_num(result_kinds.back());
-  }
+  fast_params = static_cast<uint8_t>(np);
+  fast_results = static_cast<uint8_t>(nr);
+  direct = direct_caller(func_type);
 }
 
 wasm_ref_t* ref_from_externref(void* p) {
