@@ -62,6 +62,10 @@ struct RouteConfig {
   WasiConfig wasi;
   uint64_t max_output_bytes = 8 << 20;
   std::string content_type = "application/octet-stream";  // of a WASI route's response
+  // WASI mode: the output starts with CGI response headers (RFC 3875 6.2) and an empty line;
+  // Content-Type and Status ("404 Not Found") are taken from them, other fields ignored. Output
+  // without a valid header section is a 502.
+  bool cgi_response = false;
 };
 
 enum class AccessLogFormat { json, combined };

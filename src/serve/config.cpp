@@ -190,7 +190,7 @@ void check_meaningful(const Table& t, const RouteConfig& r, const ServerConfig& 
       throw t.error("'" + std::string(key) + "' does nothing without [engine] consume_fuel = true");
   }
   if (r.mode == RouteMode::function) {
-    for (const char* key : {"max_output_bytes", "content_type"}) {
+    for (const char* key : {"max_output_bytes", "content_type", "cgi_response"}) {
       if (t.has(key))
         throw t.error("'" + std::string(key) +
                       "' does nothing on a function route (only mode = \"wasi\")");
@@ -260,6 +260,7 @@ RouteConfig route_of(Table t, const std::filesystem::path& base, const ServerCon
   if (auto v = t.integer("max_body_bytes", 0, kMaxI64)) r.max_body_bytes = uint64_t(*v);
   if (auto v = t.integer("max_output_bytes", 0, kMaxI64)) r.max_output_bytes = uint64_t(*v);
   set_if(t.str("content_type"), r.content_type);
+  set_if(t.boolean("cgi_response"), r.cgi_response);
   r.wasi.args = t.strings("args");
   r.wasi.env = t.strings("env");
   for (const std::string& d : t.strings("dirs"))

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <optional>
 
+#include "serve/cgi_response.hpp"
 #include "serve/json_values.hpp"
 #include "share/log2_histogram.hpp"
 #include "wisp/error.hpp"
@@ -282,7 +283,11 @@ HttpResponse Route::run_wasi(const HttpRequest& request) {
     r = error_response(500, "exit", "the program exited with code " + std::to_string(code));
   } else {
     r.content_type = config_.content_type;
-    r.body = ctx->take_stdout();
+    std::string error;
+    if (!config_.cgi_response)
+      r.body = ctx->take_stdout();
+    else if (!apply_cgi_response(ctx->take_stdout(), r, error))
+      r = error_response(502, "bad CGI response", error);
   }
   note_lease(r, lease, waited);
   return r;

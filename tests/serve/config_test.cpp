@@ -202,6 +202,8 @@ TEST(ServeConfig, KeysThatWouldDoNothingAreErrors) {
                       "'max_output_bytes' does nothing on a function route");
   expect_config_error(route + "content_type = \"text/plain\"\n",
                       "'content_type' does nothing on a function route");
+  expect_config_error(route + "cgi_response = true\n",
+                      "'cgi_response' does nothing on a function route");
   // Memory: sizes, the budget and a route's own limit.
   expect_config_error("[engine]\nmemory_budget = \"12 parsecs\"\n", "'memory_budget' must be");
   expect_config_error("[engine]\nmemory_budget = 1000\n", "'memory_budget' must be between");
