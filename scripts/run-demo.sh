@@ -19,6 +19,8 @@ try "curl -X POST $url/counter/fresh" "a fresh instance per request: always 1"
 try "curl '$url/kv/update?args=7'" "a zeroed context per request (contexts)"
 try "curl -X POST $url/resize" "bilinear resize on a reset pool instance"
 try "curl -d 'hello' '$url/shout?x=1'" "a WASI program: body -> stdin, stdout -> body"
+try "curl --data-binary @$EX/photo.jpg -o thumb.jpg '$url/thumbnail?w=256&h=256&fit=cover'" \
+    "a JPEG/PNG thumbnail (stb in WASI, pool + reset)"
 try "curl $url/metrics" "Prometheus metrics; $url/ is a dashboard"
 echo "More: $WISP bench $EX/counter.wasm --export increment --threads 2 (every strategy);"
 echo "      $WISP run $BUILD/tests/wasi/guests/wasi_hello.wasm (a WASI command); make test."
