@@ -45,7 +45,7 @@ struct RouteConfig {
   StrategyKind strategy = StrategyKind::pool;
   Policy policy;
   // max_memory_pages, max_table_elements, call_timeout (30 s unless set, and never 0: a call runs
-  // on a serving thread, which an endless loop would otherwise hold for good), fuel (only with
+  // on a worker thread, which an endless loop would otherwise hold for good), fuel (only with
   // EngineConfig::consume_fuel; the server refuses it otherwise).
   Limits limits = [] {
     Limits l;
@@ -54,6 +54,13 @@ struct RouteConfig {
   }();
   std::chrono::milliseconds acquire_timeout{1000};  // waiting for an instance: then 503
   uint64_t max_body_bytes = 1 << 20;                // larger request bodies: 413
+  // Guest calls run on the server's worker threads, never on those that read and write HTTP: at
+  // most max_concurrency of this route's requests run at once (0: as many as the server has
+  // serving threads), at most max_queue more wait their turn, and a request beyond both is
+  // answered 503 with Retry-After at once. A route's requests never take another route's
+  // workers.
+  uint32_t max_concurrency = 0;
+  uint32_t max_queue = 256;
   // WASI mode: the program's configuration (args, env, preopens). The request adds its own
   // environment (REQUEST_METHOD, SCRIPT_NAME, PATH_INFO, QUERY_STRING, CONTENT_TYPE,
   // CONTENT_LENGTH, HTTP_<HEADER> for header fields named with letters, digits and '-' only,
@@ -124,6 +131,10 @@ struct RouteStats {
   uint64_t requests() const;
   double duration_ns_quantile(double q) const;
   StrategyStats instances;
+  // Now: requests running on the workers, and waiting for one (RouteConfig::max_concurrency,
+  // max_queue).
+  uint64_t running = 0;
+  uint64_t waiting = 0;
 };
 
 namespace detail {

@@ -240,6 +240,8 @@ RouteConfig route_of(Table t, const std::filesystem::path& base, const ServerCon
   if (auto v = t.integer("fuel_per_lease", 0, kMaxI64)) r.policy.fuel_per_lease = uint64_t(*v);
   if (auto v = t.integer("acquire_timeout_ms", 0, kMaxMs))
     r.acquire_timeout = std::chrono::milliseconds(*v);
+  if (auto v = t.integer("max_concurrency", 1, 4096)) r.max_concurrency = uint32_t(*v);
+  if (auto v = t.integer("max_queue", 0, 1 << 20)) r.max_queue = uint32_t(*v);
   // At least 1: every route has a call timeout (0 would let one call hold a thread for good).
   if (auto v = t.integer("timeout_ms", 1, kMaxMs))
     r.limits.call_timeout = std::chrono::milliseconds(*v);

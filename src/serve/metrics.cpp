@@ -145,6 +145,12 @@ std::string prometheus_text(const std::vector<RouteStats>& routes, const Runtime
              double(r.duration_ns_sum) / 1e9);
     w.sample("wisp_http_request_duration_seconds_count", route_label(r), double(cumulative));
   }
+  w.family("wisp_route_requests_running", "gauge", "Requests running on the guest workers.");
+  for (const RouteStats& r : routes)
+    w.sample("wisp_route_requests_running", route_label(r), double(r.running));
+  w.family("wisp_route_requests_waiting", "gauge", "Requests waiting for a guest worker.");
+  for (const RouteStats& r : routes)
+    w.sample("wisp_route_requests_waiting", route_label(r), double(r.waiting));
   struct Counter {
     const char* name;
     const char* type;

@@ -105,7 +105,9 @@ Module compile_module(Engine& engine, RouteConfig& c) {
 }  // namespace
 
 Route::Route(Engine& engine, Tier tier, RouteConfig config)
-    : config_(std::move(config)), module_(compile_module(engine, config_)) {
+    : config_(std::move(config)),
+      module_(compile_module(engine, config_)),
+      work_(std::max<uint32_t>(config_.max_concurrency, 1), config_.max_queue) {
   stats_.path = config_.path;
   stats_.strategy = config_.strategy;
   if (config_.limits.call_timeout <= std::chrono::nanoseconds::zero())
@@ -354,6 +356,8 @@ RouteStats Route::stats() const {
     s = stats_;
   }
   s.instances = strategy_->stats();
+  s.running = work_.running();
+  s.waiting = work_.waiting();
   return s;
 }
 

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "serve/http_message.hpp"
+#include "serve/work_queue.hpp"
 #include "wisp/serve.hpp"
 
 namespace wisp::serve {
@@ -26,6 +27,10 @@ class Route {
   // Counts a response to this route (its status and how long the request took).
   void record(unsigned status, uint64_t duration_ns);
   RouteStats stats() const;
+  // The route's share of the server's workers (max_concurrency running, max_queue waiting).
+  WorkQueue& work() { return work_; }
+  // The Retry-After of a 503: when an instance (or a worker) is expected to come free.
+  unsigned retry_after_seconds() const;
 
  private:
   HttpResponse call_function(const HttpRequest& request);
@@ -33,8 +38,6 @@ class Route {
   std::vector<ValType> call_params() const;  // the export's parameters a request supplies
   // A lease of the route's strategy; no room for a new instance is Unavailable too.
   Lease acquire();
-  // The Retry-After of a 503: when an instance is expected to come free.
-  unsigned retry_after_seconds() const;
 
   using Clock = std::chrono::steady_clock;
   // Notes the lease's wait and instance on the response (for the access log).
@@ -60,6 +63,7 @@ class Route {
   RouteStats stats_;
   std::multiset<Clock::time_point> deadlines_;    // of the calls in flight
   std::array<uint64_t, 40> call_ns_histogram_{};  // durations of calls (log2 buckets)
+  WorkQueue work_;
 };
 
 }  // namespace wisp::serve

@@ -23,6 +23,9 @@ namespace detail {
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
+// The most worker threads (guest calls at once), whatever the routes' max_concurrency add up to.
+constexpr size_t kMaxWorkers = 1024;
+
 bool builtin_page(std::string_view path) {
   return path == "/" || path == "/metrics" || path == "/healthz";
 }
@@ -68,8 +71,11 @@ ServerImpl::ServerImpl(ServerConfig config) : config_(std::move(config)) {
   ec.background_tier1 = config_.tier == Tier::automatic;
   engine_ = std::make_unique<Engine>(ec);
   access_log_ = serve::AccessLog::open(config_);
+  const unsigned serving_threads =
+      config_.threads ? config_.threads : std::max(1u, std::thread::hardware_concurrency());
   for (size_t i = 0; i < config_.routes.size(); ++i) {
-    const RouteConfig& r = config_.routes[i];
+    RouteConfig& r = config_.routes[i];
+    if (r.max_concurrency == 0) r.max_concurrency = serving_threads;
     if (r.path.empty() || r.path[0] != '/')
       throw Error("route " + r.path + ": a path starts with '/'");
     if (builtin_page(r.path) && r.path != "/")
@@ -133,6 +139,11 @@ void ServerImpl::start() {
     std::lock_guard lock(mutex_);
     started_ = true;  // only now is there something for stop() to stop
   }
+  // Each route runs at most max_concurrency guest calls: with that many workers for each, a
+  // route whose calls all loop never delays another's.
+  size_t workers = 0;
+  for (const auto& r : routes_) workers += r->config().max_concurrency;
+  workers_.emplace(std::clamp<size_t>(workers, 1, kMaxWorkers));
   work_.emplace(ioc_.get_executor());
   accept();
   unsigned n =
@@ -219,6 +230,11 @@ void ServerImpl::stop(std::chrono::milliseconds grace) {
     std::unique_lock lock(mutex_);
     changed_.wait_for(lock, grace, [this] { return busy_ == 0; });
   }
+  // Requests still waiting for a worker are dropped (their connections close); calls running
+  // end (at their timeout at the latest) before the event loop stops, so their answers go out.
+  for (auto& r : routes_) r->work().drop_waiting();
+  workers_->join();
+  workers_.reset();
   work_.reset();
   ioc_.stop();
   for (auto& t : threads_) t.join();

@@ -7,6 +7,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -51,6 +52,8 @@ class ServerImpl {
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
   // The largest body any route accepts (at least the built-in pages' 64 KiB).
   uint64_t max_body_bytes() const { return max_body_bytes_; }
+  // The threads that run guest calls (each route's WorkQueue takes at most its share).
+  boost::asio::thread_pool& workers() { return *workers_; }
 
   // The limits every request is read under.
   const serve::RequestLimits& request_limits() const { return request_limits_; }
@@ -101,6 +104,8 @@ class ServerImpl {
   std::optional<boost::asio::ip::tcp::acceptor> acceptor_;  // on a strand: accept vs stop
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::vector<std::thread> threads_;
+  // Guest calls: as many threads as the routes' max_concurrency together (after start()).
+  std::optional<boost::asio::thread_pool> workers_;
   uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
 };

@@ -1,5 +1,7 @@
 // One HTTP connection (see session.hpp). Every handler runs on the connection's strand; a
-// request's guest call runs synchronously on that thread, one of the server's threads.
+// request to a route runs on the server's worker threads, within the route's share of them
+// (WorkQueue), and its answer is written back on the strand. Built-in pages are answered on the
+// strand at once.
 #include "serve/session.hpp"
 
 #include <boost/asio/dispatch.hpp>
@@ -217,18 +219,39 @@ void Session::handle() {
   req.headers = parser_->headers();
   req.body = std::move(parser_->body());
   const bool keep_alive = parser_->keep_alive() && !overflow_;
-  HttpResponse res;
-  {
-    InFlight in_flight(server_);
-    res = server_.dispatch(req, route_);
+  if (!route_) {  // a built-in page or an error: no guest runs
+    HttpResponse res;
+    {
+      InFlight in_flight(server_);
+      res = server_.dispatch(req, nullptr);
+    }
+    return respond(std::move(res), keep_alive && !server_.stopping());
   }
-  if (route_) {
+  serve::Route* route = route_;
+  auto in_flight = std::make_shared<InFlight>(server_);
+  auto run = [self = shared_from_this(), route, in_flight, keep_alive,
+              req = std::move(req)]() mutable {
+    HttpResponse res = self->server_.dispatch(req, route);
     auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                  std::chrono::steady_clock::now() - arrived_)
+                  std::chrono::steady_clock::now() - self->arrived_)
                   .count();
-    route_->record(res.status, static_cast<uint64_t>(ns));
-  }
-  respond(std::move(res), keep_alive && !server_.stopping());
+    route->record(res.status, static_cast<uint64_t>(ns));
+    net::post(self->stream_.get_executor(),
+              [self, in_flight, keep_alive, res = std::move(res)]() mutable {
+                self->respond(std::move(res), keep_alive && !self->server_.stopping());
+              });
+  };
+  if (route->work().submit(server_.workers(), std::move(run))) return;
+  HttpResponse busy = error_response(
+      503, "unavailable",
+      "route " + route->config().path + " has " + std::to_string(route->config().max_concurrency) +
+          " requests running and " + std::to_string(route->config().max_queue) + " waiting");
+  busy.headers.emplace_back("Retry-After", std::to_string(route->retry_after_seconds()));
+  route->record(busy.status,
+                static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                          std::chrono::steady_clock::now() - arrived_)
+                                          .count()));
+  respond(std::move(busy), keep_alive && !server_.stopping());
 }
 
 void Session::log_access(const HttpResponse& res) const {

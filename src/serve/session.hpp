@@ -3,7 +3,8 @@
 // Malformed requests get 400 (see request_parser.hpp for the framing rules), oversized heads or
 // trailers 431, oversized bodies 413; a silent connection is closed after the idle timeout.
 // An overflow connection (accepted beyond the server's cap) is answered once and closed: a
-// built-in page as usual, anything else 503.
+// built-in page as usual, anything else 503. A route's guest call runs on the server's workers
+// (the route's WorkQueue), never on the connection's thread.
 #pragma once
 
 #include <boost/beast/core/flat_buffer.hpp>
