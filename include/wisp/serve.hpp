@@ -109,6 +109,11 @@ struct ServerConfig {
   std::string access_log;
   // JSON lines, or Apache/nginx's combined format followed by wisp's fields as key=value.
   AccessLogFormat access_log_format = AccessLogFormat::json;
+  // HTTPS: a PEM certificate chain and its private key (both, or neither for plain HTTP). The
+  // server then speaks HTTP/1.1 over TLS (1.2 or later) only; a handshake must complete within
+  // idle_timeout.
+  std::filesystem::path tls_cert;
+  std::filesystem::path tls_key;
   EngineConfig engine;
   Tier tier = Tier::automatic;
   std::vector<RouteConfig> routes;

@@ -48,10 +48,11 @@ int serve(const ServeOptions& o) {
   size_t routes = config.routes.size();
   std::vector<RouteConfig> shown = config.routes;
   std::string address = config.address;
+  const char* scheme = config.tls_cert.empty() ? "http" : "https";
   Server server(std::move(config));  // compiles every module: errors name the route
   server.start();
-  std::printf("wisp: serving %zu route%s on http://%s:%u (Ctrl-C stops)\n", routes,
-              routes == 1 ? "" : "s", address.c_str(), server.port());
+  std::printf("wisp: serving %zu route%s on %s://%s:%u (Ctrl-C stops)\n", routes,
+              routes == 1 ? "" : "s", scheme, address.c_str(), server.port());
   for (const RouteConfig& r : shown) {
     std::printf("  %-20s %-10s %-9s %s %s\n", r.path.c_str(), strategy_kind_name(r.strategy),
                 mode_name(r.mode), r.module.filename().c_str(),

@@ -329,6 +329,15 @@ ServerConfig parse(std::string_view text, const std::filesystem::path& base,
         throw s->error("access_log is empty (use \"off\", \"stdout\", \"stderr\" or a file)");
       }
     }
+    for (auto [key, field] :
+         {std::pair{"tls_cert", &c.tls_cert}, std::pair{"tls_key", &c.tls_key}}) {
+      if (auto v = s->str(key)) {
+        if (v->empty()) throw s->error(std::string(key) + " is empty");
+        *field = (base / *v).lexically_normal();
+      }
+    }
+    if (c.tls_cert.empty() != c.tls_key.empty())
+      throw s->error("tls_cert and tls_key go together: give both, or neither");
     if (auto f = s->str("access_log_format")) {
       if (*f == "json") {
         c.access_log_format = AccessLogFormat::json;

@@ -71,6 +71,7 @@ ServerImpl::ServerImpl(ServerConfig config) : config_(std::move(config)) {
   ec.background_tier1 = config_.tier == Tier::automatic;
   engine_ = std::make_unique<Engine>(ec);
   access_log_ = serve::AccessLog::open(config_);
+  if (!config_.tls_cert.empty() || !config_.tls_key.empty()) load_tls();
   const unsigned serving_threads =
       config_.threads ? config_.threads : std::max(1u, std::thread::hardware_concurrency());
   for (size_t i = 0; i < config_.routes.size(); ++i) {
@@ -164,43 +165,62 @@ void ServerImpl::start() {
 }
 
 void ServerImpl::accept() {
-  acceptor_->async_accept(
-      net::make_strand(ioc_), [this](boost::system::error_code ec, tcp::socket socket) {
-        if (stopping()) return;
-        if (ec) {
-          // Out of file descriptors or memory, say: try again shortly instead of spinning.
-          auto timer = std::make_shared<net::steady_timer>(ioc_, std::chrono::milliseconds(50));
-          timer->async_wait([this, timer](boost::system::error_code) {
-            if (!stopping()) accept();
-          });
-          return;
-        }
-        // Over the cap a connection is still answered once (a built-in page, else 503) on one
-        // of max_overflow_ places; when they are all taken, the oldest gives up its place
-        // unless it is being answered, so that a health check gets through a flood.
-        bool overflow = false, admit = true;
-        std::shared_ptr<serve::Session> evict;
-        {
-          std::lock_guard lock(mutex_);
-          overflow = regular_ >= max_connections_;
-          if (overflow && overflow_ >= max_overflow_) {
-            admit = false;
-            while (!overflow_order_.empty() && !evict) {
-              evict = overflow_order_.front().lock();
-              overflow_order_.pop_front();
-            }
-            admit = evict != nullptr;
-          }
-        }
-        if (evict) evict->close_if_idle();
-        if (admit) {
-          socket.set_option(tcp::no_delay(true), ec);
-          std::make_shared<serve::Session>(std::move(socket), *this, overflow)->start();
-        } else {
-          socket.close(ec);
-        }
-        accept();
+  acceptor_->async_accept(net::make_strand(ioc_), [this](boost::system::error_code ec,
+                                                         tcp::socket socket) {
+    if (stopping()) return;
+    if (ec) {
+      // Out of file descriptors or memory, say: try again shortly instead of spinning.
+      auto timer = std::make_shared<net::steady_timer>(ioc_, std::chrono::milliseconds(50));
+      timer->async_wait([this, timer](boost::system::error_code) {
+        if (!stopping()) accept();
       });
+      return;
+    }
+    // Over the cap a connection is still answered once (a built-in page, else 503) on one
+    // of max_overflow_ places; when they are all taken, the oldest gives up its place
+    // unless it is being answered, so that a health check gets through a flood.
+    bool overflow = false, admit = true;
+    std::shared_ptr<serve::Session> evict;
+    {
+      std::lock_guard lock(mutex_);
+      overflow = regular_ >= max_connections_;
+      if (overflow && overflow_ >= max_overflow_) {
+        admit = false;
+        while (!overflow_order_.empty() && !evict) {
+          evict = overflow_order_.front().lock();
+          overflow_order_.pop_front();
+        }
+        admit = evict != nullptr;
+      }
+    }
+    if (evict) evict->close_if_idle();
+    if (admit) {
+      socket.set_option(tcp::no_delay(true), ec);
+      std::make_shared<serve::Session>(std::move(socket), *this, overflow, tls_ ? &*tls_ : nullptr)
+          ->start();
+    } else {
+      socket.close(ec);
+    }
+    accept();
+  });
+}
+
+void ServerImpl::load_tls() {
+  if (config_.tls_cert.empty() || config_.tls_key.empty())
+    throw Error("tls_cert and tls_key go together: give both, or neither");
+  tls_.emplace(net::ssl::context::tls_server);
+  tls_->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                    net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                    net::ssl::context::no_tlsv1_1 | net::ssl::context::single_dh_use);
+  boost::system::error_code ec;
+  tls_->use_certificate_chain_file(config_.tls_cert.string(), ec);
+  if (ec)
+    throw Error("tls_cert " + config_.tls_cert.string() +
+                ": cannot load a PEM certificate chain (" + ec.message() + ")");
+  tls_->use_private_key_file(config_.tls_key.string(), net::ssl::context::pem, ec);
+  if (ec)
+    throw Error("tls_key " + config_.tls_key.string() + ": cannot load a PEM private key (" +
+                ec.message() + ")");
 }
 
 void ServerImpl::stop(std::chrono::milliseconds grace) {

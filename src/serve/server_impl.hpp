@@ -7,6 +7,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <condition_variable>
 #include <deque>
@@ -74,6 +75,8 @@ class ServerImpl {
 
  private:
   void accept();
+  // Loads tls_cert and tls_key into tls_ (throws wisp::Error naming the file that fails).
+  void load_tls();
   // Raises RLIMIT_NOFILE to its hard limit and sets max_connections_ and max_overflow_ below it.
   void fit_descriptors();
 
@@ -82,6 +85,7 @@ class ServerImpl {
   ServerConfig config_;
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<serve::AccessLog> access_log_;
+  std::optional<boost::asio::ssl::context> tls_;  // with tls_cert and tls_key: HTTPS
   std::vector<std::unique_ptr<serve::Route>> routes_;
   uint64_t max_body_bytes_ = 64 << 10;
 

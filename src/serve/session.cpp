@@ -45,8 +45,9 @@ const char* status_kind(unsigned status) {
 
 }  // namespace
 
-Session::Session(net::ip::tcp::socket socket, detail::ServerImpl& server, bool overflow)
-    : stream_(std::move(socket)), server_(server), overflow_(overflow) {}
+Session::Session(net::ip::tcp::socket socket, detail::ServerImpl& server, bool overflow,
+                 net::ssl::context* tls)
+    : stream_(std::move(socket), tls), server_(server), overflow_(overflow) {}
 
 Session::~Session() {
   server_.untrack(this, overflow_);
@@ -56,10 +57,17 @@ void Session::start() {
   server_.track(shared_from_this(), overflow_);
   if (server_.access_log()) {
     boost::system::error_code ec;
-    auto peer = stream_.socket().remote_endpoint(ec);
+    auto peer = stream_.tcp().socket().remote_endpoint(ec);
     client_ = ec ? "-" : peer.address().to_string() + ":" + std::to_string(peer.port());
   }
-  net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_head(); });
+  net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+    if (!self->stream_.is_tls()) return self->read_head();
+    self->stream_.tcp().expires_after(self->server_.config().idle_timeout);
+    self->stream_.async_handshake([self](beast::error_code ec) {
+      if (ec) return self->close();  // not TLS, a bad handshake, or too slow
+      self->read_head();
+    });
+  });
 }
 
 void Session::close_if_idle() {
@@ -70,8 +78,8 @@ void Session::close_if_idle() {
 
 void Session::close() {
   beast::error_code ec;
-  stream_.socket().shutdown(net::ip::tcp::socket::shutdown_both, ec);
-  stream_.close();
+  stream_.tcp().socket().shutdown(net::ip::tcp::socket::shutdown_both, ec);
+  stream_.tcp().close();
 }
 
 // After an error answer to a request whose body was not read: closing with unread input makes
@@ -80,19 +88,21 @@ void Session::close() {
 // most) until it closes its side.
 void Session::close_after_answer() {
   beast::error_code ec;
-  stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
-  stream_.expires_after(std::chrono::seconds(1));
+  stream_.tcp().socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
+  stream_.tcp().expires_after(std::chrono::seconds(1));
   buffer_.clear();
   buffer_.max_size(4096);
   drain();
 }
 
 void Session::drain() {
-  stream_.async_read_some(buffer_.prepare(4096),
-                          [self = shared_from_this()](beast::error_code ec, size_t) {
-                            if (ec) return self->stream_.close();
-                            self->drain();
-                          });
+  stream_.with([&](auto& s) {
+    s.async_read_some(buffer_.prepare(4096),
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                        if (ec) return self->stream_.tcp().close();
+                        self->drain();
+                      });
+  });
 }
 
 void Session::read_head() {
@@ -106,11 +116,13 @@ void Session::read_head() {
   // Unparsed bytes held while the head arrives: no more than the head may have.
   buffer_.max_size(config.max_header_bytes);
   route_ = nullptr;
-  stream_.expires_after(overflow_ ? std::min(config.idle_timeout, kOverflowTimeout)
-                                  : config.idle_timeout);
-  http::async_read_header(
-      stream_, buffer_, *parser_,
-      [self = shared_from_this()](beast::error_code ec, size_t) { self->on_head(ec); });
+  stream_.tcp().expires_after(overflow_ ? std::min(config.idle_timeout, kOverflowTimeout)
+                                        : config.idle_timeout);
+  stream_.with([&](auto& s) {
+    http::async_read_header(
+        s, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->on_head(ec); });
+  });
 }
 
 void Session::on_head(beast::error_code ec) {
@@ -143,16 +155,18 @@ void Session::on_head(beast::error_code ec) {
   buffer_.max_size(parser_->chunked() ? parser_->pending_limit()
                                       : std::max(kBodyBuffer, buffer_.size()));
   auto read_body = [self = shared_from_this()] {
-    self->stream_.expires_after(self->server_.config().idle_timeout);
+    self->stream_.tcp().expires_after(self->server_.config().idle_timeout);
     self->read_body_part();
   };
   if (version_ >= 11 && iequals(parser_->header("Expect"), "100-continue")) {
     auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
-    http::async_write(stream_, *cont,
-                      [self = shared_from_this(), cont, read_body](beast::error_code ec, size_t) {
-                        if (ec) return self->close();
-                        read_body();
-                      });
+    stream_.with([&](auto& s) {
+      http::async_write(s, *cont,
+                        [self = shared_from_this(), cont, read_body](beast::error_code ec, size_t) {
+                          if (ec) return self->close();
+                          read_body();
+                        });
+    });
     return;
   }
   read_body();
@@ -161,12 +175,14 @@ void Session::on_head(beast::error_code ec) {
 // The body a read at a time, each counted (RequestParser::count_body_bytes bounds a chunked
 // body's framing), under the deadline set when the body began.
 void Session::read_body_part() {
-  http::async_read_some(stream_, buffer_, *parser_,
-                        [self = shared_from_this()](beast::error_code ec, size_t n) {
-                          if (!ec) self->parser_->count_body_bytes(n, ec);
-                          if (ec || self->parser_->is_done()) return self->on_body(ec);
-                          self->read_body_part();
-                        });
+  stream_.with([&](auto& s) {
+    http::async_read_some(s, buffer_, *parser_,
+                          [self = shared_from_this()](beast::error_code ec, size_t n) {
+                            if (!ec) self->parser_->count_body_bytes(n, ec);
+                            if (ec || self->parser_->is_done()) return self->on_body(ec);
+                            self->read_body_part();
+                          });
+  });
 }
 
 void Session::on_body(beast::error_code ec) {
@@ -299,14 +315,17 @@ void Session::respond(HttpResponse res, bool keep_alive) {
   }
   // An answer sent before the request was read to its end (an error) closes gently.
   const bool unread = !parser_ || !parser_->is_done();
-  stream_.expires_after(server_.config().idle_timeout);
-  http::async_write(stream_, response_,
-                    [self = shared_from_this(), keep_alive, unread](beast::error_code ec, size_t) {
-                      self->busy_ = false;
-                      if (ec) return self->close();
-                      if (!keep_alive) return unread ? self->close_after_answer() : self->close();
-                      self->read_head();
-                    });
+  stream_.tcp().expires_after(server_.config().idle_timeout);
+  stream_.with([&](auto& s) {
+    http::async_write(
+        s, response_,
+        [self = shared_from_this(), keep_alive, unread](beast::error_code ec, size_t) {
+          self->busy_ = false;
+          if (ec) return self->close();
+          if (!keep_alive) return unread ? self->close_after_answer() : self->close();
+          self->read_head();
+        });
+  });
 }
 
 }  // namespace wisp::serve

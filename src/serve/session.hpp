@@ -3,12 +3,12 @@
 // Malformed requests get 400 (see request_parser.hpp for the framing rules), oversized heads or
 // trailers 431, oversized bodies 413; a silent connection is closed after the idle timeout.
 // An overflow connection (accepted beyond the server's cap) is answered once and closed: a
-// built-in page as usual, anything else 503. A route's guest call runs on the server's workers
+// built-in page as usual, anything else 503. Over TLS the handshake comes first, within the idle
+// timeout. A route's guest call runs on the server's workers
 // (the route's WorkQueue), never on the connection's thread.
 #pragma once
 
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
@@ -16,13 +16,16 @@
 #include <optional>
 #include <string>
 
+#include "serve/connection_stream.hpp"
 #include "serve/server_impl.hpp"
 
 namespace wisp::serve {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(boost::asio::ip::tcp::socket socket, detail::ServerImpl& server, bool overflow);
+  // `tls`: the server's TLS context (HTTPS), or null (plain HTTP).
+  Session(boost::asio::ip::tcp::socket socket, detail::ServerImpl& server, bool overflow,
+          boost::asio::ssl::context* tls);
   ~Session();
   void start();
   // Closes the connection unless a request is being handled (then it closes after answering,
@@ -43,7 +46,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void drain();  // reads and drops input until the client closes (or the timeout)
   void log_access(const HttpResponse& res) const;
 
-  boost::beast::tcp_stream stream_;
+  ConnectionStream stream_;
   boost::beast::flat_buffer buffer_;
   std::optional<RequestParser> parser_;
   boost::beast::http::response<boost::beast::http::string_body> response_;

@@ -167,6 +167,9 @@ TEST(ServeConfig, MistakesAreErrorsThatNameThem) {
   expect_config_error("[[route]]\npath = \"/a\"\n", "'module' is required");
   expect_config_error("[server]\nlisten = \"localhost\"\n", "is not HOST:PORT");
   expect_config_error("[server]\nlisten = \"127.0.0.1:99999\"\n", "bad port");
+  expect_config_error("[server]\ntls_cert = \"cert.pem\"\n", "tls_cert and tls_key go together");
+  expect_config_error("[server]\ntls_key = \"key.pem\"\n", "tls_cert and tls_key go together");
+  expect_config_error("[server]\ntls_cert = \"\"\ntls_key = \"k\"\n", "tls_cert is empty");
   expect_config_error("[engine]\ntier = \"2\"\n", "tier '2'");
   expect_config_error("route = 3\n", "array of tables");
   expect_config_error("[server\nlisten = 1\n", "configuration");  // a TOML syntax error
