@@ -124,47 +124,6 @@ wasm_rt_memory_t* memory_of(const wasm_memory_t* m) {
   return static_cast<wasm_rt_memory_t*>(extern_of(m, ExternKind::memory)->storage());
 }
 
-// Reads and writes the storage of a global of type t.
-wisp_raw_t load_global(const void* p, ValType t) {
-  wisp_raw_t r;
-  std::memset(&r, 0, sizeof r);
-  switch (t) {
-    case ValType::i32:
-    case ValType::f32:
-      std::memcpy(&r.i32, p, 4);
-      break;
-    case ValType::i64:
-    case ValType::f64:
-      std::memcpy(&r.i64, p, 8);
-      break;
-    case ValType::externref:
-      std::memcpy(&r.externref, p, sizeof(void*));
-      break;
-    case ValType::funcref:
-      std::memcpy(&r.funcref, p, sizeof(wasm_rt_funcref_t));
-      break;
-  }
-  return r;
-}
-void store_global(void* p, ValType t, const wisp_raw_t& r) {
-  switch (t) {
-    case ValType::i32:
-    case ValType::f32:
-      std::memcpy(p, &r.i32, 4);
-      break;
-    case ValType::i64:
-    case ValType::f64:
-      std::memcpy(p, &r.i64, 8);
-      break;
-    case ValType::externref:
-      std::memcpy(p, &r.externref, sizeof(void*));
-      break;
-    case ValType::funcref:
-      std::memcpy(p, &r.funcref, sizeof(wasm_rt_funcref_t));
-      break;
-  }
-}
-
 // The maximum a table or memory was declared with (wasm_limits_max_default: none).
 uint32_t declared_max(const ExternObject* e) {
   const ExternType& t = e->owner->mod().exports[e->export_index].type;
@@ -275,7 +234,7 @@ wasm_global_t* wasm_global_new(wasm_store_t* store, const wasm_globaltype_t* typ
   }
   try {
     auto g = host_global(&store->state, gt);
-    store_global(g->storage(), gt.type, raw);
+    detail::store_global(g->storage(), gt.type, raw);
     return new_handle<wasm_global_t>(std::move(g));
   } catch (const std::exception& e) {
     trace(std::string("wasm_global_new: ") + e.what());
@@ -293,7 +252,7 @@ wasm_globaltype_t* wasm_global_type(const wasm_global_t* g) {
 
 void wasm_global_get(const wasm_global_t* g, wasm_val_t* out) {
   const ExternObject* e = extern_of(g, ExternKind::global);
-  *out = from_raw(e->store, e->owner, load_global(e->storage(), e->global_type.type),
+  *out = from_raw(e->store, e->owner, detail::load_global(e->storage(), e->global_type.type),
                   e->global_type.type);
 }
 
@@ -304,7 +263,7 @@ void wasm_global_set(wasm_global_t* g, const wasm_val_t* value) {
     trace("wasm_global_set: immutable global or a value of the wrong type; nothing set");
     return;
   }
-  store_global(e->storage(), e->global_type.type, raw);
+  detail::store_global(e->storage(), e->global_type.type, raw);
 }
 
 // ---- tables ----

@@ -138,25 +138,7 @@ Memory Instance::memory(std::string_view name) const {
 Value Instance::global_get(std::string_view name) const {
   uint32_t idx = impl_->export_of_kind(name, ExternKind::global);
   ValType t = impl_->mod().exports[idx].type.global.type;
-  void* p = impl_->export_storage(idx);
-  wisp_raw_t r;
-  std::memset(&r, 0, sizeof r);
-  switch (t) {
-    case ValType::i32:
-    case ValType::f32:
-      std::memcpy(&r.i32, p, 4);
-      break;
-    case ValType::i64:
-    case ValType::f64:
-      std::memcpy(&r.i64, p, 8);
-      break;
-    case ValType::externref:
-      std::memcpy(&r.externref, p, sizeof(void*));
-      break;
-    case ValType::funcref:
-      std::memcpy(&r.funcref, p, sizeof(wasm_rt_funcref_t));
-      break;
-  }
+  wisp_raw_t r = detail::load_global(impl_->export_storage(idx), t);
   return detail::from_raw(r, t);
 }
 
@@ -168,24 +150,7 @@ void Instance::global_set(std::string_view name, const Value& v) {
     throw Error("global \"" + std::string(name) + "\" has type " + val_type_name(g.type) +
                 ", not " + val_type_name(v.type()));
   }
-  void* p = impl_->export_storage(idx);
-  wisp_raw_t r = detail::to_raw(v);
-  switch (g.type) {
-    case ValType::i32:
-    case ValType::f32:
-      std::memcpy(p, &r.i32, 4);
-      break;
-    case ValType::i64:
-    case ValType::f64:
-      std::memcpy(p, &r.i64, 8);
-      break;
-    case ValType::externref:
-      std::memcpy(p, &r.externref, sizeof(void*));
-      break;
-    case ValType::funcref:
-      std::memcpy(p, &r.funcref, sizeof(wasm_rt_funcref_t));
-      break;
-  }
+  detail::store_global(impl_->export_storage(idx), g.type, detail::to_raw(v));
 }
 
 std::optional<Extern> Instance::get_export(std::string_view name) const {

@@ -127,6 +127,9 @@ struct InstanceImpl : std::enable_shared_from_this<InstanceImpl> {
 // Raw ABI values <-> Values.
 wisp_raw_t to_raw(const Value& v);
 Value from_raw(const wisp_raw_t& r, ValType t);
+// A global's storage (of type t) <-> a raw ABI value.
+wisp_raw_t load_global(const void* storage, ValType t);
+void store_global(void* storage, ValType t, const wisp_raw_t& r);
 
 // Creates an instance from a template (segments applied, start function run), from its
 // snapshot when it has one.

@@ -33,6 +33,47 @@ wisp_raw_t to_raw(const Value& v) {
   return r;
 }
 
+wisp_raw_t load_global(const void* p, ValType t) {
+  wisp_raw_t r;
+  std::memset(&r, 0, sizeof r);
+  switch (t) {
+    case ValType::i32:
+    case ValType::f32:
+      std::memcpy(&r.i32, p, 4);
+      break;
+    case ValType::i64:
+    case ValType::f64:
+      std::memcpy(&r.i64, p, 8);
+      break;
+    case ValType::externref:
+      std::memcpy(&r.externref, p, sizeof(void*));
+      break;
+    case ValType::funcref:
+      std::memcpy(&r.funcref, p, sizeof(wasm_rt_funcref_t));
+      break;
+  }
+  return r;
+}
+
+void store_global(void* p, ValType t, const wisp_raw_t& r) {
+  switch (t) {
+    case ValType::i32:
+    case ValType::f32:
+      std::memcpy(p, &r.i32, 4);
+      break;
+    case ValType::i64:
+    case ValType::f64:
+      std::memcpy(p, &r.i64, 8);
+      break;
+    case ValType::externref:
+      std::memcpy(p, &r.externref, sizeof(void*));
+      break;
+    case ValType::funcref:
+      std::memcpy(p, &r.funcref, sizeof(wasm_rt_funcref_t));
+      break;
+  }
+}
+
 Value from_raw(const wisp_raw_t& r, ValType t) {
   switch (t) {
     case ValType::i32:
