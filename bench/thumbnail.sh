@@ -3,7 +3,7 @@
 # 1024 x 1024) to a 256 px JPEG, N times, three ways in one run:
 #   native  examples/guests/thumbnail.c built for the host (cc -O2), a process per image;
 #   wisp    the same C as a WASI guest behind `wisp serve` (tier 1, pool with reset), requests
-#           one after another over one keep-alive connection, and C concurrent clients;
+#           one after another (a curl each), and C concurrent clients;
 #   vips    Debian's vipsthumbnail (libvips-tools), a process per image, if installed.
 # Per image: wall time, and CPU time (the server's own utime + stime for wisp). Prints a table
 # and the ratios wisp / native (CPU per image) and wisp / vips (throughput).
@@ -65,17 +65,18 @@ done
 [[ -n $port ]] || { cat "$work/serve.log"; exit 1; }
 url="http://127.0.0.1:$port/thumbnail?$QUERY_STRING"
 curl -s -o /dev/null --data-binary @"$ex/photo.jpg" "$url"  # warm: the pool's first instance
-urls=()
-for _ in $(seq "$n"); do urls+=(-o /dev/null --data-binary @"$ex/photo.jpg" "$url"); done
+# One curl per request: curl given many URLs reuses the connection but uploads the later bodies
+# in small pieces, which costs the server a read each (see bench/RESULTS.md).
+post_n() { for _ in $(seq "$n"); do curl -s -o /dev/null --data-binary @"$ex/photo.jpg" "$url"; done; }
 c0=$(cpu_of $pid)
 t0=$(now)
-curl -s "${urls[@]}"
+post_n
 t1=$(now)
 c1=$(cpu_of $pid)
 wisp_wall=$(echo "($t1 - $t0) / $n" | bc -l)
 wisp_cpu=$(echo "($c1 - $c0) / $n" | bc -l)
 t0=$(now)
-for _ in $(seq "$clients"); do curl -s "${urls[@]}" & done
+for _ in $(seq "$clients"); do post_n & done
 wait $(jobs -p | grep -v "^$pid$") 2>/dev/null || true
 t1=$(now)
 wisp_rate=$(echo "$n * $clients / ($t1 - $t0)" | bc -l)
