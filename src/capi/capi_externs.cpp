@@ -5,6 +5,27 @@
 #include "capi/capi_impl.hpp"
 #include "runtime/memory.hpp"
 
+namespace wisp::capi {
+
+namespace {
+struct TrampolineCall {
+  const ExternObject* f;
+  const wisp_raw_t* args;
+  wisp_raw_t* results;
+};
+void run_trampoline(void* p) {
+  auto* c = static_cast<TrampolineCall*>(p);
+  c->f->trampoline(c->f->funcref.func, c->f->funcref.module_instance, c->args, c->results);
+}
+}  // namespace
+
+void call_through_trampoline(const ExternObject& f, const wisp_raw_t* args, wisp_raw_t* results) {
+  TrampolineCall call{&f, args, results};
+  detail::guarded_call(f.owner.get(), run_trampoline, &call);
+}
+
+}  // namespace wisp::capi
+
 using namespace wisp;
 using namespace wisp::capi;
 
@@ -70,25 +91,6 @@ wasm_func_t* new_host_func(wasm_store_t* store, const wasm_functype_t* type,
   }
 }
 
-struct CallContext {
-  wisp_trampoline_t trampoline;
-  wasm_rt_function_ptr_t fn;
-  void* instance;
-  const wisp_raw_t* args;
-  wisp_raw_t* results;
-  CallContext(const ExternObject* f, const wisp_raw_t* a, wisp_raw_t* r)
-      : trampoline(f->trampoline),
-        fn(f->funcref.func),
-        instance(f->funcref.module_instance),
-        args(a),
-        results(r) {}
-};
-
-void run_call(void* p) {
-  auto* c = static_cast<CallContext*>(p);
-  c->trampoline(c->fn, c->instance, c->args, c->results);
-}
-
 // wasm_func_call for any function and arguments: references, many values, and the checks with
 // their messages.
 __attribute__((noinline)) wasm_trap_t* call_general(const ExternObject* f,
@@ -109,9 +111,8 @@ __attribute__((noinline)) wasm_trap_t* call_general(const ExternObject* f,
                       val_type_name(ft.params[i]));
     }
   }
-  CallContext ctx(f, raw_args.data(), raw_results.data());
   try {
-    detail::guarded_call(f->owner.get(), run_call, &ctx);
+    call_through_trampoline(*f, raw_args.data(), raw_results.data());
   } catch (const std::exception& e) {
     return trap_from_exception(e);
   }
@@ -136,35 +137,6 @@ bool table_element(const ExternObject* t, const wasm_ref_t* ref, wisp_raw_t* out
   if (t->table_elem == ValType::funcref) return funcref_of(ref, &out->funcref);
   out->externref = externref_of(t->store, ref);
   return true;
-}
-
-// wasm_func_call for numbers only, up to ExternObject::kFastArity of them (through the module's
-// trampoline), else call_general.
-__attribute__((noinline)) wasm_trap_t* call_numeric(const ExternObject* f,
-                                                    const wasm_val_vec_t* args,
-                                                    wasm_val_vec_t* results) {
-  if (!f) return new_trap("wasm_func_call: not a function");
-  const size_t np = f->fast_params, nr = f->fast_results;
-  if (!f->fast || !args || args->size != np) return call_general(f, args, results);
-  for (size_t i = 0; i < np; ++i)
-    if (args->data[i].kind != f->fast_kinds[i]) return call_general(f, args, results);
-  constexpr size_t kFast = ExternObject::kFastArity;
-  wisp_raw_t a[kFast], r[kFast];
-  for (size_t k = 0; k < np; ++k) a[k].i64 = static_cast<uint64_t>(args->data[k].of.i64);
-  CallContext ctx(f, a, r);
-  try {
-    detail::guarded_call(f->owner.get(), run_call, &ctx);
-  } catch (const std::exception& e) {
-    return trap_from_exception(e);
-  }
-  const size_t n = results ? std::min(results->size, nr) : 0;
-  for (size_t k = 0; k < n; ++k) {
-    wasm_valkind_t kind = f->fast_kinds[np + k];
-    results->data[k].kind = kind;
-    results->data[k].of.i64 =
-        static_cast<int64_t>(kind == WASM_I32 || kind == WASM_F32 ? r[k].i32 : r[k].i64);
-  }
-  return nullptr;
 }
 
 }  // namespace
@@ -200,15 +172,15 @@ size_t wasm_func_result_arity(const wasm_func_t* f) {
 wasm_trap_t* wasm_func_call(const wasm_func_t* func, const wasm_val_vec_t* args,
                             wasm_val_vec_t* results) {
   // The common call, kept small: up to two numeric parameters and one numeric result, of the
-  // right kinds, called directly with the C values. Everything else is call_numeric's or
-  // call_general's.
+  // right kinds, called directly with the C values. Everything else is call_general's.
   const ExternObject* f = extern_of(func, ExternKind::func);
-  if (__builtin_expect(f && f->direct && args && args->size == f->fast_params && results &&
-                           results->size >= f->fast_results,
+  if (!f) return new_trap("wasm_func_call: not a function");
+  if (__builtin_expect(f->direct && args && args->size == f->direct_params && results &&
+                           results->size >= f->direct_results,
                        1)) {
-    const size_t np = f->fast_params;
-    if (np == 0 || (args->data[0].kind == f->fast_kinds[0] &&
-                    (np == 1 || args->data[1].kind == f->fast_kinds[1]))) {
+    const size_t np = f->direct_params;
+    if (np == 0 || (args->data[0].kind == f->direct_param_kinds[0] &&
+                    (np == 1 || args->data[1].kind == f->direct_param_kinds[1]))) {
       DirectCall call{f->funcref.func, f->funcref.module_instance, args->data, results->data};
       try {
         detail::guarded_call(f->owner.get(), f->direct, &call);
@@ -218,7 +190,7 @@ wasm_trap_t* wasm_func_call(const wasm_func_t* func, const wasm_val_vec_t* args,
       return nullptr;
     }
   }
-  return call_numeric(f, args, results);
+  return call_general(f, args, results);
 }
 
 // ---- globals ----

@@ -75,16 +75,13 @@ struct ExternObject : Object {
   std::shared_ptr<detail::InstanceImpl> owner;
   uint32_t export_index = kNoExport;
   StoreState* store = nullptr;
-  // Functions: the type, and for wasm_func_call's fast path (numbers only, at most kFastArity
-  // parameters and results) the C value kinds of its parameters, then its results.
-  static constexpr size_t kFastArity = 4;
+  // Functions: the type and, for signatures of up to two numeric parameters and at most one
+  // numeric result, a caller of the entry point itself with the parameters' C value kinds
+  // (wasm_func_call's fast path; direct_calls.cpp).
   FuncType func_type;
-  bool fast = false;
-  uint8_t fast_params = 0, fast_results = 0;
-  wasm_valkind_t fast_kinds[2 * kFastArity] = {};
-  // For up to two numeric parameters and one result: a caller of the function's C entry point
-  // itself (no trampoline), else nullptr (direct_calls.cpp).
   void (*direct)(void* call) = nullptr;
+  uint8_t direct_params = 0, direct_results = 0;
+  wasm_valkind_t direct_param_kinds[2] = {};
   void set_func_type(FuncType t);
   wasm_rt_funcref_t funcref = wasm_rt_funcref_null_value;
   wisp_trampoline_t trampoline = nullptr;
@@ -254,6 +251,9 @@ std::shared_ptr<ExternObject> host_table(StoreState* store, const TableType& typ
 std::shared_ptr<ExternObject> host_memory(StoreState* store, const MemoryType& type);
 // A trampoline for calls of signature `type` (from a helper module's export).
 wisp_trampoline_t trampoline_for(StoreState* store, const FuncType& type);
+// Calls function `f` through its trampoline with raw arguments and results, as a guarded call on
+// its owner (throws wisp::Trap).
+void call_through_trampoline(const ExternObject& f, const wisp_raw_t* args, wisp_raw_t* results);
 
 // Defines the module's imports in `linker` from `imports` (in the module's import order),
 // skipping those from "wasi_snapshot_preview1" when `skip_wasi`. Returns an error message, or

@@ -56,16 +56,11 @@ wasm_trap_t* trap_from_exception(const std::exception& e) {
 
 void ExternObject::set_func_type(FuncType t) {
   func_type = std::move(t);
-  const size_t np = func_type.params.size(), nr = func_type.results.size();
-  fast = np <= kFastArity && nr <= kFastArity;
-  for (size_t i = 0; fast && i < np + nr; ++i) {
-    ValType v = i < np ? func_type.params[i] : func_type.results[i - np];
-    fast_kinds[i] = to_valkind(v);
-    fast = wasm_valkind_is_num(fast_kinds[i]);
-  }
-  fast_params = static_cast<uint8_t>(np);
-  fast_results = static_cast<uint8_t>(nr);
   direct = direct_caller(func_type);
+  direct_params = static_cast<uint8_t>(func_type.params.size());
+  direct_results = static_cast<uint8_t>(func_type.results.size());
+  for (size_t i = 0; direct && i < direct_params; ++i)
+    direct_param_kinds[i] = to_valkind(func_type.params[i]);
 }
 
 wasm_ref_t* ref_from_externref(void* p) {
@@ -111,17 +106,7 @@ namespace {
 void call_funcref(const ExternObject& fn, std::span<const Value> params, std::span<Value> results) {
   std::vector<wisp_raw_t> a(params.size() + 1), r(results.size() + 1);
   for (size_t k = 0; k < params.size(); ++k) a[k] = detail::to_raw(params[k]);
-  struct Ctx {
-    const ExternObject* f;
-    wisp_raw_t *a, *r;
-  } ctx{&fn, a.data(), r.data()};
-  detail::guarded_call(
-      fn.owner.get(),
-      [](void* p) {
-        auto* c = static_cast<Ctx*>(p);
-        c->f->trampoline(c->f->funcref.func, c->f->funcref.module_instance, c->a, c->r);
-      },
-      &ctx);
+  call_through_trampoline(fn, a.data(), r.data());
   for (size_t k = 0; k < results.size(); ++k)
     results[k] = detail::from_raw(r[k], fn.func_type.results[k]);
 }

@@ -22,14 +22,6 @@ using namespace wisp::capi;
 
 namespace {
 
-constexpr const char* kWasiModule = "wasi_snapshot_preview1";
-
-bool imports_wasi(const Module& m) {
-  for (const ImportDesc& i : m.imports())
-    if (i.module == kWasiModule) return true;
-  return false;
-}
-
 Limits to_limits(const wisp_limits_t* l) {
   Limits out;
   if (!l) return out;
