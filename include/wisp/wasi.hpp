@@ -102,6 +102,8 @@ void add_wasi(Linker& linker);
 // The same for only the wasi_snapshot_preview1 functions `module` imports (a short-lived linker
 // for one module, as `wisp run` uses, need not build the other definitions).
 void add_wasi(Linker& linker, const Module& module);
+// Whether `module` imports anything from wasi_snapshot_preview1.
+bool imports_wasi(const Module& module);
 
 // The names DESIGN.md uses.
 namespace wasi {

@@ -21,11 +21,6 @@ namespace {
   throw Error("route " + c.path + ": " + what);
 }
 
-bool imports_wasi(const Module& m) {
-  return std::any_of(m.imports().begin(), m.imports().end(),
-                     [](const ImportDesc& i) { return i.module == "wasi_snapshot_preview1"; });
-}
-
 bool keeps_state(const RouteConfig& c) {
   switch (c.strategy) {
     case StrategyKind::fresh:

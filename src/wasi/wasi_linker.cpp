@@ -1,6 +1,7 @@
 // add_wasi: defines every wasi_snapshot_preview1 function in a Linker. Each definition finds the
 // calling instance's WasiCtx, validates nothing itself (the functions check every guest pointer)
 // and turns an ErrnoError into the function's errno result.
+#include <algorithm>
 #include <new>
 #include <type_traits>
 
@@ -136,6 +137,12 @@ void add_wasi(Linker& linker) {
 
 void add_wasi(Linker& linker, const Module& module) {
   add_wasi_functions(linker, Wanted{&module});
+}
+
+bool imports_wasi(const Module& module) {
+  const auto& imports = module.imports();
+  return std::any_of(imports.begin(), imports.end(),
+                     [](const ImportDesc& i) { return i.module == "wasi_snapshot_preview1"; });
 }
 
 }  // namespace wisp
