@@ -72,11 +72,10 @@ ServerImpl::ServerImpl(ServerConfig config) : config_(std::move(config)) {
   engine_ = std::make_unique<Engine>(ec);
   access_log_ = serve::AccessLog::open(config_);
   if (!config_.tls_cert.empty() || !config_.tls_key.empty()) load_tls();
-  const unsigned serving_threads =
-      config_.threads ? config_.threads : std::max(1u, std::thread::hardware_concurrency());
+  if (config_.threads == 0) config_.threads = std::max(1u, std::thread::hardware_concurrency());
   for (size_t i = 0; i < config_.routes.size(); ++i) {
     RouteConfig& r = config_.routes[i];
-    if (r.max_concurrency == 0) r.max_concurrency = serving_threads;
+    if (r.max_concurrency == 0) r.max_concurrency = config_.threads;
     if (r.path.empty() || r.path[0] != '/')
       throw Error("route " + r.path + ": a path starts with '/'");
     if (builtin_page(r.path) && r.path != "/")
@@ -147,9 +146,7 @@ void ServerImpl::start() {
   workers_.emplace(std::clamp<size_t>(workers, 1, kMaxWorkers));
   work_.emplace(ioc_.get_executor());
   accept();
-  unsigned n =
-      config_.threads ? config_.threads : std::max(1u, std::thread::hardware_concurrency());
-  for (unsigned i = 0; i < n; ++i) {
+  for (unsigned i = 0; i < config_.threads; ++i) {
     threads_.emplace_back([this] {
       // A handler that throws (out of memory, say) loses its connection, not the thread.
       for (;;) {
