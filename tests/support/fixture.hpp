@@ -1,9 +1,11 @@
-// Test support: a fixture parameterised over both tiers (isolated cache dir, tier 1 built inline).
+// Test support: a fixture parameterised over both tiers (tier 1 built inline, into the tier-1
+// cache the build tree's tests share: shared_tier1_cache_or).
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <cctype>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -20,7 +22,7 @@ class TierTest : public ::testing::TestWithParam<Tier> {
  protected:
   Tier tier() const { return GetParam(); }
   Engine& engine() {
-    if (!engine_) engine_ = std::make_unique<Engine>(engine_config(tier(), cache_.path()));
+    if (!engine_) engine_ = std::make_unique<Engine>(engine_config(tier(), cache_dir()));
     return *engine_;
   }
   Module compile(std::string_view wat_text) { return engine().compile(wat(wat_text)); }
@@ -36,7 +38,7 @@ class TierTest : public ::testing::TestWithParam<Tier> {
     EXPECT_EQ(inst.tier(), tier());
     return inst;
   }
-  const std::filesystem::path& cache_dir() const { return cache_.path(); }
+  std::filesystem::path cache_dir() const { return shared_tier1_cache_or(cache_.path()); }
 
  private:
   TempDir cache_;

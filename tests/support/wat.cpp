@@ -37,6 +37,15 @@ EngineConfig engine_config(Tier tier, const std::filesystem::path& cache_dir) {
   return config;
 }
 
+std::filesystem::path shared_tier1_cache_or(const std::filesystem::path& own) {
+#ifdef WISP_TEST_TIER1_CACHE
+  (void)own;
+  return WISP_TEST_TIER1_CACHE;
+#else
+  return own;
+#endif
+}
+
 uint64_t vm_size_kib() {
   std::ifstream in("/proc/self/status");
   std::string line;

@@ -33,6 +33,12 @@ class TempDir {
 // compile() returns (no background thread); tier 0 engines do not build tier 1 at all.
 EngineConfig engine_config(Tier tier, const std::filesystem::path& cache_dir);
 
+// The tier-1 cache of the build tree's tests (tests/CMakeLists.txt), shared by its test processes
+// (entries are keyed by the module's bytes and everything that shapes its code, and written
+// atomically: processes running at once can share them), else `own`. A test that needs an empty
+// cache uses a TempDir of its own instead.
+std::filesystem::path shared_tier1_cache_or(const std::filesystem::path& own);
+
 // The process's virtual address-space size (VmSize in /proc/self/status), in KiB.
 uint64_t vm_size_kib();
 

@@ -43,7 +43,7 @@ inline Engine& wasi_engine(Tier tier) {
   static std::map<Tier, std::unique_ptr<Engine>> engines;
   static TempDir* cache = new TempDir();  // outlives the engines' use; cleaned by the OS
   auto& e = engines[tier];
-  if (!e) e = std::make_unique<Engine>(engine_config(tier, cache->path()));
+  if (!e) e = std::make_unique<Engine>(engine_config(tier, shared_tier1_cache_or(cache->path())));
   return *e;
 }
 
