@@ -14,6 +14,19 @@
 
 namespace wisp {
 
+// The WebAssembly proposals past 2.0 that wisp runs, each on unless turned off here. A module
+// that uses one that is off is refused with a CompileError naming it, as a module that uses a
+// proposal wisp does not run is. Part of the tier-1 cache key.
+struct Proposals {
+  bool extended_const = true;  // i32/i64 add, sub and mul in constant expressions
+  bool tail_call = true;       // return_call, return_call_indirect (constant stack on both tiers)
+
+  // Turns on or off the proposal of this name, as wabt's flags name them ("extended-const",
+  // "tail-call");
+  // false if wisp runs no proposal of that name.
+  bool set(std::string_view name, bool on);
+};
+
 struct EngineConfig {
   // Where tier-1 shared objects are cached. Empty: $XDG_CACHE_HOME/wisp, else ~/.cache/wisp.
   std::filesystem::path cache_dir;
@@ -53,6 +66,8 @@ struct EngineConfig {
   // point on both tiers and on every run. Costs some speed; part of the tier-1 cache key. The
   // budget: Limits::fuel, Instance::set_fuel() and fuel_remaining().
   bool consume_fuel = false;
+  // Which proposals compile() accepts.
+  Proposals proposals;
 };
 
 namespace detail {

@@ -91,7 +91,8 @@ class Module {
   const std::vector<ImportDesc>& imports() const;
   const std::vector<ExportDesc>& exports() const;
   std::optional<ExportDesc> find_export(const std::string& name) const;
-  // Post-MVP features the module uses ("bulk-memory", "reference-types", "multi-value", ...).
+  // Post-MVP features the module uses, as wabt's flags name them ("bulk-memory",
+  // "reference-types", "multi-value", "extended-const", ...).
   const std::vector<std::string>& features() const;
   const std::vector<SectionSize>& section_sizes() const;
   // Declared start function index, if any.

@@ -1,6 +1,8 @@
 // `wisp spectest FILE.json`: runs a wast2json spec command script and prints "N passed, N failed".
 #include <cstdio>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "cli/cli.hpp"
 #include "spectest/spec_runner.hpp"
@@ -16,6 +18,7 @@ struct SpectestOptions {
   std::string expected_failures;
   std::string cache_dir;
   bool fuel = false;
+  std::vector<std::string> disable;
 };
 
 int spectest(const SpectestOptions& o) {
@@ -26,6 +29,7 @@ int spectest(const SpectestOptions& o) {
   options.expected_failures = o.expected_failures;
   options.cache_dir = o.cache_dir;
   options.consume_fuel = o.fuel;
+  for (const std::string& p : o.disable) options.proposals.set(p, false);
   spectest::SpecResult r = spectest::run_spec_script(o.file, options);
   if (!o.verbose) {
     for (const std::string& f : r.failures) std::printf("FAIL %s\n", f.c_str());
@@ -62,6 +66,13 @@ void add_spectest(CLI::App& app, Action& action) {
   sub->add_option("--cache-dir", o->cache_dir, "Tier-1 cache directory");
   sub->add_flag("--fuel", o->fuel,
                 "Compile with fuel metering (EngineConfig::consume_fuel), unlimited fuel");
+  sub->add_option("--disable", o->disable,
+                  "Proposals to turn off (as wabt names them: extended-const, ...)")
+      ->delimiter(',')
+      ->check([](const std::string& name) {
+        Proposals p;
+        return p.set(name, false) ? std::string() : "wisp runs no proposal named '" + name + "'";
+      });
   sub->callback([o, &action] { action = [o] { return spectest(*o); }; });
 }
 

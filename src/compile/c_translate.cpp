@@ -14,8 +14,9 @@ emit::CModule translate_own(const front::ModuleDecl& decl, std::span<const uint8
   return emit::emit_module_c(decl, bytes, options);
 }
 
-emit::CModule translate_bytes_to_c(std::span<const uint8_t> bytes, bool consume_fuel) {
-  return translate_own(front::validate_module(bytes, front::FeatureSet{}), bytes, consume_fuel);
+emit::CModule translate_bytes_to_c(std::span<const uint8_t> bytes, front::FeatureSet features,
+                                   bool consume_fuel) {
+  return translate_own(front::validate_module(bytes, features), bytes, consume_fuel);
 }
 
 }  // namespace wisp::detail

@@ -15,6 +15,8 @@ emit::CModule translate_own(const front::ModuleDecl& decl, std::span<const uint8
                             bool consume_fuel);
 
 // Validates the module's bytes again and translates them (when the C was not kept).
-emit::CModule translate_bytes_to_c(std::span<const uint8_t> bytes, bool consume_fuel);
+// `features`: the proposals they validated with.
+emit::CModule translate_bytes_to_c(std::span<const uint8_t> bytes, front::FeatureSet features,
+                                   bool consume_fuel);
 
 }  // namespace wisp::detail

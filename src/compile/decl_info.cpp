@@ -89,6 +89,48 @@ std::vector<std::string> wasm2_feature_names(uint32_t bits) {
   return out;
 }
 
+// A validated extended constant expression (i32/i64 constants, global.get of imported globals,
+// add, sub, mul) as postfix steps for the runtime.
+std::vector<OffsetOp> offset_ops(const front::ConstExpr& e, std::span<const uint8_t> bytes,
+                                 const std::vector<uint32_t>& global_import_to_import) {
+  front::Reader r(bytes, e.offset, bytes.size());
+  std::vector<OffsetOp> ops;
+  for (;;) {
+    switch (uint8_t code = r.u8()) {
+      case 0x0b:
+        return ops;
+      case 0x41:
+        ops.push_back({OffsetOp::constant, static_cast<uint32_t>(r.s32())});
+        break;
+      case 0x42:
+        ops.push_back({OffsetOp::constant, static_cast<uint64_t>(r.s64())});
+        break;
+      case 0x23: {
+        uint32_t g = r.u32();
+        if (g >= global_import_to_import.size())
+          throw CompileError("data segment offset reads a global that is not imported");
+        ops.push_back({OffsetOp::global, global_import_to_import[g]});
+        break;
+      }
+      case 0x6a:
+      case 0x7c:
+        ops.push_back({OffsetOp::add, 0});
+        break;
+      case 0x6b:
+      case 0x7d:
+        ops.push_back({OffsetOp::sub, 0});
+        break;
+      case 0x6c:
+      case 0x7e:
+        ops.push_back({OffsetOp::mul, 0});
+        break;
+      default:
+        throw CompileError("internal: opcode " + std::to_string(code) +
+                           " in a validated data segment offset");
+    }
+  }
+}
+
 }  // namespace
 
 void fill_module_info(const front::ModuleDecl& m, std::span<const uint8_t> bytes, ModuleImpl& out) {
@@ -120,7 +162,7 @@ void fill_module_info(const front::ModuleDecl& m, std::span<const uint8_t> bytes
   if (!m.features.empty()) {
     // Proposals (only those enabled can be here): by their names.
     for (uint32_t bit = 1; bit != 0 && bit <= m.features.bits(); bit <<= 1)
-      if (m.features.bits() & bit) out.features.push_back(front::feature_name(front::Feature(bit)));
+      if (m.features.bits() & bit) out.features.push_back(front::feature_flag(front::Feature(bit)));
   }
   out.sections.clear();
   for (const front::Section& s : m.sections) {
@@ -148,8 +190,11 @@ void fill_module_info(const front::ModuleDecl& m, std::span<const uint8_t> bytes
         init.global_import_index = global_import_to_import[g];
         break;
       }
+      case front::ConstExpr::Kind::extended:
+        init.offset_ops = offset_ops(seg.offset, bytes, global_import_to_import);
+        break;
       default:
-        throw CompileError("unsupported data segment offset expression (extended-const)");
+        throw CompileError("unsupported data segment offset expression");
     }
     out.data_segments.push_back(std::move(init));
   }

@@ -61,7 +61,9 @@ std::filesystem::path tier1_path(const EngineImpl& engine, const ModuleImpl& m) 
   std::string key =
       sha256_hex({m.hash, kWispVersion, kCodegenId,
                   compiler_identity(engine.config.c_compiler, engine.cache_dir.string()), flags,
-                  m.consume_fuel ? "fuel" : "nofuel"});
+                  m.consume_fuel ? "fuel" : "nofuel",
+                  // A module is only cached after it validated with these proposals on.
+                  "proposals:" + std::to_string(m.proposals.bits())});
   return engine.cache_dir / (key + ".so");
 }
 
@@ -122,7 +124,7 @@ void build_tier1(const EngineImpl& engine, ModuleImpl& m, const std::filesystem:
       source = m.c_source;
     }
     if (source.text.empty())  // lazy tier 0 kept no C
-      source = translate_bytes_to_c(m.bytes, m.consume_fuel);
+      source = translate_bytes_to_c(m.bytes, m.proposals, m.consume_fuel);
     size_t units = build_tier1_object(
         source,
         Tier1Options{engine.config.c_compiler, engine.config.tier1_flags,
@@ -140,8 +142,32 @@ void build_tier1(const EngineImpl& engine, ModuleImpl& m, const std::filesystem:
 
 }  // namespace
 
+}  // namespace detail
+
+bool Proposals::set(std::string_view name, bool on) {
+  if (name == "extended-const") {
+    extended_const = on;
+    return true;
+  }
+  if (name == "tail-call") {
+    tail_call = on;
+    return true;
+  }
+  return false;
+}
+
+namespace detail {
+
+front::FeatureSet enabled_features(const Proposals& p) {
+  front::FeatureSet f;
+  if (p.extended_const) f.add(front::Feature::extended_const);
+  if (p.tail_call) f.add(front::Feature::tail_call);
+  return f;
+}
+
 EngineImpl::EngineImpl(EngineConfig cfg) : config(std::move(cfg)) {
   cache_dir = config.cache_dir.empty() ? default_cache_dir() : config.cache_dir;
+  features = enabled_features(config.proposals);
   rt::install_signal_handlers();
 }
 
@@ -201,7 +227,7 @@ std::filesystem::path Engine::cache_dir() const {
 }
 
 void Engine::validate(std::span<const uint8_t> bytes) {
-  detail::front::validate_module(bytes, detail::front::FeatureSet{});
+  detail::front::validate_module(bytes, detail::enabled_features(Proposals{}));
 }
 
 namespace detail {
@@ -214,6 +240,7 @@ std::shared_ptr<ModuleImpl> new_module(const EngineImpl& engine,
   m->bytes = m->byte_store->span();
   m->cache_dir = engine.cache_dir.string();
   m->consume_fuel = engine.config.consume_fuel;
+  m->proposals = engine.features;
   bool lazy = engine.config.lazy_tier0;
   if (const char* env = std::getenv("WISP_LAZY_TIER0"); env && *env) lazy = env[0] != '0';
   lazy = lazy && LazyStubs::supported();
@@ -269,7 +296,7 @@ bool load_cached(ModuleImpl& m, const std::filesystem::path& so) {
   std::filesystem::path meta = module_meta_path(so);
   if (!read_module_meta(meta, m)) {
     try {
-      fill_module_info(front::validate_module(m.bytes, front::FeatureSet{}), m.bytes, m);
+      fill_module_info(front::validate_module(m.bytes, m.proposals), m.bytes, m);
     } catch (const CompileError&) {
       // Cannot happen for bytes that validated; the full path starts afresh and reports it.
       m.imports.clear();
@@ -320,9 +347,11 @@ Module Engine::compile_here(const std::shared_ptr<detail::ModuleImpl>& m,
   const EngineConfig& cfg = impl_->config;
   std::span<const uint8_t> bytes = m->bytes;
   try {
-    front::ModuleDecl decl = front::validate_module(bytes, front::FeatureSet{});
+    front::ModuleDecl decl = front::validate_module(bytes, m->proposals);
     fill_module_info(decl, bytes, *m);
     register_export_types(*m);
+    // Tail variants (emit::ModuleShape::tail_calls) are not made batch by batch.
+    if (decl.features.has(front::Feature::tail_call)) m->lazy_batch_bytes = 0;
     if (m->lazy_batch_bytes > 0 && cfg.enable_tier0) {
       // Lazy tier 0: the base unit now, each function's C on its first call; tier 1 (if built
       // here) translates the whole module on its own thread.
@@ -381,8 +410,7 @@ Module Engine::inspect(std::span<const uint8_t> bytes) {
       *impl_, detail::ModuleBytes::from_vector(std::vector<uint8_t>(bytes.begin(), bytes.end())));
   auto t0 = std::chrono::steady_clock::now();
   detail::on_big_stack([&] {
-    detail::fill_module_info(detail::front::validate_module(m->bytes, detail::front::FeatureSet{}),
-                             m->bytes, *m);
+    detail::fill_module_info(detail::front::validate_module(m->bytes, m->proposals), m->bytes, *m);
   });
   detail::register_export_types(*m);
   m->stats.translate_ms = detail::ms_since(t0);
@@ -394,7 +422,7 @@ Module Engine::inspect(std::span<const uint8_t> bytes) {
 std::vector<std::string> Engine::emit_c(std::span<const uint8_t> bytes) const {
   std::vector<std::string> units;
   detail::on_big_stack([&] {
-    units = detail::translate_bytes_to_c(bytes, impl_->config.consume_fuel)
+    units = detail::translate_bytes_to_c(bytes, impl_->features, impl_->config.consume_fuel)
                 .units(impl_->config.tier1_unit_bytes);
   });
   return units;

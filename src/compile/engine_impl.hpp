@@ -8,9 +8,13 @@
 #include <mutex>
 #include <thread>
 
+#include "compile/front/module_decl.hpp"
 #include "wisp/engine.hpp"
 
 namespace wisp::detail {
+
+// The proposals `config` turns on, as the front end's feature set.
+front::FeatureSet enabled_features(const Proposals& config);
 
 struct EngineImpl {
   explicit EngineImpl(EngineConfig cfg);
@@ -21,6 +25,7 @@ struct EngineImpl {
 
   EngineConfig config;
   std::filesystem::path cache_dir;
+  front::FeatureSet features;  // enabled_features(config.proposals)
 
  private:
   void worker_loop();

@@ -47,10 +47,10 @@ std::shared_ptr<CodeObject> ModuleImpl::build_tier0(const std::string& c) const 
     LazyTier0Options o;
     o.consume_fuel = consume_fuel;
     o.batch_bytes = lazy_batch_bytes;
-    return compile_tier0_lazy(byte_store, front::validate_module(bytes, front::FeatureSet{}), o);
+    return compile_tier0_lazy(byte_store, front::validate_module(bytes, proposals), o);
   }
   if (!c.empty()) return compile_tier0(c);
-  return compile_tier0(translate_bytes_to_c(bytes, consume_fuel).text);
+  return compile_tier0(translate_bytes_to_c(bytes, proposals, consume_fuel).text);
 }
 
 }  // namespace detail

@@ -21,12 +21,22 @@ namespace wisp::detail {
 
 // An active data segment, applied by the runtime at instantiation (its bytes never pass
 // through a C compiler).
+// One step of an extended constant offset (extended-const), in postfix order.
+struct OffsetOp {
+  enum Kind : uint8_t { constant, global, add, sub, mul };
+  Kind kind = constant;
+  uint64_t value = 0;  // the constant, or the global's index into imports
+};
+
 struct DataSegmentInit {
   uint32_t memory_index = 0;
   bool offset_from_global = false;
   uint32_t offset = 0;               // constant offset
   uint32_t global_import_index = 0;  // index into imports when offset_from_global
-  size_t bytes_offset = 0;           // where `bytes` lie in the module's bytes
+  // An extended offset (i32 add/sub/mul of constants and imported globals): when not empty,
+  // it replaces the two forms above.
+  std::vector<OffsetOp> offset_ops;
+  size_t bytes_offset = 0;  // where `bytes` lie in the module's bytes
   std::vector<uint8_t> bytes;
 };
 
@@ -51,6 +61,7 @@ struct ModuleImpl {
   std::string hash;
   std::string cache_dir;        // the engine's cache directory (persisted snapshots live there)
   bool consume_fuel = false;    // the code is fuel-metered (EngineConfig::consume_fuel)
+  front::FeatureSet proposals;  // the proposals its engine accepts (it validated with them)
   size_t lazy_batch_bytes = 0;  // lazy tier 0 (EngineConfig::lazy_tier0): code bytes per batch
 
   // Tier 0 from the bytes: lazily (lazy_batch_bytes > 0) or the whole C translation (`c` if it

@@ -17,7 +17,7 @@ namespace wisp::detail {
 
 namespace {
 
-constexpr std::string_view kMagic = "wisp-module-meta 2 ";
+constexpr std::string_view kMagic = "wisp-module-meta 3 ";
 constexpr size_t kDigestHex = 64;
 
 struct Writer {
@@ -187,6 +187,11 @@ std::string encode_module_meta(const ModuleImpl& m) {
     w.u8(seg.offset_from_global);
     w.u32(seg.offset);
     w.u32(seg.global_import_index);
+    w.u32(static_cast<uint32_t>(seg.offset_ops.size()));
+    for (const OffsetOp& op : seg.offset_ops) {
+      w.u8(op.kind);
+      w.u64(op.value);
+    }
     w.u64(seg.bytes_offset);
     w.u64(seg.bytes.size());
   }
@@ -221,6 +226,13 @@ bool decode_module_meta(std::string_view file, ModuleImpl& m) {
     seg.offset_from_global = r.u8() != 0;
     seg.offset = r.u32();
     seg.global_import_index = r.u32();
+    seg.offset_ops.resize(r.count(9));
+    for (OffsetOp& op : seg.offset_ops) {
+      const uint8_t kind = r.u8();
+      if (kind > OffsetOp::mul) r.ok = false;
+      op.kind = static_cast<OffsetOp::Kind>(kind);
+      op.value = r.u64();
+    }
     uint64_t offset = r.u64(), size = r.u64();
     if (offset > m.bytes.size() || size > m.bytes.size() - offset) r.ok = false;
     seg.bytes_offset = static_cast<size_t>(offset);

@@ -54,12 +54,34 @@ void run_start(void* ctx) {
   e.trampoline(e.fn, s->inst->vm, nullptr, nullptr);
 }
 
+// An extended offset (extended-const), evaluated with i32 wrap-around.
+uint64_t evaluate_offset(const InstanceImpl& inst, const std::vector<OffsetOp>& ops) {
+  std::vector<uint32_t> stack;
+  for (const OffsetOp& op : ops) {
+    if (op.kind == OffsetOp::constant) {
+      stack.push_back(static_cast<uint32_t>(op.value));
+      continue;
+    }
+    if (op.kind == OffsetOp::global) {
+      stack.push_back(*static_cast<const uint32_t*>(inst.bindings[op.value].ptr));
+      continue;
+    }
+    const uint32_t b = stack.back();
+    stack.pop_back();
+    uint32_t& a = stack.back();
+    a = op.kind == OffsetOp::add ? a + b : op.kind == OffsetOp::sub ? a - b : a * b;
+  }
+  return stack.back();  // validated: exactly one value
+}
+
 void apply_data_segments(InstanceImpl& inst) {
   const ModuleImpl& m = inst.mod();
   for (const DataSegmentInit& seg : m.data_segments) {
     wasm_rt_memory_t* mem = inst.memory0();
     uint64_t offset = seg.offset;
-    if (seg.offset_from_global)
+    if (!seg.offset_ops.empty())
+      offset = evaluate_offset(inst, seg.offset_ops);
+    else if (seg.offset_from_global)
       offset = *static_cast<const uint32_t*>(inst.bindings[seg.global_import_index].ptr);
     uint64_t size = mem ? mem->size : 0;
     if (mem && mem->pages == 65536) size = 1ull << 32;

@@ -88,6 +88,7 @@ class Runner {
     config.enable_tier1 = o.tier == Tier::tier1;
     config.background_tier1 = false;
     config.consume_fuel = o.consume_fuel;
+    config.proposals = o.proposals;
     return config;
   }
 
@@ -268,7 +269,11 @@ SpecResult run_spec_script(const std::filesystem::path& json_path, const SpecOpt
     throw Error("spec script " + json_path.string() + " is not valid JSON: " + e.what());
   }
   const ExpectedFailures expected = ExpectedFailures::load(options.expected_failures);
-  const std::string name = json_path.stem().string();
+  // A proposal's script is named with its folder ("extended-const/data"), a core one without.
+  std::string name = json_path.stem().string();
+  const std::filesystem::path corpus = json_path.parent_path().parent_path();
+  if (const std::string folder = corpus.filename().string(); !folder.empty() && folder != "core")
+    name = folder + "/" + name;
   SpecResult result;
   Runner runner(json_path, options);
   std::optional<std::string> setup_error;

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "wisp/engine.hpp"
 #include "wisp/module.hpp"
 
 namespace wisp::spectest {
@@ -23,6 +24,8 @@ struct SpecOptions {
   // Fuel-metered code (EngineConfig::consume_fuel) with unlimited fuel (Limits::fuel = 0):
   // the metering must not change what any command does.
   bool consume_fuel = false;
+  // The proposals the engine runs the script with.
+  Proposals proposals;
 };
 
 struct SpecResult {

@@ -16,7 +16,8 @@ namespace {
 struct UnsupportedCase {
   const char* name;
   const char* wat;
-  std::vector<std::string> any_of;  // the message names the feature with one of these words
+  std::vector<std::string> any_of;   // the message names the feature with one of these words
+  const char* turned_off = nullptr;  // a proposal wisp runs, turned off in EngineConfig
 };
 
 std::vector<UnsupportedCase> unsupported_cases() {
@@ -38,15 +39,20 @@ std::vector<UnsupportedCase> unsupported_cases() {
                 (func (export "f") (result i32)
                   (i32.atomic.rmw.add (i32.const 0) (i32.const 1)))))",
        {"thread", "atomic"}},
-      {"tail_call", R"((module (func $f (export "f") (result i32) (return_call $f))))", {"tail"}},
+      {"tail_call",
+       R"((module (func $f (export "f") (result i32) (return_call $f))))",
+       {"tail"},
+       "tail-call"},
       {"tail_call_indirect",
        R"((module (type $t (func)) (table 1 funcref)
                                (func (return_call_indirect (type $t) (i32.const 0)))))",
-       {"tail"}},
+       {"tail"},
+       "tail-call"},
       {"memory64", R"((module (memory i64 1)))", {"memory64", "memory 64", "64-bit"}},
       {"extended_const",
        R"((module (global (export "g") i32 (i32.add (i32.const 1) (i32.const 2)))))",
-       {"extended-const", "extended const", "extended_const"}},
+       {"extended-const", "extended const", "extended_const"},
+       "extended-const"},
       {"multi_memory",
        R"((module (memory 1) (memory 1)))",
        {"multi-memory", "multi memory", "multiple memories", "multi_memory"}},
@@ -56,14 +62,18 @@ std::vector<UnsupportedCase> unsupported_cases() {
 class UnsupportedFeatureTest : public ::testing::TestWithParam<UnsupportedCase> {
  protected:
   TempDir cache_;
-  Engine engine_{engine_config(Tier::tier0, cache_.path())};
 };
 
 TEST_P(UnsupportedFeatureTest, IsACompileErrorNamingTheFeature) {
   const UnsupportedCase& c = GetParam();
+  EngineConfig config = engine_config(Tier::tier0, cache_.path());
+  if (c.turned_off) {
+    ASSERT_TRUE(config.proposals.set(c.turned_off, false));
+  }
+  Engine engine(config);
   std::vector<uint8_t> bytes = wat(c.wat);
   try {
-    engine_.compile(bytes);
+    engine.compile(bytes);
     FAIL() << c.name << " module compiled";
   } catch (const CompileError& e) {
     std::string msg = lower(e.message());
@@ -168,6 +178,111 @@ TEST_P(FeaturesTest, ExceptionsWorkOrAreRejectedByName) {
   EXPECT_EQ(inst.call("catch", {Value::i32(41)})[0], Value::i32(42));
   EXPECT_TRAP(inst.call("throw", {Value::i32(1)}), TrapKind::uncaught_exception);
   EXPECT_EQ(inst.call("ok")[0], Value::i32(7));
+}
+
+// extended-const: add/sub/mul of constants and imported globals in global initialisers, data
+// and element segment offsets.
+TEST_P(FeaturesTest, ExtendedConstantExpressionsAreReportedAndWork) {
+  Module m = compile(R"((module
+    (import "env" "base" (global $base i32))
+    (memory (export "memory") 1)
+    (table 8 funcref)
+    (global (export "g") i32 (i32.sub (i32.mul (global.get $base) (i32.const 3)) (i32.const 1)))
+    (global (export "wide") i64 (i64.add (i64.const 0x100000000) (i64.const -1)))
+    (data (i32.add (global.get $base) (i32.const 96)) "hi")
+    (elem (i32.sub (global.get $base) (i32.const 98)) $seven)
+    (func $seven (result i32) (i32.const 7))
+    (func (export "call") (param i32) (result i32) (call_indirect (result i32) (local.get 0)))))");
+  EXPECT_TRUE(has(m.features(), "extended-const"));
+  Linker linker;
+  Instance env = Linker().instantiate(
+      compile(R"((module (global (export "base") i32 (i32.const 100))))"), options());
+  linker.define_instance("env", env);
+  Instance inst = linker.instantiate(m, options());
+  EXPECT_EQ(inst.global_get("g"), Value::i32(299));
+  EXPECT_EQ(inst.global_get("wide"), Value::i64(0xffffffffLL));
+  EXPECT_EQ(inst.memory().read_string(196, 2), "hi");
+  EXPECT_EQ(inst.call("call", {Value::i32(2)})[0], Value::i32(7));
+  // A data offset that wraps around to past the memory traps at instantiation.
+  Module wraps = compile(R"((module (import "env" "base" (global i32)) (memory 1)
+    (data (i32.mul (global.get 0) (i32.const 0x10000)) "x")))");
+  EXPECT_TRAP(linker.instantiate(wraps, options()), TrapKind::out_of_bounds);
+}
+
+// Tail calls: chains of any length in constant stack (direct, indirect, mutual), multi-value
+// and many-parameter signatures, and callees that have no tail variant here (an import, a
+// function of another instance), which are called and returned from.
+TEST_P(FeaturesTest, TailCallsRunInConstantStack) {
+  Module lib = compile(R"((module
+    (func (export "twice") (param i64) (result i64) (i64.mul (local.get 0) (i64.const 2)))))");
+  Instance other = Linker().instantiate(lib, options());
+  Linker linker;
+  linker.define_instance("lib", other);
+  Module m = compile(R"((module
+    (import "lib" "twice" (func $twice (param i64) (result i64)))
+    (type $ll (func (param i64 i64) (result i64)))
+    (table $t 4 funcref)
+    (elem (table $t) (i32.const 0) func $sum $even $odd)
+    (func $sum (param $n i64) (param $acc i64) (result i64)
+      (if (i64.eqz (local.get $n)) (then (return (local.get $acc))))
+      (return_call_indirect $t (type $ll)
+        (i64.sub (local.get $n) (i64.const 1)) (i64.add (local.get $acc) (local.get $n))
+        (i32.const 0)))
+    (func $even (param $n i64) (param $x i64) (result i64)
+      (if (i64.eqz (local.get $n)) (then (return (i64.const 1))))
+      (return_call $odd (i64.sub (local.get $n) (i64.const 1)) (local.get $x)))
+    (func $odd (param $n i64) (param $x i64) (result i64)
+      (if (i64.eqz (local.get $n)) (then (return (i64.const 0))))
+      (return_call $even (i64.sub (local.get $n) (i64.const 1)) (local.get $x)))
+    (func (export "sum") (param i64) (result i64) (return_call $sum (local.get 0) (i64.const 0)))
+    (func (export "even") (param i64) (result i64) (return_call $even (local.get 0) (i64.const 0)))
+    (func $swap (param i32 f64 i32) (result f64 i32 i32)
+      (if (i32.eqz (local.get 0)) (then (return (local.get 1) (local.get 2) (local.get 0))))
+      (return_call $swap (i32.sub (local.get 0) (i32.const 1)) (local.get 1) (local.get 2)))
+    (func (export "swap") (param i32) (result f64 i32 i32)
+      (return_call $swap (local.get 0) (f64.const 2.5) (i32.const 9)))
+    (func $wide (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)
+                (result i32)
+      (if (i32.eqz (local.get 0)) (then (return (i32.add (local.get 1) (local.get 17)))))
+      (return_call $wide (i32.sub (local.get 0) (i32.const 1)) (i32.add (local.get 1) (i32.const 1))
+        (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0)
+        (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0)
+        (i32.const 0) (i32.const 0) (i32.const 0) (local.get 17)))
+    (func (export "wide") (param i32) (result i32)
+      (return_call $wide (local.get 0) (i32.const 0)
+        (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0)
+        (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0)
+        (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 1000)))
+    (func (export "to_import") (param i64) (result i64) (return_call $twice (local.get 0)))
+    (func (export "to_other_instance") (param funcref i64) (result i64)
+      (table.set $t (i32.const 3) (local.get 0))
+      (return_call_indirect $t (type $ll) (local.get 1) (i64.const 0) (i32.const 3)))
+    (func (export "plain") (param i64) (result i64) (call $twice (local.get 0)))
+    (func $recurse (export "recurse") (param i64) (result i64)
+      (i64.add (i64.const 1) (call $recurse (local.get 0))))))");
+  EXPECT_TRUE(has(m.features(), "tail-call"));
+  Instance inst = linker.instantiate(m, options());
+  // A million tail calls of each kind: a stack frame each would exhaust the stack.
+  EXPECT_EQ(inst.call("sum", {Value::i64(1000000)})[0], Value::i64(500000500000LL));
+  EXPECT_EQ(inst.call("even", {Value::i64(1000001)})[0], Value::i64(0));
+  EXPECT_EQ(inst.call("even", {Value::i64(1000000)})[0], Value::i64(1));
+  std::vector<Value> r = inst.call("swap", {Value::i32(100000)});
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[0], Value::f64(2.5));
+  EXPECT_EQ(r[1], Value::i32(9));
+  EXPECT_EQ(r[2], Value::i32(0));
+  EXPECT_EQ(inst.call("wide", {Value::i32(200000)})[0], Value::i32(201000));
+  EXPECT_EQ(inst.call("to_import", {Value::i64(21)})[0], Value::i64(42));
+  // A function of another instance, reached through a table: called there, and returned from.
+  Module adder = compile(R"((module (elem declare func $add)
+    (func $add (param i64 i64) (result i64) (i64.add (local.get 0) (i64.const 5)))
+    (func (export "ref") (result funcref) (ref.func $add))))");
+  Instance add_inst = Linker().instantiate(adder, options());
+  Value add_ref = add_inst.call("ref")[0];
+  EXPECT_EQ(inst.call("to_other_instance", {add_ref, Value::i64(37)})[0], Value::i64(42));
+  // Ordinary recursion still ends in stack_exhausted, and the instance stays usable.
+  EXPECT_TRAP(inst.call("recurse", {Value::i64(0)}), TrapKind::stack_exhausted);
+  EXPECT_EQ(inst.call("sum", {Value::i64(10)})[0], Value::i64(55));
 }
 
 WISP_INSTANTIATE_TIERS(FeaturesTest);

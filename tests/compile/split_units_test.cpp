@@ -102,7 +102,7 @@ TEST(SplitUnits, FuelMeteredCodeSplitsAndStopsAtTheSamePoint) {
 }
 
 TEST(SplitUnits, SmallModulesStayWholeAndEachFunctionIsInOneUnit) {
-  detail::emit::CModule c = detail::translate_bytes_to_c(wat(kModule), /*consume_fuel=*/false);
+  detail::emit::CModule c = detail::translate_bytes_to_c(wat(kModule), {}, /*consume_fuel=*/false);
   ASSERT_EQ(c.function_ends.size(), 10u);
   EXPECT_EQ(c.units(0).size(), 1u);
   EXPECT_EQ(c.units(c.text.size()).size(), 1u);

@@ -50,6 +50,10 @@ std::string CEmitter::prototype(const ModuleShape& shape, uint32_t f, bool with_
          (with_names ? "(M* I" : "(M*") + c_params(ft, with_names ? "L" : nullptr) + ")";
 }
 
+std::string CEmitter::tail_prototype(uint32_t f, bool with_names) {
+  return "WISP_FN void t" + std::to_string(f) + (with_names ? "(M* I)" : "(M*)");
+}
+
 void CEmitter::begin_function(const front::ValidatorState& v) {
   v_ = &v;
   func_ = v.func_index();
@@ -67,6 +71,7 @@ void CEmitter::begin_function(const front::ValidatorState& v) {
   slot_used_.clear();
   mem_used_.assign(decl_.memories.size(), 0);
   uses_funcref_tmp_ = false;
+  uses_tc_tmp_ = false;
   seg_open_ = false;
   Frame f;
   f.kind = Op::End;
@@ -80,12 +85,14 @@ void CEmitter::end_function() {
   std::span<const ValType> locals = v_->locals();
   uint32_t np = v_->num_params();
   std::string& out = *out_;
-  out += prototype(shape_, func_, true);
+  out += tail_variant_ ? tail_prototype(func_, true) : prototype(shape_, func_, true);
   out += " {\n";
-  if (wide(decl_.func_type(func_))) {  // the params arrive as an array
+  // The params arrive as an array (wide types), or in I->tcbuf (a tail variant).
+  if (tail_variant_ || wide(decl_.func_type(func_))) {
+    const char* from = tail_variant_ ? "I->tcbuf[" : "A[";
     for (uint32_t p = 0; p < np; ++p) {
       const CType& t = ctype(locals[p]);
-      out += std::string(t.c) + " L" + std::to_string(p) + " = A[" + std::to_string(p) + "]." +
+      out += std::string(t.c) + " L" + std::to_string(p) + " = " + from + std::to_string(p) + "]." +
              t.raw + ";\n";
     }
   }
@@ -124,6 +131,7 @@ void CEmitter::end_function() {
     out += "u8* M" + std::to_string(m) + " = (" + shape_.memory_ptr(m) + ")->data;\n";
   }
   if (uses_funcref_tmp_) out += "const wasm_rt_funcref_t* F;\n";
+  if (uses_tc_tmp_) out += "wisp_tc_t T;\n";
   if (fuel_) out += "s64 fuel = I->fuel;\n";
   out += body_;
   out += "}\n";
@@ -360,6 +368,10 @@ void CEmitter::op(const Operator& op, const front::OpState& s) {
     case Op::Call:
     case Op::CallIndirect:
       call_op(op);
+      return;
+    case Op::ReturnCall:
+    case Op::ReturnCallIndirect:
+      return_call_op(op);
       return;
     case Op::Drop:
     case Op::Select:

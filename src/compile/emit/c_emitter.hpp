@@ -70,6 +70,10 @@ class CEmitter {
   }
   // The prototype of defined function `f` ("WISP_FN u32 w5(M* I, u32, u64);" without `;`).
   static std::string prototype(const ModuleShape& shape, uint32_t f, bool with_names);
+  // The prototype of f's tail variant (ModuleShape::tail_calls): "WISP_FN void t5(M* I)".
+  static std::string tail_prototype(uint32_t f, bool with_names);
+  // The next function emitted is the tail variant (ModuleShape::tail_calls).
+  void set_tail_variant(bool on) { tail_variant_ = on; }
 
   // --- used by the operator emitters (emit_*.cpp) ---
   struct Val {
@@ -142,7 +146,11 @@ class CEmitter {
   // Operator groups.
   void control_op(const front::Operator& op);
   void br_table(const front::Operator& op);
-  void call_op(const front::Operator& op);
+  // f_ready: call_indirect whose funcref F was already checked (the index is popped).
+  void call_op(const front::Operator& op, bool f_ready = false);
+  void return_call_op(const front::Operator& op);  // return_call, return_call_indirect
+  // The text that stores the top `n` values (from height `base`) of types `ts` in I->tcbuf.
+  std::string to_tcbuf(uint32_t base, std::span<const ValType> ts);
   bool numeric_op(const front::Operator& op);  // emit_numeric.cpp
   bool memory_op(const front::Operator& op);   // emit_memory.cpp
   bool table_op(const front::Operator& op);    // emit_memory.cpp
@@ -159,6 +167,7 @@ class CEmitter {
   bool fuel_ = false;
   uint32_t func_ = 0;
   uint32_t nresults_ = 0;
+  bool tail_variant_ = false;
 
   std::string body_;
   // The last push_stmt: `slot = expr;` ending body_ at last_end_ (local.set retargets it).
@@ -174,6 +183,7 @@ class CEmitter {
   std::vector<uint8_t> slot_used_;  // per height: bit per C type
   std::vector<uint8_t> mem_used_;   // per memory: its base pointer is declared
   bool uses_funcref_tmp_ = false;
+  bool uses_tc_tmp_ = false;  // `wisp_tc_t T` (return_call_indirect)
 
   // Fuel: the charge of the open segment is a fixed-width number patched when it closes.
   bool seg_open_ = false;

@@ -93,6 +93,12 @@ void ModuleEmitter::function(uint32_t defined_index, std::string& out) {
   impl_->emitter.set_output(&out);
   impl_->validator.run(defined_index, impl_->emitter);
   impl_->emitter.check_budget(impl_->decl.bodies[defined_index].offset);  // its declarations
+  if (impl_->shape.tail_calls) {  // and its tail variant (ModuleShape::tail_calls)
+    impl_->emitter.set_tail_variant(true);
+    impl_->validator.run(defined_index, impl_->emitter);
+    impl_->emitter.set_tail_variant(false);
+    impl_->emitter.check_budget(impl_->decl.bodies[defined_index].offset);
+  }
 }
 
 std::string ModuleEmitter::tail() const {

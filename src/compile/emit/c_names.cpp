@@ -2,6 +2,7 @@
 // generated instance struct.
 #include "compile/emit/c_names.hpp"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
@@ -106,6 +107,11 @@ ModuleShape::ModuleShape(const front::ModuleDecl& d, bool fuel) : decl(&d), cons
     }
   }
   has_import_env = d.num_imported_funcs > 0;
+  tail_calls = d.features.has(front::Feature::tail_call);
+  for (const front::FuncType& ft : d.types)
+    tc_slots =
+        std::max(tc_slots, static_cast<uint32_t>(std::max(ft.params.size(), ft.results.size())));
+  tc_slots = std::max<uint32_t>(tc_slots, 1);
 }
 
 std::string ModuleShape::global_lvalue(uint32_t g, const char* inst) const {

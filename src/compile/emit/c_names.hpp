@@ -64,6 +64,14 @@ struct ModuleShape {
   // k-th defined function's at wisp_stubs + k * kLazyStubBytes); a function's address is its
   // stub's, the same whichever batch compiles it, and needs no prototype.
   bool lazy = false;
+  // Tail calls (the module uses return_call or return_call_indirect): every defined function f
+  // also has a *tail variant* `t<f>(M* I)` that takes its arguments from I->tcbuf and leaves its
+  // results there. A return_call stores the callee's arguments in I->tcbuf and its tail variant
+  // in I->tcnext; a tail variant then returns, and the loop that runs tail variants
+  // (wisp_tc_run, in the ordinary function that made the first tail call) calls the next one, so
+  // a chain of tail calls of any length runs in constant stack. Not with lazy tier 0.
+  bool tail_calls = false;
+  uint32_t tc_slots = 0;  // I->tcbuf's size: the most params or results of any type
 
   explicit ModuleShape(const front::ModuleDecl& d, bool fuel);
 

@@ -399,6 +399,11 @@ std::string instance_struct(const ModuleShape& shape) {
   }
   if (!d.datas.empty()) s += "  u8 dd[" + num(d.datas.size()) + "];\n";
   if (!d.elems.empty()) s += "  u8 ed[" + num(d.elems.size()) + "];\n";
+  if (shape.tail_calls) {
+    s +=
+        "  wisp_raw_t tcbuf[" + num(shape.tc_slots) + "]; /* a tail call's arguments, results */\n";
+    s += "  void (*tcnext)(struct M*); /* the tail variant a return_call goes on with */\n";
+  }
   if (s.back() == '{' || s.ends_with("{\n")) s += "  u8 unused;\n";
   s += "} M;\n";
   return s;
@@ -468,6 +473,16 @@ std::string prelude(const ModuleShape& shape) {
   if (!shape.lazy) {  // lazy: the base unit only takes addresses, of the stubs (func_address)
     for (uint32_t f = d.num_imported_funcs; f < d.funcs.size(); ++f)
       s += CEmitter::prototype(shape, f, false) + ";\n";
+  }
+  if (shape.tail_calls) {
+    s += "typedef void (*wisp_tc_t)(M*);\n";
+    for (uint32_t f = d.num_imported_funcs; f < d.funcs.size(); ++f)
+      s += CEmitter::tail_prototype(f, false) + ";\n";
+    // Runs tail variants until one returns without a tail call; its results are in I->tcbuf.
+    s += "static void wisp_tc_run(M* I) {\n  wisp_tc_t fn;\n"
+         "  while ((fn = I->tcnext) != 0) {\n    I->tcnext = 0;\n    fn(I);\n  }\n}\n";
+    // The tail variant of a function of this module (by its address), or 0.
+    s += "WISP_FN wisp_tc_t wisp_tc_find(wasm_rt_function_ptr_t f);\n";
   }
   s += segment_prototypes(shape);
   return s;

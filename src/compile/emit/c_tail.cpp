@@ -373,10 +373,48 @@ void instantiate(std::string& o, const ModuleShape& shape, std::span<const uint8
   o += "}\n";
 }
 
+// Tail calls (ModuleShape::tail_calls): a hash table from each defined function's address to its
+// tail variant, filled when the module is initialised (the addresses are known then), for
+// return_call_indirect to find a callee's tail variant in one or two probes.
+void tail_variant_map(std::string& o, const ModuleShape& shape) {
+  const front::ModuleDecl& d = *shape.decl;
+  const size_t n = d.funcs.size() - d.num_imported_funcs;
+  uint32_t bits = 1;
+  while ((size_t{1} << bits) < 2 * n) ++bits;
+  const std::string size = num(size_t{1} << bits), shift = num(64 - bits);
+  o += "typedef struct { wasm_rt_function_ptr_t f; wisp_tc_t t; } wisp_tcmap_t;\n";
+  o += "static wisp_tcmap_t wisp_tch[" + size + "];\n";
+  o += "static u32 wisp_tc_slot(wasm_rt_function_ptr_t f) {\n"
+       "  return (u32)(((u64)(uintptr_t)f * 0x9E3779B97F4A7C15ull) >> " +
+       shift + ");\n}\n";
+  o += "static void wisp_tc_add(wasm_rt_function_ptr_t f, wisp_tc_t t) {\n"
+       "  u32 i = wisp_tc_slot(f);\n"
+       "  while (wisp_tch[i].f) i = (i + 1) & (" +
+       size +
+       "u - 1);\n"
+       "  wisp_tch[i].f = f;\n  wisp_tch[i].t = t;\n}\n";
+  o += "static void wisp_tc_fill(void) {\n  static int filled;\n  if (filled) return;\n"
+       "  filled = 1;\n";
+  for (uint32_t f = d.num_imported_funcs; f < d.funcs.size(); ++f)
+    o += "  wisp_tc_add(" + shape.func_address(f) + ", t" + num(f) + ");\n";
+  o += "}\n";
+  o += "WISP_FN wisp_tc_t wisp_tc_find(wasm_rt_function_ptr_t f) {\n"
+       "  u32 i = wisp_tc_slot(f);\n"
+       "  for (;;) {\n"
+       "    if (wisp_tch[i].f == f) return wisp_tch[i].t;\n"
+       "    if (!wisp_tch[i].f) return 0;\n"
+       "    i = (i + 1) & (" +
+       size +
+       "u - 1);\n"
+       "  }\n}\n";
+}
+
 // Registers the module's function types; wisp_ft[k] is type k's runtime id.
-void init_module(std::string& o, const front::ModuleDecl& d) {
+void init_module(std::string& o, const ModuleShape& shape) {
+  const front::ModuleDecl& d = *shape.decl;
   size_t arity = 1;
   o += "static void wisp_init_module(void) {\n";
+  if (shape.tail_calls) o += "  wisp_tc_fill();\n";
   if (!d.types.empty()) {
     std::string sigs = "  static const u16 sigs[] = {";
     for (size_t k = 0; k < d.types.size(); ++k) {
@@ -554,7 +592,8 @@ std::string tail(const ModuleShape& shape, std::span<const uint8_t> bytes) {
       import_shim(o, shape, d.imports[k].index, static_cast<uint32_t>(k));
   data_segments(o, d, bytes);
   elem_segments(o, shape);
-  init_module(o, d);
+  if (shape.tail_calls) tail_variant_map(o, shape);
+  init_module(o, shape);
   instantiate(o, shape, bytes);
   exports(o, shape);
   descriptor(o, shape);

@@ -51,6 +51,11 @@ void CEmitter::move_values(uint32_t to, uint32_t n) {
 void CEmitter::emit_return() {
   settle_below(n_ - nresults_);  // discarded loads still run
   fuel_store();
+  if (tail_variant_) {  // the results go to I->tcbuf (ModuleShape::tail_calls)
+    body_ += to_tcbuf(n_ - nresults_, decl_.func_type(func_).results);
+    body_ += "return;\n";
+    return;
+  }
   if (nresults_ == 0) {
     body_ += "return;\n";
     return;
@@ -237,7 +242,7 @@ void CEmitter::br_table(const Operator& op) {
   body_ += "}\n}\n";
 }
 
-void CEmitter::call_op(const Operator& op) {
+void CEmitter::call_op(const Operator& op, bool f_ready) {
   const bool indirect = op.code == Op::CallIndirect;
   const uint32_t type_index = indirect ? op.index : decl_.funcs[op.index];
   const front::FuncType& ft = decl_.types[type_index];
@@ -245,13 +250,15 @@ void CEmitter::call_op(const Operator& op) {
   const uint32_t nr = static_cast<uint32_t>(ft.results.size());
   std::string call;
   if (indirect) {
-    std::string index = text(n_ - 1);
-    pop(1);
-    settle();  // the arguments' loads come before the table checks
-    uses_funcref_tmp_ = true;
-    fuel_store();
-    body_ += "F = wisp_ci(" + shape_.table_ptr(op.index2) + ", " + index + ", wisp_ft[" +
-             num(type_index) + "]);\n";
+    if (!f_ready) {
+      std::string index = text(n_ - 1);
+      pop(1);
+      settle();  // the arguments' loads come before the table checks
+      uses_funcref_tmp_ = true;
+      fuel_store();
+      body_ += "F = wisp_ci(" + shape_.table_ptr(op.index2) + ", " + index + ", wisp_ft[" +
+               num(type_index) + "]);\n";
+    }
     call = "((wisp_t" + num(type_index) + ")F->func)(F->module_instance";
   } else {
     settle_below(n_ - np);
@@ -293,6 +300,79 @@ void CEmitter::call_op(const Operator& op) {
   }
   if (as_array) body_ += "}\n";
   fuel_load();
+}
+
+std::string CEmitter::to_tcbuf(uint32_t base, std::span<const ValType> ts) {
+  std::string s;
+  for (uint32_t k = 0; k < ts.size(); ++k)
+    s += "I->tcbuf[" + num(k) + "]." + ctype(ts[k]).raw + " = " + vs_[base + k].text + ";\n";
+  return s;
+}
+
+// return_call f / return_call_indirect (ModuleShape::tail_calls): the callee's arguments go to
+// I->tcbuf and its tail variant to I->tcnext. A tail variant then returns to the loop that runs
+// them; an ordinary function runs that loop itself (wisp_tc_run) and returns what the last tail
+// variant left in I->tcbuf. A function of another instance or a host function has no tail
+// variant here: it is called as by `call` and its results returned (it returns to us, so the
+// stack does not grow with the chain).
+void CEmitter::return_call_op(const Operator& op) {
+  const bool indirect = op.code == Op::ReturnCallIndirect;
+  const uint32_t type_index = indirect ? op.index : decl_.funcs[op.index];
+  const front::FuncType& ft = decl_.types[type_index];
+  const uint32_t np = static_cast<uint32_t>(ft.params.size());
+  if (!indirect && shape_.func_imported(op.index)) {
+    Operator call = op;
+    call.code = Op::Call;
+    call_op(call);
+    emit_return();
+    live_ = false;
+    return;
+  }
+  std::string target = "t" + num(op.index);
+  if (indirect) {
+    std::string index = text(n_ - 1);
+    pop(1);
+    settle();  // the arguments' loads come before the table checks
+    uses_funcref_tmp_ = true;
+    fuel_store();
+    body_ += "F = wisp_ci(" + shape_.table_ptr(op.index2) + ", " + index + ", wisp_ft[" +
+             num(type_index) + "]);\n";
+    body_ += "if (F->module_instance == (void*)I && (T = wisp_tc_find(F->func)) != 0) {\n";
+    uses_tc_tmp_ = true;
+    target = "T";
+  } else {
+    settle_below(n_ - np);
+    fuel_store();
+  }
+  const uint32_t base = n_ - np;
+  body_ += to_tcbuf(base, ft.params);
+  if (!indirect) pop(np);
+  body_ += "I->tcnext = " + target + ";\n";
+  if (tail_variant_) {
+    body_ += "return;\n";
+  } else {
+    body_ += "wisp_tc_run(I);\n";
+    const uint32_t nr = static_cast<uint32_t>(ft.results.size());
+    if (nr == 0) {
+      body_ += "return;\n";
+    } else if (nr == 1) {
+      body_ += "return I->tcbuf[0]." + std::string(ctype(ft.results[0]).raw) + ";\n";
+    } else {
+      body_ += "return (" + c_multi_name(ft) + "){";
+      for (uint32_t k = 0; k < nr; ++k)
+        body_ += (k ? ", I->tcbuf[" : "I->tcbuf[") + num(k) + "]." + ctype(ft.results[k]).raw;
+      body_ += "};\n";
+    }
+  }
+  if (indirect) {
+    // Not a function of this instance: an ordinary call through F, then return its results.
+    body_ += "}\n";
+    Operator call = op;
+    call.code = Op::CallIndirect;
+    call_op(call, /*f_ready=*/true);
+    emit_return();
+  }
+  live_ = false;
 }
 
 }  // namespace wisp::detail::emit

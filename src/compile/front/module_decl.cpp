@@ -68,6 +68,42 @@ const char* feature_name(Feature f) {
   return "unknown proposal";
 }
 
+const char* feature_flag(Feature f) {
+  switch (f) {
+    case Feature::simd:
+      return "simd";
+    case Feature::relaxed_simd:
+      return "relaxed-simd";
+    case Feature::threads:
+      return "threads";
+    case Feature::tail_call:
+      return "tail-call";
+    case Feature::exceptions:
+      return "exceptions";
+    case Feature::exnref:
+      return "exnref";
+    case Feature::multi_memory:
+      return "multi-memory";
+    case Feature::memory64:
+      return "memory64";
+    case Feature::extended_const:
+      return "extended-const";
+    case Feature::gc:
+      return "gc";
+    case Feature::function_references:
+      return "function-references";
+    case Feature::component_model:
+      return "component-model";
+    case Feature::custom_page_sizes:
+      return "custom-page-sizes";
+    case Feature::wide_arithmetic:
+      return "wide-arithmetic";
+    case Feature::stack_switching:
+      return "stack-switching";
+  }
+  return "unknown";
+}
+
 std::string FeatureSet::names() const {
   std::string out;
   for (uint32_t bit = 1; bit != 0 && bit <= bits_; bit <<= 1) {

@@ -66,6 +66,7 @@ class FeatureSet {
   uint32_t bits_ = 0;
 };
 const char* feature_name(Feature f);  // the proposal's name: "SIMD", "tail calls", ...
+const char* feature_flag(Feature f);  // as Module::features() names it: "simd", "tail-call"
 // Parses wabt-style flag names ("simd", "threads", "tail-call", "exceptions", "multi-memory",
 // "memory64", "extended-const", "relaxed-simd", "gc", "function-references"); false if unknown.
 bool parse_feature(std::string_view name, Feature& out);
