@@ -11,7 +11,7 @@ if [ ! -f "$BUILD/build.ninja" ]; then
   cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 fi
 cmake --build "$BUILD" --target wisp_bench_core wisp_bench_snapshot wisp_bench_strategy \
-  wisp_bench_serve wisp_bench_front
+  wisp_bench_serve wisp_bench_front wisp_bench_proposals
 
 OUT="$BUILD/bench-results"
 mkdir -p "$OUT"
@@ -59,6 +59,13 @@ echo "results: $OUT/serve.txt, $OUT/serve.json"
   --benchmark_report_aggregates_only=true --benchmark_color=false \
   --benchmark_out="$OUT/front.json" --benchmark_out_format=json "$@" | tee "$OUT/front.txt"
 echo "results: $OUT/front.txt, $OUT/front.json"
+
+# Tail calls (issue 11): an interpreter whose handlers tail-call each other against the same
+# handlers called from a loop and against a switch loop, on both tiers.
+"$BUILD/bench/wisp_bench_proposals" --benchmark_repetitions="$REPS" \
+  --benchmark_report_aggregates_only=true --benchmark_color=false \
+  --benchmark_out="$OUT/proposals.json" --benchmark_out_format=json "$@" | tee "$OUT/proposals.txt"
+echo "results: $OUT/proposals.txt, $OUT/proposals.json"
 
 # Peers, in the same run (issue 4): Node (V8) and the stock wasm2c runtime over the same guests,
 # JSON lines in $OUT/peers.jsonl (bench/peers/README.md). PEERS=0 skips this step.

@@ -1,9 +1,10 @@
-# wisp_add_wasm_guest(NAME SOURCE src.c [REACTOR] [EXPORTS a b ...] [OUTPUT_DIR dir])
+# wisp_add_wasm_guest(NAME SOURCE src.c [REACTOR] [EXPORTS a b ...] [OUTPUT_DIR dir] [TARGET t])
 # Builds a C guest with clang --target=wasm32-wasi (wasi-libc) into ${OUTPUT_DIR}/NAME.wasm and
-# adds a target NAME_wasm. Reactors (-mexec-model=reactor) export the listed functions.
+# adds a target NAME_wasm. Reactors (-mexec-model=reactor) export the listed functions. With
+# TARGET (wasm32, wasm64) the guest is freestanding: no libc, no entry point, the exports only.
 set(WISP_WASI_SYSROOT "/usr" CACHE PATH "wasi-libc sysroot (Debian: /usr)")
 function(wisp_add_wasm_guest name)
-  cmake_parse_arguments(G "REACTOR" "SOURCE;OUTPUT_DIR;OPT" "EXPORTS;FLAGS" ${ARGN})
+  cmake_parse_arguments(G "REACTOR" "SOURCE;OUTPUT_DIR;OPT;TARGET" "EXPORTS;FLAGS" ${ARGN})
   if(NOT G_OUTPUT_DIR)
     set(G_OUTPUT_DIR "${CMAKE_BINARY_DIR}/guests")
   endif()
@@ -11,8 +12,12 @@ function(wisp_add_wasm_guest name)
     set(G_OPT -O2)
   endif()
   set(out "${G_OUTPUT_DIR}/${name}.wasm")
-  set(flags --target=wasm32-wasi ${G_OPT} ${G_FLAGS})
-  if(G_REACTOR)
+  if(G_TARGET)
+    set(flags --target=${G_TARGET} -nostdlib -Wl,--no-entry ${G_OPT} ${G_FLAGS})
+  else()
+    set(flags --target=wasm32-wasi ${G_OPT} ${G_FLAGS})
+  endif()
+  if(G_REACTOR AND NOT G_TARGET)
     list(APPEND flags -mexec-model=reactor)
   endif()
   foreach(e IN LISTS G_EXPORTS)
@@ -23,7 +28,7 @@ function(wisp_add_wasm_guest name)
     COMMAND ${CMAKE_COMMAND} -E make_directory "${G_OUTPUT_DIR}"
     COMMAND ${WASM_CLANG} ${flags} -o "${out}" "${src}"
     DEPENDS "${src}"
-    COMMENT "wasm32-wasi guest ${name}.wasm"
+    COMMENT "wasm guest ${name}.wasm"
     VERBATIM)
   add_custom_target(${name}_wasm ALL DEPENDS "${out}")
 endfunction()

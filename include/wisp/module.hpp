@@ -26,7 +26,8 @@ struct TableType {
 };
 
 struct MemoryType {
-  Limits32 limits;  // in 64 KiB pages
+  Limits32 limits;    // in 64 KiB pages (memory64 limits past 32 bits read as UINT32_MAX)
+  bool is64 = false;  // i64 addresses (memory64)
 };
 
 struct GlobalType {

@@ -45,8 +45,9 @@ FuncType to_func_type(const front::FuncType& ft) {
 
 Limits32 to_limits(const front::Limits& l) {
   Limits32 out;
-  out.min = static_cast<uint32_t>(l.min);
-  if (l.has_max) out.max = static_cast<uint32_t>(l.max);
+  // memory64 limits may pass 32 bits; wisp runs at most 65536 pages of any memory.
+  out.min = static_cast<uint32_t>(std::min<uint64_t>(l.min, UINT32_MAX));
+  if (l.has_max) out.max = static_cast<uint32_t>(std::min<uint64_t>(l.max, UINT32_MAX));
   return out;
 }
 
@@ -65,6 +66,7 @@ ExternType extern_type(const front::ModuleDecl& m, front::ExternKind kind, uint3
     case front::ExternKind::memory:
       e.kind = ExternKind::memory;
       e.memory.limits = to_limits(m.memories[index].limits);
+      e.memory.is64 = m.memories[index].limits.is64;
       break;
     case front::ExternKind::global:
       e.kind = ExternKind::global;
@@ -175,12 +177,14 @@ void fill_module_info(const front::ModuleDecl& m, std::span<const uint8_t> bytes
     if (seg.mode != front::SegmentMode::active) continue;
     DataSegmentInit init;
     init.memory_index = seg.memory;
+    init.is64 = m.memories[seg.memory].limits.is64;
     init.bytes_offset = seg.bytes_offset;
     init.bytes.assign(bytes.begin() + seg.bytes_offset,
                       bytes.begin() + seg.bytes_offset + seg.size);
     switch (seg.offset.kind) {
       case front::ConstExpr::Kind::i32:
-        init.offset = static_cast<uint32_t>(seg.offset.value);
+      case front::ConstExpr::Kind::i64:  // memory64
+        init.offset = seg.offset.value;
         break;
       case front::ConstExpr::Kind::global_get: {
         uint32_t g = static_cast<uint32_t>(seg.offset.value);

@@ -153,6 +153,10 @@ bool Proposals::set(std::string_view name, bool on) {
     tail_call = on;
     return true;
   }
+  if (name == "memory64") {
+    memory64 = on;
+    return true;
+  }
   return false;
 }
 
@@ -162,6 +166,7 @@ front::FeatureSet enabled_features(const Proposals& p) {
   front::FeatureSet f;
   if (p.extended_const) f.add(front::Feature::extended_const);
   if (p.tail_call) f.add(front::Feature::tail_call);
+  if (p.memory64) f.add(front::Feature::memory64);
   return f;
 }
 

@@ -30,10 +30,11 @@ struct OffsetOp {
 
 struct DataSegmentInit {
   uint32_t memory_index = 0;
+  bool is64 = false;  // a 64-bit memory (memory64): i64 offsets
   bool offset_from_global = false;
-  uint32_t offset = 0;               // constant offset
+  uint64_t offset = 0;               // constant offset
   uint32_t global_import_index = 0;  // index into imports when offset_from_global
-  // An extended offset (i32 add/sub/mul of constants and imported globals): when not empty,
+  // An extended offset (add/sub/mul of constants and imported globals): when not empty,
   // it replaces the two forms above.
   std::vector<OffsetOp> offset_ops;
   size_t bytes_offset = 0;  // where `bytes` lie in the module's bytes

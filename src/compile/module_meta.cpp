@@ -17,7 +17,7 @@ namespace wisp::detail {
 
 namespace {
 
-constexpr std::string_view kMagic = "wisp-module-meta 3 ";
+constexpr std::string_view kMagic = "wisp-module-meta 4 ";
 constexpr size_t kDigestHex = 64;
 
 struct Writer {
@@ -60,6 +60,7 @@ struct Writer {
         break;
       case ExternKind::memory:
         limits(t.memory.limits);
+        u8(t.memory.is64);
         break;
       case ExternKind::global:
         u8(static_cast<uint8_t>(t.global.type));
@@ -145,6 +146,7 @@ struct Reader {
         break;
       case ExternKind::memory:
         t.memory.limits = limits();
+        t.memory.is64 = u8() != 0;
         break;
       case ExternKind::global:
         t.global.type = val_type();
@@ -185,7 +187,8 @@ std::string encode_module_meta(const ModuleImpl& m) {
   for (const DataSegmentInit& seg : m.data_segments) {
     w.u32(seg.memory_index);
     w.u8(seg.offset_from_global);
-    w.u32(seg.offset);
+    w.u8(seg.is64);
+    w.u64(seg.offset);
     w.u32(seg.global_import_index);
     w.u32(static_cast<uint32_t>(seg.offset_ops.size()));
     for (const OffsetOp& op : seg.offset_ops) {
@@ -224,7 +227,8 @@ bool decode_module_meta(std::string_view file, ModuleImpl& m) {
   for (DataSegmentInit& seg : data) {
     seg.memory_index = r.u32();
     seg.offset_from_global = r.u8() != 0;
-    seg.offset = r.u32();
+    seg.is64 = r.u8() != 0;
+    seg.offset = r.u64();
     seg.global_import_index = r.u32();
     seg.offset_ops.resize(r.count(9));
     for (OffsetOp& op : seg.offset_ops) {

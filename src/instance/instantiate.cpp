@@ -54,22 +54,29 @@ void run_start(void* ctx) {
   e.trampoline(e.fn, s->inst->vm, nullptr, nullptr);
 }
 
-// An extended offset (extended-const), evaluated with i32 wrap-around.
-uint64_t evaluate_offset(const InstanceImpl& inst, const std::vector<OffsetOp>& ops) {
-  std::vector<uint32_t> stack;
-  for (const OffsetOp& op : ops) {
+// An imported global's value as an offset: i64 for a 64-bit memory (memory64), else i32.
+uint64_t global_offset(const InstanceImpl& inst, uint64_t import_index, bool is64) {
+  const void* p = inst.bindings[import_index].ptr;
+  return is64 ? *static_cast<const uint64_t*>(p) : *static_cast<const uint32_t*>(p);
+}
+
+// An extended offset (extended-const), evaluated with i32 (or, memory64, i64) wrap-around.
+uint64_t evaluate_offset(const InstanceImpl& inst, const DataSegmentInit& seg) {
+  const uint64_t mask = seg.is64 ? ~uint64_t{0} : 0xffffffffu;
+  std::vector<uint64_t> stack;
+  for (const OffsetOp& op : seg.offset_ops) {
     if (op.kind == OffsetOp::constant) {
-      stack.push_back(static_cast<uint32_t>(op.value));
+      stack.push_back(op.value & mask);
       continue;
     }
     if (op.kind == OffsetOp::global) {
-      stack.push_back(*static_cast<const uint32_t*>(inst.bindings[op.value].ptr));
+      stack.push_back(global_offset(inst, op.value, seg.is64));
       continue;
     }
-    const uint32_t b = stack.back();
+    const uint64_t b = stack.back();
     stack.pop_back();
-    uint32_t& a = stack.back();
-    a = op.kind == OffsetOp::add ? a + b : op.kind == OffsetOp::sub ? a - b : a * b;
+    uint64_t& a = stack.back();
+    a = (op.kind == OffsetOp::add ? a + b : op.kind == OffsetOp::sub ? a - b : a * b) & mask;
   }
   return stack.back();  // validated: exactly one value
 }
@@ -80,12 +87,12 @@ void apply_data_segments(InstanceImpl& inst) {
     wasm_rt_memory_t* mem = inst.memory0();
     uint64_t offset = seg.offset;
     if (!seg.offset_ops.empty())
-      offset = evaluate_offset(inst, seg.offset_ops);
+      offset = evaluate_offset(inst, seg);
     else if (seg.offset_from_global)
-      offset = *static_cast<const uint32_t*>(inst.bindings[seg.global_import_index].ptr);
+      offset = global_offset(inst, seg.global_import_index, seg.is64);
     uint64_t size = mem ? mem->size : 0;
     if (mem && mem->pages == 65536) size = 1ull << 32;
-    if (offset + seg.bytes.size() > size) {
+    if (offset > size || seg.bytes.size() > size - offset) {
       inst.trapped = true;
       throw Trap(TrapKind::out_of_bounds, "data segment does not fit in memory (offset " +
                                               std::to_string(offset) + ", " +

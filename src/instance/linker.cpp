@@ -63,7 +63,8 @@ void check_compatible(const ImportDesc& imp, const ExternType& actual) {
         ok = want.func == actual.func;
         break;
       case ExternKind::memory:
-        ok = limits_match(want.memory.limits, actual.memory.limits.min, actual.memory.limits.max);
+        ok = want.memory.is64 == actual.memory.is64 &&
+             limits_match(want.memory.limits, actual.memory.limits.min, actual.memory.limits.max);
         break;
       case ExternKind::table:
         ok = want.table.elem == actual.table.elem &&

@@ -73,7 +73,7 @@ std::string ExternType::to_string() const {
     case ExternKind::table:
       return "table " + limits_string(table.limits) + " " + val_type_name(table.elem);
     case ExternKind::memory:
-      return "memory " + limits_string(memory.limits);
+      return std::string("memory ") + (memory.is64 ? "i64 " : "") + limits_string(memory.limits);
     case ExternKind::global:
       return std::string("global ") + (global.mut ? "mut " : "") + val_type_name(global.type);
   }

@@ -48,7 +48,7 @@ std::vector<UnsupportedCase> unsupported_cases() {
                                (func (return_call_indirect (type $t) (i32.const 0)))))",
        {"tail"},
        "tail-call"},
-      {"memory64", R"((module (memory i64 1)))", {"memory64", "memory 64", "64-bit"}},
+      {"memory64", R"((module (memory i64 1)))", {"memory64", "memory 64", "64-bit"}, "memory64"},
       {"extended_const",
        R"((module (global (export "g") i32 (i32.add (i32.const 1) (i32.const 2)))))",
        {"extended-const", "extended const", "extended_const"},
@@ -283,6 +283,67 @@ TEST_P(FeaturesTest, TailCallsRunInConstantStack) {
   // Ordinary recursion still ends in stack_exhausted, and the instance stays usable.
   EXPECT_TRAP(inst.call("recurse", {Value::i64(0)}), TrapKind::stack_exhausted);
   EXPECT_EQ(inst.call("sum", {Value::i64(10)})[0], Value::i64(55));
+}
+
+// memory64: i64 addresses, sizes and deltas; accesses past 4 GiB (address or offset) trap; bulk
+// operators take i64 operands; data offsets are i64.
+TEST_P(FeaturesTest, Memory64AddressesAreCheckedAndWork) {
+  Module m = compile(R"((module
+    (import "env" "base" (global $base i64))
+    (memory (export "memory") i64 1 3)
+    (data (i64.add (global.get $base) (i64.const 16)) "abc")
+    (data (i64.const 100) "xyz")
+    (data $p "passive")
+    (func (export "load") (param i64) (result i32) (i32.load8_u (local.get 0)))
+    (func (export "load_far") (param i64) (result i64) (i64.load offset=0xffffffff (local.get 0)))
+    (func (export "store") (param i64 i64) (i64.store offset=8 (local.get 0) (local.get 1)))
+    (func (export "size") (result i64) (memory.size))
+    (func (export "grow") (param i64) (result i64) (memory.grow (local.get 0)))
+    (func (export "fill") (param i64 i32 i64) (memory.fill (local.get 0) (local.get 1) (local.get 2)))
+    (func (export "copy") (param i64 i64 i64) (memory.copy (local.get 0) (local.get 1) (local.get 2)))
+    (func (export "init") (param i64 i32 i32) (memory.init $p (local.get 0) (local.get 1) (local.get 2)))))");
+  EXPECT_TRUE(has(m.features(), "memory64"));
+  ASSERT_TRUE(m.find_export("memory").has_value());
+  EXPECT_TRUE(m.find_export("memory")->type.memory.is64);
+  Linker linker;
+  Instance env = Linker().instantiate(
+      compile(R"((module (global (export "base") i64 (i64.const 1000))))"), options());
+  linker.define_instance("env", env);
+  Instance inst = linker.instantiate(m, options());
+  EXPECT_EQ(inst.memory().read_string(1016, 3), "abc");
+  EXPECT_EQ(inst.call("load", {Value::i64(101)})[0], Value::i32('y'));
+  EXPECT_TRAP(inst.call("load", {Value::i64(65536)}), TrapKind::out_of_bounds);
+  EXPECT_TRAP(inst.call("load", {Value::i64(1LL << 32)}), TrapKind::out_of_bounds);
+  EXPECT_TRAP(inst.call("load", {Value::i64(-1)}), TrapKind::out_of_bounds);
+  EXPECT_TRAP(inst.call("load_far", {Value::i64(0)}), TrapKind::out_of_bounds);  // the guard
+  EXPECT_TRAP(inst.call("load_far", {Value::i64(1)}), TrapKind::out_of_bounds);  // 4 GiB
+  inst.call("store", {Value::i64(200), Value::i64(0x0102030405060708LL)});
+  EXPECT_EQ(inst.memory().read(208, 2), std::vector<uint8_t>({8, 7}));
+  EXPECT_TRAP(inst.call("store", {Value::i64(65528), Value::i64(1)}), TrapKind::out_of_bounds);
+  EXPECT_EQ(inst.call("size")[0], Value::i64(1));
+  EXPECT_EQ(inst.call("grow", {Value::i64(1LL << 32)})[0], Value::i64(-1));
+  EXPECT_EQ(inst.call("grow", {Value::i64(3)})[0], Value::i64(-1));  // past the maximum
+  EXPECT_EQ(inst.call("grow", {Value::i64(2)})[0], Value::i64(1));
+  EXPECT_EQ(inst.call("size")[0], Value::i64(3));
+  inst.call("fill", {Value::i64(300), Value::i32('q'), Value::i64(4)});
+  EXPECT_EQ(inst.memory().read_string(300, 4), "qqqq");
+  EXPECT_TRAP(inst.call("fill", {Value::i64(1LL << 32), Value::i32(0), Value::i64(0)}),
+              TrapKind::out_of_bounds);
+  inst.call("copy", {Value::i64(400), Value::i64(1016), Value::i64(3)});
+  EXPECT_EQ(inst.memory().read_string(400, 3), "abc");
+  EXPECT_TRAP(inst.call("copy", {Value::i64(0), Value::i64(-2), Value::i64(4)}),
+              TrapKind::out_of_bounds);
+  inst.call("init", {Value::i64(500), Value::i32(2), Value::i32(3)});
+  EXPECT_EQ(inst.memory().read_string(500, 3), "ssi");
+  EXPECT_TRAP(inst.call("init", {Value::i64(1LL << 33), Value::i32(0), Value::i32(1)}),
+              TrapKind::out_of_bounds);
+  // A 32-bit memory does not satisfy a 64-bit memory import.
+  Module wants64 = compile(R"((module (import "env" "mem" (memory i64 1))))");
+  Instance has32 =
+      Linker().instantiate(compile(R"((module (memory (export "mem") 1)))"), options());
+  Linker l2;
+  l2.define_instance("env", has32);
+  EXPECT_THROW(l2.instantiate(wants64, options()), LinkError);
 }
 
 WISP_INSTANTIATE_TIERS(FeaturesTest);

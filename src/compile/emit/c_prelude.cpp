@@ -320,6 +320,36 @@ static inline void wisp_mcopy(wasm_rt_memory_t* dm, const wasm_rt_memory_t* sm, 
   if ((u64)d + n > wisp_msize(dm) || (u64)s + n > wisp_msize(sm)) TRAP(OOB);
   memmove(dm->data + d, sm->data + s, n);
 }
+/* memory64: a 64-bit memory has at most 65536 pages (wisp's limit), so an access whose address
+   or offset reaches 4 GiB is out of bounds; below that the guard pages catch the rest, as for
+   32-bit memories (address + offset < 8 GiB). */
+static inline u64 wisp_ea64(u64 a, u64 off) {
+  if ((a | off) >> 32) TRAP(OOB);
+  return a + off;
+}
+/* libtcc does not inline: a statement expression instead of the call. */
+#ifdef __TINYC__
+#define WISP_EA64(a, off) ({ u64 wisp_a_ = (a); if ((wisp_a_ | (off)) >> 32) TRAP(OOB); wisp_a_ + (off); })
+#else
+#define WISP_EA64(a, off) wisp_ea64(a, off)
+#endif
+static inline int wisp_out64(const wasm_rt_memory_t* m, u64 at, u64 n) {
+  return n > wisp_msize(m) || at > wisp_msize(m) - n;
+}
+static inline void wisp_mfill64(wasm_rt_memory_t* m, u64 d, u32 v, u64 n) {
+  if (wisp_out64(m, d, n)) TRAP(OOB);
+  memset(m->data + d, (int)(u8)v, n);
+}
+static inline void wisp_mcopy64(wasm_rt_memory_t* dm, const wasm_rt_memory_t* sm, u64 d, u64 s, u64 n) {
+  if (wisp_out64(dm, d, n) || wisp_out64(sm, s, n)) TRAP(OOB);
+  memmove(dm->data + d, sm->data + s, n);
+}
+static inline u64 wisp_grow64(wasm_rt_memory_t* m, u64 delta) {
+  u32 r;
+  if (delta > 65536) return ~0ull;
+  r = wasm_rt_grow_memory(m, (u32)delta);
+  return r == 0xffffffffu ? ~0ull : r;
+}
 /* Tables. */
 static inline const wasm_rt_funcref_t* wisp_ci(const wasm_rt_funcref_table_t* t, u32 i, u32 type) {
   const wasm_rt_funcref_t* f;
@@ -454,7 +484,8 @@ std::string prelude_common(const ModuleShape& shape) {
 std::string segment_prototypes(const ModuleShape& shape) {
   std::string s;
   if (!shape.decl->datas.empty())
-    s += "WISP_FN void wisp_minit(M*, u32, wasm_rt_memory_t*, u32, u32, u32);\n";
+    s += "WISP_FN void wisp_minit(M*, u32, wasm_rt_memory_t*, u32, u32, u32);\n"
+         "WISP_FN void wisp_minit64(M*, u32, wasm_rt_memory_t*, u64, u32, u32);\n";
   if (!shape.decl->elems.empty()) s += "WISP_FN void wisp_tinit(M*, u32, void*, u32, u32, u32);\n";
   return s;
 }

@@ -180,6 +180,12 @@ void data_segments(std::string& o, const front::ModuleDecl& d, std::span<const u
   if ((u64)s + n > len || (u64)d + n > wisp_msize(m)) TRAP(OOB);
   if (n) memcpy(m->data + d, wisp_dptr[seg] + s, n);
 }
+/* memory64: the destination is a 64-bit address; past 4 GiB only an empty copy to the very end
+   of a 4 GiB memory is in bounds. */
+WISP_FN void wisp_minit64(M* I, u32 seg, wasm_rt_memory_t* m, u64 d, u32 s, u32 n) {
+  if (d > wisp_msize(m) || (d >> 32 && n)) TRAP(OOB);
+  wisp_minit(I, seg, m, (u32)d, s, n);
+}
 )C";
 }
 
@@ -343,8 +349,13 @@ void instantiate(std::string& o, const ModuleShape& shape, std::span<const uint8
   global_inits(o, shape, bytes);
   for (uint32_t m = d.num_imported_memories; m < d.memories.size(); ++m) {
     const front::Limits& l = d.memories[m].limits;
-    o += "  wasm_rt_allocate_memory(&I->m" + num(m) + ", " + num(l.min) + "u, " +
-         limit_max(l, 65536) + ");\n";
+    // A 64-bit memory's limits may pass 65536 pages, wisp's limit for every memory: a larger
+    // minimum fails to allocate (as 65537 pages), a larger maximum is 65536.
+    const uint64_t min = std::min<uint64_t>(l.min, 65537);
+    front::Limits clamped = l;
+    clamped.max = std::min<uint64_t>(l.max, 65536);
+    o += "  wasm_rt_allocate_memory(&I->m" + num(m) + ", " + num(min) + "u, " +
+         limit_max(clamped, 65536) + ");\n";
   }
   for (uint32_t t = d.num_imported_tables; t < d.tables.size(); ++t) {
     const front::Limits& l = d.tables[t].limits;

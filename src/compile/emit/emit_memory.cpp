@@ -1,10 +1,11 @@
 // The C emitter's memory and table operators. Loads and stores go straight through the memory's
 // data pointer with no bounds check: memories live in 8 GiB guarded slots, and a 32-bit address
-// plus a 32-bit offset cannot leave the guard. LD/ST (prelude) read and write unaligned values:
-// direct dereferences under libtcc (which does not inline memcpy), types of alignment 1 for cc.
-// Lazy tier 0's C is for libtcc only and spells the dereference out: expanding LD/ST took half
-// of libtcc's time on a batch.
-// Bulk memory and table operators call prelude helpers that check bounds and trap.
+// plus a 32-bit offset cannot leave the guard. A 64-bit memory (memory64) checks that address and
+// offset are below 4 GiB (wisp_ea64), and the guard does the rest. LD/ST (prelude) read and write
+// unaligned values: direct dereferences under libtcc (which does not inline memcpy), types of
+// alignment 1 for cc. Lazy tier 0's C is for libtcc only and spells the dereference out: expanding
+// LD/ST took half of libtcc's time on a batch. Bulk memory and table operators call prelude helpers
+// that check bounds and trap.
 #include <string>
 
 #include "compile/emit/c_emitter.hpp"
@@ -66,12 +67,15 @@ std::string num(uint64_t v) {
 bool CEmitter::memory_op(const Operator& op) {
   Access a = access(op.code);
   if (a.type) {
-    if (decl_.memories[op.index].limits.is64)
-      throw CompileError("the C emitter does not support 64-bit memories yet", op.offset);
     const bool store = is_store(op.code);
     const uint32_t addr_h = n_ - (store ? 2 : 1);
-    std::string addr = mem_base(op.index) + " + " + text(addr_h);
-    if (op.value) addr += " + " + num(op.value) + "u";
+    std::string addr = mem_base(op.index) + " + ";
+    if (decl_.memories[op.index].limits.is64) {
+      addr += "WISP_EA64(" + text(addr_h) + ", " + num(op.value) + "ull)";
+    } else {
+      addr += text(addr_h);
+      if (op.value) addr += " + " + num(op.value) + "u";
+    }
     if (store) {
       std::string v = text(n_ - 1);
       pop(2);
@@ -92,15 +96,20 @@ bool CEmitter::memory_op(const Operator& op) {
     }
     return true;
   }
+  auto is64 = [&](uint32_t m) { return decl_.memories[m].limits.is64; };
   switch (op.code) {
     case Op::MemorySize:
-      push_stmt(ValType::i32, "(u32)(" + shape_.memory_ptr(op.index) + ")->pages");
+      if (is64(op.index))
+        push_stmt(ValType::i64, "(u64)(" + shape_.memory_ptr(op.index) + ")->pages");
+      else
+        push_stmt(ValType::i32, "(u32)(" + shape_.memory_ptr(op.index) + ")->pages");
       return true;
     case Op::MemoryGrow: {
       std::string delta = text(n_ - 1);
       pop(1);
-      push_stmt(ValType::i32,
-                "wasm_rt_grow_memory(" + shape_.memory_ptr(op.index) + ", " + delta + ")");
+      push_stmt(is64(op.index) ? ValType::i64 : ValType::i32,
+                std::string(is64(op.index) ? "wisp_grow64(" : "wasm_rt_grow_memory(") +
+                    shape_.memory_ptr(op.index) + ", " + delta + ")");
       return true;
     }
     case Op::MemoryFill:
@@ -109,12 +118,17 @@ bool CEmitter::memory_op(const Operator& op) {
       std::string d = text(n_ - 3), s = text(n_ - 2), n = text(n_ - 1);
       pop(3);
       settle();
+      // memory.init on a 64-bit memory: wisp_minit64 (c_tail.cpp); fill and copy: 64 variants.
+      const char* w = op.code != Op::MemoryInit && is64(op.index) ? "64(" : "(";
       if (op.code == Op::MemoryFill) {
-        body_ +=
-            "wisp_mfill(" + shape_.memory_ptr(op.index) + ", " + d + ", " + s + ", " + n + ");\n";
+        body_ += std::string("wisp_mfill") + w + shape_.memory_ptr(op.index) + ", " + d + ", " + s +
+                 ", " + n + ");\n";
       } else if (op.code == Op::MemoryCopy) {
-        body_ += "wisp_mcopy(" + shape_.memory_ptr(op.index) + ", " + shape_.memory_ptr(op.index2) +
-                 ", " + d + ", " + s + ", " + n + ");\n";
+        body_ += std::string("wisp_mcopy") + w + shape_.memory_ptr(op.index) + ", " +
+                 shape_.memory_ptr(op.index2) + ", " + d + ", " + s + ", " + n + ");\n";
+      } else if (is64(op.index2)) {
+        body_ += "wisp_minit64(I, " + num(op.index) + ", " + shape_.memory_ptr(op.index2) + ", " +
+                 d + ", " + s + ", " + n + ");\n";
       } else {
         body_ += "wisp_minit(I, " + num(op.index) + ", " + shape_.memory_ptr(op.index2) + ", " + d +
                  ", " + s + ", " + n + ");\n";
