@@ -160,6 +160,7 @@ void fill_module_info(const front::ModuleDecl& m, std::span<const uint8_t> bytes
     out.start = *m.start;
     out.start_export = static_cast<uint32_t>(m.exports.size());  // the emitter's synthetic export
   }
+  out.defined_memories = static_cast<uint32_t>(m.memories.size() - m.num_imported_memories);
   out.features = wasm2_feature_names(m.wasm2_features);
   if (!m.features.empty()) {
     // Proposals (only those enabled can be here): by their names.

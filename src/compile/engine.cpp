@@ -157,6 +157,10 @@ bool Proposals::set(std::string_view name, bool on) {
     memory64 = on;
     return true;
   }
+  if (name == "multi-memory") {
+    multi_memory = on;
+    return true;
+  }
   return false;
 }
 
@@ -167,6 +171,7 @@ front::FeatureSet enabled_features(const Proposals& p) {
   if (p.extended_const) f.add(front::Feature::extended_const);
   if (p.tail_call) f.add(front::Feature::tail_call);
   if (p.memory64) f.add(front::Feature::memory64);
+  if (p.multi_memory) f.add(front::Feature::multi_memory);
   return f;
 }
 
@@ -311,6 +316,7 @@ bool load_cached(ModuleImpl& m, const std::filesystem::path& so) {
       m.features.clear();
       m.sections.clear();
       m.start = m.start_export = m.memory0_import = std::nullopt;
+      m.defined_memories = 0;
       return false;
     }
     write_module_meta(m, meta);

@@ -23,6 +23,20 @@ wasm_rt_memory_t* InstanceImpl::memory0() const {
   return nullptr;
 }
 
+wasm_rt_memory_t* InstanceImpl::memory_at(uint32_t index) const {
+  if (index == 0) return memory0();
+  const ModuleImpl& m = mod();
+  uint32_t seen = 0;  // imported memories come first, in import order
+  for (size_t i = 0; i < m.imports.size(); ++i) {
+    if (m.imports[i].type.kind != ExternKind::memory) continue;
+    if (seen++ == index) return static_cast<wasm_rt_memory_t*>(bindings[i].ptr);
+  }
+  const uint32_t defined = index - seen;
+  if (defined >= desc->num_memories) return nullptr;
+  return reinterpret_cast<wasm_rt_memory_t*>(static_cast<char*>(vm) +
+                                             desc->memory_offsets[defined]);
+}
+
 uint32_t InstanceImpl::export_of_kind(std::string_view name, ExternKind kind) const {
   const ModuleImpl& m = mod();
   auto it = m.export_index.find(name);

@@ -105,6 +105,7 @@ struct InstanceImpl : std::enable_shared_from_this<InstanceImpl> {
   void* export_storage(uint32_t index) const;
   // The module's memory 0 (own or imported), or nullptr.
   wasm_rt_memory_t* memory0() const;
+  wasm_rt_memory_t* memory_at(uint32_t index) const;  // by memory index (multi-memory)
   // Export index by name with kind check; throws wisp::Error.
   uint32_t export_of_kind(std::string_view name, ExternKind kind) const;
   // The fuel counter in the instance struct, or nullptr without fuel metering.

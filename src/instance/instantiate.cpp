@@ -84,7 +84,7 @@ uint64_t evaluate_offset(const InstanceImpl& inst, const DataSegmentInit& seg) {
 void apply_data_segments(InstanceImpl& inst) {
   const ModuleImpl& m = inst.mod();
   for (const DataSegmentInit& seg : m.data_segments) {
-    wasm_rt_memory_t* mem = inst.memory0();
+    wasm_rt_memory_t* mem = inst.memory_at(seg.memory_index);
     uint64_t offset = seg.offset;
     if (!seg.offset_ops.empty())
       offset = evaluate_offset(inst, seg);
@@ -450,6 +450,13 @@ void TemplateImpl::decide_snapshot() {
         snapshot_unavailable_reason = "the module imports " + what + " of an unsupported kind";
         return;
     }
+  }
+  if (module.impl()->defined_memories > 1) {
+    // A snapshot holds one memory's image (multi-memory modules instantiate from scratch).
+    snapshot_unavailable_reason = "the module defines " +
+                                  std::to_string(module.impl()->defined_memories) +
+                                  " memories (a snapshot holds one)";
+    return;
   }
   snapshot_possible = true;
   start_pending =

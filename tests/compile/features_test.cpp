@@ -55,7 +55,8 @@ std::vector<UnsupportedCase> unsupported_cases() {
        "extended-const"},
       {"multi_memory",
        R"((module (memory 1) (memory 1)))",
-       {"multi-memory", "multi memory", "multiple memories", "multi_memory"}},
+       {"multi-memory", "multi memory", "multiple memories", "multi_memory"},
+       "multi-memory"},
   };
 }
 
@@ -344,6 +345,43 @@ TEST_P(FeaturesTest, Memory64AddressesAreCheckedAndWork) {
   Linker l2;
   l2.define_instance("env", has32);
   EXPECT_THROW(l2.instantiate(wants64, options()), LinkError);
+}
+
+// multi-memory: loads, stores, data segments, grow and copy per memory; instances of one
+// template never share a memory (such modules instantiate without a snapshot).
+TEST_P(FeaturesTest, MultipleMemoriesAreApartAndWork) {
+  Module m = compile(R"((module
+    (memory $a (export "a") 1)
+    (memory $b (export "b") 1 4)
+    (data (memory $b) (i32.const 8) "memory b")
+    (data (memory $a) (i32.const 8) "memory a")
+    (func (export "load_b") (param i32) (result i32) (i32.load8_u $b (local.get 0)))
+    (func (export "store_b") (param i32 i32) (i32.store8 $b (local.get 0) (local.get 1)))
+    (func (export "grow_b") (param i32) (result i32) (memory.grow $b (local.get 0)))
+    (func (export "size_a") (result i32) (memory.size $a))
+    (func (export "copy_b_to_a") (param i32 i32 i32)
+      (memory.copy $a $b (local.get 0) (local.get 1) (local.get 2)))))");
+  EXPECT_TRUE(has(m.features(), "multi-memory"));
+  Template t = Linker().instantiate_template(m, options());
+  EXPECT_FALSE(t.snapshot_info().available);
+  Instance one = t.instantiate();
+  Instance two = t.instantiate();
+  EXPECT_EQ(one.memory("a").read_string(8, 8), "memory a");
+  EXPECT_EQ(one.memory("b").read_string(8, 8), "memory b");
+  EXPECT_EQ(one.call("load_b", {Value::i32(15)})[0], Value::i32('b'));
+  one.call("store_b", {Value::i32(100), Value::i32(42)});
+  EXPECT_EQ(one.call("load_b", {Value::i32(100)})[0], Value::i32(42));
+  EXPECT_EQ(two.call("load_b", {Value::i32(100)})[0], Value::i32(0));  // its own memory b
+  EXPECT_EQ(one.memory("a").read(100, 1), std::vector<uint8_t>{0});
+  EXPECT_EQ(one.call("grow_b", {Value::i32(2)})[0], Value::i32(1));
+  EXPECT_EQ(one.call("grow_b", {Value::i32(2)})[0], Value::i32(-1));  // past b's maximum
+  EXPECT_EQ(one.call("size_a")[0], Value::i32(1));
+  EXPECT_EQ(two.memory("b").pages(), 1u);
+  one.call("copy_b_to_a", {Value::i32(200), Value::i32(8), Value::i32(8)});
+  EXPECT_EQ(one.memory("a").read_string(200, 8), "memory b");
+  EXPECT_TRAP(one.call("load_b", {Value::i32(3 * 65536)}), TrapKind::out_of_bounds);
+  EXPECT_TRAP(one.call("copy_b_to_a", {Value::i32(65535), Value::i32(0), Value::i32(2)}),
+              TrapKind::out_of_bounds);
 }
 
 WISP_INSTANTIATE_TIERS(FeaturesTest);
