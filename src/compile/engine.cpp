@@ -144,22 +144,29 @@ void build_tier1(const EngineImpl& engine, ModuleImpl& m, const std::filesystem:
 
 }  // namespace detail
 
+namespace {
+
+// The proposals wisp runs: their flag names, switches and front-end features.
+struct ProposalSwitch {
+  std::string_view name;
+  bool Proposals::*on;
+  detail::front::Feature feature;
+};
+constexpr ProposalSwitch kProposalSwitches[] = {
+    {"extended-const", &Proposals::extended_const, detail::front::Feature::extended_const},
+    {"tail-call", &Proposals::tail_call, detail::front::Feature::tail_call},
+    {"memory64", &Proposals::memory64, detail::front::Feature::memory64},
+    {"multi-memory", &Proposals::multi_memory, detail::front::Feature::multi_memory},
+};
+
+}  // namespace
+
 bool Proposals::set(std::string_view name, bool on) {
-  if (name == "extended-const") {
-    extended_const = on;
-    return true;
-  }
-  if (name == "tail-call") {
-    tail_call = on;
-    return true;
-  }
-  if (name == "memory64") {
-    memory64 = on;
-    return true;
-  }
-  if (name == "multi-memory") {
-    multi_memory = on;
-    return true;
+  for (const ProposalSwitch& p : kProposalSwitches) {
+    if (p.name == name) {
+      this->*p.on = on;
+      return true;
+    }
   }
   return false;
 }
@@ -168,10 +175,8 @@ namespace detail {
 
 front::FeatureSet enabled_features(const Proposals& p) {
   front::FeatureSet f;
-  if (p.extended_const) f.add(front::Feature::extended_const);
-  if (p.tail_call) f.add(front::Feature::tail_call);
-  if (p.memory64) f.add(front::Feature::memory64);
-  if (p.multi_memory) f.add(front::Feature::multi_memory);
+  for (const ProposalSwitch& s : kProposalSwitches)
+    if (p.*s.on) f.add(s.feature);
   return f;
 }
 

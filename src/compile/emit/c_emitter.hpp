@@ -146,6 +146,8 @@ class CEmitter {
   // Operator groups.
   void control_op(const front::Operator& op);
   void br_table(const front::Operator& op);
+  // Pops the table index and sets F to the checked funcref (call_indirect, return_call_indirect).
+  void checked_funcref(const front::Operator& op, uint32_t type_index);
   // f_ready: call_indirect whose funcref F was already checked (the index is popped).
   void call_op(const front::Operator& op, bool f_ready = false);
   void return_call_op(const front::Operator& op);  // return_call, return_call_indirect

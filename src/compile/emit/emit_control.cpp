@@ -242,6 +242,16 @@ void CEmitter::br_table(const Operator& op) {
   body_ += "}\n}\n";
 }
 
+void CEmitter::checked_funcref(const Operator& op, uint32_t type_index) {
+  std::string index = text(n_ - 1);
+  pop(1);
+  settle();  // the arguments' loads come before the table checks
+  uses_funcref_tmp_ = true;
+  fuel_store();
+  body_ += "F = wisp_ci(" + shape_.table_ptr(op.index2) + ", " + index + ", wisp_ft[" +
+           num(type_index) + "]);\n";
+}
+
 void CEmitter::call_op(const Operator& op, bool f_ready) {
   const bool indirect = op.code == Op::CallIndirect;
   const uint32_t type_index = indirect ? op.index : decl_.funcs[op.index];
@@ -250,15 +260,7 @@ void CEmitter::call_op(const Operator& op, bool f_ready) {
   const uint32_t nr = static_cast<uint32_t>(ft.results.size());
   std::string call;
   if (indirect) {
-    if (!f_ready) {
-      std::string index = text(n_ - 1);
-      pop(1);
-      settle();  // the arguments' loads come before the table checks
-      uses_funcref_tmp_ = true;
-      fuel_store();
-      body_ += "F = wisp_ci(" + shape_.table_ptr(op.index2) + ", " + index + ", wisp_ft[" +
-               num(type_index) + "]);\n";
-    }
+    if (!f_ready) checked_funcref(op, type_index);
     call = "((wisp_t" + num(type_index) + ")F->func)(F->module_instance";
   } else {
     settle_below(n_ - np);
@@ -330,13 +332,7 @@ void CEmitter::return_call_op(const Operator& op) {
   }
   std::string target = "t" + num(op.index);
   if (indirect) {
-    std::string index = text(n_ - 1);
-    pop(1);
-    settle();  // the arguments' loads come before the table checks
-    uses_funcref_tmp_ = true;
-    fuel_store();
-    body_ += "F = wisp_ci(" + shape_.table_ptr(op.index2) + ", " + index + ", wisp_ft[" +
-             num(type_index) + "]);\n";
+    checked_funcref(op, type_index);
     body_ += "if (F->module_instance == (void*)I && (T = wisp_tc_find(F->func)) != 0) {\n";
     uses_tc_tmp_ = true;
     target = "T";
