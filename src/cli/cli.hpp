@@ -44,7 +44,10 @@ std::string format_value(const Value& v);
 Tier parse_tier(const std::string& s);
 // An Engine configuration for running code on `tier`: tier0 builds no tier 1; tier1 builds it
 // before compile() returns; automatic builds it in the background.
+// Proposals named in WISP_DISABLE_PROPOSALS (a comma-separated list, as wabt's flags name them)
+// are off (apply_disabled_proposals); an unknown name is an Error.
 EngineConfig engine_config_for(Tier tier);
+void apply_disabled_proposals(Proposals& proposals);
 // Starts a detached, low-priority `wisp compile --background FILE` that fills the tier-1 cache
 // after this process exits (not when WISP_NO_BACKGROUND_COMPILE is set).
 void spawn_background_compile(const std::string& module_file);

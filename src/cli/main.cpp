@@ -1,9 +1,12 @@
 // The `wisp` command: parses the verb and maps every wisp error to one line and an exit code.
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <iterator>
+#include <string>
+#include <string_view>
 #include <utility>
 
 #include "cli/cli.hpp"
@@ -21,7 +24,23 @@ EngineConfig engine_config_for(Tier tier) {
   EngineConfig config;
   config.enable_tier1 = tier != Tier::tier0;
   config.background_tier1 = tier == Tier::automatic;
+  apply_disabled_proposals(config.proposals);
   return config;
+}
+
+void apply_disabled_proposals(Proposals& proposals) {
+  const char* list = std::getenv("WISP_DISABLE_PROPOSALS");
+  if (!list) return;
+  std::string_view rest = list;
+  while (!rest.empty()) {
+    const size_t comma = std::min(rest.find(','), rest.size());
+    const std::string name(rest.substr(0, comma));
+    rest.remove_prefix(std::min(comma + 1, rest.size()));
+    if (name.empty()) continue;
+    if (!proposals.set(name, false))
+      throw Error("WISP_DISABLE_PROPOSALS: wisp runs no proposal named '" + name +
+                  "' (extended-const, tail-call, memory64, multi-memory)");
+  }
 }
 
 const CLI::Validator& tier_validator() {
