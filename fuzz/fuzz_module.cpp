@@ -7,11 +7,13 @@
 //  - a module valid as WebAssembly 2.0 stays valid with every proposal enabled;
 //  - what a successful decode returns is self-consistent (every index in range, every byte range
 //    inside the module), since the C emitter and the instance code index with it unchecked;
-//  - Engine::inspect accepts exactly what validate_module accepts.
+//  - Engine::inspect accepts exactly what validate_module accepts with the proposals an engine
+//    runs by default (EngineConfig::proposals).
 #include <cstdint>
 #include <span>
 #include <string>
 
+#include "compile/engine_impl.hpp"
 #include "compile/front/feature_scan.hpp"
 #include "compile/front/func_validator.hpp"
 #include "compile/front/module_decoder.hpp"
@@ -122,6 +124,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace wisp::fuzz;
   std::span<const uint8_t> bytes(data, size);
   const front::FeatureSet none{}, all = front::FeatureSet::all();
+  static const front::FeatureSet by_default = detail::enabled_features(Proposals{});
 
   front::scan_features(bytes);  // never throws
 
@@ -137,10 +140,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         "valid as WebAssembly 2.0 but refused with every proposal enabled: " + valid_all.error);
   check(!valid_all.ok || decoded.ok, "validates but does not decode: " + decoded.error);
 
+  Outcome valid_default = attempt([&] { decl = front::validate_module(bytes, by_default); });
+  if (valid_default.ok) check_decl(decl, size);
   Outcome inspected = attempt([&] { engine().inspect(bytes); });
-  check(inspected.ok == valid2.ok,
+  check(inspected.ok == valid_default.ok,
         std::string("Engine::inspect ") +
             (inspected.ok ? "accepts" : "refuses (" + inspected.error + ")") +
-            " what validate_module " + (valid2.ok ? "accepts" : "refuses (" + valid2.error + ")"));
+            " what validate_module " +
+            (valid_default.ok ? "accepts" : "refuses (" + valid_default.error + ")"));
   return 0;
 }
