@@ -91,46 +91,34 @@ std::vector<std::string> wasm2_feature_names(uint32_t bits) {
   return out;
 }
 
-// A validated extended constant expression (i32/i64 constants, global.get of imported globals,
-// add, sub, mul) as postfix steps for the runtime.
+// A data segment's validated offset (a constant, global.get of an imported global, or
+// extended-const's add, sub, mul of those) as postfix steps for the runtime.
 std::vector<OffsetOp> offset_ops(const front::ConstExpr& e, std::span<const uint8_t> bytes,
                                  const std::vector<uint32_t>& global_import_to_import) {
-  front::Reader r(bytes, e.offset, bytes.size());
   std::vector<OffsetOp> ops;
-  for (;;) {
-    switch (uint8_t code = r.u8()) {
-      case 0x0b:
-        return ops;
-      case 0x41:
-        ops.push_back({OffsetOp::constant, static_cast<uint32_t>(r.s32())});
+  for (const front::ConstStep& s : front::const_expr_steps(e, bytes)) {
+    switch (s.kind) {
+      case front::ConstStep::i32:
+      case front::ConstStep::i64:
+        ops.push_back({OffsetOp::constant, s.value});
         break;
-      case 0x42:
-        ops.push_back({OffsetOp::constant, static_cast<uint64_t>(r.s64())});
-        break;
-      case 0x23: {
-        uint32_t g = r.u32();
-        if (g >= global_import_to_import.size())
+      case front::ConstStep::global_get:
+        if (s.value >= global_import_to_import.size())
           throw CompileError("data segment offset reads a global that is not imported");
-        ops.push_back({OffsetOp::global, global_import_to_import[g]});
+        ops.push_back({OffsetOp::global, global_import_to_import[s.value]});
         break;
-      }
-      case 0x6a:
-      case 0x7c:
+      case front::ConstStep::add:
         ops.push_back({OffsetOp::add, 0});
         break;
-      case 0x6b:
-      case 0x7d:
+      case front::ConstStep::sub:
         ops.push_back({OffsetOp::sub, 0});
         break;
-      case 0x6c:
-      case 0x7e:
+      case front::ConstStep::mul:
         ops.push_back({OffsetOp::mul, 0});
         break;
-      default:
-        throw CompileError("internal: opcode " + std::to_string(code) +
-                           " in a validated data segment offset");
     }
   }
+  return ops;
 }
 
 }  // namespace
@@ -182,25 +170,7 @@ void fill_module_info(const front::ModuleDecl& m, std::span<const uint8_t> bytes
     init.bytes_offset = seg.bytes_offset;
     init.bytes.assign(bytes.begin() + seg.bytes_offset,
                       bytes.begin() + seg.bytes_offset + seg.size);
-    switch (seg.offset.kind) {
-      case front::ConstExpr::Kind::i32:
-      case front::ConstExpr::Kind::i64:  // memory64
-        init.offset = seg.offset.value;
-        break;
-      case front::ConstExpr::Kind::global_get: {
-        uint32_t g = static_cast<uint32_t>(seg.offset.value);
-        if (g >= global_import_to_import.size())
-          throw CompileError("data segment offset reads a global that is not imported");
-        init.offset_from_global = true;
-        init.global_import_index = global_import_to_import[g];
-        break;
-      }
-      case front::ConstExpr::Kind::extended:
-        init.offset_ops = offset_ops(seg.offset, bytes, global_import_to_import);
-        break;
-      default:
-        throw CompileError("unsupported data segment offset expression");
-    }
+    init.offset_ops = offset_ops(seg.offset, bytes, global_import_to_import);
     out.data_segments.push_back(std::move(init));
   }
 }

@@ -19,25 +19,21 @@
 
 namespace wisp::detail {
 
-// An active data segment, applied by the runtime at instantiation (its bytes never pass
-// through a C compiler).
-// One step of an extended constant offset (extended-const), in postfix order.
+// One step of a data segment's offset, in postfix order: a constant, an imported global's value,
+// or (extended-const) add, sub, mul of the two values below.
 struct OffsetOp {
   enum Kind : uint8_t { constant, global, add, sub, mul };
   Kind kind = constant;
   uint64_t value = 0;  // the constant, or the global's index into imports
 };
 
+// An active data segment, applied by the runtime at instantiation (its bytes never pass
+// through a C compiler).
 struct DataSegmentInit {
   uint32_t memory_index = 0;
-  bool is64 = false;  // a 64-bit memory (memory64): i64 offsets
-  bool offset_from_global = false;
-  uint64_t offset = 0;               // constant offset
-  uint32_t global_import_index = 0;  // index into imports when offset_from_global
-  // An extended offset (add/sub/mul of constants and imported globals): when not empty,
-  // it replaces the two forms above.
-  std::vector<OffsetOp> offset_ops;
-  size_t bytes_offset = 0;  // where `bytes` lie in the module's bytes
+  bool is64 = false;                 // a 64-bit memory (memory64): i64 offsets
+  std::vector<OffsetOp> offset_ops;  // the offset (validated: one value)
+  size_t bytes_offset = 0;           // where `bytes` lie in the module's bytes
   std::vector<uint8_t> bytes;
 };
 

@@ -17,7 +17,7 @@ namespace wisp::detail {
 
 namespace {
 
-constexpr std::string_view kMagic = "wisp-module-meta 5 ";
+constexpr std::string_view kMagic = "wisp-module-meta 6 ";
 constexpr size_t kDigestHex = 64;
 
 struct Writer {
@@ -187,10 +187,7 @@ std::string encode_module_meta(const ModuleImpl& m) {
   w.u32(static_cast<uint32_t>(m.data_segments.size()));
   for (const DataSegmentInit& seg : m.data_segments) {
     w.u32(seg.memory_index);
-    w.u8(seg.offset_from_global);
     w.u8(seg.is64);
-    w.u64(seg.offset);
-    w.u32(seg.global_import_index);
     w.u32(static_cast<uint32_t>(seg.offset_ops.size()));
     for (const OffsetOp& op : seg.offset_ops) {
       w.u8(op.kind);
@@ -228,10 +225,7 @@ bool decode_module_meta(std::string_view file, ModuleImpl& m) {
   std::vector<DataSegmentInit> data(r.count(29));
   for (DataSegmentInit& seg : data) {
     seg.memory_index = r.u32();
-    seg.offset_from_global = r.u8() != 0;
     seg.is64 = r.u8() != 0;
-    seg.offset = r.u64();
-    seg.global_import_index = r.u32();
     seg.offset_ops.resize(r.count(9));
     for (OffsetOp& op : seg.offset_ops) {
       const uint8_t kind = r.u8();
@@ -239,6 +233,7 @@ bool decode_module_meta(std::string_view file, ModuleImpl& m) {
       op.kind = static_cast<OffsetOp::Kind>(kind);
       op.value = r.u64();
     }
+    if (seg.offset_ops.empty()) r.ok = false;
     uint64_t offset = r.u64(), size = r.u64();
     if (offset > m.bytes.size() || size > m.bytes.size() - offset) r.ok = false;
     seg.bytes_offset = static_cast<size_t>(offset);

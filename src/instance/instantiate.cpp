@@ -54,13 +54,8 @@ void run_start(void* ctx) {
   e.trampoline(e.fn, s->inst->vm, nullptr, nullptr);
 }
 
-// An imported global's value as an offset: i64 for a 64-bit memory (memory64), else i32.
-uint64_t global_offset(const InstanceImpl& inst, uint64_t import_index, bool is64) {
-  const void* p = inst.bindings[import_index].ptr;
-  return is64 ? *static_cast<const uint64_t*>(p) : *static_cast<const uint32_t*>(p);
-}
-
-// An extended offset (extended-const), evaluated with i32 (or, memory64, i64) wrap-around.
+// A data segment's offset, evaluated with i32 (or, memory64, i64) wrap-around; an imported
+// global's value is read as i32 (i64).
 uint64_t evaluate_offset(const InstanceImpl& inst, const DataSegmentInit& seg) {
   const uint64_t mask = seg.is64 ? ~uint64_t{0} : 0xffffffffu;
   std::vector<uint64_t> stack;
@@ -70,7 +65,9 @@ uint64_t evaluate_offset(const InstanceImpl& inst, const DataSegmentInit& seg) {
       continue;
     }
     if (op.kind == OffsetOp::global) {
-      stack.push_back(global_offset(inst, op.value, seg.is64));
+      const void* p = inst.bindings[op.value].ptr;
+      stack.push_back(seg.is64 ? *static_cast<const uint64_t*>(p)
+                               : *static_cast<const uint32_t*>(p));
       continue;
     }
     const uint64_t b = stack.back();
@@ -85,11 +82,7 @@ void apply_data_segments(InstanceImpl& inst) {
   const ModuleImpl& m = inst.mod();
   for (const DataSegmentInit& seg : m.data_segments) {
     wasm_rt_memory_t* mem = inst.memory_at(seg.memory_index);
-    uint64_t offset = seg.offset;
-    if (!seg.offset_ops.empty())
-      offset = evaluate_offset(inst, seg);
-    else if (seg.offset_from_global)
-      offset = global_offset(inst, seg.global_import_index, seg.is64);
+    const uint64_t offset = evaluate_offset(inst, seg);
     uint64_t size = mem ? mem->size : 0;
     if (mem && mem->pages == 65536) size = 1ull << 32;
     if (offset > size || seg.bytes.size() > size - offset) {

@@ -7,7 +7,6 @@
 #include <map>
 
 #include "compile/emit/glue_text.hpp"
-#include "compile/front/reader.hpp"
 #include "wisp/error.hpp"
 
 namespace wisp::detail::emit {
@@ -28,47 +27,28 @@ std::string funcref_of(const ModuleShape& shape, uint32_t f, const char* inst = 
 }
 
 // An extended constant expression (extended-const: i32/i64 add, sub, mul of constants and
-// globals) as C, from its bytes.
+// globals) as C.
 std::string extended_expr(const ModuleShape& shape, const ConstExpr& e,
                           std::span<const uint8_t> bytes) {
-  front::Reader r(bytes, e.offset, bytes.size());  // validated: ends at its `end`
   std::vector<std::string> st;
-  auto binary = [&](const char* op) {
-    std::string b = st.back();
-    st.pop_back();
-    st.back() = "(" + st.back() + " " + op + " " + b + ")";
-  };
-  for (;;) {
-    uint8_t code = r.u8();
-    switch (code) {
-      case 0x0b:
-        if (st.size() != 1) throw CompileError("internal: malformed constant expression");
-        return st.back();
-      case 0x41:
-        st.push_back(num(static_cast<uint32_t>(r.s32())) + "u");
-        break;
-      case 0x42:
-        st.push_back(num(static_cast<uint64_t>(r.s64())) + "ull");
-        break;
-      case 0x23:
-        st.push_back(shape.global_lvalue(r.u32()));
-        break;
-      case 0x6a:
-      case 0x7c:
-        binary("+");
-        break;
-      case 0x6b:
-      case 0x7d:
-        binary("-");
-        break;
-      case 0x6c:
-      case 0x7e:
-        binary("*");
-        break;
-      default:
-        throw CompileError("the C emitter cannot evaluate this constant expression", r.pos() - 1);
+  for (const front::ConstStep& s : front::const_expr_steps(e, bytes)) {
+    if (s.kind == front::ConstStep::i32) {
+      st.push_back(num(static_cast<uint32_t>(s.value)) + "u");
+    } else if (s.kind == front::ConstStep::i64) {
+      st.push_back(num(s.value) + "ull");
+    } else if (s.kind == front::ConstStep::global_get) {
+      st.push_back(shape.global_lvalue(static_cast<uint32_t>(s.value)));
+    } else {
+      const char* op = s.kind == front::ConstStep::add   ? " + "
+                       : s.kind == front::ConstStep::sub ? " - "
+                                                         : " * ";
+      std::string b = std::move(st.back());
+      st.pop_back();
+      st.back() = "(" + st.back() + op + b + ")";
     }
   }
+  if (st.size() != 1) throw CompileError("internal: malformed constant expression");
+  return st.back();
 }
 
 }  // namespace

@@ -328,4 +328,39 @@ ConstExpr read_const_expr(DecodeContext& c, Reader& r, ValType expected) {
   return e;
 }
 
+std::vector<ConstStep> const_expr_steps(const ConstExpr& e, std::span<const uint8_t> bytes) {
+  Reader r(bytes, e.offset, bytes.size());  // validated: ends at its `end`
+  std::vector<ConstStep> steps;
+  for (;;) {
+    const size_t at = r.pos();
+    switch (r.u8()) {
+      case 0x0b:
+        return steps;
+      case 0x41:
+        steps.push_back({ConstStep::i32, static_cast<uint32_t>(r.s32())});
+        break;
+      case 0x42:
+        steps.push_back({ConstStep::i64, static_cast<uint64_t>(r.s64())});
+        break;
+      case 0x23:
+        steps.push_back({ConstStep::global_get, r.u32()});
+        break;
+      case 0x6a:
+      case 0x7c:
+        steps.push_back({ConstStep::add, 0});
+        break;
+      case 0x6b:
+      case 0x7d:
+        steps.push_back({ConstStep::sub, 0});
+        break;
+      case 0x6c:
+      case 0x7e:
+        steps.push_back({ConstStep::mul, 0});
+        break;
+      default:
+        fail_at(at, "internal: not a numeric constant expression");
+    }
+  }
+}
+
 }  // namespace wisp::detail::front

@@ -125,6 +125,16 @@ struct ConstExpr {
 };
 static_assert(sizeof(ConstExpr) <= 16);
 
+// One step of a validated numeric constant expression (a constant, global.get, or extended-const's
+// add, sub, mul), in postfix order: what the C emitter and the runtime evaluate.
+struct ConstStep {
+  enum Kind : uint8_t { i32, i64, global_get, add, sub, mul };
+  Kind kind = i32;
+  uint64_t value = 0;  // the constant's bits (zero-extended), or the global's index
+};
+// The steps of `e` (numeric, validated), read from the module's `bytes`.
+std::vector<ConstStep> const_expr_steps(const ConstExpr& e, std::span<const uint8_t> bytes);
+
 enum class ExternKind : uint8_t { func = 0, table = 1, memory = 2, global = 3, tag = 4 };
 
 struct Import {
