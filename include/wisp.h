@@ -13,6 +13,13 @@
 extern "C" {
 #endif
 
+/* The value kind of v128 (SIMD) in the types of wasm.h (wasm_valtype_kind of a v128 parameter,
+ * result or global). wasm_val_t cannot hold 16 bytes: wasm_func_call of a function that takes or
+ * returns a v128 fails with a trap naming the type, wasm_global_set of a v128 global fails, and
+ * wasm_global_get of one gives only its low 64 bits (of.i64, kind WISP_V128). The C++ API
+ * (wisp::Value::v128) carries whole v128 values. */
+#define WISP_V128 ((wasm_valkind_t)4)
+
 /* ---- engine settings (before wasm_engine_new_with_config) ----------------------------------- */
 
 /* Build tier 1 (cc -O2, in the background, cached) at all; default true. Without it every

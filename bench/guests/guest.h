@@ -3,7 +3,9 @@
 
 #include <stdint.h>
 
-#ifdef WISP_NATIVE
+#if defined(WISP_NATIVE) && defined(RESIZE_SIMD)
+#define GUEST_EXPORT(name) native_simd_##name
+#elif defined(WISP_NATIVE)
 #define GUEST_EXPORT(name) native_##name
 #else
 #define GUEST_EXPORT(name) name

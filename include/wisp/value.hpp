@@ -8,7 +8,7 @@
 
 namespace wisp {
 
-enum class ValType : uint8_t { i32, i64, f32, f64, funcref, externref };
+enum class ValType : uint8_t { i32, i64, f32, f64, funcref, externref, v128 };
 
 const char* val_type_name(ValType t);
 
@@ -28,6 +28,38 @@ struct FuncRef {
   void* instance = nullptr;
   bool is_null() const { return code == nullptr; }
   bool operator==(const FuncRef&) const = default;
+};
+
+// A v128 value (SIMD): 16 bytes, lane 0 first (little-endian, as in linear memory).
+struct V128 {
+  uint8_t bytes[16] = {};
+
+  static V128 from_halves(uint64_t lo, uint64_t hi) {
+    V128 v;
+    std::memcpy(v.bytes, &lo, 8);
+    std::memcpy(v.bytes + 8, &hi, 8);
+    return v;
+  }
+  uint64_t lo() const {
+    uint64_t x;
+    std::memcpy(&x, bytes, 8);
+    return x;
+  }
+  uint64_t hi() const {
+    uint64_t x;
+    std::memcpy(&x, bytes + 8, 8);
+    return x;
+  }
+  // Lane `i` of width `bits` (8, 16, 32 or 64), zero-extended; float lanes as their bits.
+  uint64_t lane(unsigned bits, unsigned i) const {
+    uint64_t x = 0;
+    std::memcpy(&x, bytes + i * (bits / 8), bits / 8);
+    return x;
+  }
+  void set_lane(unsigned bits, unsigned i, uint64_t x) {
+    std::memcpy(bytes + i * (bits / 8), &x, bits / 8);
+  }
+  bool operator==(const V128&) const = default;
 };
 
 // A dynamically typed WebAssembly value. Floats are kept as bits so NaN payloads survive.
@@ -74,6 +106,11 @@ class Value {
     x.func_ = f;
     return x;
   }
+  static Value v128(const V128& v) {
+    Value x(ValType::v128);
+    x.v128_ = v;
+    return x;
+  }
   static Value null_of(ValType t);
 
   ValType type() const { return type_; }
@@ -90,14 +127,15 @@ class Value {
     std::memcpy(&d, &bits_, 8);
     return d;
   }
-  uint64_t bits() const { return bits_; }  // raw bits of a number (f32: low 32 bits)
+  uint64_t bits() const { return bits_; }  // raw bits of a number (f32: low 32 bits; v128: low 64)
   void* as_externref() const { return ref_; }
   FuncRef as_funcref() const { return func_; }
+  V128 as_v128() const { return v128_; }
   bool is_null_ref() const;
 
   // Same type and same bits (NaNs compare by payload).
   bool operator==(const Value& o) const;
-  // "i32:42", "f64:1.5", "externref:null"
+  // "i32:42", "f64:1.5", "externref:null", "v128:i32x4 1 2 3 4" (the spec's lane syntax)
   std::string to_string() const;
 
  private:
@@ -107,6 +145,7 @@ class Value {
     uint64_t bits_;
     void* ref_;
     FuncRef func_;
+    V128 v128_;
   };
 };
 

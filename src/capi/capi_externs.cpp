@@ -104,6 +104,13 @@ __attribute__((noinline)) wasm_trap_t* call_general(const ExternObject* f,
     return new_trap("wasm_func_call: the function has type " + ft.to_string() + ", called with " +
                     std::to_string(nargs) + " arguments");
   }
+  for (const std::vector<ValType>* ts : {&ft.params, &ft.results}) {
+    for (ValType t : *ts) {
+      if (t == ValType::v128)
+        return new_trap("wasm_func_call: the function has type " + ft.to_string() +
+                        ": v128 values cannot cross the C API (wasm_val_t has no room for them)");
+    }
+  }
   std::vector<wisp_raw_t> raw_args(nargs + 1), raw_results(ft.results.size() + 1);
   for (size_t i = 0; i < nargs; ++i) {
     if (!to_raw(f->store, args->data[i], ft.params[i], &raw_args[i])) {

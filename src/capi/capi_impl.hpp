@@ -19,6 +19,7 @@
 #include "instance/instance_impl.hpp"
 #include "runtime/func_types.hpp"
 #include "wasm.h"
+#include "wisp.h"
 #include "wisp/engine.hpp"
 #include "wisp/linker.hpp"
 #include "wisp/template.hpp"

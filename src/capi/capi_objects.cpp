@@ -143,6 +143,8 @@ bool to_raw(StoreState* store, const wasm_val_t& v, ValType t, wisp_raw_t* out) 
         return false;
       }
       return funcref_of(v.of.ref, &out->funcref);
+    case ValType::v128:  // wasm_val_t has no room for 16 bytes (WISP_V128)
+      return false;
   }
   return false;
 }
@@ -169,6 +171,9 @@ wasm_val_t from_raw(StoreState* store, const std::shared_ptr<detail::InstanceImp
       break;
     case ValType::funcref:
       v.of.ref = ref_from_funcref(store, context, r.funcref);
+      break;
+    case ValType::v128:  // not representable in wasm_val_t: the low 64 bits (WISP_V128)
+      v.of.i64 = static_cast<int64_t>(r.v128.u64x2[0]);
       break;
   }
   return v;

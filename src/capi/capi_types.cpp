@@ -321,6 +321,8 @@ ValType to_val_type(wasm_valkind_t k) {
       return ValType::f64;
     case WASM_EXTERNREF:
       return ValType::externref;
+    case WISP_V128:
+      return ValType::v128;
     default:
       return ValType::funcref;
   }
@@ -340,6 +342,8 @@ wasm_valkind_t to_valkind(ValType t) {
       return WASM_EXTERNREF;
     case ValType::funcref:
       return WASM_FUNCREF;
+    case ValType::v128:
+      return WISP_V128;
   }
   return WASM_I32;
 }

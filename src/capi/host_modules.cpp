@@ -38,6 +38,8 @@ class Encoder {
         return 0x70;
       case ValType::externref:
         return 0x6f;
+      case ValType::v128:
+        return 0x7b;
     }
     return 0x7f;
   }
@@ -105,6 +107,10 @@ std::vector<uint8_t> global_module(const GlobalType& type) {
     case ValType::funcref:
     case ValType::externref:
       g.insert(g.end(), {0xd0, Encoder::valtype(type.type)});
+      break;
+    case ValType::v128:  // v128.const 0
+      g.insert(g.end(), {0xfd, 0x0c});
+      g.insert(g.end(), 16, 0);
       break;
   }
   g.push_back(0x0b);

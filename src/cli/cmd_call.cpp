@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <limits>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "cli/cli.hpp"
 #include "wisp/wisp.hpp"
@@ -43,9 +45,53 @@ int64_t parse_int(const std::string& s, int64_t lo, uint64_t hi, bool& ok) {
   return static_cast<int64_t>(mag);
 }
 
+Value parse_arg(const std::string& s, ValType t);
+
+// A v128 in the spec's lane syntax, one shell argument: "i32x4 1 2 3 4", "f32x4 1.5 -0 inf nan",
+// "i8x16 0 1 ... 15" (integer lanes signed, unsigned or 0x hex; float lanes as strtod reads them).
+Value parse_v128(const std::string& s) {
+  std::vector<std::string> words;
+  for (size_t at = 0; at < s.size();) {
+    size_t end = s.find_first_of(" \t,", at);
+    if (end == std::string::npos) end = s.size();
+    if (end > at) words.push_back(s.substr(at, end - at));
+    at = end + 1;
+  }
+  static const struct {
+    const char* shape;
+    unsigned bits;
+    ValType lane;
+  } kShapes[] = {{"i8x16", 8, ValType::i32},  {"i16x8", 16, ValType::i32},
+                 {"i32x4", 32, ValType::i32}, {"i64x2", 64, ValType::i64},
+                 {"f32x4", 32, ValType::f32}, {"f64x2", 64, ValType::f64}};
+  for (const auto& k : kShapes) {
+    if (words.empty() || words[0] != k.shape) continue;
+    if (words.size() != 1 + 128 / k.bits) break;
+    V128 x;
+    for (unsigned i = 0; i < 128 / k.bits; ++i) {
+      const std::string& w = words[i + 1];
+      if (k.lane == ValType::i32 && k.bits < 32) {  // an 8- or 16-bit lane: its own range
+        bool ok = false;
+        const int64_t lo = -(int64_t{1} << (k.bits - 1)), hi = (int64_t{1} << k.bits) - 1;
+        int64_t v = parse_int(w, lo, static_cast<uint64_t>(hi), ok);
+        if (!ok) throw Error("v128 lane '" + w + "' is not a valid " + k.shape + " lane");
+        x.set_lane(k.bits, i, static_cast<uint64_t>(v));
+      } else {
+        x.set_lane(k.bits, i, parse_arg(w, k.lane).bits());
+      }
+    }
+    return Value::v128(x);
+  }
+  throw Error("argument '" + s +
+              "' is not a valid v128 (the spec's lane syntax in one argument: \"i32x4 1 2 3 "
+              "4\"; shapes i8x16, i16x8, i32x4, i64x2, f32x4, f64x2)");
+}
+
 Value parse_arg(const std::string& s, ValType t) {
   bool ok = false;
   switch (t) {
+    case ValType::v128:
+      return parse_v128(s);
     case ValType::i32: {
       int64_t x = parse_int(s, std::numeric_limits<int32_t>::min(), 0xffffffffull, ok);
       if (ok) return Value::i32(static_cast<int32_t>(static_cast<uint32_t>(x)));
@@ -99,6 +145,15 @@ std::string format_result(const Value& v) {
       return v.as_externref() ? "externref" : "null";
     case ValType::funcref:
       return v.as_funcref().is_null() ? "null" : "funcref";
+    case ValType::v128: {  // the spec's lane syntax, as i32x4 in hex
+      std::string s = "i32x4";
+      char buf[16];
+      for (unsigned i = 0; i < 4; ++i) {
+        std::snprintf(buf, sizeof buf, " 0x%08x", static_cast<unsigned>(v.as_v128().lane(32, i)));
+        s += buf;
+      }
+      return s;
+    }
   }
   return "?";
 }

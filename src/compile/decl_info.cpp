@@ -30,6 +30,8 @@ ValType to_val_type(front::ValType t) {
       return ValType::funcref;
     case front::ValType::externref:
       return ValType::externref;
+    case front::ValType::v128:
+      return ValType::v128;
     default:
       throw CompileError(std::string("unsupported value type ") + front::val_type_name(t) +
                          " in the module's interface");

@@ -54,6 +54,7 @@ std::filesystem::path tier1_path(const EngineImpl& engine, const ModuleImpl& m) 
   std::string flags;
   for (const auto& f : engine.config.tier1_flags) flags += f + " ";
   for (const char* f : kTier1FixedFlags) flags += std::string(f) + " ";
+  for (const auto& f : tier1_host_flags()) flags += f + " ";
   flags += "units:" + std::to_string(engine.config.tier1_unit_bytes);
   // kCodegenId is a build-time digest of the compile layer's sources and the ABI header:
   // a change to code generation can never load an object built by another wisp build.
@@ -153,6 +154,8 @@ struct ProposalSwitch {
   detail::front::Feature feature;
 };
 constexpr ProposalSwitch kProposalSwitches[] = {
+    {"simd", &Proposals::simd, detail::front::Feature::simd},
+    {"relaxed-simd", &Proposals::relaxed_simd, detail::front::Feature::relaxed_simd},
     {"extended-const", &Proposals::extended_const, detail::front::Feature::extended_const},
     {"tail-call", &Proposals::tail_call, detail::front::Feature::tail_call},
     {"memory64", &Proposals::memory64, detail::front::Feature::memory64},

@@ -109,7 +109,7 @@ struct Reader {
   }
   ValType val_type() {
     uint8_t t = u8();
-    if (t > static_cast<uint8_t>(ValType::externref)) ok = false;
+    if (t > static_cast<uint8_t>(ValType::v128)) ok = false;
     return static_cast<ValType>(t);
   }
   std::vector<ValType> types() {

@@ -32,6 +32,10 @@ struct Tier1Options {
 // must exhaust the stack, not loop), and signalling NaNs honoured (x - 0.0 and x * 1.0 must
 // quiet a NaN, so they are not folded away).
 extern const char* const kTier1FixedFlags[7];
+// Instruction-set flags for the host CPU (part of the cache key): "-msse4.2" on an x86-64 that
+// has SSE4.2 (SIMD's shuffles, swizzles, rounding and narrowing become single instructions; no
+// FMA, so float results are those of the baseline), else none.
+const std::vector<std::string>& tier1_host_flags();
 
 // SHA-256 of exactly these bytes (hex).
 std::string sha256_bytes_hex(std::string_view bytes);

@@ -84,6 +84,17 @@ const char* const kTier1FixedFlags[7] = {"-fPIC",
                                          "-fno-optimize-sibling-calls",
                                          "-fsignaling-nans"};
 
+const std::vector<std::string>& tier1_host_flags() {
+  static const std::vector<std::string> flags = [] {
+    std::vector<std::string> f;
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("sse4.2")) f.push_back("-msse4.2");
+#endif
+    return f;
+  }();
+  return flags;
+}
+
 namespace {
 
 // The compiler binary as execvp would find it, with symlinks resolved and its stat identity;
@@ -205,6 +216,7 @@ std::vector<std::string> compiler_argv(const Tier1Options& options) {
   argv.push_back(options.compiler);
   for (const auto& f : options.flags) argv.push_back(f);
   for (const char* f : kTier1FixedFlags) argv.push_back(f);
+  for (const auto& f : tier1_host_flags()) argv.push_back(f);
   argv.push_back("-w");
   return argv;
 }

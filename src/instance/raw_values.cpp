@@ -29,6 +29,11 @@ wisp_raw_t to_raw(const Value& v) {
       r.funcref.module_instance = f.instance;
       break;
     }
+    case ValType::v128: {
+      V128 x = v.as_v128();
+      std::memcpy(&r.v128, x.bytes, 16);
+      break;
+    }
   }
   return r;
 }
@@ -51,6 +56,9 @@ wisp_raw_t load_global(const void* p, ValType t) {
     case ValType::funcref:
       std::memcpy(&r.funcref, p, sizeof(wasm_rt_funcref_t));
       break;
+    case ValType::v128:
+      std::memcpy(&r.v128, p, 16);
+      break;
   }
   return r;
 }
@@ -71,6 +79,9 @@ void store_global(void* p, ValType t, const wisp_raw_t& r) {
     case ValType::funcref:
       std::memcpy(p, &r.funcref, sizeof(wasm_rt_funcref_t));
       break;
+    case ValType::v128:
+      std::memcpy(p, &r.v128, 16);
+      break;
   }
 }
 
@@ -89,6 +100,11 @@ Value from_raw(const wisp_raw_t& r, ValType t) {
     case ValType::funcref:
       return Value::funcref(
           FuncRef{r.funcref.func_type, r.funcref.func, r.funcref.module_instance});
+    case ValType::v128: {
+      V128 x;
+      std::memcpy(x.bytes, &r.v128, 16);
+      return Value::v128(x);
+    }
   }
   return Value();
 }

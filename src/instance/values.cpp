@@ -20,6 +20,8 @@ const char* val_type_name(ValType t) {
       return "funcref";
     case ValType::externref:
       return "externref";
+    case ValType::v128:
+      return "v128";
   }
   return "?";
 }
@@ -86,6 +88,8 @@ Value Value::null_of(ValType t) {
       return funcref(FuncRef{});
     case ValType::externref:
       return externref(nullptr);
+    case ValType::v128:
+      return v128(V128{});
     default: {
       Value v(t);
       v.bits_ = 0;
@@ -107,6 +111,8 @@ bool Value::operator==(const Value& o) const {
       return ref_ == o.ref_;
     case ValType::funcref:
       return func_ == o.func_;
+    case ValType::v128:
+      return v128_ == o.v128_;
     case ValType::i32:
     case ValType::f32:
       return static_cast<uint32_t>(bits_) == static_cast<uint32_t>(o.bits_);
@@ -138,6 +144,14 @@ std::string Value::to_string() const {
       if (func_.is_null()) return "funcref:null";
       std::snprintf(buf, sizeof buf, "funcref:%p", reinterpret_cast<void*>(func_.code));
       break;
+    case ValType::v128: {
+      std::string s = "v128:i32x4";
+      for (unsigned i = 0; i < 4; ++i) {
+        std::snprintf(buf, sizeof buf, " 0x%08x", static_cast<unsigned>(v128_.lane(32, i)));
+        s += buf;
+      }
+      return s;
+    }
   }
   return buf;
 }

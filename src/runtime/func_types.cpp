@@ -38,6 +38,7 @@ FuncType func_type_of(uint32_t id) {
   if (id == 0 || id > by_id().size()) return t;
   const std::vector<int>& key = *by_id()[id - 1];
   auto of = [](int rt) {
+    if (rt == WISP_RT_V128) return ValType::v128;
     switch (static_cast<wasm_rt_type_t>(rt)) {
       case WASM_RT_I64:
         return ValType::i64;
@@ -73,6 +74,8 @@ wasm_rt_type_t to_rt_type(ValType t) {
       return WASM_RT_FUNCREF;
     case ValType::externref:
       return WASM_RT_EXTERNREF;
+    case ValType::v128:
+      return static_cast<wasm_rt_type_t>(WISP_RT_V128);
   }
   return WASM_RT_I32;
 }

@@ -16,10 +16,37 @@
 extern "C" {
 #endif
 
-#define WISP_ABI_VERSION 3
+#define WISP_ABI_VERSION 4
+
+/* A v128 value (SIMD): 16 bytes, 8-byte aligned, viewed as lanes of any integer width (float
+ * lanes are read through their bits). The C of cc (tier 1) also sees it as a GCC vector, aligned
+ * to 8 like the rest so that the instance struct, wisp_raw_t and the runtime's C++ agree on every
+ * offset; with only integer members it is passed and returned in two integer registers by cc and
+ * libtcc alike (x86-64 SysV), so tier-0 and tier-1 code can call each other with v128 values. */
+#if defined(__GNUC__) && !defined(__TINYC__) && !defined(__cplusplus)
+#define WISP_HAS_VEC 1
+typedef uint64_t wisp_vec_t __attribute__((vector_size(16), aligned(8)));
+#endif
+typedef union wisp_v128 {
+  uint8_t u8x16[16];
+  int8_t s8x16[16];
+  uint16_t u16x8[8];
+  int16_t s16x8[8];
+  uint32_t u32x4[4];
+  int32_t s32x4[4];
+  uint64_t u64x2[2];
+  int64_t s64x2[2];
+#ifdef WISP_HAS_VEC
+  wisp_vec_t vec;
+#endif
+} wisp_v128_t;
+
+/* The value type id of v128 in function types (wasm-rt.h's wasm_rt_type_t has none). */
+#define WISP_RT_V128 16
 
 /* One value crossing the boundary (arguments and results of trampolines and host calls). */
 typedef union wisp_raw {
+  wisp_v128_t v128;
   uint32_t i32;
   uint64_t i64;
   float f32;

@@ -15,6 +15,7 @@ ValType parse_type(const std::string& t) {
   if (t == "f64") return ValType::f64;
   if (t == "externref") return ValType::externref;
   if (t == "funcref") return ValType::funcref;
+  if (t == "v128") return ValType::v128;
   throw std::runtime_error("unsupported value type '" + t + "'");
 }
 
@@ -41,6 +42,33 @@ std::string hex(uint64_t bits) {
   return buf;
 }
 
+// A v128's lanes as wast2json writes them: "lane_type" (i8, i16, i32, i64, f32, f64) and "value",
+// an array of the lanes' bit patterns as decimal strings (or "nan:canonical" / "nan:arithmetic"
+// for float lanes of expected results).
+unsigned lane_bits(const nlohmann::json& v) {
+  const std::string t = v.value("lane_type", "");
+  if (t == "i8") return 8;
+  if (t == "i16") return 16;
+  if (t == "i32" || t == "f32") return 32;
+  if (t == "i64" || t == "f64") return 64;
+  throw std::runtime_error("bad v128 lane type '" + t + "'");
+}
+
+const nlohmann::json& v128_lanes(const nlohmann::json& v) {
+  const nlohmann::json& lanes = v.at("value");
+  if (!lanes.is_array() || lanes.size() * lane_bits(v) != 128)
+    throw std::runtime_error("bad v128 value");
+  return lanes;
+}
+
+bool float_lane_matches(unsigned bits, uint64_t b, const std::string& s) {
+  const uint64_t sign = uint64_t{1} << (bits - 1);
+  const uint64_t quiet = bits == 32 ? 0x7fc00000u : 0x7ff8000000000000ull;
+  if (s == "nan:canonical") return (b & (sign - 1)) == quiet;
+  if (s == "nan:arithmetic") return (b & quiet) == quiet;
+  return b == parse_u64(s);
+}
+
 }  // namespace
 
 void* extern_host_ref(uint64_t n) {
@@ -50,6 +78,20 @@ void* extern_host_ref(uint64_t n) {
 
 Value parse_value(const nlohmann::json& v) {
   ValType t = parse_type(v.at("type").get<std::string>());
+  if (t == ValType::v128) {
+    const unsigned bits = lane_bits(v);
+    const nlohmann::json& lanes = v128_lanes(v);
+    V128 x;
+    for (unsigned i = 0; i < lanes.size(); ++i) {
+      const std::string s = lanes[i].get<std::string>();
+      if (s.starts_with("nan:")) {
+        x.set_lane(bits, i, bits == 32 ? 0x7fc00000u : 0x7ff8000000000000ull);
+      } else {
+        x.set_lane(bits, i, parse_u64(s));
+      }
+    }
+    return Value::v128(x);
+  }
   if (!has_value(v)) throw std::runtime_error("argument without a value");
   const std::string s = v["value"].get<std::string>();
   switch (t) {
@@ -69,6 +111,8 @@ Value parse_value(const nlohmann::json& v) {
     case ValType::funcref:
       if (s == "null") return Value::null_of(ValType::funcref);
       throw std::runtime_error("funcref arguments other than null are not representable");
+    case ValType::v128:
+      break;
   }
   throw std::runtime_error("unreachable value type");
 }
@@ -76,6 +120,18 @@ Value parse_value(const nlohmann::json& v) {
 bool value_matches(const nlohmann::json& expected, const Value& actual) {
   ValType t = parse_type(expected.at("type").get<std::string>());
   if (actual.type() != t) return false;
+  if (t == ValType::v128) {
+    const unsigned bits = lane_bits(expected);
+    const nlohmann::json& lanes = v128_lanes(expected);
+    const bool is_float = expected.value("lane_type", "")[0] == 'f';
+    const V128 x = actual.as_v128();
+    for (unsigned i = 0; i < lanes.size(); ++i) {
+      const std::string s = lanes[i].get<std::string>();
+      const uint64_t b = x.lane(bits, i);
+      if (is_float ? !float_lane_matches(bits, b, s) : b != parse_u64(s)) return false;
+    }
+    return true;
+  }
   const bool any = !has_value(expected);
   const std::string s = any ? std::string() : expected["value"].get<std::string>();
   switch (t) {
@@ -102,12 +158,21 @@ bool value_matches(const nlohmann::json& expected, const Value& actual) {
       if (any) return !actual.as_funcref().is_null();
       if (s == "null") return actual.as_funcref().is_null();
       return false;
+    case ValType::v128:
+      break;
   }
   return false;
 }
 
 std::string describe_expected(const nlohmann::json& expected) {
   std::string t = expected.value("type", "?");
+  if (t == "v128" && expected.contains("value") && expected["value"].is_array()) {
+    std::string s = "v128:" + expected.value("lane_type", "?") + "x";
+    s += std::to_string(expected["value"].size());
+    for (const nlohmann::json& lane : expected["value"])
+      s += " " + (lane.is_string() ? lane.get<std::string>() : std::string("?"));
+    return s;
+  }
   if (!has_value(expected)) return t + ":<any non-null>";
   std::string s = expected["value"].get<std::string>();
   if (s.starts_with("nan:") || s == "null" || t == "externref" || t == "funcref")
@@ -137,6 +202,8 @@ std::string describe_value(const Value& v) {
     }
     case ValType::funcref:
       return v.as_funcref().is_null() ? "funcref:null" : "funcref:<func>";
+    case ValType::v128:
+      return v.to_string();
   }
   return "?";
 }

@@ -25,10 +25,18 @@ std::vector<UnsupportedCase> unsupported_cases() {
       {"simd",
        R"((module (func (export "f") (result i32)
                     (i32x4.extract_lane 0 (v128.const i32x4 1 2 3 4)))))",
-       {"simd", "v128"}},
+       {"simd", "v128"},
+       "simd"},
       {"simd_unused_function",
        R"((module (func (drop (v128.const i64x2 0 0)))))",
-       {"simd", "v128"}},
+       {"simd", "v128"},
+       "simd"},
+      {"simd_global", R"((module (global v128 (v128.const i64x2 0 0))))", {"simd", "v128"}, "simd"},
+      {"relaxed_simd",
+       R"((module (func (export "f") (param v128 v128) (result v128)
+                    (i8x16.relaxed_swizzle (local.get 0) (local.get 1)))))",
+       {"relaxed-simd", "relaxed simd", "relaxed_simd"},
+       "relaxed-simd"},
       {"threads_atomics",
        R"((module (memory 1 1 shared)
                             (func (export "f") (result i32) (i32.atomic.load (i32.const 0)))))",
@@ -382,6 +390,98 @@ TEST_P(FeaturesTest, MultipleMemoriesAreApartAndWork) {
   EXPECT_TRAP(one.call("load_b", {Value::i32(3 * 65536)}), TrapKind::out_of_bounds);
   EXPECT_TRAP(one.call("copy_b_to_a", {Value::i32(65535), Value::i32(0), Value::i32(2)}),
               TrapKind::out_of_bounds);
+}
+
+V128 i32x4(uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
+  V128 v;
+  const uint32_t lanes[4] = {a, b, c, d};
+  for (unsigned i = 0; i < 4; ++i) v.set_lane(32, i, lanes[i]);
+  return v;
+}
+
+TEST_P(FeaturesTest, SimdValuesCrossEveryBoundary) {
+  // v128 through the C++ API (params, results, multi-value, globals), locals, select, memory,
+  // a host function, and a tail call's argument buffer.
+  Linker linker;
+  linker.define_func("host", "swap_halves", FuncType{{ValType::v128}, {ValType::v128}},
+                     [](Caller&, std::span<const Value> args, std::span<Value> results) {
+                       V128 in = args[0].as_v128();
+                       results[0] = Value::v128(V128::from_halves(in.hi(), in.lo()));
+                     });
+  Instance inst = instantiate(R"((module
+    (import "host" "swap_halves" (func $swap (param v128) (result v128)))
+    (memory (export "memory") 1)
+    (global $g (export "g") (mut v128) (v128.const i32x4 1 2 3 4))
+    (func (export "add") (param v128 v128) (result v128) (i32x4.add (local.get 0) (local.get 1)))
+    (func (export "pick") (param v128 v128 i32) (result v128)
+      (select (local.get 0) (local.get 1) (local.get 2)))
+    (func (export "two") (param v128) (result v128 i32 v128)
+      (local v128)
+      (local.set 1 (i8x16.splat (i32.const 7)))
+      (local.get 0) (i32x4.extract_lane 3 (local.get 0)) (local.get 1))
+    (func (export "swap") (param v128) (result v128) (call $swap (local.get 0)))
+    (func (export "global_plus") (param v128) (result v128)
+      (global.set $g (i64x2.add (global.get $g) (local.get 0)))
+      (global.get $g))
+    (func (export "roundtrip") (param i32 v128) (result v128)
+      (v128.store offset=3 (local.get 0) (local.get 1))
+      (v128.load offset=3 (local.get 0)))
+    (func $count (param v128 i32) (result v128)
+      (if (result v128) (i32.eqz (local.get 1)) (then (local.get 0))
+        (else (return_call $count (i32x4.add (local.get 0) (v128.const i32x4 1 1 1 1))
+                                  (i32.sub (local.get 1) (i32.const 1))))))
+    (func (export "count") (param v128 i32) (result v128)
+      (call $count (local.get 0) (local.get 1)))))",
+                              linker);
+  const V128 a = i32x4(1, 2, 3, 0xffffffffu), b = i32x4(10, 20, 30, 1);
+  EXPECT_EQ(inst.call("add", {Value::v128(a), Value::v128(b)})[0],
+            Value::v128(i32x4(11, 22, 33, 0)));
+  EXPECT_EQ(inst.call("pick", {Value::v128(a), Value::v128(b), Value::i32(1)})[0], Value::v128(a));
+  EXPECT_EQ(inst.call("pick", {Value::v128(a), Value::v128(b), Value::i32(0)})[0], Value::v128(b));
+  std::vector<Value> two = inst.call("two", {Value::v128(a)});
+  ASSERT_EQ(two.size(), 3u);
+  EXPECT_EQ(two[0], Value::v128(a));
+  EXPECT_EQ(two[1], Value::i32(-1));
+  EXPECT_EQ(two[2], Value::v128(i32x4(0x07070707u, 0x07070707u, 0x07070707u, 0x07070707u)));
+  EXPECT_EQ(inst.call("swap", {Value::v128(a)})[0], Value::v128(i32x4(3, 0xffffffffu, 1, 2)));
+  EXPECT_EQ(inst.call("global_plus", {Value::v128(i32x4(1, 0, 0, 0))})[0],
+            Value::v128(i32x4(2, 2, 3, 4)));
+  EXPECT_EQ(inst.global_get("g"), Value::v128(i32x4(2, 2, 3, 4)));
+  inst.global_set("g", Value::v128(b));
+  EXPECT_EQ(inst.call("global_plus", {Value::v128(V128{})})[0], Value::v128(b));
+  EXPECT_EQ(inst.call("roundtrip", {Value::i32(100), Value::v128(a)})[0], Value::v128(a));
+  EXPECT_EQ(inst.memory().load<uint32_t>(103 + 12), 0xffffffffu);
+  EXPECT_TRAP(inst.call("roundtrip", {Value::i32(65536 - 18), Value::v128(a)}),
+              TrapKind::out_of_bounds);
+  EXPECT_EQ(inst.memory().read(65536 - 15, 15), std::vector<uint8_t>(15, 0)) << "partial store";
+  EXPECT_EQ(inst.call("count", {Value::v128(a), Value::i32(1000000)})[0],
+            Value::v128(i32x4(1000001, 1000002, 1000003, 999999)));
+  EXPECT_TRUE(has(inst.module().features(), "simd"));
+}
+
+TEST_P(FeaturesTest, SimdFunctionsCallAcrossTiers) {
+  // An instance on the other tier calls this one's v128 function and the other way round: both
+  // tiers pass v128 in the same registers.
+  const char* kLib = R"((module
+    (func (export "mix") (param i32 v128 f32 v128) (result v128)
+      (i32x4.add (i32x4.add (local.get 1) (local.get 3))
+                 (i32x4.splat (i32.add (local.get 0) (i32.trunc_f32_s (local.get 2))))))))";
+  const Tier other = tier() == Tier::tier0 ? Tier::tier1 : Tier::tier0;
+  Engine other_engine(engine_config(other, cache_dir()));
+  TemplateOptions other_options;
+  other_options.tier = other;
+  Instance lib = Linker().instantiate(other_engine.compile(wat(kLib)), other_options);
+  ASSERT_EQ(lib.tier(), other);
+  Linker linker;
+  linker.define_instance("lib", lib);
+  Instance user = instantiate(R"((module
+    (import "lib" "mix" (func $mix (param i32 v128 f32 v128) (result v128)))
+    (func (export "go") (param v128 v128) (result v128)
+      (call $mix (i32.const 5) (local.get 0) (f32.const 3) (local.get 1)))))",
+                              linker);
+  EXPECT_EQ(
+      user.call("go", {Value::v128(i32x4(1, 2, 3, 4)), Value::v128(i32x4(10, 20, 30, 40))})[0],
+      Value::v128(i32x4(19, 30, 41, 52)));
 }
 
 WISP_INSTANTIATE_TIERS(FeaturesTest);

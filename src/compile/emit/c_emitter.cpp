@@ -100,7 +100,8 @@ void CEmitter::end_function() {
   for (size_t i = np; i < locals.size();) {
     const CType& t = ctype(locals[i]);
     out += t.c;
-    const char* zero = locals[i] == ValType::funcref ? " = {0}" : " = 0";
+    const char* zero =
+        locals[i] == ValType::funcref || locals[i] == ValType::v128 ? " = {0}" : " = 0";
     size_t k = i;
     for (; k < locals.size() && locals[k] == locals[i]; ++k) {
       out += k == i ? " L" : ", L";
@@ -111,9 +112,7 @@ void CEmitter::end_function() {
     i = k;
   }
   // The operand stack slots that were used.
-  static const ValType kAll[kNumCTypes] = {ValType::i32, ValType::i64,     ValType::f32,
-                                           ValType::f64, ValType::funcref, ValType::externref};
-  for (const ValType vt : kAll) {
+  for (const ValType vt : kAllCTypes) {
     const CType& t = ctype(vt);
     bool any = false;
     for (size_t h = 0; h < slot_used_.size(); ++h) {
@@ -389,7 +388,7 @@ void CEmitter::op(const Operator& op, const front::OpState& s) {
     default:
       break;
   }
-  if (numeric_op(op) || memory_op(op) || table_op(op)) return;
+  if (numeric_op(op) || memory_op(op) || table_op(op) || simd_op(op)) return;
   throw CompileError(std::string("the C emitter does not support ") +
                          (op.info ? op.info->text : "this operator") + " yet",
                      op.offset);
@@ -409,7 +408,7 @@ void CEmitter::variable_op(const Operator& op) {
       for (uint32_t k = 0; k < 2; ++k)
         if (vs_[h + k].pending && vs_[h + k].loads) materialize(h + k);
       std::string c = text(h + 2), b = text(h + 1);
-      if (!is_ref(t)) {
+      if (!is_ref(t) && t != ValType::v128) {
         bool pend = vs_[h].pending && vs_[h + 1].pending && vs_[h + 2].pending;
         bool deferred = any_deferred(h, 3), loads = vs_[h + 2].pending && vs_[h + 2].loads;
         int32_t l = locals_of(h, 3);
@@ -418,7 +417,7 @@ void CEmitter::variable_op(const Operator& op) {
         push_pure(t, std::move(e), l, pend, deferred, loads);
         return;
       }
-      // References: select by assignment (no struct operands to ?: for libtcc).
+      // References and v128: select by assignment (no struct operands to ?: for libtcc).
       materialize(h);  // (pop drops it from pend_)
       std::string a = vs_[h].text;
       pop(3);

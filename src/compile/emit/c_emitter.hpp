@@ -156,6 +156,9 @@ class CEmitter {
   bool numeric_op(const front::Operator& op);  // emit_numeric.cpp
   bool memory_op(const front::Operator& op);   // emit_memory.cpp
   bool table_op(const front::Operator& op);    // emit_memory.cpp
+  bool simd_op(const front::Operator& op);     // emit_simd.cpp
+  // The address of a memory access: "M0 + i3 + 16u" (memarg offset; WISP_EA64 on memory64).
+  std::string effective_address(const front::Operator& op, uint32_t addr_h);
   void variable_op(const front::Operator& op);
   std::string mem_base(uint32_t m);  // "M0": the memory's data pointer, declared on first use
 

@@ -20,6 +20,7 @@ const CType kTypes[kNumCTypes] = {
     {"f64", 'd', 'd', "f64", "WASM_RT_F64", "gd", 3},
     {"wasm_rt_funcref_t", 'r', 'r', "funcref", "WASM_RT_FUNCREF", "gr", 4},
     {"wasm_rt_externref_t", 'x', 'e', "externref", "WASM_RT_EXTERNREF", "gx", 5},
+    {"v128", 'v', 'o', "v128", "(wasm_rt_type_t)WISP_RT_V128", "gv", 6},
 };
 
 }  // namespace
@@ -38,6 +39,8 @@ const CType& ctype(ValType t) {
       return kTypes[4];
     case ValType::externref:
       return kTypes[5];
+    case ValType::v128:
+      return kTypes[6];
     default:
       throw CompileError(std::string("the C emitter cannot represent values of type ") +
                          front::val_type_name(t) + " yet");

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "compile/emit/c_emitter.hpp"
+#include "compile/emit/c_simd.hpp"
 #include "compile/emit/glue_text.hpp"
 
 namespace wisp::detail::emit {
@@ -410,9 +411,7 @@ std::string instance_struct(const ModuleShape& shape) {
   std::string s = "typedef struct M {\n";
   if (shape.has_import_env) s += "  void* env; /* at offset 0: points to the instance itself */\n";
   if (shape.consume_fuel) s += "  s64 fuel;\n";
-  static const ValType kAll[kNumCTypes] = {ValType::i32, ValType::i64,     ValType::f32,
-                                           ValType::f64, ValType::funcref, ValType::externref};
-  for (ValType t : kAll) {
+  for (ValType t : kAllCTypes) {
     const CType& c = ctype(t);
     if (shape.num_global_values[c.index])
       s += std::string("  ") + c.c + " " + c.garr + "[" + num(shape.num_global_values[c.index]) +
@@ -444,6 +443,9 @@ std::string prelude_common(const ModuleShape& shape) {
   std::string s = c_library_head();
   s += kAbiHeaderText;  // wisp_raw_t (wide calls) and the runtime's ABI
   s += kTypes;
+  // v128 and its operators, only where they are used (a few thousand lines for the compiler).
+  if (d.features.has(front::Feature::simd) || d.features.has(front::Feature::relaxed_simd))
+    s += kSimdHelpers;
   // Multi-value result structs (wasm2c's layout, so modules compiled either way agree).
   std::set<std::string> multis;
   for (const front::FuncType& ft : d.types) {

@@ -64,18 +64,23 @@ std::string num(uint64_t v) {
 
 }  // namespace
 
+std::string CEmitter::effective_address(const Operator& op, uint32_t addr_h) {
+  std::string addr = mem_base(op.index) + " + ";
+  if (decl_.memories[op.index].limits.is64) {
+    addr += "WISP_EA64(" + text(addr_h) + ", " + num(op.value) + "ull)";
+  } else {
+    addr += text(addr_h);
+    if (op.value) addr += " + " + num(op.value) + "u";
+  }
+  return addr;
+}
+
 bool CEmitter::memory_op(const Operator& op) {
   Access a = access(op.code);
   if (a.type) {
     const bool store = is_store(op.code);
     const uint32_t addr_h = n_ - (store ? 2 : 1);
-    std::string addr = mem_base(op.index) + " + ";
-    if (decl_.memories[op.index].limits.is64) {
-      addr += "WISP_EA64(" + text(addr_h) + ", " + num(op.value) + "ull)";
-    } else {
-      addr += text(addr_h);
-      if (op.value) addr += " + " + num(op.value) + "u";
-    }
+    std::string addr = effective_address(op, addr_h);
     if (store) {
       std::string v = text(n_ - 1);
       pop(2);

@@ -161,8 +161,14 @@ ModuleDecl validate_module(std::span<const uint8_t> bytes, FeatureSet enabled) {
   } catch (const FeatureRefused& e) {
     FeatureSet needed = scan_features(bytes).minus(enabled);
     needed.add(e.feature());
-    throw CompileError("unsupported: this module needs " + needed.names() +
-                           " (not supported by wisp yet); first use: " + e.message(),
+    const FeatureSet missing = needed.minus(kRunnableFeatures);
+    const FeatureSet off = needed.minus(missing);
+    std::string what;
+    if (!missing.empty()) what = missing.names() + " (not supported by wisp yet)";
+    if (!off.empty())
+      what += (what.empty() ? "" : " and ") + off.names() +
+              " (turned off for this engine: EngineConfig::proposals)";
+    throw CompileError("unsupported: this module needs " + what + "; first use: " + e.message(),
                        e.offset());
   }
 }
