@@ -12,7 +12,7 @@
 
 namespace wisp {
 
-enum class ExternKind : uint8_t { func, table, memory, global };
+enum class ExternKind : uint8_t { func, table, memory, global, tag };
 const char* extern_kind_name(ExternKind k);
 
 struct Limits32 {
@@ -35,7 +35,8 @@ struct GlobalType {
   bool mut = false;
 };
 
-// The type of an import or export; which member is meaningful depends on `kind`.
+// The type of an import or export; which member is meaningful depends on `kind` (a tag, of
+// exception handling: `func`, whose params are the values an exception of the tag carries).
 struct ExternType {
   ExternKind kind = ExternKind::func;
   FuncType func;

@@ -374,6 +374,8 @@ wasm_externkind_t wasm_extern_kind(const wasm_extern_t* e) {
       return WASM_EXTERN_TABLE;
     case ExternKind::memory:
       return WASM_EXTERN_MEMORY;
+    case ExternKind::tag:  // never made (wasm_module_new refuses tag imports and exports)
+      break;
   }
   return WASM_EXTERN_FUNC;
 }
@@ -388,6 +390,8 @@ wasm_externtype_t* wasm_extern_type(const wasm_extern_t* e) {
       return wasm_table_type(reinterpret_cast<const wasm_table_t*>(e));
     case ExternKind::memory:
       return wasm_memory_type(reinterpret_cast<const wasm_memory_t*>(e));
+    case ExternKind::tag:
+      break;
   }
   return nullptr;
 }

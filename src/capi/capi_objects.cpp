@@ -421,8 +421,17 @@ wasm_module_t* wasm_module_new(wasm_store_t* store, const wasm_byte_vec_t* binar
   if (!store || !binary) return nullptr;
   try {
     std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(binary->data), binary->size);
-    return new_handle<wasm_module_t>(
-        std::make_shared<ModuleObject>(store->state.engine->engine.compile(bytes)));
+    Module m = store->state.engine->engine.compile(bytes);
+    // wasm.h has no extern kind for exception tags: such a module is refused, not half-typed.
+    for (const ImportDesc& i : m.imports())
+      if (i.type.kind == ExternKind::tag)
+        throw Error("tag import \"" + i.module + "\" \"" + i.name +
+                    "\": the C API (wasm.h) has no extern kind for tags");
+    for (const ExportDesc& e : m.exports())
+      if (e.type.kind == ExternKind::tag)
+        throw Error("tag export \"" + e.name +
+                    "\": the C API (wasm.h) has no extern kind for tags");
+    return new_handle<wasm_module_t>(std::make_shared<ModuleObject>(std::move(m)));
   } catch (const std::exception& e) {
     trace(std::string("wasm_module_new: ") + e.what());
     return nullptr;

@@ -395,6 +395,8 @@ wasm_externtype_t* new_externtype(const ExternType& t) {
       m->limits = to_limits(t.memory.limits);
       return m;
     }
+    case ExternKind::tag:  // never: wasm_module_new refuses modules with tag imports or exports
+      return nullptr;
   }
   return nullptr;
 }

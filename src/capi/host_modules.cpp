@@ -171,6 +171,7 @@ std::shared_ptr<ExternObject> export_object(StoreState* store,
       e->table_elem = d.type.table.elem;
       break;
     case ExternKind::memory:
+    case ExternKind::tag:  // (modules with tag exports are refused by wasm_module_new)
       break;
   }
   return e;

@@ -76,7 +76,9 @@ ExternType extern_type(const front::ModuleDecl& m, front::ExternKind kind, uint3
       e.global.mut = m.globals[index].mut;
       break;
     case front::ExternKind::tag:
-      throw CompileError("tag imports and exports need exception handling");
+      e.kind = ExternKind::tag;
+      e.func = to_func_type(m.types[m.tags[index].type_index]);
+      break;
   }
   return e;
 }

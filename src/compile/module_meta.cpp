@@ -51,6 +51,7 @@ struct Writer {
     u8(static_cast<uint8_t>(t.kind));
     switch (t.kind) {
       case ExternKind::func:
+      case ExternKind::tag:
         types(t.func.params);
         types(t.func.results);
         break;
@@ -133,10 +134,11 @@ struct Reader {
   ExternType extern_type() {
     ExternType t;
     uint8_t kind = u8();
-    if (kind > static_cast<uint8_t>(ExternKind::global)) ok = false;
+    if (kind > static_cast<uint8_t>(ExternKind::tag)) ok = false;
     t.kind = static_cast<ExternKind>(kind);
     switch (t.kind) {
       case ExternKind::func:
+      case ExternKind::tag:
         t.func.params = types();
         t.func.results = types();
         break;

@@ -2,6 +2,7 @@
 #include "compile/tier0_tcc.hpp"
 
 #include <dlfcn.h>
+#include <setjmp.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -47,6 +48,8 @@ const TccState::Symbols& TccState::runtime_symbols() {
         {"malloc", reinterpret_cast<const void*>(&std::malloc)},
         {"free", reinterpret_cast<const void*>(&std::free)},
         {"abort", reinterpret_cast<const void*>(&std::abort)},
+        // try blocks (exceptions): saves no signal mask, as the throw's longjmp needs none.
+        {"_setjmp", reinterpret_cast<const void*>(&_setjmp)},
     };
     // libm: the wisp binary does not load libm.so (src/CMakeLists.txt), and libm.a's functions
     // are not position-independent; opened once, never closed (units keep calling into it).

@@ -439,6 +439,8 @@ void TemplateImpl::decide_snapshot() {
           return;
         }
         break;
+      case ExternKind::tag:  // its id is the exporter's, the same for every instance
+        break;
       default:
         snapshot_unavailable_reason = "the module imports " + what + " of an unsupported kind";
         return;

@@ -73,6 +73,9 @@ void check_compatible(const ImportDesc& imp, const ExternType& actual) {
       case ExternKind::global:
         ok = want.global.type == actual.global.type && want.global.mut == actual.global.mut;
         break;
+      case ExternKind::tag:
+        ok = want.func == actual.func;
+        break;
     }
   }
   if (!ok) {

@@ -36,6 +36,8 @@ const char* extern_kind_name(ExternKind k) {
       return "memory";
     case ExternKind::global:
       return "global";
+    case ExternKind::tag:
+      return "tag";
   }
   return "?";
 }
@@ -78,6 +80,12 @@ std::string ExternType::to_string() const {
       return std::string("memory ") + (memory.is64 ? "i64 " : "") + limits_string(memory.limits);
     case ExternKind::global:
       return std::string("global ") + (global.mut ? "mut " : "") + val_type_name(global.type);
+    case ExternKind::tag: {
+      std::string s = "tag (";
+      for (size_t i = 0; i < func.params.size(); ++i)
+        s += (i ? ", " : "") + std::string(val_type_name(func.params[i]));
+      return s + ")";
+    }
   }
   return "?";
 }

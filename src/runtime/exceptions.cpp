@@ -11,7 +11,8 @@
 namespace wisp::rt {
 
 namespace {
-constexpr uint32_t kMaxExceptionSize = 256;
+// Thrown values are wisp_raw_t (24 bytes): a tag of up to 680 values.
+constexpr uint32_t kMaxExceptionSize = 16384;
 std::atomic<uint32_t> g_next_tag{1};
 thread_local uint32_t tls_tag = 0;
 thread_local uint32_t tls_size = 0;

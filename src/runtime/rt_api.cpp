@@ -15,6 +15,12 @@ namespace wisp::rt {
 namespace {
 
 void trap_from_generated(wasm_rt_trap_t t) {
+  if (static_cast<int>(t) == WISP_TRAP_EXCEPTION_TOO_LARGE) {
+    set_trap_message(
+        "a catch_all rethrew an exception with more values than this module's largest tag "
+        "(wisp saves caught exceptions in that much room)");
+    raise_trap(trap_code(TrapKind::resource_limit));
+  }
   TrapKind kind = TrapKind::unreachable;
   switch (t) {
     case WASM_RT_TRAP_NONE:

@@ -41,6 +41,10 @@ typedef union wisp_v128 {
 #endif
 } wisp_v128_t;
 
+/* A trap code of generated code beyond wasm-rt.h's: a catch_all rethrew an exception with more
+ * values than the module's largest tag (its save area's size). */
+#define WISP_TRAP_EXCEPTION_TOO_LARGE 64
+
 /* The value type id of v128 in function types (wasm-rt.h's wasm_rt_type_t has none). */
 #define WISP_RT_V128 16
 
@@ -103,7 +107,8 @@ enum {
   WISP_EXPORT_FUNC = 0,
   WISP_EXPORT_TABLE = 1,
   WISP_EXPORT_MEMORY = 2,
-  WISP_EXPORT_GLOBAL = 3
+  WISP_EXPORT_GLOBAL = 3,
+  WISP_EXPORT_TAG = 4
 };
 
 typedef void (*wisp_trampoline_t)(wasm_rt_function_ptr_t fn, void* instance, const wisp_raw_t* args,

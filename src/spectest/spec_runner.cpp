@@ -75,6 +75,7 @@ class Runner {
     if (type == "assert_trap" || type == "assert_exhaustion") return check_trap(c);
     if (type == "assert_invalid" || type == "assert_malformed") return check_invalid(c);
     if (type == "assert_unlinkable") return check_unlinkable(c);
+    if (type == "assert_exception") return check_exception(c);
     if (type == "assert_uninstantiable") return check_uninstantiable(c);
     throw Failure{"unknown command type '" + type + "'"};
   }
@@ -179,6 +180,18 @@ class Runner {
       expect_trap(c, [&] { instantiate(m); });
     }
     return true;
+  }
+
+  // The action ends with a WebAssembly exception that nothing caught (exception handling).
+  bool check_exception(const json& c) {
+    try {
+      run_action(c.at("action"));
+    } catch (const Trap& t) {
+      if (t.kind() == TrapKind::uncaught_exception) return true;
+      throw Failure{"expected an uncaught exception, got " +
+                    describe_exception(std::current_exception())};
+    }
+    throw Failure{"expected an uncaught exception, but it returned normally"};
   }
 
   bool check_invalid(const json& c) {

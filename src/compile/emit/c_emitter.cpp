@@ -72,6 +72,7 @@ void CEmitter::begin_function(const front::ValidatorState& v) {
   mem_used_.assign(decl_.memories.size(), 0);
   uses_funcref_tmp_ = false;
   uses_tc_tmp_ = false;
+  num_tries_ = 0;
   seg_open_ = false;
   Frame f;
   f.kind = Op::End;
@@ -85,20 +86,34 @@ void CEmitter::end_function() {
   std::span<const ValType> locals = v_->locals();
   uint32_t np = v_->num_params();
   std::string& out = *out_;
-  out += tail_variant_ ? tail_prototype(func_, true) : prototype(shape_, func_, true);
-  out += " {\n";
+  const front::FuncType& ft = decl_.func_type(func_);
+  // A function with a try keeps every local and stack slot volatile: a value set after setjmp
+  // must survive the longjmp of a throw (emit_exceptions.cpp).
+  const char* vol = num_tries_ ? "volatile " : "";
+  const bool params_copied = num_tries_ && !tail_variant_ && !wide(ft);
+  if (params_copied) {  // params named P<n>, copied into volatile L<n>
+    out += "WISP_FN " + c_return_type(ft) + " w" + std::to_string(func_) + "(M* I" +
+           c_params(ft, "P") + ") {\n";
+    for (uint32_t p = 0; p < np; ++p)
+      out += std::string(vol) + ctype(locals[p]).c + " L" + std::to_string(p) + " = P" +
+             std::to_string(p) + ";\n";
+  } else {
+    out += tail_variant_ ? tail_prototype(func_, true) : prototype(shape_, func_, true);
+    out += " {\n";
+  }
   // The params arrive as an array (wide types), or in I->tcbuf (a tail variant).
-  if (tail_variant_ || wide(decl_.func_type(func_))) {
+  if (tail_variant_ || wide(ft)) {
     const char* from = tail_variant_ ? "I->tcbuf[" : "A[";
     for (uint32_t p = 0; p < np; ++p) {
       const CType& t = ctype(locals[p]);
-      out += std::string(t.c) + " L" + std::to_string(p) + " = " + from + std::to_string(p) + "]." +
-             t.raw + ";\n";
+      out += std::string(vol) + t.c + " L" + std::to_string(p) + " = " + from + std::to_string(p) +
+             "]." + t.raw + ";\n";
     }
   }
   // Declared locals, zero-initialised, one declaration per run of one type.
   for (size_t i = np; i < locals.size();) {
     const CType& t = ctype(locals[i]);
+    out += vol;
     out += t.c;
     const char* zero =
         locals[i] == ValType::funcref || locals[i] == ValType::v128 ? " = {0}" : " = 0";
@@ -117,6 +132,7 @@ void CEmitter::end_function() {
     bool any = false;
     for (size_t h = 0; h < slot_used_.size(); ++h) {
       if (!(slot_used_[h] & (1u << t.index))) continue;
+      if (!any) out += vol;
       out += any ? ", " : t.c;
       if (!any) out += ' ';
       out += t.slot;
@@ -131,7 +147,15 @@ void CEmitter::end_function() {
   }
   if (uses_funcref_tmp_) out += "const wasm_rt_funcref_t* F;\n";
   if (uses_tc_tmp_) out += "wisp_tc_t T;\n";
-  if (fuel_) out += "s64 fuel = I->fuel;\n";
+  if (fuel_) out += std::string(vol) + "s64 fuel = I->fuel;\n";
+  if (num_tries_) {
+    out += "WASM_RT_UNWIND_TARGET* Ufn = wasm_rt_get_unwind_target();\n";
+    for (uint32_t k = 0; k < num_tries_; ++k) {
+      const std::string n = std::to_string(k);
+      out += "WASM_RT_UNWIND_TARGET J" + n + ";\nWASM_RT_UNWIND_TARGET* volatile U" + n +
+             ";\nwisp_exn_t X" + n + ";\n";
+    }
+  }
   out += body_;
   out += "}\n";
   body_.clear();  // in `out` now (check_budget counts both)
@@ -332,13 +356,15 @@ void CEmitter::op(const Operator& op, const front::OpState& s) {
   const uint32_t code = op.code;
   if (!live_) {
     // Dead code: only the control stack is kept in step.
-    if (code == Op::Block || code == Op::Loop || code == Op::If) {
+    if (code == Op::Block || code == Op::Loop || code == Op::If || code == Op::Try) {
       Frame f;
       f.kind = code;
       f.entry_live = false;
       frames_.push_back(f);
     } else if (code == Op::Else || code == Op::End) {
       control_op(op);
+    } else if (code == Op::Catch || code == Op::CatchAll || code == Op::Delegate) {
+      exception_op(op);
     }
     return;
   }
@@ -347,7 +373,9 @@ void CEmitter::op(const Operator& op, const front::OpState& s) {
     throw CompileError("internal: the C emitter's operand stack is out of step (function " +
                            std::to_string(func_) + ")",
                        op.offset);
-  if (code != Op::Else && code != Op::End) charge();
+  if (code != Op::Else && code != Op::End && code != Op::Catch && code != Op::CatchAll &&
+      code != Op::Delegate)
+    charge();
   switch (code) {
     case Op::Unreachable:
     case Op::Nop:
@@ -371,6 +399,14 @@ void CEmitter::op(const Operator& op, const front::OpState& s) {
     case Op::ReturnCall:
     case Op::ReturnCallIndirect:
       return_call_op(op);
+      return;
+    case Op::Throw:
+    case Op::Rethrow:
+    case Op::Try:
+    case Op::Catch:
+    case Op::CatchAll:
+    case Op::Delegate:
+      exception_op(op);
       return;
     case Op::Drop:
     case Op::Select:

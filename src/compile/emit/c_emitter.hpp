@@ -19,7 +19,8 @@
 // consume_fuel) are fixed-width numbers patched when their segment closes.
 //
 // The fuel rule (deterministic, the same on both tiers since it is part of the C): every
-// instruction costs 1 (`block`, `loop` and `if` included; `else` and `end` cost nothing), except
+// instruction costs 1 (`block`, `loop`, `if` and `try` included; `else`, `end`, `catch`,
+// `catch_all` and `delegate` cost nothing, and a catch clause starts a segment), except
 // instructions after an unconditional branch (br, br_table, return, unreachable) in the same
 // sequence, which never run. Fuel is charged per segment, when the segment is entered, for all
 // of its instructions, even if a branch leaves it early (so a call may be charged a little more
@@ -97,6 +98,13 @@ class CEmitter {
     bool entry_live = true;
     bool branched = false;  // a branch to the end label was emitted
     bool has_else = false;
+    // Op::Try frames (emit_exceptions.cpp): the try's number (J<k>, U<k>, X<k>; -1: none),
+    // whether a catch clause runs (the try's own handler is no longer active), whether one is
+    // catch_all, and the label of the current clause's failed tag test (D<n>).
+    int32_t try_id = -1;
+    bool catching = false;
+    bool catch_all = false;
+    uint32_t clauses = 0;
   };
 
  private:
@@ -153,6 +161,17 @@ class CEmitter {
   void return_call_op(const front::Operator& op);  // return_call, return_call_indirect
   // The text that stores the top `n` values (from height `base`) of types `ts` in I->tcbuf.
   std::string to_tcbuf(uint32_t base, std::span<const ValType> ts);
+  // Exception handling (emit_exceptions.cpp).
+  void exception_op(const front::Operator& op);
+  void end_try(Frame& f);  // at a try's `end`, before its frame is popped
+  void throw_values(uint32_t tag);
+  void end_clause(Frame& f);
+  void enter_handler(Frame& f);
+  // The unwind target active inside frames_[0, limit): "&J<k>" of the innermost try whose
+  // handler is active, or "Ufn" (the function's caller's).
+  std::string active_target(size_t limit) const;
+  // Before control leaves for frames_[dest] (a branch, dest 0: a return): restores its target.
+  void restore_target_for(size_t dest);
   bool numeric_op(const front::Operator& op);  // emit_numeric.cpp
   bool memory_op(const front::Operator& op);   // emit_memory.cpp
   bool table_op(const front::Operator& op);    // emit_memory.cpp
@@ -189,6 +208,7 @@ class CEmitter {
   std::vector<uint8_t> mem_used_;   // per memory: its base pointer is declared
   bool uses_funcref_tmp_ = false;
   bool uses_tc_tmp_ = false;  // `wisp_tc_t T` (return_call_indirect)
+  uint32_t num_tries_ = 0;    // try blocks in the function (its locals are volatile)
 
   // Fuel: the charge of the open segment is a fixed-width number patched when it closes.
   bool seg_open_ = false;

@@ -4,6 +4,7 @@
 // pointer types, the instance struct, prototypes). Every translation unit starts with it.
 #include "compile/emit/c_prelude.hpp"
 
+#include <algorithm>
 #include <csetjmp>
 #include <set>
 
@@ -426,6 +427,7 @@ std::string instance_struct(const ModuleShape& shape) {
                                               : "  wasm_rt_externref_table_t";
     s += (shape.table_imported(t) ? "* t" : " t") + num(t) + ";\n";
   }
+  if (!d.tags.empty()) s += "  u32 tg[" + num(d.tags.size()) + "]; /* tag ids (runtime) */\n";
   if (!d.datas.empty()) s += "  u8 dd[" + num(d.datas.size()) + "];\n";
   if (!d.elems.empty()) s += "  u8 ed[" + num(d.elems.size()) + "];\n";
   if (shape.tail_calls) {
@@ -476,6 +478,18 @@ std::string prelude_common(const ModuleShape& shape) {
   if (shape.lazy) s += "extern char wisp_stubs[]; /* lazy tier 0's stubs */\n";
   s += "WISP_SHARED u32 wisp_ft[" + num(d.types.empty() ? 1 : d.types.size()) +
        "]; /* runtime type ids */\n";
+  if (!d.tags.empty()) {
+    // Exceptions (emit_exceptions.cpp): a caught exception, saved for rethrow, holds as many
+    // values as the module's largest tag.
+    size_t most = 1;
+    for (const front::TagType& t : d.tags)
+      most = std::max(most, d.types[t.type_index].params.size());
+    s += "typedef struct { u32 tag, size; wisp_raw_t v[" + num(most) + "]; } wisp_exn_t;\n";
+    s += "static void wisp_rethrow(u32 tag, u32 size, const void* v, u32 cap) {\n"
+         "  if (size > cap) wasm_rt_trap((wasm_rt_trap_t)WISP_TRAP_EXCEPTION_TOO_LARGE);\n"
+         "  wasm_rt_load_exception(tag, size, v);\n  wasm_rt_throw();\n}\n"
+         "#ifdef __TINYC__\nint _setjmp(void*);\n#endif\n#define WISP_SETJMP(b) _setjmp(b)\n";
+  }
   if (shape.consume_fuel) {
     s += "static void wisp_out_of_fuel(M* I, s64 fuel) { I->fuel = fuel; TRAP(UNREACHABLE); }\n"
          "#define FUEL(n) if ((fuel -= (n)) < 0) wisp_out_of_fuel(I, fuel)\n";

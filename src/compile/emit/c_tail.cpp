@@ -332,10 +332,17 @@ void instantiate(std::string& o, const ModuleShape& shape, std::span<const uint8
         }
         break;
       }
+      case ExternKind::tag:  // the exporter's tag id
+        o += "  I->tg[" + num(imp.index) + "] = *(const u32*)" + bp + ";\n";
+        break;
       default:
         throw CompileError("the C emitter cannot import this kind of item yet");
     }
   }
+  // Tags defined here: a new id per instance (a throw carries its values as wisp_raw_t).
+  for (uint32_t t = d.num_imported_tags; t < d.tags.size(); ++t)
+    o += "  I->tg[" + num(t) + "] = wasm_rt_register_tag(" +
+         num(d.types[d.tags[t].type_index].params.size()) + " * sizeof(wisp_raw_t));\n";
   global_inits(o, shape, bytes);
   for (uint32_t m = d.num_imported_memories; m < d.memories.size(); ++m) {
     const front::Limits& l = d.memories[m].limits;
@@ -492,6 +499,8 @@ void exports(std::string& o, const ModuleShape& shape) {
       ptr = shape.memory_ptr(e.index), kind = 2;
     } else if (e.kind == ExternKind::global) {
       ptr = shape.global_address(e.index), kind = 3;
+    } else if (e.kind == ExternKind::tag) {
+      ptr = "&I->tg[" + num(e.index) + "]", kind = 4;
     } else {
       throw CompileError("the C emitter cannot export this kind of item yet");
     }

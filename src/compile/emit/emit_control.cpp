@@ -50,6 +50,7 @@ void CEmitter::move_values(uint32_t to, uint32_t n) {
 
 void CEmitter::emit_return() {
   settle_below(n_ - nresults_);  // discarded loads still run
+  restore_target_for(0);
   fuel_store();
   if (tail_variant_) {  // the results go to I->tcbuf (ModuleShape::tail_calls)
     body_ += to_tcbuf(n_ - nresults_, decl_.func_type(func_).results);
@@ -83,6 +84,7 @@ void CEmitter::branch(uint32_t label) {
   const uint32_t n = loop ? t.nparams : t.nresults;
   settle_below(n_ - n);  // discarded loads still run
   move_values(t.height, n);
+  restore_target_for(frames_.size() - 1 - label);
   body_ += "goto B" + num(t.label) + ";\n";
   if (!loop) t.branched = true;
 }
@@ -138,6 +140,7 @@ void CEmitter::control_op(const Operator& op) {
       return;
     }
     case Op::End: {
+      if (frames_.back().kind == Op::Try) end_try(frames_.back());
       Frame f = frames_.back();
       frames_.pop_back();
       if (f.kind == Op::End) {  // the function's end
@@ -343,6 +346,7 @@ void CEmitter::return_call_op(const Operator& op) {
   const uint32_t base = n_ - np;
   body_ += to_tcbuf(base, ft.params);
   if (!indirect) pop(np);
+  restore_target_for(0);
   body_ += "I->tcnext = " + target + ";\n";
   if (tail_variant_) {
     body_ += "return;\n";

@@ -68,6 +68,7 @@ class FeatureSet {
 // The proposals wisp runs (each may be turned off per engine: EngineConfig::proposals).
 inline constexpr FeatureSet kRunnableFeatures(static_cast<uint32_t>(Feature::simd) |
                                               static_cast<uint32_t>(Feature::relaxed_simd) |
+                                              static_cast<uint32_t>(Feature::exceptions) |
                                               static_cast<uint32_t>(Feature::tail_call) |
                                               static_cast<uint32_t>(Feature::multi_memory) |
                                               static_cast<uint32_t>(Feature::memory64) |
