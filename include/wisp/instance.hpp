@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "wisp/error.hpp"
+#include "wisp/exception.hpp"
 #include "wisp/module.hpp"
 #include "wisp/value.hpp"
 
@@ -122,6 +123,9 @@ class Instance {
   Memory memory(std::string_view name = {}) const;
   Value global_get(std::string_view name) const;
   void global_set(std::string_view name, const Value& v);
+  // The named exported tag (exception handling): to catch its exceptions (wisp::Exception::is)
+  // or throw them from a host function.
+  Tag tag(std::string_view name) const;
   std::optional<Extern> get_export(std::string_view name) const;
 
   const Module& module() const;

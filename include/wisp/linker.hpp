@@ -67,6 +67,10 @@ class Linker {
   template <typename F>
   void func_wrap(const std::string& module, const std::string& name, F&& f);
 
+  // Defines (module, name) as a tag of the host's (exception handling): modules that import it
+  // throw and catch its exceptions, as host functions do with wisp::Exception.
+  void define_tag(const std::string& module, const std::string& name, const Tag& tag);
+
   // Defines one export of an instance (for example a memory or a table).
   void define(const std::string& module, const std::string& name, const Extern& ext);
   // Defines every export of `instance` under `module`.

@@ -4,6 +4,7 @@
 #include "wisp/contexts.hpp"
 #include "wisp/engine.hpp"
 #include "wisp/error.hpp"
+#include "wisp/exception.hpp"
 #include "wisp/instance.hpp"
 #include "wisp/limits.hpp"
 #include "wisp/linker.hpp"

@@ -26,13 +26,21 @@ struct HostFuncDef {
 };
 
 // How one import of a template is satisfied.
+// A tag's identity and type (wisp::Tag); `id` is what modules importing the tag copy (its
+// address is the import's binding).
+struct TagState {
+  uint32_t id = 0;
+  std::vector<ValType> params;
+};
+
 struct ResolvedImport {
   ExternKind kind = ExternKind::func;
   std::shared_ptr<HostFuncDef> host;      // host function
   std::shared_ptr<InstanceImpl> owner;    // exporting instance, kept alive by importers
   wasm_rt_function_ptr_t code = nullptr;  // wasm function of `owner`
   void* vmctx = nullptr;
-  void* ptr = nullptr;  // memory, table or global storage
+  void* ptr = nullptr;            // memory, table, global or tag storage
+  std::shared_ptr<TagState> tag;  // a host tag (Linker::define_tag), whose id `ptr` points to
 };
 
 struct TemplateImpl {

@@ -12,6 +12,7 @@ struct Linker::Impl {
   struct Definition {
     std::shared_ptr<detail::HostFuncDef> host;
     Extern ext;
+    Tag tag;  // a host tag (define_tag)
   };
   std::map<std::pair<std::string, std::string>, Definition> defs;
   bool allow_shadowing = false;
@@ -104,12 +105,19 @@ void Linker::define_func(const std::string& module, const std::string& name, Fun
   def->type_id = rt::register_func_type(type);
   def->type = std::move(type);
   def->fn = std::move(fn);
-  impl_->add(module, name, Impl::Definition{def, {}});
+  impl_->add(module, name, Impl::Definition{def, {}, {}});
+}
+
+void Linker::define_tag(const std::string& module, const std::string& name, const Tag& tag) {
+  if (!tag.valid()) throw LinkError("defining \"" + module + "\" \"" + name + "\": empty tag");
+  Impl::Definition d;
+  d.tag = tag;
+  impl_->add(module, name, std::move(d));
 }
 
 void Linker::define(const std::string& module, const std::string& name, const Extern& ext) {
   if (!ext.owner) throw LinkError("defining \"" + module + "\" \"" + name + "\": empty export");
-  impl_->add(module, name, Impl::Definition{nullptr, ext});
+  impl_->add(module, name, Impl::Definition{nullptr, ext, {}});
 }
 
 void Linker::define_instance(const std::string& module, const Instance& instance) {
@@ -138,6 +146,13 @@ Template Linker::instantiate_template(const Module& module, TemplateOptions opti
       actual.func = d.host->type;
       check_compatible(imp, actual);
       r.host = d.host;
+    } else if (d.tag.valid()) {
+      ExternType actual;
+      actual.kind = ExternKind::tag;
+      actual.func.params = d.tag.params();
+      check_compatible(imp, actual);
+      r.tag = d.tag.state();
+      r.ptr = &r.tag->id;
     } else {
       const detail::InstanceImpl& owner = *d.ext.owner;
       check_compatible(imp, current_type(owner, d.ext.export_index));

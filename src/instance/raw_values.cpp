@@ -1,5 +1,6 @@
 // Conversions between Values and the raw ABI representation; trap codes to exceptions.
 #include "instance/instance_impl.hpp"
+#include "runtime/exceptions.hpp"
 
 namespace wisp::detail {
 
@@ -111,6 +112,11 @@ Value from_raw(const wisp_raw_t& r, ValType t) {
 
 void throw_trap(rt::TrapCode code) {
   if (code == rt::kWasiExitCode) throw WasiExit(rt::exit_code());
+  if (rt::trap_kind(code) == TrapKind::uncaught_exception && rt::exception_tag() != 0) {
+    // The guest's exception, still this thread's active one: its tag and values.
+    const auto* data = static_cast<const uint8_t*>(rt::exception_data());
+    throw Exception(rt::exception_tag(), std::vector<uint8_t>(data, data + rt::exception_size()));
+  }
   throw Trap(rt::trap_kind(code), rt::trap_message());
 }
 

@@ -22,6 +22,9 @@ namespace wisp::rt {
 using TrapCode = int;
 constexpr TrapCode kNoTrap = 0;
 constexpr TrapCode kWasiExitCode = 100;
+// A host function threw a WebAssembly exception (wisp::Exception), now the thread's active one:
+// host_call throws it into the guest once the host's C++ frames are gone.
+constexpr TrapCode kHostThrewCode = 101;
 constexpr TrapCode trap_code(TrapKind k) {
   return static_cast<int>(k) + 1;
 }

@@ -25,6 +25,14 @@ uint32_t register_tag(uint32_t /*size*/) {
   return g_next_tag.fetch_add(1);
 }
 
+bool store_exception(uint32_t tag, uint32_t size, const void* values) {
+  if (size > kMaxExceptionSize) return false;
+  tls_tag = tag;
+  tls_size = size;
+  if (size) std::memcpy(tls_data, values, size);
+  return true;
+}
+
 void load_exception(uint32_t tag, uint32_t size, const void* values) {
   if (size > kMaxExceptionSize) {
     set_trap_message("exception payload too large");

@@ -9,6 +9,8 @@ namespace wisp::rt {
 
 uint32_t register_tag(uint32_t size);
 void load_exception(uint32_t tag, uint32_t size, const void* values);
+// The same without trapping (host code): false if the values are too large.
+bool store_exception(uint32_t tag, uint32_t size, const void* values);
 [[noreturn]] void throw_exception();
 WASM_RT_UNWIND_TARGET* get_unwind_target();
 void set_unwind_target(WASM_RT_UNWIND_TARGET* target);

@@ -9,6 +9,7 @@
 #include "runtime/lazy_code.hpp"
 #include "runtime/memory.hpp"
 #include "runtime/watchdog.hpp"
+#include "wisp/exception.hpp"
 
 namespace wisp::rt {
 
@@ -83,6 +84,12 @@ __attribute__((noinline)) TrapCode invoke_host(HostTarget* target, const wisp_ra
   try {
     target->invoke(target->self, args, results);
     return kNoTrap;
+  } catch (const Exception& e) {
+    if (!store_exception(e.tag_id(), static_cast<uint32_t>(e.raw().size()), e.raw().data())) {
+      set_trap_message("a host function threw an exception with too many values");
+      return trap_code(TrapKind::resource_limit);
+    }
+    return kHostThrewCode;
   } catch (const Trap& t) {
     set_trap_message(t.detail());
     return trap_code(t.kind());
@@ -110,6 +117,7 @@ void host_call(wisp_binding_t* b, const wisp_raw_t* args, wisp_raw_t* results) {
     InHostScope in_host;
     code = invoke_host(target, args, results);
   }
+  if (code == kHostThrewCode) throw_exception();  // to the guest's innermost try, or a trap
   if (code != kNoTrap) raise_trap(code);
   trap_if_interrupted("a host call");
 }

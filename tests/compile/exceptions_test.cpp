@@ -2,7 +2,8 @@
 // catch, locals set in a try body seen by its handler (the C keeps them volatile across the
 // longjmp), branches and returns out of try bodies (a later throw must not land in a try that
 // was left), rethrow after a nested try in the catch body, delegate, tags imported from another
-// instance and instances on the other tier, uncaught exceptions as traps, fuel, and the switch.
+// instance and instances on the other tier, uncaught exceptions as traps, fuel, the switch, and
+// the host's side: host tags, host functions that throw, wisp::Exception out of a call.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -178,6 +179,55 @@ TEST_P(ExceptionsTest, ExceptionsWorkWithFuelAndTheSwitchTurnsThemOff) {
     EXPECT_NE(std::string(e.what()).find("exception handling (turned off"), std::string::npos)
         << e.what();
   }
+}
+
+TEST_P(ExceptionsTest, TheHostThrowsAndCatchesGuestExceptions) {
+  // A tag of the host's, imported by the module; a host function that throws it.
+  const Tag host_tag({ValType::i32, ValType::f64});
+  Linker linker;
+  linker.define_tag("host", "oops", host_tag);
+  linker.define_func("host", "fail", FuncType{{ValType::i32}, {}},
+                     [&](Caller&, std::span<const Value> args, std::span<Value>) {
+                       if (args[0].as_i32() > 0)
+                         throw Exception(host_tag, {args[0], Value::f64(2.5)});
+                     });
+  Instance inst = instantiate(R"((module
+    (import "host" "oops" (tag $oops (param i32 f64)))
+    (import "host" "fail" (func $fail (param i32)))
+    (tag $own (export "own") (param i64))
+    (func (export "guarded") (param i32) (result i32)
+      (try (result i32)
+        (do (call $fail (local.get 0)) (i32.const 0))
+        (catch $oops (drop) (i32.add (i32.const 1000)))))
+    (func (export "unguarded") (param i32) (call $fail (local.get 0)))
+    (func (export "throw_own") (param i64) (throw $own (local.get 0)))))",
+                              linker);
+  EXPECT_EQ(inst.call("guarded", {Value::i32(7)})[0], Value::i32(1007));
+  EXPECT_EQ(inst.call("guarded", {Value::i32(0)})[0], Value::i32(0));
+  // Uncaught, the host's exception comes back to the caller with its values.
+  try {
+    inst.call("unguarded", {Value::i32(3)});
+    FAIL() << "no exception";
+  } catch (const Exception& e) {
+    EXPECT_EQ(e.kind(), TrapKind::uncaught_exception);
+    ASSERT_TRUE(e.is(host_tag));
+    EXPECT_EQ(e.values(host_tag), (std::vector<Value>{Value::i32(3), Value::f64(2.5)}));
+  }
+  // A guest tag, caught by the host through Instance::tag.
+  const Tag own = inst.tag("own");
+  EXPECT_EQ(own.params(), std::vector<ValType>{ValType::i64});
+  try {
+    inst.call("throw_own", {Value::i64(-5)});
+    FAIL() << "no exception";
+  } catch (const Exception& e) {
+    EXPECT_TRUE(e.is(own));
+    EXPECT_FALSE(e.is(host_tag));
+    EXPECT_EQ(e.values(own), std::vector<Value>{Value::i64(-5)});
+    EXPECT_THROW(e.values(host_tag), Error);
+  }
+  // Values that do not fit the tag are the host's error, not an exception.
+  EXPECT_THROW(Exception(host_tag, {Value::i32(1)}), Error);
+  EXPECT_THROW(Exception(host_tag, {Value::i64(1), Value::f64(1)}), Error);
 }
 
 WISP_INSTANTIATE_TIERS(ExceptionsTest);
