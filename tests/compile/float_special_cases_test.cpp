@@ -4,8 +4,8 @@
 // spec's whatever the shortcut: NaNs come back quiet, -0 and +0 stay apart, traps keep their kind.
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cstdint>
-#include <cstring>
 #include <limits>
 
 #include "support/fixture.hpp"
@@ -38,24 +38,15 @@ constexpr const char* kFloatWat = R"((module
       (else (i32.const 0)))))
 )";
 
-uint32_t bits32(float f) {
-  uint32_t b;
-  std::memcpy(&b, &f, 4);
-  return b;
-}
-uint64_t bits64(double d) {
-  uint64_t b;
-  std::memcpy(&b, &d, 8);
-  return b;
-}
-
 class FloatSpecialCases : public TierTest {
  protected:
   void SetUp() override { inst_ = instantiate(kFloatWat); }
   uint32_t f32_call(const char* name, uint32_t arg_bits) {
     return static_cast<uint32_t>(inst_.call(name, {Value::f32_bits(arg_bits)})[0].bits());
   }
-  uint32_t f32_call(const char* name, float arg) { return f32_call(name, bits32(arg)); }
+  uint32_t f32_call(const char* name, float arg) {
+    return f32_call(name, std::bit_cast<uint32_t>(arg));
+  }
   uint64_t f64_call(const char* name, double arg) {
     return inst_.call(name, {Value::f64(arg)})[0].bits();
   }
@@ -71,32 +62,33 @@ bool is_nan32(uint32_t b) {
 }
 
 TEST_P(FloatSpecialCases, MinMaxAgainstAConstantOnOrdinaryValues) {
-  EXPECT_EQ(f32_call("min_255", 3.25f), bits32(3.25f));
-  EXPECT_EQ(f32_call("min_255", 255.0f), bits32(255.0f));
-  EXPECT_EQ(f32_call("min_255", 1e9f), bits32(255.0f));
+  EXPECT_EQ(f32_call("min_255", 3.25f), std::bit_cast<uint32_t>(3.25f));
+  EXPECT_EQ(f32_call("min_255", 255.0f), std::bit_cast<uint32_t>(255.0f));
+  EXPECT_EQ(f32_call("min_255", 1e9f), std::bit_cast<uint32_t>(255.0f));
   EXPECT_EQ(f32_call("min_255", -std::numeric_limits<float>::infinity()),
-            bits32(-std::numeric_limits<float>::infinity()));
-  EXPECT_EQ(f32_call("max_neg", -7.0f), bits32(-3.5f));
-  EXPECT_EQ(f32_call("max_neg", 1.0f), bits32(1.0f));
-  EXPECT_EQ(f32_call("min_inf", 1.0f), bits32(1.0f));
-  EXPECT_EQ(f32_call("max_k_left", 1.0f), bits32(2.0f));
-  EXPECT_EQ(f32_call("max_k_left", 9.0f), bits32(9.0f));
-  EXPECT_EQ(f64_call("min64_big", 2e300), bits64(1e300));
-  EXPECT_EQ(f64_call("min64_big", -1.0), bits64(-1.0));
-  EXPECT_EQ(f64_call("max64_tiny", -1.0), bits64(-5e-324));  // a subnormal constant
-  EXPECT_EQ(f64_call("max64_tiny", 5e-324), bits64(5e-324));
+            std::bit_cast<uint32_t>(-std::numeric_limits<float>::infinity()));
+  EXPECT_EQ(f32_call("max_neg", -7.0f), std::bit_cast<uint32_t>(-3.5f));
+  EXPECT_EQ(f32_call("max_neg", 1.0f), std::bit_cast<uint32_t>(1.0f));
+  EXPECT_EQ(f32_call("min_inf", 1.0f), std::bit_cast<uint32_t>(1.0f));
+  EXPECT_EQ(f32_call("max_k_left", 1.0f), std::bit_cast<uint32_t>(2.0f));
+  EXPECT_EQ(f32_call("max_k_left", 9.0f), std::bit_cast<uint32_t>(9.0f));
+  EXPECT_EQ(f64_call("min64_big", 2e300), std::bit_cast<uint64_t>(1e300));
+  EXPECT_EQ(f64_call("min64_big", -1.0), std::bit_cast<uint64_t>(-1.0));
+  EXPECT_EQ(f64_call("max64_tiny", -1.0),
+            std::bit_cast<uint64_t>(-5e-324));  // a subnormal constant
+  EXPECT_EQ(f64_call("max64_tiny", 5e-324), std::bit_cast<uint64_t>(5e-324));
 }
 
 TEST_P(FloatSpecialCases, MinMaxAgainstAConstantKeepSignedZeros) {
   // x = -0 and +0 against a nonzero constant come back with their sign.
-  EXPECT_EQ(f32_call("min_255", -0.0f), bits32(-0.0f));
-  EXPECT_EQ(f32_call("min_255", 0.0f), bits32(0.0f));
-  EXPECT_EQ(f32_call("max_neg", -0.0f), bits32(-0.0f));
+  EXPECT_EQ(f32_call("min_255", -0.0f), std::bit_cast<uint32_t>(-0.0f));
+  EXPECT_EQ(f32_call("min_255", 0.0f), std::bit_cast<uint32_t>(0.0f));
+  EXPECT_EQ(f32_call("max_neg", -0.0f), std::bit_cast<uint32_t>(-0.0f));
   // A zero constant takes the general path: min(+0, -0) is -0, max(-0, +0) is +0.
-  EXPECT_EQ(f32_call("min_zero", -0.0f), bits32(-0.0f));
-  EXPECT_EQ(f32_call("min_zero", 0.0f), bits32(0.0f));
-  EXPECT_EQ(f32_call("max_negzero", 0.0f), bits32(0.0f));
-  EXPECT_EQ(f32_call("max_negzero", -0.0f), bits32(-0.0f));
+  EXPECT_EQ(f32_call("min_zero", -0.0f), std::bit_cast<uint32_t>(-0.0f));
+  EXPECT_EQ(f32_call("min_zero", 0.0f), std::bit_cast<uint32_t>(0.0f));
+  EXPECT_EQ(f32_call("max_negzero", 0.0f), std::bit_cast<uint32_t>(0.0f));
+  EXPECT_EQ(f32_call("max_negzero", -0.0f), std::bit_cast<uint32_t>(-0.0f));
 }
 
 TEST_P(FloatSpecialCases, MinMaxAgainstAConstantGiveQuietNans) {

@@ -4,8 +4,8 @@
 // multiply-add, partial lane-select masks, NaN and signed-zero min/max, q15mulr and dot overflow).
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cstdint>
-#include <cstring>
 #include <string>
 
 #include "support/fixture.hpp"
@@ -37,18 +37,6 @@ V128 i16x8(std::initializer_list<int> h) {
   unsigned i = 0;
   for (int x : h) v.set_lane(16, i++, static_cast<uint16_t>(x));
   return v;
-}
-
-uint32_t f32_bits(float f) {
-  uint32_t b;
-  std::memcpy(&b, &f, 4);
-  return b;
-}
-
-uint64_t f64_bits(double d) {
-  uint64_t b;
-  std::memcpy(&b, &d, 8);
-  return b;
 }
 
 constexpr uint32_t kNaN32 = 0x7fc00000u;
@@ -108,13 +96,18 @@ TEST_P(RelaxedSimdTest, SwizzleIndicesPastTheVectorSelectZero) {
 }
 
 TEST_P(RelaxedSimdTest, TruncationsSaturateAndGiveZeroForNaN) {
-  EXPECT_EQ(call("trunc_s", {u32x4(kNaN32, f32_bits(3e9f), f32_bits(-3e9f), f32_bits(-7.9f))}),
-            u32x4(0, 0x7fffffffu, 0x80000000u, static_cast<uint32_t>(-7)));
-  EXPECT_EQ(call("trunc_u", {u32x4(kNaN32, f32_bits(5e9f), f32_bits(-1.0f), f32_bits(3e9f))}),
+  EXPECT_EQ(
+      call("trunc_s", {u32x4(kNaN32, std::bit_cast<uint32_t>(3e9f), std::bit_cast<uint32_t>(-3e9f),
+                             std::bit_cast<uint32_t>(-7.9f))}),
+      u32x4(0, 0x7fffffffu, 0x80000000u, static_cast<uint32_t>(-7)));
+  EXPECT_EQ(call("trunc_u", {u32x4(kNaN32, std::bit_cast<uint32_t>(5e9f),
+                                   std::bit_cast<uint32_t>(-1.0f), std::bit_cast<uint32_t>(3e9f))}),
             u32x4(0, 0xffffffffu, 0, 3000000000u));
-  EXPECT_EQ(call("trunc64_s", {u64x2(kNaN64, f64_bits(-1e10))}), u32x4(0, 0x80000000u, 0, 0));
-  EXPECT_EQ(call("trunc64_u", {u64x2(f64_bits(1e10), f64_bits(-0.5))}),
-            u32x4(0xffffffffu, 0, 0, 0));
+  EXPECT_EQ(call("trunc64_s", {u64x2(kNaN64, std::bit_cast<uint64_t>(-1e10))}),
+            u32x4(0, 0x80000000u, 0, 0));
+  EXPECT_EQ(
+      call("trunc64_u", {u64x2(std::bit_cast<uint64_t>(1e10), std::bit_cast<uint64_t>(-0.5))}),
+      u32x4(0xffffffffu, 0, 0, 0));
 }
 
 TEST_P(RelaxedSimdTest, MultiplyAddRoundsTwice) {
@@ -143,18 +136,19 @@ TEST_P(RelaxedSimdTest, LaneSelectIsABitwiseSelect) {
 }
 
 TEST_P(RelaxedSimdTest, MinAndMaxPropagateNaNAndOrderSignedZeros) {
-  const uint32_t pz = 0, nz = 0x80000000u, one = f32_bits(1.0f);
+  const uint32_t pz = 0, nz = 0x80000000u, one = std::bit_cast<uint32_t>(1.0f);
   V128 mn = call("min", {u32x4(pz, nz, kNaN32, one), u32x4(nz, pz, one, kNaN32)});
   EXPECT_EQ(mn.lane(32, 0), nz);
   EXPECT_EQ(mn.lane(32, 1), nz);
   EXPECT_EQ(mn.lane(32, 2) & 0x7fc00000u, 0x7fc00000u) << "NaN";
   EXPECT_EQ(mn.lane(32, 3) & 0x7fc00000u, 0x7fc00000u) << "NaN";
-  V128 mx = call("max", {u32x4(pz, nz, kNaN32, one), u32x4(nz, pz, one, f32_bits(2.0f))});
+  V128 mx =
+      call("max", {u32x4(pz, nz, kNaN32, one), u32x4(nz, pz, one, std::bit_cast<uint32_t>(2.0f))});
   EXPECT_EQ(mx.lane(32, 0), pz);
   EXPECT_EQ(mx.lane(32, 1), pz);
   EXPECT_EQ(mx.lane(32, 2) & 0x7fc00000u, 0x7fc00000u) << "NaN";
-  EXPECT_EQ(mx.lane(32, 3), f32_bits(2.0f));
-  V128 mn64 = call("min64", {u64x2(0, kNaN64), u64x2(1ull << 63, f64_bits(1.0))});
+  EXPECT_EQ(mx.lane(32, 3), std::bit_cast<uint32_t>(2.0f));
+  V128 mn64 = call("min64", {u64x2(0, kNaN64), u64x2(1ull << 63, std::bit_cast<uint64_t>(1.0))});
   EXPECT_EQ(mn64.lane(64, 0), 1ull << 63);
   EXPECT_EQ(mn64.lane(64, 1) & kNaN64, kNaN64) << "NaN";
 }
