@@ -45,8 +45,10 @@ typedef union wisp_v128 {
  * values than the module's largest tag (its save area's size). */
 #define WISP_TRAP_EXCEPTION_TOO_LARGE 64
 
-/* The value type id of v128 in function types (wasm-rt.h's wasm_rt_type_t has none). */
-#define WISP_RT_V128 16
+/* The value type id of v128 in function types (wasm-rt.h's wasm_rt_type_t has none): the value
+ * after WASM_RT_EXTERNREF, so that it is within the enum's range of values (0..7; a larger one
+ * held in a wasm_rt_type_t is undefined behaviour, which UBSan reports). */
+#define WISP_RT_V128 6
 
 /* One value crossing the boundary (arguments and results of trampolines and host calls). */
 typedef union wisp_raw {
