@@ -60,7 +60,8 @@ FuncType func_type_of(uint32_t id) {
   return t;
 }
 
-static_assert(WISP_RT_V128 == WASM_RT_EXTERNREF + 1, "v128's type id must stay in the enum's range");
+static_assert(WISP_RT_V128 == WASM_RT_EXTERNREF + 1,
+              "v128's type id must stay in the enum's range");
 
 wasm_rt_type_t to_rt_type(ValType t) {
   switch (t) {
