@@ -21,13 +21,15 @@ struct Proposals {
   bool simd = true;            // 128-bit vectors (v128): native vector code on tier 1
   bool relaxed_simd = true;    // relaxed SIMD, with deterministic choices (README)
   bool exceptions = true;      // legacy exception handling: try, catch, delegate, rethrow, tags
+  bool exnref = true;          // final exception handling: try_table, throw_ref, exnref
   bool extended_const = true;  // i32/i64 add, sub and mul in constant expressions
   bool tail_call = true;       // return_call, return_call_indirect (constant stack on both tiers)
   bool memory64 = true;        // i64 addresses (at most 65536 pages, as every memory)
   bool multi_memory = true;    // several memories (such modules instantiate without snapshots)
 
   // Turns on or off the proposal of this name, as wabt's flags name them ("simd",
-  // "relaxed-simd", "exceptions", "extended-const", "tail-call", "memory64", "multi-memory");
+  // "relaxed-simd", "exceptions", "exnref", "extended-const", "tail-call", "memory64",
+  // "multi-memory");
   // false if wisp runs no proposal of that name.
   bool set(std::string_view name, bool on);
 };

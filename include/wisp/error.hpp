@@ -48,6 +48,7 @@ enum class TrapKind : uint8_t {
   out_of_fuel,
   resource_limit,
   host_error,
+  null_reference,  // throw_ref of a null exnref
 };
 
 // Stable lower-case name of a trap kind ("out_of_bounds").

@@ -157,6 +157,7 @@ constexpr ProposalSwitch kProposalSwitches[] = {
     {"simd", &Proposals::simd, detail::front::Feature::simd},
     {"relaxed-simd", &Proposals::relaxed_simd, detail::front::Feature::relaxed_simd},
     {"exceptions", &Proposals::exceptions, detail::front::Feature::exceptions},
+    {"exnref", &Proposals::exnref, detail::front::Feature::exnref},
     {"extended-const", &Proposals::extended_const, detail::front::Feature::extended_const},
     {"tail-call", &Proposals::tail_call, detail::front::Feature::tail_call},
     {"memory64", &Proposals::memory64, detail::front::Feature::memory64},

@@ -41,6 +41,8 @@ const char* trap_kind_name(TrapKind kind) {
       return "resource_limit";
     case TrapKind::host_error:
       return "host_error";
+    case TrapKind::null_reference:
+      return "null_reference";
   }
   return "unknown";
 }

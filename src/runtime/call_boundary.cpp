@@ -214,6 +214,7 @@ __attribute__((noinline)) TrapCode run_guarded(Thunk thunk, void* ctx, Interrupt
     tls_in_host = f->saved_in_host;
     tls_unwind_target = static_cast<WASM_RT_UNWIND_TARGET*>(f->saved_unwind_target);
     if (f->interrupt) f->interrupt->running_call.store(0, std::memory_order_release);
+    if (!tls_frame) release_captured_exceptions();  // no exnref outlives the outermost call
     return f->trap;
   }
   tls_frame = &frame;
@@ -221,6 +222,7 @@ __attribute__((noinline)) TrapCode run_guarded(Thunk thunk, void* ctx, Interrupt
   thunk(ctx);
   tls_frame = frame.prev;
   tls_in_host = frame.saved_in_host;
+  if (!tls_frame) release_captured_exceptions();
   if (interrupt) interrupt->running_call.store(0, std::memory_order_release);
   return kNoTrap;
 }

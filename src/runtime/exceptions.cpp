@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <cstring>
+#include <memory>
+#include <vector>
 
 #include "runtime/call_boundary.hpp"
 
@@ -57,6 +59,32 @@ WASM_RT_UNWIND_TARGET* get_unwind_target() {
 void set_unwind_target(WASM_RT_UNWIND_TARGET* target) {
   tls_unwind_target = target;
 }
+namespace {
+constexpr uint64_t kMaxCapturedBytes = 64ull << 20;
+thread_local std::vector<std::unique_ptr<unsigned char[]>> tls_captured;
+thread_local uint64_t tls_captured_bytes = 0;
+}  // namespace
+
+void* capture_exception() {
+  const uint64_t bytes = sizeof(wisp_exnref_t) + tls_size;
+  if (tls_captured_bytes + bytes > kMaxCapturedBytes) {
+    set_trap_message("more than 64 MiB of caught exceptions (exnref) in one call");
+    raise_trap(trap_code(TrapKind::resource_limit));
+  }
+  auto block = std::make_unique<unsigned char[]>(bytes);
+  wisp_exnref_t head{tls_tag, tls_size};
+  std::memcpy(block.get(), &head, sizeof head);
+  if (tls_size) std::memcpy(block.get() + sizeof head, tls_data, tls_size);
+  tls_captured_bytes += bytes;
+  tls_captured.push_back(std::move(block));
+  return tls_captured.back().get();
+}
+
+void release_captured_exceptions() {
+  tls_captured.clear();
+  tls_captured_bytes = 0;
+}
+
 uint32_t exception_tag() {
   return tls_tag;
 }

@@ -14,6 +14,12 @@ bool store_exception(uint32_t tag, uint32_t size, const void* values);
 [[noreturn]] void throw_exception();
 WASM_RT_UNWIND_TARGET* get_unwind_target();
 void set_unwind_target(WASM_RT_UNWIND_TARGET* target);
+// exnref objects: a copy of the active exception (wisp_exnref_t), kept until the outermost call
+// into WebAssembly on this thread returns (no exnref outlives it: modules that would store one in
+// a global, a table or pass it across their interface are refused). Past 64 MiB of them in one
+// call, a trap (resource_limit).
+void* capture_exception();
+void release_captured_exceptions();
 uint32_t exception_tag();
 uint32_t exception_size();
 void* exception_data();

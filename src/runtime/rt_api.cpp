@@ -16,6 +16,10 @@ namespace wisp::rt {
 namespace {
 
 void trap_from_generated(wasm_rt_trap_t t) {
+  if (static_cast<int>(t) == WISP_TRAP_NULL_EXNREF) {
+    set_trap_message("throw_ref of a null exception reference");
+    raise_trap(trap_code(TrapKind::null_reference));
+  }
   if (static_cast<int>(t) == WISP_TRAP_EXCEPTION_TOO_LARGE) {
     set_trap_message(
         "a catch_all rethrew an exception with more values than this module's largest tag "
@@ -168,6 +172,7 @@ const wisp_rt_api_t kApi = {
     exception_tag,
     exception_size,
     exception_data,
+    capture_exception,
     allocate_memory,
     grow_memory,
     free_memory,

@@ -16,7 +16,7 @@
 extern "C" {
 #endif
 
-#define WISP_ABI_VERSION 4
+#define WISP_ABI_VERSION 5
 
 /* A v128 value (SIMD): 16 bytes, 8-byte aligned, viewed as lanes of any integer width (float
  * lanes are read through their bits). The C of cc (tier 1) also sees it as a GCC vector, aligned
@@ -44,6 +44,20 @@ typedef union wisp_v128 {
 /* A trap code of generated code beyond wasm-rt.h's: a catch_all rethrew an exception with more
  * values than the module's largest tag (its save area's size). */
 #define WISP_TRAP_EXCEPTION_TOO_LARGE 64
+/* throw_ref of a null exnref. */
+#define WISP_TRAP_NULL_EXNREF 65
+
+/* An exnref (final exception handling) points to one of these, followed by `size` bytes of
+ * values (wisp_raw_t each): a copy of a caught exception, made by the runtime
+ * (wisp_rt_api_t::capture_exception) and kept until the thread's outermost call into
+ * WebAssembly returns. */
+typedef struct wisp_exnref {
+  uint32_t tag;
+  uint32_t size;
+} wisp_exnref_t;
+
+/* The value type id of exnref in function types (after v128's, within wasm_rt_type_t's range). */
+#define WISP_RT_EXNREF 7
 
 /* The value type id of v128 in function types (wasm-rt.h's wasm_rt_type_t has none): the value
  * after WASM_RT_EXTERNREF, so that it is within the enum's range of values (0..7; a larger one
@@ -83,6 +97,8 @@ typedef struct wisp_rt_api {
   uint32_t (*exception_tag)(void);
   uint32_t (*exception_size)(void);
   void* (*exception)(void);
+  /* A new exnref holding the active exception (see wisp_exnref_t). */
+  void* (*capture_exception)(void);
   void (*allocate_memory)(wasm_rt_memory_t*, uint32_t initial, uint32_t max);
   uint32_t (*grow_memory)(wasm_rt_memory_t*, uint32_t delta);
   void (*free_memory)(wasm_rt_memory_t*);

@@ -356,7 +356,8 @@ void CEmitter::op(const Operator& op, const front::OpState& s) {
   const uint32_t code = op.code;
   if (!live_) {
     // Dead code: only the control stack is kept in step.
-    if (code == Op::Block || code == Op::Loop || code == Op::If || code == Op::Try) {
+    if (code == Op::Block || code == Op::Loop || code == Op::If || code == Op::Try ||
+        code == Op::TryTable) {
       Frame f;
       f.kind = code;
       f.entry_live = false;
@@ -401,6 +402,8 @@ void CEmitter::op(const Operator& op, const front::OpState& s) {
       return_call_op(op);
       return;
     case Op::Throw:
+    case Op::ThrowRef:
+    case Op::TryTable:
     case Op::Rethrow:
     case Op::Try:
     case Op::Catch:

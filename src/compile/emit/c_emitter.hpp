@@ -105,6 +105,7 @@ class CEmitter {
     bool catching = false;
     bool catch_all = false;
     uint32_t clauses = 0;
+    std::vector<front::CatchClause> catches;  // Op::TryTable: its catch clauses
   };
 
  private:
@@ -163,7 +164,8 @@ class CEmitter {
   std::string to_tcbuf(uint32_t base, std::span<const ValType> ts);
   // Exception handling (emit_exceptions.cpp).
   void exception_op(const front::Operator& op);
-  void end_try(Frame& f);  // at a try's `end`, before its frame is popped
+  void end_try(Frame& f);  // at a try's or try_table's `end`, before its frame is popped
+  void end_try_table(Frame& f);
   void throw_values(uint32_t tag);
   void end_clause(Frame& f);
   void enter_handler(Frame& f);

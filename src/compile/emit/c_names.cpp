@@ -21,6 +21,7 @@ const CType kTypes[kNumCTypes] = {
     {"wasm_rt_funcref_t", 'r', 'r', "funcref", "WASM_RT_FUNCREF", "gr", 4},
     {"wasm_rt_externref_t", 'x', 'e', "externref", "WASM_RT_EXTERNREF", "gx", 5},
     {"v128", 'v', 'o', "v128", "(wasm_rt_type_t)WISP_RT_V128", "gv", 6},
+    {"void*", 'n', 'n', "externref", "(wasm_rt_type_t)WISP_RT_EXNREF", "gn", 7},
 };
 
 }  // namespace
@@ -41,6 +42,8 @@ const CType& ctype(ValType t) {
       return kTypes[5];
     case ValType::v128:
       return kTypes[6];
+    case ValType::exnref:
+      return kTypes[7];
     default:
       throw CompileError(std::string("the C emitter cannot represent values of type ") +
                          front::val_type_name(t) + " yet");

@@ -18,20 +18,20 @@ using front::ValType;
 
 // How one value type appears in the generated C.
 struct CType {
-  const char* c;     // C type: "u32", "wasm_rt_funcref_t", "v128"
-  char slot;         // operand stack slot prefix: i3, l3, g3, d3, r3, x3, v3 (f64 is a type)
-  char multi;        // wasm2c's multi-value struct letter: struct wasm_multi_ij { u32 i0; u64 j1; }
+  const char* c;  // C type: "u32", "wasm_rt_funcref_t", "v128"
+  char slot;   // operand stack slot prefix: i3, l3, g3, d3, r3, x3, v3, n3 (exnref; f64 is a type)
+  char multi;  // wasm2c's multi-value struct letter: struct wasm_multi_ij { u32 i0; u64 j1; }
   const char* raw;   // wisp_raw_t member
   const char* rt;    // wasm_rt_type_t
   const char* garr;  // the instance struct's array of globals of this type
-  uint8_t index;     // 0..6
+  uint8_t index;     // 0..7
 };
 const CType& ctype(ValType t);  // throws CompileError for types the emitter cannot represent
-inline constexpr int kNumCTypes = 7;
+inline constexpr int kNumCTypes = 8;
 // Every value type the emitter represents, in CType::index order.
 inline constexpr ValType kAllCTypes[kNumCTypes] = {
-    ValType::i32,     ValType::i64,       ValType::f32, ValType::f64,
-    ValType::funcref, ValType::externref, ValType::v128};
+    ValType::i32,     ValType::i64,       ValType::f32,  ValType::f64,
+    ValType::funcref, ValType::externref, ValType::v128, ValType::exnref};
 
 // Function types with more parameters than this pass them as an array of wisp_raw_t (libtcc's
 // value stack overflows on a call with a few hundred arguments): `R f(void*, const wisp_raw_t*)`.

@@ -478,7 +478,8 @@ std::string prelude_common(const ModuleShape& shape) {
   if (shape.lazy) s += "extern char wisp_stubs[]; /* lazy tier 0's stubs */\n";
   s += "WISP_SHARED u32 wisp_ft[" + num(d.types.empty() ? 1 : d.types.size()) +
        "]; /* runtime type ids */\n";
-  if (!d.tags.empty()) {
+  if (!d.tags.empty() || d.features.has(front::Feature::exceptions) ||
+      d.features.has(front::Feature::exnref)) {
     // Exceptions (emit_exceptions.cpp): a caught exception, saved for rethrow, holds as many
     // values as the module's largest tag.
     size_t most = 1;
@@ -488,7 +489,12 @@ std::string prelude_common(const ModuleShape& shape) {
     s += "static void wisp_rethrow(u32 tag, u32 size, const void* v, u32 cap) {\n"
          "  if (size > cap) wasm_rt_trap((wasm_rt_trap_t)WISP_TRAP_EXCEPTION_TOO_LARGE);\n"
          "  wasm_rt_load_exception(tag, size, v);\n  wasm_rt_throw();\n}\n"
-         "#ifdef __TINYC__\nint _setjmp(void*);\n#endif\n#define WISP_SETJMP(b) _setjmp(b)\n";
+         "#ifdef __TINYC__\nint _setjmp(void*);\n#endif\n#define WISP_SETJMP(b) _setjmp(b)\n"
+         "void* wisp_capture_exception(void);\n"
+         "static void wisp_throw_ref(void* p) {\n"
+         "  const wisp_exnref_t* e = (const wisp_exnref_t*)p;\n"
+         "  if (!e) wasm_rt_trap((wasm_rt_trap_t)WISP_TRAP_NULL_EXNREF);\n"
+         "  wasm_rt_load_exception(e->tag, e->size, e + 1);\n  wasm_rt_throw();\n}\n";
   }
   if (shape.consume_fuel) {
     s += "static void wisp_out_of_fuel(M* I, s64 fuel) { I->fuel = fuel; TRAP(UNREACHABLE); }\n"

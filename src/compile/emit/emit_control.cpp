@@ -141,6 +141,7 @@ void CEmitter::control_op(const Operator& op) {
     }
     case Op::End: {
       if (frames_.back().kind == Op::Try) end_try(frames_.back());
+      if (frames_.back().kind == Op::TryTable) end_try_table(frames_.back());
       Frame f = frames_.back();
       frames_.pop_back();
       if (f.kind == Op::End) {  // the function's end

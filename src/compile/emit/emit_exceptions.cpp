@@ -94,10 +94,21 @@ void CEmitter::exception_op(const Operator& op) {
       live_ = false;
       return;
     }
-    case Op::Try: {
+    case Op::ThrowRef: {
+      const std::string e = text(n_ - 1);
+      pop(1);
+      settle();
+      fuel_store();
+      body_ += "wisp_throw_ref(" + e + ");\n";
+      live_ = false;
+      return;
+    }
+    case Op::Try:
+    case Op::TryTable: {
       flush();
       Frame f;
-      f.kind = Op::Try;
+      f.kind = op.code;
+      if (op.code == Op::TryTable) f.catches.assign(op.catches.begin(), op.catches.end());
       f.label = next_label_++;
       f.nparams = static_cast<uint32_t>(op.block.params().size());
       f.nresults = static_cast<uint32_t>(op.block.results().size());
@@ -159,6 +170,46 @@ void CEmitter::exception_op(const Operator& op) {
     default:
       return;
   }
+}
+
+// The end of a try_table: its handler tests the catch clauses in order; one that matches branches
+// to its label with the exception's values (and, for catch_ref and catch_all_ref, an exnref); an
+// exception none matches is thrown on.
+void CEmitter::end_try_table(Frame& f) {
+  if (!f.entry_live) return;
+  const std::string k = num(static_cast<uint32_t>(f.try_id));
+  end_clause(f);
+  close_segment();
+  body_ += "H" + k + ":;\nwasm_rt_set_unwind_target(U" + k + ");\n";
+  fuel_load();
+  f.catching = true;
+  live_ = true;
+  bool all = false;
+  for (const front::CatchClause& c : f.catches) {
+    const bool tagged = c.kind < 2, with_ref = c.kind == 1 || c.kind == 3;
+    if (tagged) body_ += "if (wasm_rt_exception_tag() == I->tg[" + num(c.tag) + "]) {\n";
+    reset_stack(f.height, {});
+    if (tagged) {
+      const front::FuncType& ft = decl_.types[decl_.tags[c.tag].type_index];
+      for (size_t i = 0; i < ft.params.size(); ++i) {
+        body_ += slot(n_, ft.params[i]) + " = ((const wisp_raw_t*)wasm_rt_exception())[" + num(i) +
+                 "]." + ctype(ft.params[i]).raw + ";\n";
+        push_slot(ft.params[i]);
+      }
+    }
+    if (with_ref) {
+      body_ += slot(n_, ValType::exnref) + " = wisp_capture_exception();\n";
+      push_slot(ValType::exnref);
+    }
+    branch(c.label + 1);  // the clause's label counts from outside the try_table
+    if (tagged) body_ += "}\n";
+    if (!tagged) {
+      all = true;
+      break;
+    }
+  }
+  if (!all) body_ += "wasm_rt_throw();\n";
+  live_ = false;
 }
 
 // The end of a try: a try without clauses rethrows whatever reaches its handler; after the last

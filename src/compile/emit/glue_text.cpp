@@ -31,6 +31,7 @@ void wasm_rt_set_unwind_target(WASM_RT_UNWIND_TARGET* t) { wisp_rt->set_unwind_t
 uint32_t wasm_rt_exception_tag(void) { return wisp_rt->exception_tag(); }
 uint32_t wasm_rt_exception_size(void) { return wisp_rt->exception_size(); }
 void* wasm_rt_exception(void) { return wisp_rt->exception(); }
+void* wisp_capture_exception(void) { return wisp_rt->capture_exception(); }
 void wasm_rt_allocate_memory(wasm_rt_memory_t* m, uint32_t initial, uint32_t max) { wisp_rt->allocate_memory(m, initial, max); }
 uint32_t wasm_rt_grow_memory(wasm_rt_memory_t* m, uint32_t delta) { return wisp_rt->grow_memory(m, delta); }
 void wasm_rt_free_memory(wasm_rt_memory_t* m) { wisp_rt->free_memory(m); }

@@ -124,6 +124,7 @@ bool parse_feature(std::string_view name, Feature& out) {
       {"threads", Feature::threads},
       {"tail-call", Feature::tail_call},
       {"exceptions", Feature::exceptions},
+      {"exnref", Feature::exnref},
       {"multi-memory", Feature::multi_memory},
       {"memory64", Feature::memory64},
       {"extended-const", Feature::extended_const},
