@@ -163,6 +163,17 @@ TEST_P(ExnrefTest, ExnrefsStayInsideFunctions) {
   }
 }
 
+TEST_P(ExnrefTest, TheSwitchTurnsItOff) {
+  EngineConfig off = engine_config(tier(), cache_dir());
+  off.proposals.exnref = false;
+  try {
+    Engine(off).compile(exnref_module());
+    FAIL() << "compiled with exnref off";
+  } catch (const CompileError& e) {
+    EXPECT_NE(std::string(e.what()).find("(exnref) (turned off"), std::string::npos) << e.what();
+  }
+}
+
 WISP_INSTANTIATE_TIERS(ExnrefTest);
 
 }  // namespace
