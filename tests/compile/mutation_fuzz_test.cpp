@@ -1,4 +1,5 @@
-// Mutation fuzzing over the spec corpus: bad input must never crash, abort or hang the process.
+// Mutation fuzzing over the spec corpus (core, SIMD and exception handling): bad input must never
+// crash, abort or hang the process.
 //
 // Each mutant is a spec-corpus module (3/4 of the time one that validates, else one of the
 // corpus's malformed/invalid modules) with 1-4 deterministic mutations: bit flips, byte
@@ -563,8 +564,14 @@ Corpus load_corpus() {
   Corpus c;
   fs::path root = WISP_SPEC_CORE_DIR;
   if (!fs::is_directory(root)) return c;
-  for (const auto& e : fs::recursive_directory_iterator(root)) {
-    if (e.is_regular_file() && e.path().extension() == ".wasm") c.files.push_back(e.path());
+  // Core, and beside it the corpora of the proposals whose C is most intricate (SIMD's helpers,
+  // exception handling's setjmp/longjmp), when present.
+  for (const fs::path& dir :
+       {root, root.parent_path() / "simd", root.parent_path() / "exception-handling"}) {
+    if (!fs::is_directory(dir)) continue;
+    for (const auto& e : fs::recursive_directory_iterator(dir)) {
+      if (e.is_regular_file() && e.path().extension() == ".wasm") c.files.push_back(e.path());
+    }
   }
   std::sort(c.files.begin(), c.files.end());
   for (const fs::path& p : c.files) {
