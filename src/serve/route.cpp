@@ -139,6 +139,13 @@ Route::Route(Engine& engine, Tier tier, RouteConfig config)
         route_error(config_,
                     "'" + config_.export_name + "' takes references: " + type_.to_string());
     }
+    for (const std::vector<ValType>* ts : {&type_.params, &type_.results}) {
+      for (ValType t : *ts) {
+        if (t == ValType::v128)
+          route_error(config_, "'" + config_.export_name + "' passes v128 values, which have no " +
+                                   "JSON form: " + type_.to_string());
+      }
+    }
   } else {
     if (config_.strategy == StrategyKind::contexts)
       route_error(config_, "WASI routes need an instance per request: contexts cannot serve them");

@@ -19,7 +19,8 @@ constexpr const char* kTrapsWat = R"((module
   (func (export "spin") (loop (br 0)))
   (func (export "div") (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
   (func (export "wide") (param i64 f64) (result i64 f64) (local.get 0) (local.get 1))
-  (func (export "half") (param f32) (result f32) (f32.mul (local.get 0) (f32.const 0.5)))))";
+  (func (export "half") (param f32) (result f32) (f32.mul (local.get 0) (f32.const 0.5)))
+  (func (export "vec") (result v128) (v128.const i32x4 1 2 3 4))))";
 
 TEST(Server, FunctionRoutesTakeArgumentsFromTheQueryOrAJsonBody) {
   Server server(config_with(
@@ -324,6 +325,7 @@ TEST(Server, BadRoutesFailAtStartNamingTheRoute) {
   command.mode = RouteMode::wasi;
   expect_error({command}, "runs once per instance");
   expect_error({route("/kv", traps, "wide", StrategyKind::contexts)}, "context pointer");
+  expect_error({route("/v", traps, "vec", StrategyKind::pool)}, "no JSON form");
   expect_error({}, "no routes");
 }
 
