@@ -15,6 +15,10 @@ namespace wisp::rt {
 
 namespace {
 
+static_assert(WISP_TRAP_EXCEPTION_TOO_LARGE > WASM_RT_TRAP_EXHAUSTION &&
+                  WISP_TRAP_NULL_EXNREF > WASM_RT_TRAP_EXHAUSTION && WISP_TRAP_NULL_EXNREF < 16,
+              "wisp's trap codes must follow wasm-rt.h's and stay in wasm_rt_trap_t's range");
+
 void trap_from_generated(wasm_rt_trap_t t) {
   if (static_cast<int>(t) == WISP_TRAP_NULL_EXNREF) {
     set_trap_message("throw_ref of a null exception reference");

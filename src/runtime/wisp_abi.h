@@ -41,11 +41,12 @@ typedef union wisp_v128 {
 #endif
 } wisp_v128_t;
 
-/* A trap code of generated code beyond wasm-rt.h's: a catch_all rethrew an exception with more
- * values than the module's largest tag (its save area's size). */
-#define WISP_TRAP_EXCEPTION_TOO_LARGE 64
-/* throw_ref of a null exnref. */
-#define WISP_TRAP_NULL_EXNREF 65
+/* Trap codes of generated code beyond wasm-rt.h's, within wasm_rt_trap_t's range of values
+ * (0..15; wasm-rt.h's go up to 8, and a value past the range is undefined behaviour, which UBSan
+ * reports): a catch_all rethrew an exception with more values than the module's largest tag (its
+ * save area's size); throw_ref of a null exnref. */
+#define WISP_TRAP_EXCEPTION_TOO_LARGE 14
+#define WISP_TRAP_NULL_EXNREF 15
 
 /* An exnref (final exception handling) points to one of these, followed by `size` bytes of
  * values (wisp_raw_t each): a copy of a caught exception, made by the runtime

@@ -152,6 +152,24 @@ TEST_P(ExceptionsTest, TagsAreSharedThroughImportsAcrossInstancesAndTiers) {
   ASSERT_EQ(inst.module().imports()[0].type.to_string(), "tag (i32)");
 }
 
+TEST_P(ExceptionsTest, ACatchAllRethrowOfALargerForeignExceptionIsAResourceLimit) {
+  // A module saves a caught exception in as many values as its largest tag holds; a catch_all
+  // that rethrows a foreign exception with more values traps rather than truncating it.
+  Instance a = instantiate(R"((module
+    (tag $big (param i32 i32 i32))
+    (func (export "throw_big") (throw $big (i32.const 1) (i32.const 2) (i32.const 3)))))");
+  Linker linker;
+  linker.define_instance("a", a);
+  Instance b = instantiate(R"((module
+    (import "a" "throw_big" (func $t))
+    (func (export "swallow") (result i32) (try (result i32) (do (call $t) (i32.const 0))
+                                                (catch_all (i32.const 1))))
+    (func (export "rethrow") (try (do (call $t)) (catch_all (rethrow 0))))))",
+                           linker);
+  EXPECT_EQ(b.call("swallow")[0], Value::i32(1));
+  EXPECT_TRAP(b.call("rethrow"), TrapKind::resource_limit);
+}
+
 TEST_P(ExceptionsTest, ExceptionsWorkWithFuelAndTheSwitchTurnsThemOff) {
   const char* text = R"((module
     (tag $e)
