@@ -60,5 +60,6 @@ void test_finalize(wasm_engine_t* engine);
 void test_threads(wasm_engine_t* engine);
 void test_wisp(wasm_engine_t* engine);
 void test_fuel(void);
+void test_proposals(wasm_engine_t* engine);
 
 #endif

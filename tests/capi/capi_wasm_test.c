@@ -314,3 +314,46 @@ void test_refs(wasm_engine_t* engine) {
   wasm_store_delete(store);
   CHECK(foreign_finalized == 1);
 }
+
+/* Newer proposals through wasm.h: a v128 parameter, result or global has the kind WISP_V128; a
+ * call that would carry a v128 fails with a trap saying so (wasm_val_t has no room), the rest of
+ * the module works; a module exporting a tag is refused (no extern kind for tags). */
+void test_proposals(wasm_engine_t* engine) {
+  wasm_store_t* store = wasm_store_new(engine);
+  wasm_module_t* m = load_module(store, "proposals");
+  wasm_extern_vec_t iv = WASM_EMPTY_VEC, ex;
+  wasm_trap_t* trap = NULL;
+  wasm_instance_t* inst = wasm_instance_new(store, m, &iv, &trap);
+  CHECK(inst != NULL && trap == NULL);
+  wasm_instance_exports(inst, &ex);
+  wasm_func_t* vadd = func_named(m, &ex, "vadd");
+  wasm_functype_t* ft = wasm_func_type(vadd);
+  CHECK(wasm_valtype_kind(wasm_functype_params(ft)->data[0]) == WISP_V128);
+  CHECK(wasm_valtype_kind(wasm_functype_results(ft)->data[0]) == WISP_V128);
+  wasm_functype_delete(ft);
+  wasm_val_t args[2] = {WASM_I64_VAL(1), WASM_I64_VAL(2)}, res[1] = {WASM_INIT_VAL};
+  wasm_val_vec_t av = WASM_ARRAY_VEC(args), rv = WASM_ARRAY_VEC(res);
+  CHECK(trap_message_contains(wasm_func_call(vadd, &av, &rv), "v128"));
+  CHECK(must_i32(func_named(m, &ex, "plain"), 1, 41, 0) == 42);
+  wasm_globaltype_t* gt = wasm_global_type(wasm_extern_as_global(export_named(m, &ex, "vg")));
+  CHECK(wasm_valtype_kind(wasm_globaltype_content(gt)) == WISP_V128);
+  wasm_globaltype_delete(gt);
+  wasm_extern_vec_delete(&ex);
+  wasm_instance_delete(inst);
+  wasm_module_delete(m);
+
+  char path[4096];
+  snprintf(path, sizeof path, "%s/capi_tags.wasm", capi_module_dir);
+  FILE* f = fopen(path, "rb");
+  CHECK(f != NULL);
+  if (f) {
+    unsigned char buf[256];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    wasm_byte_vec_t bytes;
+    wasm_byte_vec_new(&bytes, n, (const wasm_byte_t*)buf);
+    CHECK(wasm_module_new(store, &bytes) == NULL);
+    wasm_byte_vec_delete(&bytes);
+  }
+  wasm_store_delete(store);
+}

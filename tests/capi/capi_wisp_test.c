@@ -344,6 +344,7 @@ int main(int argc, char** argv) {
   test_finalize(engine);
   test_threads(engine);
   test_wisp(engine);
+  test_proposals(engine);
   wasm_engine_delete(engine);
   test_fuel();
   if (capi_failures) {
