@@ -128,16 +128,6 @@ std::vector<OffsetOp> offset_ops(const front::ConstExpr& e, std::span<const uint
 }  // namespace
 
 void fill_module_info(const front::ModuleDecl& m, std::span<const uint8_t> bytes, ModuleImpl& out) {
-  // exnref values live only until the outermost call returns (runtime/exceptions.hpp): none may
-  // be kept in a global or a table, or cross the module's interface (to_val_type refuses that).
-  for (const front::GlobalType& g : m.globals)
-    if (g.type == front::ValType::exnref)
-      throw CompileError(
-          "unsupported: an exnref global (wisp keeps exnref values only within functions)");
-  for (const front::TableType& t : m.tables)
-    if (t.elem == front::ValType::exnref)
-      throw CompileError(
-          "unsupported: an exnref table (wisp keeps exnref values only within functions)");
   std::vector<uint32_t> global_import_to_import;
   for (size_t i = 0; i < m.imports.size(); ++i) {
     const front::Import& imp = m.imports[i];

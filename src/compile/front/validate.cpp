@@ -152,9 +152,42 @@ std::span<const ValType> single_type(ValType t) {
   return {&kSingles[8], 1};
 }
 
+namespace {
+
+// wisp's one restriction on the exnref proposal: an exnref lives only until the thread's
+// outermost call into WebAssembly returns (runtime/exceptions.hpp), so none may be kept in a
+// global or a table or cross the module's interface, where it could outlive that.
+void refuse_escaping_exnrefs(const ModuleDecl& m) {
+  auto refuse = [](const std::string& where) {
+    throw CompileError("unsupported: " + where +
+                       " (wisp keeps exnref values only within a module's functions)");
+  };
+  for (size_t g = 0; g < m.globals.size(); ++g)
+    if (m.globals[g].type == ValType::exnref) refuse("global " + std::to_string(g) + " is exnref");
+  for (size_t t = 0; t < m.tables.size(); ++t)
+    if (m.tables[t].elem == ValType::exnref) refuse("table " + std::to_string(t) + " holds exnref");
+  auto in_type = [&](const FuncType& ft) {
+    for (const std::vector<ValType>* ts : {&ft.params, &ft.results})
+      for (ValType v : *ts)
+        if (v == ValType::exnref) return true;
+    return false;
+  };
+  for (const Import& i : m.imports)
+    if ((i.kind == ExternKind::func && in_type(m.func_type(i.index))) ||
+        (i.kind == ExternKind::tag && in_type(m.types[m.tags[i.index].type_index])))
+      refuse("import \"" + i.module + "\" \"" + i.name + "\" passes exnref");
+  for (const Export& e : m.exports)
+    if ((e.kind == ExternKind::func && in_type(m.func_type(e.index))) ||
+        (e.kind == ExternKind::tag && in_type(m.types[m.tags[e.index].type_index])))
+      refuse("export \"" + e.name + "\" passes exnref");
+}
+
+}  // namespace
+
 ModuleDecl validate_module(std::span<const uint8_t> bytes, FeatureSet enabled) {
   try {
     ModuleDecl m = decode_module(bytes, enabled);
+    if (m.features.has(Feature::exnref)) refuse_escaping_exnrefs(m);
     m.wasm2_features = declared_wasm2_features(m);
     validate_bodies(m, bytes, enabled);
     return m;
