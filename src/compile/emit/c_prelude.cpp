@@ -446,8 +446,10 @@ std::string prelude_common(const ModuleShape& shape) {
   s += kAbiHeaderText;  // wisp_raw_t (wide calls) and the runtime's ABI
   s += kTypes;
   // v128 and its operators, only where they are used (a few thousand lines for the compiler).
-  if (d.features.has(front::Feature::simd) || d.features.has(front::Feature::relaxed_simd))
+  if (d.features.has(front::Feature::simd) || d.features.has(front::Feature::relaxed_simd)) {
     s += kSimdHelpers;
+    s += kSimdFloatMemHelpers;
+  }
   // Multi-value result structs (wasm2c's layout, so modules compiled either way agree).
   std::set<std::string> multis;
   for (const front::FuncType& ft : d.types) {

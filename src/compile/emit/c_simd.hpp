@@ -8,5 +8,8 @@ namespace wisp::detail::emit {
 // operator, named after it (`i8x16.add_sat_s` is wisp_i8x16_add_sat_s). Needs the prelude's
 // types and scalar helpers before it.
 extern const char* const kSimdHelpers;
+// The rest (c_simd_float_mem.cpp): shuffles, floating point, conversions, memory accesses and
+// relaxed SIMD; appended after kSimdHelpers.
+extern const char* const kSimdFloatMemHelpers;
 
 }  // namespace wisp::detail::emit
