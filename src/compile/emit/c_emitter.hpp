@@ -169,6 +169,8 @@ class CEmitter {
   void throw_values(uint32_t tag);
   void end_clause(Frame& f);
   void enter_handler(Frame& f);
+  void handler_label(const Frame& f, const std::string& target);
+  void push_tag_values(const Frame& f, uint32_t tag, const std::string& from);
   // The unwind target active inside frames_[0, limit): "&J<k>" of the innermost try whose
   // handler is active, or "Ufn" (the function's caller's).
   std::string active_target(size_t limit) const;

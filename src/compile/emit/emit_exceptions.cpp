@@ -67,10 +67,27 @@ void CEmitter::end_clause(Frame& f) {
   live_ = false;
 }
 
+// The handler H<k>, where the longjmp of a throw lands; `target` becomes the active unwind target.
+void CEmitter::handler_label(const Frame& f, const std::string& target) {
+  body_ += "H" + num(static_cast<uint32_t>(f.try_id)) + ":;\nwasm_rt_set_unwind_target(" + target +
+           ");\n";
+}
+
+// Pushes tag's values, read from the wisp_raw_t array `from`, as slots above the frame's height.
+void CEmitter::push_tag_values(const Frame& f, uint32_t tag, const std::string& from) {
+  const front::FuncType& ft = decl_.types[decl_.tags[tag].type_index];
+  reset_stack(f.height, {});
+  for (size_t i = 0; i < ft.params.size(); ++i) {
+    body_ += slot(n_, ft.params[i]) + " = " + from + "[" + num(i) + "]." + ctype(ft.params[i]).raw +
+             ";\n";
+    push_slot(ft.params[i]);
+  }
+}
+
 // The handler's entry: the try's own target is no longer active; the exception is saved.
 void CEmitter::enter_handler(Frame& f) {
   const std::string k = num(f.try_id);
-  body_ += "H" + k + ":;\nwasm_rt_set_unwind_target(U" + k + ");\n";
+  handler_label(f, "U" + k);
   body_ += "X" + k + ".tag = wasm_rt_exception_tag();\nX" + k +
            ".size = wasm_rt_exception_size();\n"
            "memcpy(X" +
@@ -141,24 +158,17 @@ void CEmitter::exception_op(const Operator& op) {
         return;
       }
       body_ += "if (" + x + ".tag != I->tg[" + num(op.index) + "]) goto D" + num(f.clauses) + ";\n";
-      const front::FuncType& ft = decl_.types[decl_.tags[op.index].type_index];
-      reset_stack(f.height, {});
-      for (size_t i = 0; i < ft.params.size(); ++i) {
-        body_ += slot(n_, ft.params[i]) + " = " + x + ".v[" + num(i) + "]." +
-                 ctype(ft.params[i]).raw + ";\n";
-        push_slot(ft.params[i]);
-      }
+      push_tag_values(f, op.index, x + ".v");
       return;
     }
     case Op::Delegate: {
       Frame& f = frames_.back();
       if (f.entry_live) {
         end_clause(f);
-        const std::string k = num(static_cast<uint32_t>(f.try_id));
         // Rethrown as if at the label: the innermost active try at or outside that frame.
         const size_t target = frames_.size() - 1 - 1 - op.index;
-        body_ += "H" + k + ":;\nwasm_rt_set_unwind_target(" + active_target(target + 1) +
-                 ");\nwasm_rt_throw();\n";
+        handler_label(f, active_target(target + 1));
+        body_ += "wasm_rt_throw();\n";
         live_ = false;
         f.catching = f.catch_all = true;  // handled: the End below adds no handler of its own
       }
@@ -180,22 +190,18 @@ void CEmitter::end_try_table(Frame& f) {
   const std::string k = num(static_cast<uint32_t>(f.try_id));
   end_clause(f);
   close_segment();
-  body_ += "H" + k + ":;\nwasm_rt_set_unwind_target(U" + k + ");\n";
+  handler_label(f, "U" + k);
   fuel_load();
   f.catching = true;
   live_ = true;
   bool all = false;
   for (const front::CatchClause& c : f.catches) {
     const bool tagged = c.kind < 2, with_ref = c.kind == 1 || c.kind == 3;
-    if (tagged) body_ += "if (wasm_rt_exception_tag() == I->tg[" + num(c.tag) + "]) {\n";
-    reset_stack(f.height, {});
     if (tagged) {
-      const front::FuncType& ft = decl_.types[decl_.tags[c.tag].type_index];
-      for (size_t i = 0; i < ft.params.size(); ++i) {
-        body_ += slot(n_, ft.params[i]) + " = ((const wisp_raw_t*)wasm_rt_exception())[" + num(i) +
-                 "]." + ctype(ft.params[i]).raw + ";\n";
-        push_slot(ft.params[i]);
-      }
+      body_ += "if (wasm_rt_exception_tag() == I->tg[" + num(c.tag) + "]) {\n";
+      push_tag_values(f, c.tag, "((const wisp_raw_t*)wasm_rt_exception())");
+    } else {
+      reset_stack(f.height, {});
     }
     if (with_ref) {
       body_ += slot(n_, ValType::exnref) + " = wisp_capture_exception();\n";
@@ -219,7 +225,8 @@ void CEmitter::end_try(Frame& f) {
   const std::string k = num(static_cast<uint32_t>(f.try_id));
   if (!f.catching) {
     end_clause(f);
-    body_ += "H" + k + ":;\nwasm_rt_set_unwind_target(U" + k + ");\nwasm_rt_throw();\n";
+    handler_label(f, "U" + k);
+    body_ += "wasm_rt_throw();\n";
     return;
   }
   if (f.catch_all) return;  // its body falls through to the end as a block's does
