@@ -50,6 +50,12 @@ const CType& ctype(ValType t) {
   }
 }
 
+std::string v128_halves(const uint8_t bytes[16]) {
+  uint64_t half[2] = {0, 0};
+  for (int i = 0; i < 16; ++i) half[i / 8] |= uint64_t{bytes[i]} << (8 * (i % 8));
+  return std::to_string(half[0]) + "ull, " + std::to_string(half[1]) + "ull";
+}
+
 std::string c_multi_name(const front::FuncType& ft) {
   std::string s = "struct wasm_multi_";
   for (ValType t : ft.results) s += ctype(t).multi;

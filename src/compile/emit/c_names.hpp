@@ -48,6 +48,9 @@ std::string c_return_type(const front::FuncType& ft);
 // A float constant as C text: a hexadecimal literal, or BITS_F32(0x...u) / BITS_F64(...) for
 // NaNs, infinities and -0 (bit-exact).
 std::string float_literal(ValType t, uint64_t bits);
+// 16 bytes (a v128 constant, a shuffle's lanes) as the two u64 arguments the SIMD helpers take,
+// little-endian: "506097522914230528ull, 1084818905618843912ull".
+std::string v128_halves(const uint8_t bytes[16]);
 // The multi-value struct's name for results of more than one value.
 std::string c_multi_name(const front::FuncType& ft);
 

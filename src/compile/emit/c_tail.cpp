@@ -78,9 +78,7 @@ std::string const_expr(const ModuleShape& shape, const ConstExpr& e,
       while (at < bytes.size() && (bytes[at] & 0x80)) ++at;
       ++at;
       if (at + 16 > bytes.size()) throw CompileError("internal: truncated v128.const");
-      uint64_t half[2] = {0, 0};
-      for (int i = 0; i < 16; ++i) half[i / 8] |= uint64_t{bytes[at + i]} << (8 * (i % 8));
-      return "wisp_v128_const(" + num(half[0]) + "ull, " + num(half[1]) + "ull)";
+      return "wisp_v128_const(" + v128_halves(bytes.data() + at) + ")";
     }
     default:
       throw CompileError("the C emitter cannot represent this constant expression yet");

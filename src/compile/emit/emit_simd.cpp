@@ -60,12 +60,9 @@ bool CEmitter::simd_op(const Operator& op) {
     case Imm::MemargLane:
       e += ", " + std::to_string(op.lane);
       break;
-    case Imm::Shuffle: {
-      uint64_t half[2] = {0, 0};
-      for (int i = 0; i < 16; ++i) half[i / 8] |= uint64_t{op.lanes[i]} << (8 * (i % 8));
-      e += ", " + u64_literal(half[0]) + ", " + u64_literal(half[1]);
+    case Imm::Shuffle:
+      e += ", " + v128_halves(op.lanes);
       break;
-    }
     default:
       break;
   }
