@@ -36,13 +36,10 @@ bool store_exception(uint32_t tag, uint32_t size, const void* values) {
 }
 
 void load_exception(uint32_t tag, uint32_t size, const void* values) {
-  if (size > kMaxExceptionSize) {
+  if (!store_exception(tag, size, values)) {
     set_trap_message("exception payload too large");
     raise_trap(trap_code(TrapKind::resource_limit));
   }
-  tls_tag = tag;
-  tls_size = size;
-  if (size) std::memcpy(tls_data, values, size);
 }
 
 void throw_exception() {
