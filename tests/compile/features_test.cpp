@@ -383,13 +383,6 @@ TEST_P(FeaturesTest, MultipleMemoriesAreApartAndWork) {
               TrapKind::out_of_bounds);
 }
 
-V128 i32x4(uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
-  V128 v;
-  const uint32_t lanes[4] = {a, b, c, d};
-  for (unsigned i = 0; i < 4; ++i) v.set_lane(32, i, lanes[i]);
-  return v;
-}
-
 TEST_P(FeaturesTest, SimdValuesCrossEveryBoundary) {
   // v128 through the C++ API (params, results, multi-value, globals), locals, select, memory,
   // a host function, and a tail call's argument buffer.
@@ -424,20 +417,20 @@ TEST_P(FeaturesTest, SimdValuesCrossEveryBoundary) {
     (func (export "count") (param v128 i32) (result v128)
       (call $count (local.get 0) (local.get 1)))))",
                               linker);
-  const V128 a = i32x4(1, 2, 3, 0xffffffffu), b = i32x4(10, 20, 30, 1);
+  const V128 a = u32x4(1, 2, 3, 0xffffffffu), b = u32x4(10, 20, 30, 1);
   EXPECT_EQ(inst.call("add", {Value::v128(a), Value::v128(b)})[0],
-            Value::v128(i32x4(11, 22, 33, 0)));
+            Value::v128(u32x4(11, 22, 33, 0)));
   EXPECT_EQ(inst.call("pick", {Value::v128(a), Value::v128(b), Value::i32(1)})[0], Value::v128(a));
   EXPECT_EQ(inst.call("pick", {Value::v128(a), Value::v128(b), Value::i32(0)})[0], Value::v128(b));
   std::vector<Value> two = inst.call("two", {Value::v128(a)});
   ASSERT_EQ(two.size(), 3u);
   EXPECT_EQ(two[0], Value::v128(a));
   EXPECT_EQ(two[1], Value::i32(-1));
-  EXPECT_EQ(two[2], Value::v128(i32x4(0x07070707u, 0x07070707u, 0x07070707u, 0x07070707u)));
-  EXPECT_EQ(inst.call("swap", {Value::v128(a)})[0], Value::v128(i32x4(3, 0xffffffffu, 1, 2)));
-  EXPECT_EQ(inst.call("global_plus", {Value::v128(i32x4(1, 0, 0, 0))})[0],
-            Value::v128(i32x4(2, 2, 3, 4)));
-  EXPECT_EQ(inst.global_get("g"), Value::v128(i32x4(2, 2, 3, 4)));
+  EXPECT_EQ(two[2], Value::v128(u32x4(0x07070707u, 0x07070707u, 0x07070707u, 0x07070707u)));
+  EXPECT_EQ(inst.call("swap", {Value::v128(a)})[0], Value::v128(u32x4(3, 0xffffffffu, 1, 2)));
+  EXPECT_EQ(inst.call("global_plus", {Value::v128(u32x4(1, 0, 0, 0))})[0],
+            Value::v128(u32x4(2, 2, 3, 4)));
+  EXPECT_EQ(inst.global_get("g"), Value::v128(u32x4(2, 2, 3, 4)));
   inst.global_set("g", Value::v128(b));
   EXPECT_EQ(inst.call("global_plus", {Value::v128(V128{})})[0], Value::v128(b));
   EXPECT_EQ(inst.call("roundtrip", {Value::i32(100), Value::v128(a)})[0], Value::v128(a));
@@ -446,7 +439,7 @@ TEST_P(FeaturesTest, SimdValuesCrossEveryBoundary) {
               TrapKind::out_of_bounds);
   EXPECT_EQ(inst.memory().read(65536 - 15, 15), std::vector<uint8_t>(15, 0)) << "partial store";
   EXPECT_EQ(inst.call("count", {Value::v128(a), Value::i32(1000000)})[0],
-            Value::v128(i32x4(1000001, 1000002, 1000003, 999999)));
+            Value::v128(u32x4(1000001, 1000002, 1000003, 999999)));
   EXPECT_TRUE(has(inst.module().features(), "simd"));
 }
 
@@ -471,8 +464,8 @@ TEST_P(FeaturesTest, SimdFunctionsCallAcrossTiers) {
       (call $mix (i32.const 5) (local.get 0) (f32.const 3) (local.get 1)))))",
                               linker);
   EXPECT_EQ(
-      user.call("go", {Value::v128(i32x4(1, 2, 3, 4)), Value::v128(i32x4(10, 20, 30, 40))})[0],
-      Value::v128(i32x4(19, 30, 41, 52)));
+      user.call("go", {Value::v128(u32x4(1, 2, 3, 4)), Value::v128(u32x4(10, 20, 30, 40))})[0],
+      Value::v128(u32x4(19, 30, 41, 52)));
 }
 
 WISP_INSTANTIATE_TIERS(FeaturesTest);

@@ -14,13 +14,6 @@
 namespace wisp::test {
 namespace {
 
-V128 u32x4(uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
-  V128 v;
-  const uint32_t lanes[4] = {a, b, c, d};
-  for (unsigned i = 0; i < 4; ++i) v.set_lane(32, i, lanes[i]);
-  return v;
-}
-
 V128 u64x2(uint64_t a, uint64_t b) {
   return V128::from_halves(a, b);
 }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cctype>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -17,6 +18,14 @@
 #include "wisp/wisp.hpp"
 
 namespace wisp::test {
+
+// A v128 of four 32-bit lanes, lane 0 first.
+inline V128 u32x4(uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
+  V128 v;
+  const uint32_t lanes[4] = {a, b, c, d};
+  for (unsigned i = 0; i < 4; ++i) v.set_lane(32, i, lanes[i]);
+  return v;
+}
 
 class TierTest : public ::testing::TestWithParam<Tier> {
  protected:
