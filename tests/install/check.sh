@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs wisp from BUILD into a temporary prefix, then builds examples/hello_embed.cpp (C++ API)
 # and examples/hello_c.c (standard C API) against the installed tree, through find_package(wisp)
-# and through pkg-config, and runs the four binaries and the installed `wisp` on the factorial
-# example. Used by ctest (install.*).
+# (shared and static libraries) and through pkg-config (wisp and wisp-static), and runs them, the
+# installed `wisp` on the factorial example, and tests/install/shared_check.cpp (what the shared
+# libraries carry: libtcc, libwabt, tier 1, the server). Checks the shared libraries' SONAME and
+# that they export only wisp's API. Used by ctest (install.*).
 #   tests/install/check.sh SOURCE_DIR BUILD_DIR FACTORIAL_WASM
 set -euo pipefail
 src=${1:?source dir} build=${2:?build dir} wasm=${3:?factorial.wasm}
@@ -10,7 +12,8 @@ prefix=$(mktemp -d)
 trap 'rm -rf "$prefix"' EXIT
 cmake --install "$build" --prefix "$prefix" >/dev/null
 for f in bin/wisp include/wisp/wisp.hpp include/wasm.h include/wisp.h lib/libwisp.a lib/libwisp_serve.a \
-         lib/cmake/wisp/wispConfig.cmake lib/pkgconfig/wisp.pc; do
+         lib/libwisp.so lib/libwisp.so.0.1 lib/libwisp_serve.so lib/libwisp_serve.so.0.1 \
+         lib/cmake/wisp/wispConfig.cmake lib/pkgconfig/wisp.pc lib/pkgconfig/wisp-static.pc; do
   [ -e "$prefix/$f" ] || { echo "install: $f is missing under the prefix" >&2; exit 1; }
 done
 # Nothing installed may point into the source or build tree.
@@ -20,28 +23,53 @@ if grep -rIl -e "$src" -e "$build" "$prefix/lib/cmake" "$prefix/lib/pkgconfig" "
 fi
 expect='factorial(20) = 2432902008176640000'
 
-# 1. CMake: find_package(wisp) -> wisp::wisp
+# The shared libraries: versioned names, nothing of libtcc, libwabt or the standard library
+# exported, no text relocations.
+for lib in libwisp libwisp_serve; do
+  so="$prefix/lib/$lib.so"
+  readelf -d "$so" | grep -q "Library soname: \[$lib.so.0.1\]" || { echo "install: $lib has no SONAME $lib.so.0.1" >&2; exit 1; }
+  if readelf -d "$so" | grep -q TEXTREL; then echo "install: $lib has text relocations" >&2; exit 1; fi
+  stray=$(nm -D --defined-only "$so" | awk '{print $3}' | grep -Ev '^(wasm_|wisp_|_ZN4wisp|_ZNK4wisp|_ZT[ISVT]N4wisp|_ZThn|_ZTv|_ZGVN4wisp|WISP_0\.1$)' || true)
+  [ -z "$stray" ] || { echo "install: $lib exports symbols outside wisp's API:" >&2; head -5 <<<"$stray" >&2; exit 1; }
+done
+
+# 1. CMake: find_package(wisp) -> wisp::wisp (shared), wisp::wisp_static, wisp::serve
 cmake -S "$src/tests/install" -B "$prefix/consumer" -DCMAKE_PREFIX_PATH="$prefix" \
       -DEXAMPLE_SOURCE="$src/examples/hello_embed.cpp" -DEXAMPLE_C_SOURCE="$src/examples/hello_c.c" \
       -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$prefix/consumer" >/dev/null
-out=$("$prefix/consumer/hello_embed" "$wasm")
-grep -qx "$expect" <<<"$out" || { echo "find_package build printed: $out" >&2; exit 1; }
-out=$("$prefix/consumer/hello_c" "$wasm")
-grep -qx "$expect" <<<"$out" || { echo "find_package C API build printed: $out" >&2; exit 1; }
+for program in hello_embed hello_embed_static hello_c hello_c_static; do
+  out=$("$prefix/consumer/$program" "$wasm")
+  grep -qx "$expect" <<<"$out" || { echo "find_package build $program printed: $out" >&2; exit 1; }
+done
+for program in hello_embed hello_c shared_check; do
+  ldd "$prefix/consumer/$program" | grep -q "libwisp.so.0.1 => $prefix/lib/" ||
+    { echo "install: $program does not load the installed libwisp.so" >&2; exit 1; }
+done
+for program in hello_embed_static hello_c_static; do
+  if ldd "$prefix/consumer/$program" | grep -q libwisp; then
+    echo "install: $program loads a libwisp.so though linked statically" >&2; exit 1
+  fi
+done
+mkdir "$prefix/work"
+"$prefix/consumer/shared_check" "$prefix/work" >"$prefix/shared_check.out" ||
+  { cat "$prefix/shared_check.out" >&2; echo "install: shared_check failed" >&2; exit 1; }
 
-# 2. pkg-config
-flags=$(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs wisp)
-# shellcheck disable=SC2086
-c++ -std=c++20 -O1 -o "$prefix/hello_pc" "$src/examples/hello_embed.cpp" $flags
-out=$("$prefix/hello_pc" "$wasm")
-grep -qx "$expect" <<<"$out" || { echo "pkg-config build printed: $out" >&2; exit 1; }
-# shellcheck disable=SC2086
-cc -std=c11 -O1 -o "$prefix/hello_c_pc" "$src/examples/hello_c.c" $flags
-out=$("$prefix/hello_c_pc" "$wasm")
-grep -qx "$expect" <<<"$out" || { echo "pkg-config C API build printed: $out" >&2; exit 1; }
+# 2. pkg-config: wisp (the shared library) and wisp-static
+pc() { PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs "$1"; }
+for variant in wisp wisp-static; do
+  flags=$(pc $variant)
+  # shellcheck disable=SC2086
+  c++ -std=c++20 -O1 -o "$prefix/hello_pc" "$src/examples/hello_embed.cpp" $flags
+  # shellcheck disable=SC2086
+  cc -std=c11 -O1 -o "$prefix/hello_c_pc" "$src/examples/hello_c.c" $flags
+  for program in hello_pc hello_c_pc; do
+    out=$(LD_LIBRARY_PATH="$prefix/lib" "$prefix/$program" "$wasm")
+    grep -qx "$expect" <<<"$out" || { echo "pkg-config ($variant) $program printed: $out" >&2; exit 1; }
+  done
+done
 
 # 3. the installed command
 out=$("$prefix/bin/wisp" call "$wasm" factorial 20)
 grep -q 2432902008176640000 <<<"$out" || { echo "installed wisp printed: $out" >&2; exit 1; }
-echo "install: find_package and pkg-config builds (C++ and C API) and the installed wisp all ran the example"
+echo "install: find_package (shared, static) and pkg-config (wisp, wisp-static) builds in C++ and C, shared_check and the installed wisp all ran"
