@@ -82,9 +82,10 @@ struct SnapshotInfo {
   bool captured = false;    // captured (or loaded) already
   bool from_cache = false;  // loaded from a persisted snapshot
   std::string persisted_path;
-  std::string not_persisted_reason;  // persist was asked for, but the init changed references
-  uint32_t memory_pages = 0;
-  uint64_t image_bytes = 0;              // memory image size
+  std::string not_persisted_reason;      // persist was asked for, but the init changed references
+  uint32_t memories = 0;                 // memories held, each with its own image
+  uint32_t memory_pages = 0;             // of all memories together
+  uint64_t image_bytes = 0;              // memory images' size, all memories together
   uint64_t image_stored_bytes = 0;       // of which non-zero pages (the rest are holes)
   bool start_runs_per_instance = false;  // start calls imports: it runs after the snapshot state
 };

@@ -223,15 +223,28 @@ Instance::Usage Instance::usage() const {
   if (!impl_) return u;
   u.resets = impl_->resets;
   u.resets_without_scan = impl_->resets_without_scan;
-  u.write_tracked = impl_->memory_mapped && rt::slot_armed_intact(impl_->slot);
-  const wasm_rt_memory_t* mem = impl_->memory0();
-  if (!mem || !mem->data) return u;
-  uint64_t bytes = mem->pages == 65536 ? (1ull << 32) : mem->size;
-  snap::MemoryUsage m = snap::memory_usage(mem->data, bytes);
-  u.memory_bytes = m.memory_bytes;
-  u.resident_pages = m.resident_pages;
-  u.written_pages = m.written_pages;
-  u.from_snapshot = impl_->memory_mapped;
+  // Tracked: every memory with pages is armed as its last reset left it (empty ones need none).
+  bool any_tracked = false, all_tracked = impl_->memory_mapped;
+  for (size_t i = 0; all_tracked && i < impl_->memory_slots.size(); ++i) {
+    if (impl_->snapshot->memories[i].pages == 0) continue;
+    any_tracked = true;
+    all_tracked = rt::slot_armed_intact(impl_->memory_slots[i]);
+  }
+  u.write_tracked = any_tracked && all_tracked;
+  bool any_memory = false;
+  for (uint32_t i = 0; const wasm_rt_memory_t* mem = impl_->memory_at(i); ++i) {  // all memories
+    if (!mem->data) continue;
+    any_memory = true;
+    uint64_t bytes = mem->pages == 65536 ? (1ull << 32) : mem->size;
+    snap::MemoryUsage m = snap::memory_usage(mem->data, bytes);
+    u.memory_bytes += m.memory_bytes;
+    u.resident_pages += m.resident_pages;
+    if (u.written_pages != static_cast<uint64_t>(-1))
+      u.written_pages = m.written_pages == static_cast<uint64_t>(-1)
+                            ? m.written_pages
+                            : u.written_pages + m.written_pages;
+  }
+  u.from_snapshot = any_memory && impl_->memory_mapped;
   return u;
 }
 

@@ -90,15 +90,18 @@ struct InstanceImpl : std::enable_shared_from_this<InstanceImpl> {
   rt::TrapCode last_trap = rt::kNoTrap;  // why the last call failed (for discard reasons)
   int64_t call_timeout_ns = 0;           // 0 = no timeout
   int64_t initial_fuel = 0;              // fuel after instantiation and reset (Limits::fuel)
-  // Snapshot state: the snapshot this instance resets to, and the slot of its memory while
-  // that memory maps the snapshot image (memory_mapped); otherwise memory is a plain one.
+  // Snapshot state: the snapshot this instance resets to, and the slots of its memories while
+  // they map the snapshot's images (memory_mapped: all of them); otherwise the memories are
+  // plain ones (an instance built from scratch, until its first reset adopts them).
   std::shared_ptr<snap::Snapshot> snapshot;
-  rt::Slot slot;
+  snap::MemorySlots memory_slots;
   bool memory_mapped = false;
   uint64_t resets = 0, resets_without_scan = 0;  // Instance::usage()
-  // Ends write tracking of the memory's slot (its whole image writable), for owners that change
-  // page protections themselves (Contexts). The next reset may arm it again.
-  void stop_write_tracking() { rt::slot_disarm(slot); }
+  // Ends write tracking of the memories' slots (their whole images writable), for owners that
+  // change page protections themselves (Contexts). The next reset may arm them again.
+  void stop_write_tracking() {
+    for (rt::Slot& slot : memory_slots) rt::slot_disarm(slot);
+  }
   // Instances whose instantiation failed after their element segments wrote funcrefs into one
   // of this instance's tables: kept alive with it (the spec's store semantics).
   std::mutex retained_mutex;

@@ -139,9 +139,9 @@ void retain_by_table_owners(const std::shared_ptr<InstanceImpl>& inst) {
 InstanceImpl::~InstanceImpl() {
   if (vm) {
     if (instantiated && desc && !retained_by_owner) scrub_imported_tables(*this);
-    if (snapshot && memory_mapped) {
-      snap::release_memory(*snapshot, vm, slot,
-                           tmpl ? tmpl->reset_options() : snap::ResetOptions{});
+    if (snapshot) {
+      snap::release_memories(*snapshot, vm, memory_slots,
+                             tmpl ? tmpl->reset_options() : snap::ResetOptions{});
       memory_mapped = false;
     }
     if (instantiated && desc) desc->free_instance(vm);
@@ -276,7 +276,7 @@ std::string persisted_path(const TemplateImpl& tmpl, const CodeObject& code) {
   const ModuleImpl& m = *tmpl.module.impl();
   if (!tmpl.options.snapshot.persist || m.cache_dir.empty()) return {};
   std::string key = sha256_hex(
-      {m.hash, kWispVersion, kCodegenId, "snapshot-v1", tmpl.options.snapshot.init_export,
+      {m.hash, kWispVersion, kCodegenId, "snapshot-v2", tmpl.options.snapshot.init_export,
        std::to_string(code.desc->instance_size), m.consume_fuel ? "fuel" : "nofuel"});
   return m.cache_dir + "/snapshots/" + key + ".snap";
 }
@@ -376,9 +376,9 @@ std::shared_ptr<InstanceImpl> instantiate_from(const std::shared_ptr<TemplateImp
   }
   auto inst = new_instance(tmpl, code);
   inst->instantiated = true;  // from here the struct is always safe to tear down
-  snap::apply(*s, inst->vm, inst->slot);
-  inst->memory_mapped = s->has_memory;
-  inst->snapshot = s;
+  inst->snapshot = s;         // before apply: teardown releases the memories it set up
+  snap::apply(*s, inst->vm, inst->memory_slots);
+  inst->memory_mapped = true;
   inst->refill_fuel();  // a persisted snapshot may come from a template with other Limits
   make_host_state(inst);
   if (s->start_pending) run_start_function(inst);
@@ -394,12 +394,13 @@ void reset_instance(InstanceImpl& inst) {
   if (!inst.snapshot) inst.snapshot = ensure_snapshot(inst.tmpl, inst.code);
   const snap::Snapshot& s = *inst.snapshot;
   inst.trapped = true;  // until the reset completes
-  if (s.has_memory && !inst.memory_mapped) {
-    snap::adopt_memory(s, inst.vm, inst.slot);
+  if (!inst.memory_mapped) {
+    snap::adopt_memories(s, inst.vm, inst.memory_slots);
     inst.memory_mapped = true;
   }
-  if (snap::restore(s, inst.vm, inst.slot, inst.tmpl->reset_options())) ++inst.resets_without_scan;
-  if (inst.tmpl->verify_reset) snap::verify(s, inst.vm, inst.slot);
+  if (snap::restore(s, inst.vm, inst.memory_slots, inst.tmpl->reset_options()))
+    ++inst.resets_without_scan;
+  if (inst.tmpl->verify_reset) snap::verify(s, inst.vm);
   make_host_state(inst.shared_from_this());  // a throw leaves the instance marked trapped
   inst.trapped = false;
   inst.last_trap = rt::kNoTrap;
@@ -445,13 +446,6 @@ void TemplateImpl::decide_snapshot() {
         snapshot_unavailable_reason = "the module imports " + what + " of an unsupported kind";
         return;
     }
-  }
-  if (module.impl()->defined_memories > 1) {
-    // A snapshot holds one memory's image (multi-memory modules instantiate from scratch).
-    snapshot_unavailable_reason = "the module defines " +
-                                  std::to_string(module.impl()->defined_memories) +
-                                  " memories (a snapshot holds one)";
-    return;
   }
   snapshot_possible = true;
   start_pending =

@@ -200,10 +200,11 @@ SnapshotInfo Template::snapshot_info() const {
   info.from_cache = s->from_cache;
   info.persisted_path = s->persisted_path;
   info.not_persisted_reason = s->not_persisted_reason;
-  info.memory_pages = s->memory_pages;
-  if (s->image) {
-    info.image_bytes = s->image->size();
-    info.image_stored_bytes = s->image->stored_bytes();
+  info.memories = static_cast<uint32_t>(s->memories.size());
+  for (const snap::MemorySnapshot& m : s->memories) {
+    info.memory_pages += m.pages;
+    info.image_bytes += m.image->size();
+    info.image_stored_bytes += m.image->stored_bytes();
   }
   return info;
 }

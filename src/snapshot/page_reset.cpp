@@ -87,6 +87,7 @@ bool scan_and_restore(const MemoryImage& img, rt::Slot& slot, const ResetOptions
 }  // namespace
 
 bool reset_pages(const MemoryImage& img, rt::Slot& slot, const ResetOptions& opts) {
+  if (img.size() == 0) return true;  // an empty memory (its growth is undone by the caller)
   rt::WriteTracking& t = slot.track;
   if (t.armed_bytes != 0) {
     if (rt::slot_armed_intact(slot)) {
@@ -110,7 +111,7 @@ bool reset_pages(const MemoryImage& img, rt::Slot& slot, const ResetOptions& opt
   }
   t.fast_resets = 0;
   bool armable = scan_and_restore(img, slot, opts);
-  if (!armable || !opts.track_writes || img.size() == 0) return false;
+  if (!armable || !opts.track_writes) return false;
   if (t.skip > 0) {
     --t.skip;
     return false;

@@ -16,7 +16,8 @@ struct ResetOptions {
 
 // Restores the first img.size() bytes of `slot` (which maps `img`) to the image's content.
 // Memory growth past the image must already be undone. Throws wisp::Error if the kernel refuses.
-// True if the slot was still armed (only its resident pages were copied back, no system call).
+// True if the slot was still armed (only its resident pages were copied back, no system call),
+// or the image is empty (nothing to restore).
 bool reset_pages(const MemoryImage& img, rt::Slot& slot, const ResetOptions& opts);
 
 }  // namespace wisp::snap

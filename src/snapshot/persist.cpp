@@ -1,5 +1,6 @@
-// Persisted snapshot files: "WISPSNP1", sizes, the instance struct bytes, the memory image;
-// a SHA-256 digest of the whole file beside it, checked before use.
+// Persisted snapshot files: "WISPSNP2", sizes, each memory's page count, the instance struct
+// bytes, the memory images one after another; a SHA-256 digest of the whole file beside it,
+// checked before use.
 #include "snapshot/persist.hpp"
 
 #include <unistd.h>
@@ -8,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "compile/module_impl.hpp"
 #include "compile/native_code.hpp"
@@ -17,14 +19,15 @@ namespace wisp::snap {
 
 namespace {
 
-constexpr char kMagic[8] = {'W', 'I', 'S', 'P', 'S', 'N', 'P', '1'};
+constexpr char kMagic[8] = {'W', 'I', 'S', 'P', 'S', 'N', 'P', '2'};
 
+// Followed by num_memories uint32_t page counts, the struct bytes and the images.
 struct Header {
   char magic[8];
   uint64_t vm_size;
-  uint64_t image_size;
-  uint32_t memory_pages;
-  uint32_t has_memory;
+  uint64_t image_size;  // all memories together
+  uint32_t num_memories;
+  uint32_t reserved;
 };
 
 template <typename T>
@@ -92,12 +95,14 @@ bool write_snapshot(const Snapshot& s, const std::string& path, std::string* err
   Header h{};
   std::memcpy(h.magic, kMagic, sizeof kMagic);
   h.vm_size = s.vm.size();
-  h.image_size = s.image ? s.image->size() : 0;
-  h.memory_pages = s.memory_pages;
-  h.has_memory = s.has_memory ? 1 : 0;
+  h.num_memories = static_cast<uint32_t>(s.memories.size());
+  for (const MemorySnapshot& m : s.memories) h.image_size += m.image->size();
   content.append(reinterpret_cast<const char*>(&h), sizeof h);
+  for (const MemorySnapshot& m : s.memories)
+    content.append(reinterpret_cast<const char*>(&m.pages), sizeof m.pages);
   content.append(reinterpret_cast<const char*>(s.vm.data()), s.vm.size());
-  if (h.image_size) content.append(reinterpret_cast<const char*>(s.image->view()), h.image_size);
+  for (const MemorySnapshot& m : s.memories)
+    content.append(reinterpret_cast<const char*>(m.image->view()), m.image->size());
   std::error_code ec;
   fs::create_directories(fs::path(path).parent_path(), ec);
   std::string tmp = path + ".tmp" + std::to_string(getpid());
@@ -138,17 +143,27 @@ std::shared_ptr<Snapshot> read_snapshot(const std::string& path,
   const wisp_module_desc_t* d = code->desc;
   if (content.size() < sizeof h) throw Error("persisted snapshot " + path + " is truncated");
   std::memcpy(&h, content.data(), sizeof h);
+  const auto misfit = [&] {
+    return Error("persisted snapshot " + path + " does not fit this module's code");
+  };
   if (std::memcmp(h.magic, kMagic, sizeof kMagic) != 0 || h.vm_size != d->instance_size ||
-      content.size() != sizeof h + h.vm_size + h.image_size ||
-      h.image_size != uint64_t{h.memory_pages} * rt::kWasmPageSize ||
-      (h.has_memory != 0) != (d->num_memories > 0))
-    throw Error("persisted snapshot " + path + " does not fit this module's code");
+      h.num_memories != d->num_memories)
+    throw misfit();
+  const size_t pages_size = sizeof(uint32_t) * h.num_memories;
+  if (content.size() < sizeof h + pages_size) throw misfit();
+  std::vector<uint32_t> pages(h.num_memories);
+  std::memcpy(pages.data(), content.data() + sizeof h, pages_size);
+  uint64_t image_size = 0;
+  for (uint32_t p : pages) image_size += uint64_t{p} * rt::kWasmPageSize;
+  if (image_size != h.image_size ||
+      content.size() != sizeof h + pages_size + h.vm_size + image_size)
+    throw misfit();
 
   auto s = std::make_shared<Snapshot>();
   s->code = code;
   s->desc = d;
   s->captured_vm = reinterpret_cast<uintptr_t>(b.vm);
-  const char* vm_bytes = content.data() + sizeof h;
+  const char* vm_bytes = content.data() + sizeof h + pages_size;
   s->vm.assign(vm_bytes, vm_bytes + h.vm_size);
   // References come from this process's baseline; numbers from the file.
   auto take = [&](size_t off, size_t len) {
@@ -176,12 +191,15 @@ std::shared_ptr<Snapshot> read_snapshot(const std::string& path,
     }
     s->tables.push_back(std::move(t));
   }
-  if (h.has_memory) {
-    s->has_memory = true;
-    s->memory_offset = d->memory_offsets[0];
-    s->memory_pages = h.memory_pages;
-    const auto* image = reinterpret_cast<const uint8_t*>(vm_bytes + h.vm_size);
-    s->image = MemoryImage::create({image, h.image_size});
+  const auto* image = reinterpret_cast<const uint8_t*>(vm_bytes + h.vm_size);
+  for (uint32_t i = 0; i < h.num_memories; ++i) {
+    MemorySnapshot m;
+    m.offset = d->memory_offsets[i];
+    m.pages = pages[i];
+    const uint64_t bytes = uint64_t{pages[i]} * rt::kWasmPageSize;
+    m.image = MemoryImage::create({image, bytes});
+    image += bytes;
+    s->memories.push_back(std::move(m));
   }
   s->from_cache = true;
   s->persisted_path = path;

@@ -73,8 +73,8 @@ void copy_table_elements(const TableImage& t, void* data, const Relocation& relo
 }
 
 // Undoes memory growth past the snapshot: those pages are dropped and protected again.
-void undo_growth(const Snapshot& s, wasm_rt_memory_t* mem) {
-  uint64_t snap_bytes = uint64_t{s.memory_pages} * rt::kWasmPageSize;
+void undo_growth(const MemorySnapshot& m, wasm_rt_memory_t* mem) {
+  uint64_t snap_bytes = uint64_t{m.pages} * rt::kWasmPageSize;
   uint64_t cur_bytes = uint64_t{mem->pages} * rt::kWasmPageSize;
   if (cur_bytes <= snap_bytes) return;
   uint64_t grown = cur_bytes - snap_bytes;
@@ -83,8 +83,85 @@ void undo_growth(const Snapshot& s, wasm_rt_memory_t* mem) {
     throw Error("reset: cannot drop grown memory pages: " + std::string(std::strerror(errno)));
   }
   rt::budget_refund(grown);
-  mem->pages = s.memory_pages;
+  mem->pages = m.pages;
   mem->size = static_cast<uint32_t>(snap_bytes);
+}
+
+// A slot for memory `m` of a new instance, mapping its image. Throws Trap(resource_limit).
+rt::Slot map_new_memory(const MemorySnapshot& m) {
+  const uint64_t bytes = m.image->size();
+  if (!rt::budget_charge(bytes))
+    resource_limit("cannot allocate a linear memory of " + std::to_string(m.pages) +
+                   " pages (memory budget exhausted)");
+  rt::Slot slot = rt::slot_acquire(m.image->id());
+  if (slot.base == nullptr) {
+    rt::budget_refund(bytes);
+    resource_limit("cannot allocate a linear memory (slot address space exhausted)");
+  }
+  if (!m.image->map_into(slot)) {
+    rt::slot_clear_mapping(slot);
+    rt::slot_release(slot);
+    rt::budget_refund(bytes);
+    resource_limit("cannot map the snapshot image into a slot");
+  }
+  return slot;
+}
+
+// Maps memory `m`'s image over the plain memory `mem` of an instance built from scratch.
+rt::Slot adopt_memory(const MemorySnapshot& m, wasm_rt_memory_t* mem) {
+  if (mem->data == nullptr) throw Error("reset: the instance has no memory");
+  undo_growth(m, mem);
+  if (mem->pages < m.pages) {
+    uint64_t missing = uint64_t{m.pages - mem->pages} * rt::kWasmPageSize;
+    if (!rt::budget_charge(missing)) resource_limit("reset: memory budget exhausted");
+  }
+  rt::Slot mapped;
+  mapped.base = mem->data;
+  if (!m.image->map_into(mapped)) {
+    throw Error("reset: cannot map the snapshot image: " + std::string(std::strerror(errno)));
+  }
+  mem->pages = m.pages;
+  mem->size = static_cast<uint32_t>(uint64_t{m.pages} * rt::kWasmPageSize);
+  return mapped;
+}
+
+void verify_memory(const MemorySnapshot& m, size_t index, const wasm_rt_memory_t* mem) {
+  const std::string which = "memory " + std::to_string(index);
+  if (mem->pages != m.pages)
+    throw Error("reset verification failed: " + which + " has " + std::to_string(mem->pages) +
+                " pages, snapshot " + std::to_string(m.pages));
+  const uint64_t size = m.image->size();
+  if (size > 0 && std::memcmp(mem->data, m.image->view(), size) != 0) {
+    uint64_t at = 0;
+    while (mem->data[at] == m.image->view()[at]) ++at;
+    throw Error("reset verification failed: " + which + " differs from the snapshot at address " +
+                std::to_string(at));
+  }
+}
+
+// Resets memory `m` in place and gives its slot back (the image stays mapped for the next
+// instance), or, if the reset fails, gives the slot back without its image.
+void release_memory(const MemorySnapshot& m, wasm_rt_memory_t* mem, rt::Slot& slot,
+                    const ResetOptions& opts) {
+  bool clean = true;
+  try {
+    undo_growth(m, mem);
+    reset_pages(*m.image, slot, opts);
+  } catch (const Error&) {
+    clean = false;
+  }
+  uint64_t bytes = uint64_t{mem->pages} * rt::kWasmPageSize;
+  if (!clean) {
+    madvise(mem->data, bytes, MADV_DONTNEED);
+    mprotect(mem->data, bytes, PROT_NONE);
+    rt::slot_clear_mapping(slot);
+  }
+  rt::budget_refund(bytes);
+  rt::slot_release(slot);
+  slot = rt::Slot{};
+  mem->data = nullptr;
+  mem->pages = 0;
+  mem->size = 0;
 }
 
 }  // namespace
@@ -96,13 +173,13 @@ std::shared_ptr<Snapshot> capture(const std::shared_ptr<detail::CodeObject>& cod
   s->desc = d;
   s->captured_vm = reinterpret_cast<uintptr_t>(vm);
   s->vm.assign(static_cast<const uint8_t*>(vm), static_cast<const uint8_t*>(vm) + d->instance_size);
-  if (d->num_memories > 0) {
-    const auto* mem = field<wasm_rt_memory_t>(vm, d->memory_offsets[0]);
-    s->has_memory = true;
-    s->memory_offset = d->memory_offsets[0];
-    s->memory_pages = mem->pages;
-    uint64_t bytes = uint64_t{mem->pages} * rt::kWasmPageSize;
-    s->image = MemoryImage::create({mem->data, bytes});
+  for (uint32_t i = 0; i < d->num_memories; ++i) {
+    MemorySnapshot m;
+    m.offset = d->memory_offsets[i];
+    const auto* mem = field<wasm_rt_memory_t>(vm, m.offset);
+    m.pages = mem->pages;
+    m.image = MemoryImage::create({mem->data, uint64_t{mem->pages} * rt::kWasmPageSize});
+    s->memories.push_back(std::move(m));
   }
   for (uint32_t i = 0; i < d->num_tables; ++i) {
     TableImage t;
@@ -124,34 +201,19 @@ std::shared_ptr<Snapshot> capture(const std::shared_ptr<detail::CodeObject>& cod
   return s;
 }
 
-void apply(const Snapshot& s, void* vm, rt::Slot& slot) {
+void apply(const Snapshot& s, void* vm, MemorySlots& slots) {
   copy_struct(s, vm);
   // Until each is set up, the struct owns nothing (teardown must not free the snapshot's).
-  wasm_rt_memory_t* mem = s.has_memory ? field<wasm_rt_memory_t>(vm, s.memory_offset) : nullptr;
-  if (mem) mem->data = nullptr;
+  for (const MemorySnapshot& m : s.memories) field<wasm_rt_memory_t>(vm, m.offset)->data = nullptr;
   for (const TableImage& t : s.tables) {
     auto* tab = field<wasm_rt_funcref_table_t>(vm, t.offset);  // same layout for both kinds
     tab->data = nullptr;
     tab->size = 0;
   }
-  if (mem) {
-    const uint64_t bytes = s.image->size();
-    if (!rt::budget_charge(bytes))
-      resource_limit("cannot allocate a linear memory of " + std::to_string(s.memory_pages) +
-                     " pages (memory budget exhausted)");
-    slot = rt::slot_acquire(s.image->id());
-    if (slot.base == nullptr) {
-      rt::budget_refund(bytes);
-      resource_limit("cannot allocate a linear memory (slot address space exhausted)");
-    }
-    if (!s.image->map_into(slot)) {
-      rt::slot_clear_mapping(slot);
-      rt::slot_release(slot);
-      slot = rt::Slot{};
-      rt::budget_refund(bytes);
-      resource_limit("cannot map the snapshot image into a slot");
-    }
-    mem->data = slot.base;
+  slots.assign(s.memories.size(), rt::Slot{});
+  for (size_t i = 0; i < s.memories.size(); ++i) {
+    slots[i] = map_new_memory(s.memories[i]);
+    field<wasm_rt_memory_t>(vm, s.memories[i].offset)->data = slots[i].base;
   }
   Relocation reloc(s, vm);
   for (const TableImage& t : s.tables) {
@@ -165,40 +227,31 @@ void apply(const Snapshot& s, void* vm, rt::Slot& slot) {
   }
 }
 
-void adopt_memory(const Snapshot& s, void* vm, rt::Slot& slot) {
-  if (!s.has_memory) return;
-  auto* mem = field<wasm_rt_memory_t>(vm, s.memory_offset);
-  if (mem->data == nullptr) throw Error("reset: the instance has no memory");
-  undo_growth(s, mem);
-  if (mem->pages < s.memory_pages) {
-    uint64_t missing = uint64_t{s.memory_pages - mem->pages} * rt::kWasmPageSize;
-    if (!rt::budget_charge(missing)) resource_limit("reset: memory budget exhausted");
+void adopt_memories(const Snapshot& s, void* vm, MemorySlots& slots) {
+  slots.resize(s.memories.size());
+  for (size_t i = 0; i < s.memories.size(); ++i) {
+    if (slots[i].base != nullptr) continue;
+    slots[i] = adopt_memory(s.memories[i], field<wasm_rt_memory_t>(vm, s.memories[i].offset));
   }
-  rt::Slot mapped;
-  mapped.base = mem->data;
-  if (!s.image->map_into(mapped)) {
-    throw Error("reset: cannot map the snapshot image: " + std::string(std::strerror(errno)));
-  }
-  mem->pages = s.memory_pages;
-  mem->size = static_cast<uint32_t>(uint64_t{s.memory_pages} * rt::kWasmPageSize);
-  slot = mapped;
 }
 
-bool restore(const Snapshot& s, void* vm, rt::Slot& slot, const ResetOptions& opts) {
-  wasm_rt_memory_t* mem = s.has_memory ? field<wasm_rt_memory_t>(vm, s.memory_offset) : nullptr;
-  bool without_scan = false;
-  if (mem && mem->data) {
-    undo_growth(s, mem);
-    without_scan = reset_pages(*s.image, slot, opts);
+bool restore(const Snapshot& s, void* vm, MemorySlots& slots, const ResetOptions& opts) {
+  bool without_scan = true;
+  std::vector<uint8_t*> mem_data(s.memories.size());
+  for (size_t i = 0; i < s.memories.size(); ++i) {
+    auto* mem = field<wasm_rt_memory_t>(vm, s.memories[i].offset);
+    mem_data[i] = mem->data;
+    undo_growth(s.memories[i], mem);
+    if (!reset_pages(*s.memories[i].image, slots[i], opts)) without_scan = false;
   }
   // Keep what the instance owns (memory and table storage), take everything else.
-  uint8_t* mem_data = mem ? mem->data : nullptr;
   std::vector<void*> table_data;
   table_data.reserve(s.tables.size());
   for (const TableImage& t : s.tables)
     table_data.push_back(field<wasm_rt_funcref_table_t>(vm, t.offset)->data);
   copy_struct(s, vm);
-  if (mem) mem->data = mem_data;
+  for (size_t i = 0; i < s.memories.size(); ++i)
+    field<wasm_rt_memory_t>(vm, s.memories[i].offset)->data = mem_data[i];
   Relocation reloc(s, vm);
   for (size_t i = 0; i < s.tables.size(); ++i) {
     auto* tab = field<wasm_rt_funcref_table_t>(vm, s.tables[i].offset);
@@ -208,8 +261,7 @@ bool restore(const Snapshot& s, void* vm, rt::Slot& slot, const ResetOptions& op
   return without_scan;
 }
 
-void verify(const Snapshot& s, const void* vm, const rt::Slot& slot) {
-  (void)slot;
+void verify(const Snapshot& s, const void* vm) {
   // The struct as the snapshot says it must be, with this instance's storage pointers.
   std::vector<uint8_t> expected(s.vm.size());
   copy_struct(s, expected.data());
@@ -222,9 +274,10 @@ void verify(const Snapshot& s, const void* vm, const rt::Slot& slot) {
     *field<const void*>(expected.data(), s.desc->import_instance_offset) =
         static_cast<const char*>(vm) + s.desc->import_instance_offset;
   }
-  const wasm_rt_memory_t* mem =
-      s.has_memory ? field<wasm_rt_memory_t>(vm, s.memory_offset) : nullptr;
-  if (mem) field<wasm_rt_memory_t>(expected.data(), s.memory_offset)->data = mem->data;
+  for (const MemorySnapshot& m : s.memories) {
+    field<wasm_rt_memory_t>(expected.data(), m.offset)->data =
+        field<wasm_rt_memory_t>(vm, m.offset)->data;
+  }
   for (const TableImage& t : s.tables) {
     field<wasm_rt_funcref_table_t>(expected.data(), t.offset)->data =
         field<wasm_rt_funcref_table_t>(vm, t.offset)->data;
@@ -234,18 +287,8 @@ void verify(const Snapshot& s, const void* vm, const rt::Slot& slot) {
       throw Error("reset verification failed: instance state differs from the snapshot at byte " +
                   std::to_string(i) + " of the instance struct (globals or bookkeeping)");
   }
-  if (mem) {
-    if (mem->pages != s.memory_pages)
-      throw Error("reset verification failed: memory has " + std::to_string(mem->pages) +
-                  " pages, snapshot " + std::to_string(s.memory_pages));
-    const uint64_t size = s.image->size();
-    if (size > 0 && std::memcmp(mem->data, s.image->view(), size) != 0) {
-      uint64_t at = 0;
-      while (mem->data[at] == s.image->view()[at]) ++at;
-      throw Error("reset verification failed: memory differs from the snapshot at address " +
-                  std::to_string(at));
-    }
-  }
+  for (size_t i = 0; i < s.memories.size(); ++i)
+    verify_memory(s.memories[i], i, field<wasm_rt_memory_t>(vm, s.memories[i].offset));
   for (size_t i = 0; i < s.tables.size(); ++i) {
     const TableImage& t = s.tables[i];
     const auto* tab = field<wasm_rt_funcref_table_t>(vm, t.offset);
@@ -266,30 +309,16 @@ void verify(const Snapshot& s, const void* vm, const rt::Slot& slot) {
   }
 }
 
-void release_memory(const Snapshot& s, void* vm, rt::Slot& slot, const ResetOptions& opts) {
-  if (!s.has_memory) return;
-  auto* mem = field<wasm_rt_memory_t>(vm, s.memory_offset);
-  if (mem->data == nullptr) return;
-  bool clean = true;
-  try {
-    undo_growth(s, mem);
-    reset_pages(*s.image, slot, opts);
-  } catch (const Error&) {
-    clean = false;
+void release_memories(const Snapshot& s, void* vm, MemorySlots& slots, const ResetOptions& opts) {
+  for (size_t i = 0; i < slots.size() && i < s.memories.size(); ++i) {
+    if (slots[i].base == nullptr) continue;
+    auto* mem = field<wasm_rt_memory_t>(vm, s.memories[i].offset);
+    if (mem->data == nullptr) {
+      slots[i] = rt::Slot{};
+      continue;
+    }
+    release_memory(s.memories[i], mem, slots[i], opts);
   }
-  uint64_t bytes = uint64_t{mem->pages} * rt::kWasmPageSize;
-  if (!clean) {
-    // Could not reset in place: give the slot back without its image (and grown pages).
-    madvise(mem->data, bytes, MADV_DONTNEED);
-    mprotect(mem->data, bytes, PROT_NONE);
-    rt::slot_clear_mapping(slot);
-  }
-  rt::budget_refund(bytes);
-  rt::slot_release(slot);
-  slot = rt::Slot{};
-  mem->data = nullptr;
-  mem->pages = 0;
-  mem->size = 0;
 }
 
 MemoryUsage memory_usage(const uint8_t* base, uint64_t bytes) {

@@ -1,7 +1,9 @@
 // A template's snapshot: the state of an instance right after instantiation (data and element
 // segments applied, start function and an optional init export run) — its instance struct,
-// tables and a memory image — and the three things done with it: give a new instance that
-// state, reset an instance to it, and verify that an instance is in it.
+// tables and an image of each of its memories — and the three things done with it: give a new
+// instance that state, reset an instance to it, and verify that an instance is in it. Each
+// memory (multi-memory) has its own image and, in an instance, its own slot with its own write
+// tracking.
 #pragma once
 
 #include <cstdint>
@@ -29,15 +31,19 @@ struct TableImage {
   std::vector<wasm_rt_externref_t> externs;
 };
 
+// One memory of the snapshot (every memory of a snapshotted module is its own, not imported).
+struct MemorySnapshot {
+  size_t offset = 0;  // of the wasm_rt_memory_t inside the instance struct
+  uint32_t pages = 0;
+  std::shared_ptr<MemoryImage> image;
+};
+
 struct Snapshot {
   std::shared_ptr<detail::CodeObject> code;  // the code whose struct layout and pointers these are
   const wisp_module_desc_t* desc = nullptr;
-  std::vector<uint8_t> vm;    // instance struct bytes as captured
-  uintptr_t captured_vm = 0;  // where it lived: pointers into it are relocated
-  bool has_memory = false;
-  size_t memory_offset = 0;
-  uint32_t memory_pages = 0;
-  std::shared_ptr<MemoryImage> image;  // null without an own memory
+  std::vector<uint8_t> vm;               // instance struct bytes as captured
+  uintptr_t captured_vm = 0;             // where it lived: pointers into it are relocated
+  std::vector<MemorySnapshot> memories;  // in memory index order
   std::vector<TableImage> tables;
   bool start_pending = false;  // the start function runs per instance, after the snapshot state
   bool from_cache = false;     // loaded from a persisted snapshot
@@ -45,29 +51,36 @@ struct Snapshot {
   std::string not_persisted_reason;  // when persistence was asked for but not possible
 };
 
-// Captures the state of the instance struct at `vm` (own memory and tables included).
+// The slots of an instance's memories while they map the snapshot's images: one per memory of
+// the snapshot, in the same order; a slot with a null base is a memory that does not map its
+// image (not yet set up, or a plain memory of an instance built from scratch).
+using MemorySlots = std::vector<rt::Slot>;
+
+// Captures the state of the instance struct at `vm` (own memories and tables included).
 std::shared_ptr<Snapshot> capture(const std::shared_ptr<detail::CodeObject>& code, const void* vm);
 
-// Gives the freshly allocated instance struct at `vm` the snapshot's state; its memory takes a
-// slot (returned in `slot`) mapping the image copy-on-write. On failure throws wisp::Trap
-// (resource_limit) and leaves `vm` safe to tear down (null memory and table pointers).
-void apply(const Snapshot& s, void* vm, rt::Slot& slot);
+// Gives the freshly allocated instance struct at `vm` the snapshot's state; each memory takes a
+// slot (recorded in `slots` as soon as it maps its image) mapping the image copy-on-write. On
+// failure throws wisp::Trap (resource_limit) and leaves `vm` safe to tear down: memories not
+// set up have null data, those recorded in `slots` must be released with release_memories.
+void apply(const Snapshot& s, void* vm, MemorySlots& slots);
 
-// Makes the plain memory of an instance built from scratch map the snapshot image (its first
-// reset). Its growth past the snapshot is undone; `slot` describes the mapping afterwards.
-void adopt_memory(const Snapshot& s, void* vm, rt::Slot& slot);
+// Makes the plain memories of an instance built from scratch map the snapshot images (its first
+// reset); memories whose slot is already recorded are left alone. Their growth past the
+// snapshot is undone; `slots` records each memory as it is adopted (a throw leaves the others).
+void adopt_memories(const Snapshot& s, void* vm, MemorySlots& slots);
 
-// Restores the snapshot's state in an instance made by apply(): memory (written pages copied
-// back or dropped, growth undone), tables, globals, the rest of the struct. True if the memory
-// needed no scan (write tracking found only resident pages could differ).
-bool restore(const Snapshot& s, void* vm, rt::Slot& slot, const ResetOptions& opts);
+// Restores the snapshot's state in an instance whose memories all map their images: memories
+// (written pages copied back or dropped, growth undone), tables, globals, the rest of the struct.
+// True if no memory needed a scan (write tracking found only resident pages could differ).
+bool restore(const Snapshot& s, void* vm, MemorySlots& slots, const ResetOptions& opts);
 
 // Throws wisp::Error naming the first difference between the instance and the snapshot.
-void verify(const Snapshot& s, const void* vm, const rt::Slot& slot);
+void verify(const Snapshot& s, const void* vm);
 
-// Tears down the memory of an instance made by apply(): the memory is reset and the slot goes
-// back to the pool with the image still mapped (affinity). Tables are left to free_instance.
-void release_memory(const Snapshot& s, void* vm, rt::Slot& slot, const ResetOptions& opts);
+// Tears down the memories recorded in `slots`: each is reset and its slot goes back to the pool
+// with the image still mapped (affinity). Tables and other memories are left to free_instance.
+void release_memories(const Snapshot& s, void* vm, MemorySlots& slots, const ResetOptions& opts);
 
 // Per-instance accounting of a memory in a slot.
 struct MemoryUsage {

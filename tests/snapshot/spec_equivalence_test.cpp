@@ -147,7 +147,7 @@ bool has_own_memory_or_table(const Instance& inst) {
 // Same state as the snapshot, by the verifier (throws naming the difference).
 void expect_snapshot_state(const snap::Snapshot& s, const Instance& inst, const std::string& what) {
   try {
-    snap::verify(s, inst.impl()->vm, inst.impl()->slot);
+    snap::verify(s, inst.impl()->vm);
   } catch (const Error& e) {
     ADD_FAILURE() << what << ": " << e.what();
   }
@@ -207,7 +207,7 @@ TEST_P(SpecEquivalenceTest, SnapshotInstancesEqualScratchInstances) {
     if (!has_own_memory_or_table(*scratch)) continue;
     const auto& s = second->impl()->snapshot;
     ASSERT_TRUE(s) << name << ": no snapshot";
-    EXPECT_EQ(second->usage().from_snapshot, s->has_memory) << name;
+    EXPECT_EQ(second->usage().from_snapshot, !s->memories.empty()) << name;
     if (!s->start_pending) expect_snapshot_state(*s, *scratch, name + " (scratch instance)");
     expect_snapshot_state(*s, *second, name + " (snapshot instance)");
     if (!s->start_pending) {
@@ -260,19 +260,19 @@ TEST_P(VerifierTest, DetectsMemoryAndGlobalDifferences) {
   Instance inst = t.instantiate();
   Instance other = t.instantiate();
   const snap::Snapshot& s = *other.impl()->snapshot;
-  EXPECT_NO_THROW(snap::verify(s, other.impl()->vm, other.impl()->slot));
+  EXPECT_NO_THROW(snap::verify(s, other.impl()->vm));
   other.memory().store<uint8_t>(11, 'X');
   try {
-    snap::verify(s, other.impl()->vm, other.impl()->slot);
+    snap::verify(s, other.impl()->vm);
     ADD_FAILURE() << "changed memory not detected";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("address 11"), std::string::npos) << e.what();
   }
   other.reset();
   other.global_set("g", Value::i32(2));
-  EXPECT_THROW(snap::verify(s, other.impl()->vm, other.impl()->slot), Error);
+  EXPECT_THROW(snap::verify(s, other.impl()->vm), Error);
   other.reset();
-  EXPECT_NO_THROW(snap::verify(s, other.impl()->vm, other.impl()->slot));
+  EXPECT_NO_THROW(snap::verify(s, other.impl()->vm));
 }
 
 INSTANTIATE_TEST_SUITE_P(Tiers, VerifierTest, ::testing::Values(Tier::tier0, Tier::tier1),
