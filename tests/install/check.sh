@@ -25,10 +25,12 @@ expect='factorial(20) = 2432902008176640000'
 
 # The shared libraries: versioned names, nothing of libtcc, libwabt or the standard library
 # exported, no text relocations.
+# (Outputs are captured before grep -q: with pipefail, grep -q ending first fails the pipe.)
 for lib in libwisp libwisp_serve; do
   so="$prefix/lib/$lib.so"
-  readelf -d "$so" | grep -q "Library soname: \[$lib.so.0.1\]" || { echo "install: $lib has no SONAME $lib.so.0.1" >&2; exit 1; }
-  if readelf -d "$so" | grep -q TEXTREL; then echo "install: $lib has text relocations" >&2; exit 1; fi
+  dynamic=$(readelf -d "$so")
+  grep -q "Library soname: \[$lib.so.0.1\]" <<<"$dynamic" || { echo "install: $lib has no SONAME $lib.so.0.1" >&2; exit 1; }
+  if grep -q TEXTREL <<<"$dynamic"; then echo "install: $lib has text relocations" >&2; exit 1; fi
   stray=$(nm -D --defined-only "$so" | awk '{print $3}' | grep -Ev '^(wasm_|wisp_|_ZN4wisp|_ZNK4wisp|_ZT[ISVT]N4wisp|_ZThn|_ZTv|_ZGVN4wisp|WISP_0\.1$)' || true)
   [ -z "$stray" ] || { echo "install: $lib exports symbols outside wisp's API:" >&2; head -5 <<<"$stray" >&2; exit 1; }
 done
@@ -43,11 +45,13 @@ for program in hello_embed hello_embed_static hello_c hello_c_static; do
   grep -qx "$expect" <<<"$out" || { echo "find_package build $program printed: $out" >&2; exit 1; }
 done
 for program in hello_embed hello_c shared_check; do
-  ldd "$prefix/consumer/$program" | grep -q "libwisp.so.0.1 => $prefix/lib/" ||
-    { echo "install: $program does not load the installed libwisp.so" >&2; exit 1; }
+  loads=$(ldd "$prefix/consumer/$program")
+  grep -q "libwisp.so.0.1 => $prefix/lib/" <<<"$loads" ||
+    { echo "install: $program does not load the installed libwisp.so: $loads" >&2; exit 1; }
 done
 for program in hello_embed_static hello_c_static; do
-  if ldd "$prefix/consumer/$program" | grep -q libwisp; then
+  loads=$(ldd "$prefix/consumer/$program")
+  if grep -q libwisp <<<"$loads"; then
     echo "install: $program loads a libwisp.so though linked statically" >&2; exit 1
   fi
 done
