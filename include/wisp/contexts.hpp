@@ -50,6 +50,8 @@ struct ContextsOptions {
   RegionSource regions = RegionSource::automatic;
   std::string alloc_export = "malloc";  // (i32 size) -> i32 ptr
   std::string free_export = "free";     // (i32 ptr) -> ()
+
+  bool operator==(const ContextsOptions&) const = default;
 };
 
 namespace detail {

@@ -25,13 +25,14 @@ struct Proposals {
   bool extended_const = true;  // i32/i64 add, sub and mul in constant expressions
   bool tail_call = true;       // return_call, return_call_indirect (constant stack on both tiers)
   bool memory64 = true;        // i64 addresses (at most 65536 pages, as every memory)
-  bool multi_memory = true;    // several memories (such modules instantiate without snapshots)
+  bool multi_memory = true;    // several memories (each with its own image in a snapshot)
 
   // Turns on or off the proposal of this name, as wabt's flags name them ("simd",
   // "relaxed-simd", "exceptions", "exnref", "extended-const", "tail-call", "memory64",
   // "multi-memory");
   // false if wisp runs no proposal of that name.
   bool set(std::string_view name, bool on);
+  bool operator==(const Proposals&) const = default;
 };
 
 struct EngineConfig {
@@ -75,6 +76,8 @@ struct EngineConfig {
   bool consume_fuel = false;
   // Which proposals compile() accepts.
   Proposals proposals;
+
+  bool operator==(const EngineConfig&) const = default;
 };
 
 namespace detail {

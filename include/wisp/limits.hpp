@@ -27,6 +27,8 @@ struct Limits {
   // use is given back). 0 = unlimited: 2^63 - 1, still counted, so fuel_remaining() tells what
   // the calls used.
   uint64_t fuel = 0;
+
+  bool operator==(const Limits&) const = default;
 };
 
 }  // namespace wisp

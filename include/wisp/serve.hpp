@@ -73,6 +73,8 @@ struct RouteConfig {
   // Content-Type and Status ("404 Not Found") are taken from them, other fields ignored. Output
   // without a valid header section is a 502.
   bool cgi_response = false;
+
+  bool operator==(const RouteConfig&) const = default;
 };
 
 enum class AccessLogFormat { json, combined };
@@ -142,6 +144,18 @@ struct RouteStats {
   uint64_t waiting = 0;
 };
 
+// What Server::reload did, by route path.
+struct ReloadReport {
+  std::vector<std::string> kept;     // same configuration and module bytes: instances kept
+  std::vector<std::string> rebuilt;  // changed: built anew (module compiled, instances fresh)
+  std::vector<std::string> added;
+  std::vector<std::string> removed;
+  // [server] and [engine] settings that differ but only take effect at a restart (they keep
+  // their values): "listen", "threads", "tls", "max_connections", "memory_budget", "access_log",
+  // "limits" (the HTTP limits), "tier", "engine".
+  std::vector<std::string> ignored;
+};
+
 namespace detail {
 class ServerImpl;
 }
@@ -167,6 +181,14 @@ class Server {
   void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(5000));
   // Blocks until stop() is called (from another thread or a signal handler's thread).
   void wait();
+  // Live reload: replaces the routes with `config`'s while serving. The new routes are built
+  // (modules compiled, strategies made) before any request sees them; then new requests go to
+  // them, and requests already running or waiting finish on the routes they started on. A route
+  // whose configuration and module bytes are unchanged is kept as it is (instances, statistics).
+  // Throws wisp::Error naming the route when the new configuration cannot work: the old routes
+  // keep serving. Thread-safe; one reload runs at a time. Settings outside the routes take
+  // effect at a restart only (ReloadReport::ignored).
+  ReloadReport reload(ServerConfig config);
 
   std::vector<RouteStats> stats() const;
   // The /metrics text (Prometheus exposition format 0.0.4).

@@ -55,6 +55,8 @@ struct Policy {
   uint64_t fuel_per_lease = 0;
   // contexts: the regions (size, count = the most leases at once, enforcement, allocator).
   ContextsOptions contexts;
+
+  bool operator==(const Policy&) const = default;
 };
 
 // Why instances were discarded (StrategyStats::discards index).

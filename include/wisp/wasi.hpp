@@ -24,6 +24,8 @@ struct WasiPreopen {
   std::string host;
   std::string guest;
   bool readonly = false;
+
+  bool operator==(const WasiPreopen&) const = default;
 };
 
 // Where one stdio stream goes.
@@ -43,6 +45,8 @@ struct WasiStdio {
     return {Mode::buffer, std::move(input), output_limit};
   }
   static WasiStdio null() { return {Mode::null, {}, 0}; }
+
+  bool operator==(const WasiStdio&) const = default;
 };
 
 struct WasiConfig {
@@ -55,6 +59,8 @@ struct WasiConfig {
   std::vector<int> sockets;
   // Most fds one guest may have open at once (EMFILE beyond).
   uint32_t max_fds = 1024;
+
+  bool operator==(const WasiConfig&) const = default;
 };
 
 // The WASI state of one instance: fd table (with rights), preopens, buffers, exit status.

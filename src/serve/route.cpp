@@ -5,8 +5,11 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <fstream>
 #include <optional>
+#include <sstream>
 
+#include "compile/native_code.hpp"
 #include "serve/cgi_response.hpp"
 #include "serve/json_values.hpp"
 #include "share/log2_histogram.hpp"
@@ -102,6 +105,7 @@ Module compile_module(Engine& engine, RouteConfig& c) {
 Route::Route(Engine& engine, Tier tier, RouteConfig config)
     : config_(std::move(config)),
       module_(compile_module(engine, config_)),
+      module_digest_(file_digest(config_.module)),
       work_(std::max<uint32_t>(config_.max_concurrency, 1), config_.max_queue) {
   stats_.path = config_.path;
   stats_.strategy = config_.strategy;
@@ -349,6 +353,25 @@ void Route::record(unsigned status, uint64_t duration_ns) {
   ++stats_.responses[status];
   ++stats_.duration_ns_histogram[bucket];
   stats_.duration_ns_sum += duration_ns;
+}
+
+std::string Route::file_digest(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return {};
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  return detail::sha256_bytes_hex(bytes.str());
+}
+
+// Bounds one route's worker threads (max_concurrency is the configured share).
+constexpr size_t kMaxRouteWorkers = 1024;
+
+void Route::start_workers() {
+  if (!workers_) workers_.emplace(std::clamp<size_t>(config_.max_concurrency, 1, kMaxRouteWorkers));
+}
+
+void Route::join_workers() {
+  if (workers_) workers_->join();
 }
 
 RouteStats Route::stats() const {

@@ -1,11 +1,16 @@
-// One route at run time: its module, template and strategy, and how a request becomes a call
-// on a leased instance (a function call, or a WASI program run with the request as its stdio).
+// One route at run time: its module, template and strategy, its own worker threads, and how a
+// request becomes a call on a leased instance (a function call, or a WASI program run with the
+// request as its stdio).
 #pragma once
 
 #include <array>
+#include <boost/asio/thread_pool.hpp>
 #include <chrono>
+#include <filesystem>
 #include <mutex>
+#include <optional>
 #include <set>
+#include <string>
 #include <string_view>
 
 #include "serve/http_message.hpp"
@@ -27,8 +32,19 @@ class Route {
   // Counts a response to this route (its status and how long the request took).
   void record(unsigned status, uint64_t duration_ns);
   RouteStats stats() const;
-  // The route's share of the server's workers (max_concurrency running, max_queue waiting).
+  // The route's admission to its workers (max_concurrency running, max_queue waiting).
   WorkQueue& work() { return work_; }
+  // The route's own worker threads (max_concurrency of them; guest calls run only there, so a
+  // route whose calls loop holds no other route's workers). start_workers() makes them (once);
+  // join_workers() lets what was submitted finish and ends them. Never from a worker thread.
+  void start_workers();
+  boost::asio::thread_pool& workers() { return *workers_; }
+  void join_workers();
+  // The SHA-256 of the module file's bytes when the route was built (live reload: an unchanged
+  // route keeps its instances).
+  const std::string& module_digest() const { return module_digest_; }
+  // The same digest of the file as it is now ("" if it cannot be read).
+  static std::string file_digest(const std::filesystem::path& file);
   // The Retry-After of a 503: when an instance (or a worker) is expected to come free.
   unsigned retry_after_seconds() const;
 
@@ -56,6 +72,7 @@ class Route {
 
   RouteConfig config_;
   Module module_;
+  std::string module_digest_;
   std::unique_ptr<Template> template_;
   std::unique_ptr<Strategy> strategy_;
   FuncType type_;
@@ -64,6 +81,7 @@ class Route {
   std::multiset<Clock::time_point> deadlines_;    // of the calls in flight
   std::array<uint64_t, 40> call_ns_histogram_{};  // durations of calls (log2 buckets)
   WorkQueue work_;
+  std::optional<boost::asio::thread_pool> workers_;
 };
 
 }  // namespace wisp::serve

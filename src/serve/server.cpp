@@ -1,6 +1,6 @@
-// wisp::Server and its implementation: routes built at construction, a listening socket and a
-// pool of threads running the event loop, dispatch to routes and built-in pages, and a stop
-// that lets requests in flight finish.
+// wisp::Server and its implementation: routes built at construction (and again by a reload), a
+// listening socket and a pool of threads running the event loop, dispatch to routes and
+// built-in pages, and a stop that lets requests in flight finish.
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -22,9 +22,6 @@ namespace detail {
 
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
-
-// The most worker threads (guest calls at once), whatever the routes' max_concurrency add up to.
-constexpr size_t kMaxWorkers = 1024;
 
 bool builtin_page(std::string_view path) {
   return path == "/" || path == "/metrics" || path == "/healthz";
@@ -73,19 +70,48 @@ ServerImpl::ServerImpl(ServerConfig config) : config_(std::move(config)) {
   access_log_ = serve::AccessLog::open(config_);
   if (!config_.tls_cert.empty() || !config_.tls_key.empty()) load_tls();
   if (config_.threads == 0) config_.threads = std::max(1u, std::thread::hardware_concurrency());
-  for (size_t i = 0; i < config_.routes.size(); ++i) {
-    RouteConfig& r = config_.routes[i];
-    if (r.max_concurrency == 0) r.max_concurrency = config_.threads;
-    if (r.path.empty() || r.path[0] != '/')
-      throw Error("route " + r.path + ": a path starts with '/'");
-    if (builtin_page(r.path) && r.path != "/")
-      throw Error("route " + r.path + ": the path is reserved for the server's own page");
+  table_.store(build_table(config_.routes, nullptr, nullptr));
+}
+
+void ServerImpl::normalize(RouteConfig& r) const {
+  if (r.max_concurrency == 0) r.max_concurrency = config_.threads;
+  if (r.mode == RouteMode::wasi && r.export_name.empty()) r.export_name = "_start";
+  if (r.path.empty() || r.path[0] != '/')
+    throw Error("route " + r.path + ": a path starts with '/'");
+  if (builtin_page(r.path) && r.path != "/")
+    throw Error("route " + r.path + ": the path is reserved for the server's own page");
+}
+
+std::shared_ptr<RouteTable> ServerImpl::build_table(std::vector<RouteConfig> routes,
+                                                    const RouteTable* keep, ReloadReport* report) {
+  if (routes.empty()) throw Error("serve: no routes configured");
+  auto table = std::make_shared<RouteTable>();
+  for (size_t i = 0; i < routes.size(); ++i) {
+    RouteConfig& r = routes[i];
+    normalize(r);
     for (size_t j = 0; j < i; ++j) {
-      if (config_.routes[j].path == r.path) throw Error("route " + r.path + ": defined twice");
+      if (routes[j].path == r.path) throw Error("route " + r.path + ": defined twice");
     }
-    routes_.push_back(std::make_unique<serve::Route>(*engine_, config_.tier, r));
-    max_body_bytes_ = std::max(max_body_bytes_, r.max_body_bytes);
+    std::shared_ptr<serve::Route> same;  // an unchanged route of the table in service
+    bool existed = false;
+    if (keep) {
+      for (const auto& old : keep->routes) {
+        if (old->config().path != r.path) continue;
+        existed = true;
+        if (old->config() == r && old->module_digest() == serve::Route::file_digest(r.module))
+          same = old;
+      }
+    }
+    if (same) {
+      table->routes.push_back(std::move(same));
+      if (report) report->kept.push_back(r.path);
+    } else {
+      table->routes.push_back(std::make_shared<serve::Route>(*engine_, config_.tier, r));
+      if (report) (existed ? report->rebuilt : report->added).push_back(r.path);
+    }
+    table->max_body_bytes = std::max(table->max_body_bytes, r.max_body_bytes);
   }
+  return table;
 }
 
 ServerImpl::~ServerImpl() {
@@ -139,11 +165,12 @@ void ServerImpl::start() {
     std::lock_guard lock(mutex_);
     started_ = true;  // only now is there something for stop() to stop
   }
-  // Each route runs at most max_concurrency guest calls: with that many workers for each, a
-  // route whose calls all loop never delays another's.
-  size_t workers = 0;
-  for (const auto& r : routes_) workers += r->config().max_concurrency;
-  workers_.emplace(std::clamp<size_t>(workers, 1, kMaxWorkers));
+  // Each route runs at most max_concurrency guest calls on as many workers of its own: a route
+  // whose calls all loop never delays another's.
+  {
+    std::lock_guard reload_lock(reload_mutex_);
+    for (const auto& r : table()->routes) r->start_workers();
+  }
   work_.emplace(ioc_.get_executor());
   accept();
   for (unsigned i = 0; i < config_.threads; ++i) {
@@ -249,9 +276,14 @@ void ServerImpl::stop(std::chrono::milliseconds grace) {
   }
   // Requests still waiting for a worker are dropped (their connections close); calls running
   // end (at their timeout at the latest) before the event loop stops, so their answers go out.
-  for (auto& r : routes_) r->work().drop_waiting();
-  workers_->join();
-  workers_.reset();
+  {
+    std::lock_guard reload_lock(reload_mutex_);
+    std::vector<std::shared_ptr<serve::Route>> all = table()->routes;
+    all.insert(all.end(), retired_.begin(), retired_.end());
+    for (auto& r : all) r->work().drop_waiting();
+    for (auto& r : all) r->join_workers();
+    retired_.clear();
+  }
   work_.reset();
   ioc_.stop();
   for (auto& t : threads_) t.join();
@@ -269,11 +301,71 @@ void ServerImpl::wait() {
   changed_.wait(lock, [this] { return stopped_; });
 }
 
-serve::Route* ServerImpl::find_route(std::string_view path) const {
-  for (const auto& r : routes_) {
-    if (r->matches(path)) return r.get();
+std::shared_ptr<serve::Route> ServerImpl::find_route(std::string_view path) const {
+  std::shared_ptr<const RouteTable> t = table();
+  for (const auto& r : t->routes) {
+    if (r->matches(path)) return r;
   }
   return nullptr;
+}
+
+ReloadReport ServerImpl::reload(ServerConfig next) {
+  std::lock_guard reload_lock(reload_mutex_);
+  if (stopping()) throw Error("reload: the server is stopping");
+  ReloadReport report;
+  auto differs = [&](bool changed, const char* what) {
+    if (changed) report.ignored.push_back(what);
+  };
+  const ServerConfig& now = config_;
+  differs(next.address != now.address || next.port != now.port, "listen");
+  differs(next.threads != 0 && next.threads != now.threads, "threads");
+  differs(next.tls_cert != now.tls_cert || next.tls_key != now.tls_key, "tls");
+  differs(next.max_connections != now.max_connections, "max_connections");
+  differs(next.memory_budget != now.memory_budget, "memory_budget");
+  differs(next.access_log != now.access_log || next.access_log_format != now.access_log_format,
+          "access_log");
+  differs(next.idle_timeout != now.idle_timeout || next.max_header_bytes != now.max_header_bytes ||
+              next.max_trailer_bytes != now.max_trailer_bytes ||
+              next.max_chunk_extension_bytes != now.max_chunk_extension_bytes ||
+              next.max_chunk_framing_bytes != now.max_chunk_framing_bytes,
+          "limits");
+  differs(next.tier != now.tier, "tier");
+  differs(!(next.engine == now.engine), "engine");
+  std::shared_ptr<const RouteTable> old = table();
+  // Everything that can fail happens here, before any request sees the new table.
+  std::shared_ptr<RouteTable> fresh = build_table(std::move(next.routes), old.get(), &report);
+  bool serving = false;
+  {
+    std::lock_guard lock(mutex_);
+    serving = started_;  // else start() starts the workers of the table it finds
+  }
+  if (serving) {
+    for (const auto& r : fresh->routes) r->start_workers();
+  }
+  for (const auto& r : old->routes) {
+    if (std::find(fresh->routes.begin(), fresh->routes.end(), r) == fresh->routes.end()) {
+      retired_.push_back(r);
+      if (std::find(report.rebuilt.begin(), report.rebuilt.end(), r->config().path) ==
+          report.rebuilt.end())
+        report.removed.push_back(r->config().path);
+    }
+  }
+  table_.store(std::move(fresh), std::memory_order_release);
+  reap_retired();
+  return report;
+}
+
+void ServerImpl::reap_retired() {
+  // A retired route nothing else holds can take no more requests: its workers end with what
+  // was submitted to them (join), here, never on one of its own workers.
+  for (auto it = retired_.begin(); it != retired_.end();) {
+    if (it->use_count() == 1) {
+      (*it)->join_workers();
+      it = retired_.erase(it);
+    } else {
+      ++it;
+    }
+  }
 }
 
 serve::HttpResponse ServerImpl::dispatch(const serve::HttpRequest& request,
@@ -342,7 +434,7 @@ void ServerImpl::request_ended() {
 
 std::vector<RouteStats> ServerImpl::stats() const {
   std::vector<RouteStats> out;
-  for (const auto& r : routes_) out.push_back(r->stats());
+  for (const auto& r : table()->routes) out.push_back(r->stats());
   return out;
 }
 
@@ -369,6 +461,9 @@ void Server::stop(std::chrono::milliseconds grace) {
 }
 void Server::wait() {
   impl_->wait();
+}
+ReloadReport Server::reload(ServerConfig config) {
+  return impl_->reload(std::move(config));
 }
 std::vector<RouteStats> Server::stats() const {
   return impl_->stats();

@@ -1,6 +1,8 @@
 // The server behind wisp::Server: the routes, the listening socket and the threads running
-// Boost.Asio's event loop, the registry of open connections (closed on stop), and the dispatch
-// of a request to its route or to a built-in page (/metrics, /healthz, the / dashboard).
+// Boost.Asio's event loop, the registry of open connections (closed on stop), the dispatch of a
+// request to its route or to a built-in page (/metrics, /healthz, the / dashboard), and live
+// reload: the routes are an immutable table swapped whole; a request holds the route it started
+// on, and routes taken out of service are ended (their workers joined) once nothing holds them.
 #pragma once
 
 #include <atomic>
@@ -8,7 +10,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -33,6 +34,12 @@ namespace wisp::detail {
 // The server's own pages: "/", "/metrics", "/healthz".
 bool builtin_page(std::string_view path);
 
+// The routes in service, replaced whole by a reload (never changed in place).
+struct RouteTable {
+  std::vector<std::shared_ptr<serve::Route>> routes;
+  uint64_t max_body_bytes = 64 << 10;  // the largest any route accepts (built-in pages: 64 KiB)
+};
+
 class ServerImpl {
  public:
   explicit ServerImpl(ServerConfig config);
@@ -46,15 +53,14 @@ class ServerImpl {
   const ServerConfig& config() const { return config_; }
   // The access log, or null when it is off.
   serve::AccessLog* access_log() const { return access_log_.get(); }
-  // The route serving `path` (null: a built-in page or none).
-  serve::Route* find_route(std::string_view path) const;
+  // The route serving `path` (null: a built-in page or none); it stays usable while held.
+  std::shared_ptr<serve::Route> find_route(std::string_view path) const;
+  ReloadReport reload(ServerConfig config);
   // Answers a request: its route's response, a built-in page, or 404/405.
   serve::HttpResponse dispatch(const serve::HttpRequest& request, serve::Route* route) const;
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
   // The largest body any route accepts (at least the built-in pages' 64 KiB).
-  uint64_t max_body_bytes() const { return max_body_bytes_; }
-  // The threads that run guest calls (each route's WorkQueue takes at most its share).
-  boost::asio::thread_pool& workers() { return *workers_; }
+  uint64_t max_body_bytes() const { return table()->max_body_bytes; }
 
   // The limits every request is read under.
   const serve::RequestLimits& request_limits() const { return request_limits_; }
@@ -79,6 +85,14 @@ class ServerImpl {
   void load_tls();
   // Raises RLIMIT_NOFILE to its hard limit and sets max_connections_ and max_overflow_ below it.
   void fit_descriptors();
+  std::shared_ptr<const RouteTable> table() const { return table_.load(std::memory_order_acquire); }
+  // Checks and completes a route's configuration (defaults that depend on the server).
+  void normalize(RouteConfig& r) const;
+  // Builds the table for `routes`, reusing routes of `keep` that are unchanged.
+  std::shared_ptr<RouteTable> build_table(std::vector<RouteConfig> routes, const RouteTable* keep,
+                                          ReloadReport* report);
+  // Ends the retired routes nothing holds any more (their workers joined). With reload_mutex_.
+  void reap_retired();
 
   // Destroyed in reverse order: the event loop (and the connections its pending handlers still
   // own, which untrack themselves) before the registry, the routes before the engine.
@@ -86,8 +100,9 @@ class ServerImpl {
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<serve::AccessLog> access_log_;
   std::optional<boost::asio::ssl::context> tls_;  // with tls_cert and tls_key: HTTPS
-  std::vector<std::unique_ptr<serve::Route>> routes_;
-  uint64_t max_body_bytes_ = 64 << 10;
+  std::atomic<std::shared_ptr<const RouteTable>> table_;
+  std::mutex reload_mutex_;  // one reload (or stop) at a time; guards retired_
+  std::vector<std::shared_ptr<serve::Route>> retired_;  // out of service, maybe still running
 
   serve::RequestLimits request_limits_;
   uint64_t previous_memory_budget_ = 0;  // restored by the destructor
@@ -108,8 +123,6 @@ class ServerImpl {
   std::optional<boost::asio::ip::tcp::acceptor> acceptor_;  // on a strand: accept vs stop
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::vector<std::thread> threads_;
-  // Guest calls: as many threads as the routes' max_concurrency together (after start()).
-  std::optional<boost::asio::thread_pool> workers_;
   uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
 };

@@ -243,11 +243,11 @@ void Session::handle() {
     }
     return respond(std::move(res), keep_alive && !server_.stopping());
   }
-  serve::Route* route = route_;
+  std::shared_ptr<serve::Route> route = route_;
   auto in_flight = std::make_shared<InFlight>(server_);
   auto run = [self = shared_from_this(), route, in_flight, keep_alive,
               req = std::move(req)]() mutable {
-    HttpResponse res = self->server_.dispatch(req, route);
+    HttpResponse res = self->server_.dispatch(req, route.get());
     auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                   std::chrono::steady_clock::now() - self->arrived_)
                   .count();
@@ -257,7 +257,7 @@ void Session::handle() {
                 self->respond(std::move(res), keep_alive && !self->server_.stopping());
               });
   };
-  if (route->work().submit(server_.workers(), std::move(run))) return;
+  if (route->work().submit(route->workers(), std::move(run))) return;
   HttpResponse busy = error_response(
       503, "unavailable",
       "route " + route->config().path + " has " + std::to_string(route->config().max_concurrency) +

@@ -4,7 +4,7 @@
 // trailers 431, oversized bodies 413; a silent connection is closed after the idle timeout.
 // An overflow connection (accepted beyond the server's cap) is answered once and closed: a
 // built-in page as usual, anything else 503. Over TLS the handshake comes first, within the idle
-// timeout. A route's guest call runs on the server's workers
+// timeout. A route's guest call runs on the route's own workers
 // (the route's WorkQueue), never on the connection's thread.
 #pragma once
 
@@ -51,8 +51,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<RequestParser> parser_;
   boost::beast::http::response<boost::beast::http::string_body> response_;
   detail::ServerImpl& server_;
-  Route* route_ = nullptr;
-  std::string client_;  // "address:port" of the peer, for the access log
+  std::shared_ptr<Route> route_;  // held from the head to the answer (a reload may retire it)
+  std::string client_;            // "address:port" of the peer, for the access log
   std::chrono::steady_clock::time_point arrived_;
   bool busy_ = false;      // a request is being handled or answered (on the session's strand)
   unsigned version_ = 11;  // of the request being answered (the answer's too)
