@@ -7,7 +7,7 @@ PACKAGES=(
   libssl-dev libboost-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   wasi-libc libclang-rt-14-dev-wasm32 clang-format binaryen libstb-dev
-  curl openssl wrk
+  curl openssl wrk nginx-light
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
