@@ -3,11 +3,14 @@
 # route on every strategy, the WASI route, and /thumbnail, against nginx (Debian) serving a small
 # static file in the same run (the machine's HTTP limit). Prints requests/s, p50 and p99 latency
 # per target, and each function route's ratio to nginx.
-#   bench/load.sh [BUILD_DIR] [SECONDS_PER_TARGET] [CONNECTIONS]
+#   bench/load.sh [BUILD_DIR] [SECONDS_PER_TARGET] [CONNECTIONS] [SERVING_THREADS]
+# SERVING_THREADS: wisp's [server] threads (default 0: one per core); each route gets as many
+# workers (max_concurrency's default).
 set -euo pipefail
 build=${1:-build}
 secs=${2:-5}
 conns=${3:-64}
+threads=${4:-0}
 ex="$(realpath "$build/examples")"
 work=$(mktemp -d)
 trap 'kill $wisp_pid $nginx_pid 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -49,7 +52,7 @@ route() {  # route PATH MODULE EXPORT STRATEGY [extra lines]
   printf '\n'
 }
 {
-  printf '[server]\nlisten = "127.0.0.1:0"\n[engine]\ntier = "1"\n\n'
+  printf '[server]\nlisten = "127.0.0.1:0"\nthreads = %s\n[engine]\ntier = "1"\n\n' "$threads"
   for s in per_thread pool fresh shared; do route "/factorial/$s" factorial.wasm factorial "$s"; done
   route /kv kv.wasm update_value contexts '[route.contexts]\nregion_bytes = 4096\nmax_contexts = 64'
   route /shout shout.wasm "" pool 'mode = "wasi"\ncontent_type = "text/plain"'
