@@ -8,9 +8,11 @@
 #   keep-alive upstream connections, passive health checks (a node failing a request is left out
 #   for 2 s) and retries of idempotent requests on the next node (connection errors, timeouts,
 #   502/503/504; nginx never retries a POST);
-# - active health checks and supervision: every half second each node's /healthz is probed; a
-#   node that stops answering is marked down in nginx's upstream (nginx reloaded gracefully) and
-#   back up once it answers again; a node whose process ended is started again.
+# - active health checks and supervision (a liveness probe): every half second each node's
+#   /healthz is probed; a node that has not answered for 3 s is killed and, like a node whose
+#   process ended, started again. nginx is never reloaded for this (a reload closes clients'
+#   idle keep-alive connections, which a client may see as a failed request): while a node is
+#   down, nginx's passive checks and retries route around it.
 # Runs until SIGINT or SIGTERM, then drains every node (SIGTERM: each finishes its requests) and
 # stops nginx. Writes D/nodeI.pid, D/nodeI.log, D/nginx.conf, D/cluster.log; prints
 # "cluster: ready at http://127.0.0.1:P" once every node answers. D defaults to a new temporary
@@ -49,7 +51,7 @@ log="$dir/cluster.log"
 : >"$log"
 say() { echo "cluster: $*" | tee -a "$log"; }
 
-declare -a pids up
+declare -a pids up misses
 node_port() { echo $((port + $1)); }
 
 start_node() {  # start_node I
@@ -76,17 +78,9 @@ write_nginx_conf() {
     echo "  access_log off;"
     for t in client_body proxy fastcgi uwsgi scgi; do echo "  ${t}_temp_path $dir/nginx;"; done
     echo "  upstream wisp {"
-    local any=0
     for i in $(seq "$nodes"); do
-      if [[ ${up[i]} == 1 ]]; then
-        echo "    server 127.0.0.1:$(node_port "$i") max_fails=1 fail_timeout=2s;"
-        any=1
-      else
-        echo "    server 127.0.0.1:$(node_port "$i") down;"
-      fi
+      echo "    server 127.0.0.1:$(node_port "$i") max_fails=1 fail_timeout=2s;"
     done
-    # nginx needs one server that is not down; with every node down it answers 502 anyway.
-    [[ $any == 1 ]] || echo "    server 127.0.0.1:$(node_port 1) max_fails=1 fail_timeout=2s;"
     echo "    keepalive 64;"
     echo "  }"
     echo "  server {"
@@ -124,6 +118,7 @@ trap finish INT TERM
 
 for i in $(seq "$nodes"); do
   up[i]=0
+  misses[i]=0
   start_node "$i"
 done
 # The first node compiles into the shared cache; the others load tier 1 from it when it is there.
@@ -150,23 +145,24 @@ say "ready at http://127.0.0.1:$port ($nodes nodes on ports $((port + 1))-$((por
 while [[ $stopping == 0 ]]; do
   sleep 0.5 &
   wait $! || true
-  changed=0
   for i in $(seq "$nodes"); do
     if ! kill -0 "${pids[i]}" 2>/dev/null; then
       wait "${pids[i]}" 2>/dev/null || true
       say "node $i (pid ${pids[i]}) ended: starting it again"
       start_node "$i"
+      misses[i]=0
     fi
     now=0
     healthy "$i" && now=1
+    if [[ $now == 1 ]]; then
+      misses[i]=0
+    elif ((++misses[i] >= 6)); then  # 3 s without an answer: hung, or not starting
+      say "node $i (pid ${pids[i]}) has not answered /healthz for 3 s: killing it"
+      kill -KILL "${pids[i]}" 2>/dev/null || true
+    fi
     if [[ $now != "${up[i]}" ]]; then
       up[i]=$now
-      changed=1
       say "node $i is $([[ $now == 1 ]] && echo up || echo down)"
     fi
   done
-  if [[ $changed == 1 ]]; then
-    write_nginx_conf
-    kill -HUP "$nginx_pid" 2>/dev/null || true  # a graceful reload: requests in flight finish
-  fi
 done

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# A route looping to its timeout against the other routes' latency (issue 13's target: their p99
+# unchanged within noise): wrk on /factorial alone, then with /spin kept busy by calls that loop
+# until their timeout, alternating ROUNDS times in one run. Prints requests/s and p99 of each
+# run and the ratios. Loopback only, bounded in time.
+#   bench/isolation.sh [BUILD_DIR] [SECONDS] [ROUNDS] [SPIN_WORKERS]
+# SPIN_WORKERS: the looping route's max_concurrency (the cores its calls can burn; default 1).
+set -euo pipefail
+build=${1:-build}
+secs=${2:-5}
+rounds=${3:-3}
+spin_workers=${4:-1}
+wisp=$(realpath "$build/wisp")
+ex=$(realpath "$build/examples")
+work=$(mktemp -d)
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
+command -v wrk >/dev/null || { echo "isolation: needs wrk" >&2; exit 1; }
+echo '(module (func (export "spin") (loop (br 0))))' >"$work/spin.wat"
+cat >"$work/serve.toml" <<EOF
+[server]
+listen = "127.0.0.1:0"
+threads = 1
+[engine]
+tier = "1"
+
+[[route]]
+path = "/factorial"
+module = "$ex/factorial.wasm"
+export = "factorial"
+strategy = "pool"
+
+[[route]]
+path = "/spin"
+module = "spin.wat"
+export = "spin"
+strategy = "fresh"
+timeout_ms = 1000
+max_concurrency = $spin_workers
+max_queue = 1
+EOF
+"$wisp" serve "$work/serve.toml" >"$work/serve.log" 2>&1 &
+pids+=($!)
+port=""
+for _ in $(seq 600); do
+  port=$(sed -n 's|.*http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$work/serve.log")
+  [[ -n $port ]] && break
+  sleep 0.1
+done
+[[ -n $port ]] || { cat "$work/serve.log"; exit 1; }
+curl -s "http://127.0.0.1:$port/factorial?args=10" >/dev/null
+
+# run LABEL: wrk on /factorial; prints "rps p99_ms"
+run() {
+  local out rps p99
+  out=$(wrk -t1 -c16 -d"${secs}s" --latency "http://127.0.0.1:$port/factorial?args=10")
+  if grep -qE 'Non-2xx|Socket errors' <<<"$out"; then echo "$1: errors: $out" >&2; exit 1; fi
+  rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
+  p99=$(awk '$1 == "99%" {v = $2; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) sub(/ms$/, "", v); else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 } print v}' <<<"$out")
+  printf '%-26s %10s req/s  p99 %7.2f ms\n' "$1" "$rps" "$p99" >&2
+  echo "$rps $p99"
+}
+# Keeps /spin saturated: a loop per worker plus one, each call looping until its timeout.
+spin_load() {
+  for _ in $(seq $((spin_workers + 1))); do
+    (while :; do curl -s -o /dev/null --max-time 5 "http://127.0.0.1:$port/spin"; done) &
+    pids+=($!)
+  done
+}
+spin_stop() {
+  for p in "${pids[@]:1}"; do kill "$p" 2>/dev/null || true; done
+  pids=("${pids[0]}")
+  sleep 1.2  # the calls in flight reach their timeout
+}
+
+echo "machine: $(nproc) cores; wisp threads = 1, /spin max_concurrency = $spin_workers; wrk -t1 -c16 -d${secs}s" >&2
+results=()
+for r in $(seq "$rounds"); do
+  results+=("$(run "round $r: alone")")
+  spin_load
+  sleep 0.5
+  results+=("$(run "round $r: /spin looping")")
+  spin_stop
+done
+printf '%s\n' "${results[@]}" | awk 'NR % 2 == 1 { ar += $1; ap += $2; n++ } NR % 2 == 0 { br += $1; bp += $2 }
+  END { printf "mean over %d rounds: requests/s %.2fx, p99 %.2fx (with /spin looping / alone)\n", n, br / ar, bp / ap }'
