@@ -3,20 +3,36 @@
 # unchanged within noise): wrk on /factorial alone, then with /spin kept busy by calls that loop
 # until their timeout, alternating ROUNDS times in one run. Prints requests/s and p99 of each
 # run and the ratios. Loopback only, bounded in time.
-#   bench/isolation.sh [BUILD_DIR] [SECONDS] [ROUNDS] [SPIN_WORKERS]
+#   bench/isolation.sh [BUILD_DIR] [SECONDS] [ROUNDS] [SPIN_WORKERS] [loop|sleep]
 # SPIN_WORKERS: the looping route's max_concurrency (the cores its calls can burn; default 1).
+# sleep: the busy route's calls wait in WASI poll_oneoff until their timeout instead of looping,
+# holding their workers without burning a core (separates blocking from sharing the CPU).
 set -euo pipefail
 build=${1:-build}
 secs=${2:-5}
 rounds=${3:-3}
 spin_workers=${4:-1}
+kind=${5:-loop}
 wisp=$(realpath "$build/wisp")
 ex=$(realpath "$build/examples")
 work=$(mktemp -d)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
 command -v wrk >/dev/null || { echo "isolation: needs wrk" >&2; exit 1; }
-echo '(module (func (export "spin") (loop (br 0))))' >"$work/spin.wat"
+if [[ $kind == sleep ]]; then
+  # One clock subscription (monotonic, 10 s): poll_oneoff blocks until the call's timeout.
+  cat >"$work/spin.wat" <<'WAT'
+(module
+  (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "spin")
+    (i32.store (i32.const 16) (i32.const 1))
+    (i64.store (i32.const 24) (i64.const 10000000000))
+    (drop (call $poll (i32.const 0) (i32.const 64) (i32.const 1) (i32.const 128)))))
+WAT
+else
+  echo '(module (func (export "spin") (loop (br 0))))' >"$work/spin.wat"
+fi
 cat >"$work/serve.toml" <<EOF
 [server]
 listen = "127.0.0.1:0"
@@ -73,14 +89,14 @@ spin_stop() {
   sleep 1.2  # the calls in flight reach their timeout
 }
 
-echo "machine: $(nproc) cores; wisp threads = 1, /spin max_concurrency = $spin_workers; wrk -t1 -c16 -d${secs}s" >&2
+echo "machine: $(nproc) cores; wisp threads = 1, /spin ($kind) max_concurrency = $spin_workers; wrk -t1 -c16 -d${secs}s" >&2
 results=()
 for r in $(seq "$rounds"); do
   results+=("$(run "round $r: alone")")
   spin_load
   sleep 0.5
-  results+=("$(run "round $r: /spin looping")")
+  results+=("$(run "round $r: /spin busy")")
   spin_stop
 done
 printf '%s\n' "${results[@]}" | awk 'NR % 2 == 1 { ar += $1; ap += $2; n++ } NR % 2 == 0 { br += $1; bp += $2 }
-  END { printf "mean over %d rounds: requests/s %.2fx, p99 %.2fx (with /spin looping / alone)\n", n, br / ar, bp / ap }'
+  END { printf "mean over %d rounds: requests/s %.2fx, p99 %.2fx (with /spin busy / alone)\n", n, br / ar, bp / ap }'
