@@ -70,7 +70,7 @@ ServerImpl::ServerImpl(ServerConfig config) : config_(std::move(config)) {
   access_log_ = serve::AccessLog::open(config_);
   if (!config_.tls_cert.empty() || !config_.tls_key.empty()) load_tls();
   if (config_.threads == 0) config_.threads = std::max(1u, std::thread::hardware_concurrency());
-  table_.store(build_table(config_.routes, nullptr, nullptr));
+  table_ = build_table(config_.routes, nullptr, nullptr);
 }
 
 void ServerImpl::normalize(RouteConfig& r) const {
@@ -350,7 +350,10 @@ ReloadReport ServerImpl::reload(ServerConfig next) {
         report.removed.push_back(r->config().path);
     }
   }
-  table_.store(std::move(fresh), std::memory_order_release);
+  {
+    std::lock_guard lock(table_mutex_);
+    table_ = std::move(fresh);
+  }
   reap_retired();
   return report;
 }
