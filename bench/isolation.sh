@@ -8,6 +8,8 @@
 # sleep: the busy route's calls wait in WASI poll_oneoff until their timeout instead of looping,
 # holding their workers without burning a core (separates blocking from sharing the CPU).
 set -euo pipefail
+# shellcheck source=bench/serve_port.sh
+source "$(dirname "$0")/serve_port.sh"
 build=${1:-build}
 secs=${2:-5}
 rounds=${3:-3}
@@ -57,13 +59,7 @@ max_queue = 1
 EOF
 "$wisp" serve "$work/serve.toml" >"$work/serve.log" 2>&1 &
 pids+=($!)
-port=""
-for _ in $(seq 600); do
-  port=$(sed -n 's|.*http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$work/serve.log")
-  [[ -n $port ]] && break
-  sleep 0.1
-done
-[[ -n $port ]] || { cat "$work/serve.log"; exit 1; }
+serve_port "$work/serve.log" "${pids[0]}"
 curl -s "http://127.0.0.1:$port/factorial?args=10" >/dev/null
 
 # run LABEL: wrk on /factorial; prints "rps p99_ms"

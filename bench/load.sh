@@ -7,6 +7,8 @@
 # SERVING_THREADS: wisp's [server] threads (default 0: one per core); each route gets as many
 # workers (max_concurrency's default).
 set -euo pipefail
+# shellcheck source=bench/serve_port.sh
+source "$(dirname "$0")/serve_port.sh"
 build=${1:-build}
 secs=${2:-5}
 conns=${3:-64}
@@ -60,14 +62,7 @@ route() {  # route PATH MODULE EXPORT STRATEGY [extra lines]
 } >"$work/load.toml"
 "$build/wisp" serve "$work/load.toml" >"$work/serve.log" 2>&1 &
 wisp_pid=$!
-port=""
-for _ in $(seq 3000); do
-  port=$(sed -n 's|.*http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$work/serve.log")
-  [[ -n $port ]] && break
-  kill -0 $wisp_pid 2>/dev/null || { cat "$work/serve.log"; exit 1; }
-  sleep 0.1
-done
-[[ -n $port ]] || { cat "$work/serve.log"; exit 1; }
+serve_port "$work/serve.log" "$wisp_pid"
 
 cat >"$work/post.lua" <<'LUA'
 wrk.method = "POST"

@@ -9,6 +9,8 @@
 # and the ratios wisp / native (CPU per image) and wisp / vips (throughput).
 #   bench/thumbnail.sh [BUILD_DIR] [N] [CLIENTS]
 set -euo pipefail
+# shellcheck source=bench/serve_port.sh
+source "$(dirname "$0")/serve_port.sh"
 build=${1:-build}
 n=${2:-40}
 clients=${3:-2}
@@ -56,13 +58,7 @@ timeout_ms = 20000
 TOML
 "$build/wisp" serve "$work/thumb.toml" >"$work/serve.log" 2>&1 &
 pid=$!
-port=""
-for _ in $(seq 3000); do
-  port=$(sed -n 's|.*http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$work/serve.log")
-  [[ -n $port ]] && break
-  sleep 0.1
-done
-[[ -n $port ]] || { cat "$work/serve.log"; exit 1; }
+serve_port "$work/serve.log" "$pid"
 url="http://127.0.0.1:$port/thumbnail?$QUERY_STRING"
 curl -s -o /dev/null --data-binary @"$ex/photo.jpg" "$url"  # warm: the pool's first instance
 # One curl per request: curl given many URLs reuses the connection but uploads the later bodies
