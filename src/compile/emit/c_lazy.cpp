@@ -13,14 +13,6 @@
 
 namespace wisp::detail::emit {
 
-namespace {
-
-std::string num(uint64_t v) {
-  return std::to_string(v);
-}
-
-}  // namespace
-
 std::string lazy_base(const ModuleShape& shape, const std::string& tail_text) {
   std::string o = "#define WISP_SPLIT 1\n";
   o += prelude(shape);

@@ -11,6 +11,11 @@
 
 namespace wisp::detail::emit {
 
+// A number as C source text (decimal).
+inline std::string num(uint64_t v) {
+  return std::to_string(v);
+}
+
 // The size of a lazy stub (compile/lazy_stubs.hpp), which the base unit's addresses assume.
 inline constexpr uint32_t kLazyStubBytes = 8;
 

@@ -382,10 +382,6 @@ WISP_TABLE_OPS(f, wasm_rt_funcref_t, wasm_rt_funcref_table_t)
 WISP_TABLE_OPS(x, wasm_rt_externref_t, wasm_rt_externref_table_t)
 )C";
 
-std::string num(uint64_t v) {
-  return std::to_string(v);
-}
-
 // The C library and runtime declarations every unit starts with (see kTccLibc).
 const std::string& c_library_head() {
   static_assert(sizeof(long) == 8 && sizeof(void*) == 8 && sizeof(size_t) == 8,

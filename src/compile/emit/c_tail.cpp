@@ -6,6 +6,7 @@
 
 #include <map>
 
+#include "compile/emit/c_names.hpp"
 #include "compile/emit/glue_text.hpp"
 #include "wisp/error.hpp"
 
@@ -16,10 +17,6 @@ using front::ExternKind;
 using front::SegmentMode;
 
 namespace {
-
-std::string num(uint64_t v) {
-  return std::to_string(v);
-}
 
 std::string funcref_of(const ModuleShape& shape, uint32_t f, const char* inst = "I") {
   return "(wasm_rt_funcref_t){wisp_ft[" + num(shape.decl->funcs[f]) + "], " +

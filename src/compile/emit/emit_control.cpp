@@ -17,10 +17,6 @@ namespace {
 // are data then, not a million case labels for the C compiler).
 constexpr size_t kSmallBrTable = 64;
 
-std::string num(uint64_t v) {
-  return std::to_string(v);
-}
-
 }  // namespace
 
 void CEmitter::emit_label(uint32_t n, char prefix) {

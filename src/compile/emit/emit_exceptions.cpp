@@ -17,14 +17,6 @@ namespace wisp::detail::emit {
 using front::Op;
 using front::Operator;
 
-namespace {
-
-std::string num(uint64_t v) {
-  return std::to_string(v);
-}
-
-}  // namespace
-
 std::string CEmitter::active_target(size_t limit) const {
   for (size_t i = std::min(limit, frames_.size()); i-- > 0;) {
     const Frame& f = frames_[i];

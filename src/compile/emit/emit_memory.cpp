@@ -58,10 +58,6 @@ bool is_store(uint32_t code) {
   return code >= Op::I32Store && code <= Op::I64Store32;
 }
 
-std::string num(uint64_t v) {
-  return std::to_string(v);
-}
-
 }  // namespace
 
 std::string CEmitter::effective_address(const Operator& op, uint32_t addr_h) {
