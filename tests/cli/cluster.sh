@@ -50,15 +50,21 @@ load() {
 }
 requests() { sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$1"; }
 
+# phase NAME SIGNAL NODE: wrk for 6 s through nginx, SIGNAL to NODE 2 s in; sets `failed`.
+phase() {
+  local pid
+  pid=$(cat "$work/c/node$3.pid")
+  load 6s "$work/$1.out" >"$work/$1.failed" &
+  sleep 2
+  kill "-$2" "$pid"
+  wait $!
+  failed=$(cat "$work/$1.failed")
+  (($(requests "$work/$1.out") > 100)) || fail "too few requests in the $1 phase"
+}
+
 # 1. Drain node 1 under load.
-node1=$(cat "$work/c/node1.pid")
-load 6s "$work/drain.out" >"$work/drain.failed" &
-sleep 2
-kill -TERM "$node1"
-wait $!
-failed=$(cat "$work/drain.failed")
+phase drain TERM 1
 [[ $failed == 0 ]] || { cat "$work/drain.out" >&2; fail "$failed requests failed while node 1 drained"; }
-(($(requests "$work/drain.out") > 100)) || fail "too few requests in the drain phase"
 # The supervisor starts node 1 again (nginx takes it back when its health check passes: if the
 # restart was quicker than a check, nginx never left it out).
 back=""
@@ -73,14 +79,8 @@ done
 [[ -n $back ]] || fail "node 1 was not started again"
 
 # 2. Kill node 2 under load.
-node2=$(cat "$work/c/node2.pid")
-load 6s "$work/kill.out" >"$work/kill.failed" &
-sleep 2
-kill -KILL "$node2"
-wait $!
-failed=$(cat "$work/kill.failed")
+phase kill KILL 2
 ((failed <= 8)) || { cat "$work/kill.out" >&2; fail "$failed requests failed when node 2 died (more than were in flight)"; }
-(($(requests "$work/kill.out") > 100)) || fail "too few requests in the kill phase"
 
 kill -TERM $cluster_pid
 wait $cluster_pid || true
