@@ -32,7 +32,7 @@ run() {
 
 # cluster N: starts N nodes behind nginx and waits until ready; sets port
 cluster() {
-  port=$((20000 + RANDOM % 20000))
+  port=$((20000 + RANDOM % 12000))  # below the ephemeral range
   mkdir -p "$work/c$1"
   bash "$here/scripts/cluster.sh" "$1" "$work/serve.toml" --port "$port" --dir "$work/c$1" \
     --wisp "$wisp" --threads "$threads" >/dev/null 2>&1 &

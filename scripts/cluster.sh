@@ -112,8 +112,9 @@ finish() {
   [[ -n $nginx_pid ]] && { kill -QUIT "$nginx_pid" 2>/dev/null || true; wait "$nginx_pid" 2>/dev/null || true; }
   say "stopped"
   [[ $own_dir == 1 ]] && rm -rf "$dir"
-  exit 0
+  exit "$finish_status"
 }
+finish_status=0
 trap finish INT TERM
 
 for i in $(seq "$nodes"); do
@@ -126,7 +127,7 @@ for _ in $(seq 600); do
   all=1
   for i in $(seq "$nodes"); do
     if healthy "$i"; then up[i]=1; else all=0; fi
-    kill -0 "${pids[i]}" 2>/dev/null || { cat "$dir/node$i.log" >&2; say "node $i exited at start"; exit 1; }
+    kill -0 "${pids[i]}" 2>/dev/null || { cat "$dir/node$i.log" >&2; say "node $i exited at start"; finish_status=1; finish; }
   done
   [[ $all == 1 ]] && break
   sleep 0.1
@@ -135,10 +136,19 @@ done
 write_nginx_conf
 "$nginx_bin" -c "$dir/nginx.conf" &
 nginx_pid=$!
+nginx_up=0
 for _ in $(seq 100); do
-  curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/healthz" && break
+  kill -0 "$nginx_pid" 2>/dev/null || break  # could not start (the port taken, say)
+  [[ $(curl -s -o /dev/null --max-time 1 -w '%{http_code}' "http://127.0.0.1:$port/healthz") == 200 ]] &&
+    { nginx_up=1; break; }
   sleep 0.1
 done
+if [[ $nginx_up == 0 ]]; then
+  say "nginx did not start on port $port: $(tail -1 "$dir/nginx/error.log" 2>/dev/null)"
+  nginx_pid=""
+  finish_status=1
+  finish
+fi
 say "ready at http://127.0.0.1:$port ($nodes nodes on ports $((port + 1))-$((port + nodes)), dir $dir)"
 
 # The health checks and the supervision.
