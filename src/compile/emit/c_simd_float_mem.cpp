@@ -101,18 +101,34 @@ WISP_ROUND(wisp_f64x2_nearest, 64, 2, wisp_nearest, __builtin_ia32_roundpd, 0)
 #ifdef WISP_SSE2
 /* x86: minps/maxps both ways (each returns its second operand on a NaN or equal lanes), the two
    or-ed (min: -0 wins) or and-ed (max: +0 wins); lanes where either operand is a NaN give the
-   canonical NaN. Six instructions instead of the generic form's fifteen. */
-#define WISP_FMINMAX_SSE(name, w, ps, eqop, qnan) \
-  static inline v128 name(v128 a, v128 b) { \
+   canonical NaN. Six instructions instead of the generic form's fifteen. When b is a constant
+   with no NaN and no zero lane (a clamp: min(v, 255.0)), one minps/maxps with a second suffices:
+   equal lanes then have equal bits, and a NaN in a is the only NaN (GCC folds the test). */
+#define WISP_KNOWN_PLAIN(y, n) wisp_known_plain_##n(y)
+static inline int wisp_known_plain_4(wisp_f32v y) {
+  return __builtin_constant_p(y[0]) && __builtin_constant_p(y[1]) && __builtin_constant_p(y[2]) &&
+         __builtin_constant_p(y[3]) && y[0] == y[0] && y[1] == y[1] && y[2] == y[2] &&
+         y[3] == y[3] && y[0] != 0 && y[1] != 0 && y[2] != 0 && y[3] != 0;
+}
+static inline int wisp_known_plain_2(wisp_f64v y) {
+  return __builtin_constant_p(y[0]) && __builtin_constant_p(y[1]) && y[0] == y[0] &&
+         y[1] == y[1] && y[0] != 0 && y[1] != 0;
+}
+#define WISP_FMINMAX_SSE(name, w, n, ps, eqop, qnan) \
+  static inline __attribute__((always_inline)) v128 name(v128 a, v128 b) { \
     wisp_f##w##v x = WISP_AS(f##w, a), y = WISP_AS(f##w, b); \
+    if (WISP_KNOWN_PLAIN(y, n)) { \
+      wisp_s##w##v m = (wisp_s##w##v)ps(y, x), u = x != x; \
+      return WISP_VR((m & ~u) | (u & (s##w)qnan)); \
+    } \
     wisp_s##w##v m = (wisp_s##w##v)ps(x, y) eqop(wisp_s##w##v) ps(y, x); \
     wisp_s##w##v u = (x != x) | (y != y); \
     return WISP_VR((m & ~u) | (u & (s##w)qnan)); \
   }
-WISP_FMINMAX_SSE(wisp_f32x4_min, 32, __builtin_ia32_minps, |, 0x7fc00000)
-WISP_FMINMAX_SSE(wisp_f32x4_max, 32, __builtin_ia32_maxps, &, 0x7fc00000)
-WISP_FMINMAX_SSE(wisp_f64x2_min, 64, __builtin_ia32_minpd, |, 0x7ff8000000000000ll)
-WISP_FMINMAX_SSE(wisp_f64x2_max, 64, __builtin_ia32_maxpd, &, 0x7ff8000000000000ll)
+WISP_FMINMAX_SSE(wisp_f32x4_min, 32, 4, __builtin_ia32_minps, |, 0x7fc00000)
+WISP_FMINMAX_SSE(wisp_f32x4_max, 32, 4, __builtin_ia32_maxps, &, 0x7fc00000)
+WISP_FMINMAX_SSE(wisp_f64x2_min, 64, 2, __builtin_ia32_minpd, |, 0x7ff8000000000000ll)
+WISP_FMINMAX_SSE(wisp_f64x2_max, 64, 2, __builtin_ia32_maxpd, &, 0x7ff8000000000000ll)
 #else
 WISP_FMINMAX(wisp_f32x4_min, 32, <, |)
 WISP_FMINMAX(wisp_f32x4_max, 32, >, &)
