@@ -24,5 +24,7 @@ try "curl --data-binary @$EX/photo.jpg -o thumb.jpg '$url/thumbnail?w=256&h=256&
 try "curl $url/metrics" "Prometheus metrics; $url/ is a dashboard"
 echo "More: $WISP bench $EX/counter.wasm --export increment --threads 2 (every strategy);"
 echo "      $WISP run $BUILD/tests/wasi/guests/wasi_hello.wasm (a WASI command); make test."
+echo "Live reload: edit $EX/serve.toml or a module; it is picked up while serving (--watch;"
+echo "      kill -HUP the server does the same). Several nodes behind nginx: scripts/cluster.sh 2 $EX/serve.toml"
 echo
-exec "$WISP" serve "$EX/serve.toml" --listen "$LISTEN"
+exec "$WISP" serve "$EX/serve.toml" --listen "$LISTEN" --watch
