@@ -72,12 +72,12 @@ run() {
   printf '%-26s %10s req/s  p99 %7.2f ms\n' "$1" "$rps" "$p99" >&2
   echo "$rps $p99"
 }
-# Keeps /spin saturated: a loop per worker plus one, each call looping until its timeout.
+# Keeps /spin saturated: a connection per worker plus one (wrk: no process per request), each
+# call running until its timeout.
 spin_load() {
-  for _ in $(seq $((spin_workers + 1))); do
-    (while :; do curl -s -o /dev/null --max-time 5 "http://127.0.0.1:$port/spin"; done) &
-    pids+=($!)
-  done
+  wrk -t1 -c$((spin_workers + 1)) -d$((secs + 5))s --timeout 5s "http://127.0.0.1:$port/spin" \
+    >/dev/null 2>&1 &
+  pids+=($!)
 }
 spin_stop() {
   for p in "${pids[@]:1}"; do kill "$p" 2>/dev/null || true; done
