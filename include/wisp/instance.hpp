@@ -143,6 +143,15 @@ class Instance {
   // on and finds a difference.
   void reset();
   bool resettable() const;
+  // For real-time loops: makes every page of the instance's own memories resident, private and
+  // writable now (no page fault on a later access: write tracking is turned off, the image's
+  // pages are copied) and locks them in RAM (mlock). reset() keeps them locked; pages a
+  // memory.grow adds later are not locked until lock_memory() is called again. Throws
+  // wisp::Error naming the cause when the kernel refuses (RLIMIT_MEMLOCK without
+  // CAP_IPC_LOCK). unlock_memory() undoes the lock; destroying the instance does too.
+  void lock_memory();
+  void unlock_memory();
+  bool memory_locked() const;
   // Overrides the template's Limits::call_timeout for this instance (0 = none).
   void set_call_timeout(std::chrono::nanoseconds timeout);
 

@@ -96,6 +96,7 @@ struct InstanceImpl : std::enable_shared_from_this<InstanceImpl> {
   std::shared_ptr<snap::Snapshot> snapshot;
   snap::MemorySlots memory_slots;
   bool memory_mapped = false;
+  bool memory_locked = false;  // lock_memory(): own memories mlock'ed and pre-faulted
   uint64_t resets = 0, resets_without_scan = 0;  // Instance::usage()
   // Ends write tracking of the memories' slots (their whole images writable), for owners that
   // change page protections themselves (Contexts). The next reset may arm them again.
@@ -149,6 +150,11 @@ std::shared_ptr<InstanceImpl> instantiate_from(const std::shared_ptr<TemplateImp
 // Restores an instance's snapshot (capturing the template's snapshot first if needed).
 void reset_instance(InstanceImpl& inst);
 // Captures the template's snapshot for `code` if it has none yet; null if not possible.
+// Instance::lock_memory: every own memory resident, private, writable and mlock'ed (throws
+// wisp::Error); unlock: munlock (before pages are dropped: madvise refuses locked pages).
+void lock_own_memories(InstanceImpl& inst);
+void unlock_own_memories(InstanceImpl& inst);
+
 std::shared_ptr<snap::Snapshot> ensure_snapshot(const std::shared_ptr<TemplateImpl>& tmpl,
                                                 const std::shared_ptr<CodeObject>& code);
 

@@ -139,6 +139,7 @@ void retain_by_table_owners(const std::shared_ptr<InstanceImpl>& inst) {
 InstanceImpl::~InstanceImpl() {
   if (vm) {
     if (instantiated && desc && !retained_by_owner) scrub_imported_tables(*this);
+    unlock_own_memories(*this);  // madvise refuses locked pages
     if (snapshot) {
       snap::release_memories(*snapshot, vm, memory_slots,
                              tmpl ? tmpl->reset_options() : snap::ResetOptions{});
@@ -394,6 +395,8 @@ void reset_instance(InstanceImpl& inst) {
   if (!inst.snapshot) inst.snapshot = ensure_snapshot(inst.tmpl, inst.code);
   const snap::Snapshot& s = *inst.snapshot;
   inst.trapped = true;  // until the reset completes
+  const bool relock = inst.memory_locked;
+  unlock_own_memories(inst);  // madvise refuses locked pages; locked again below
   if (!inst.memory_mapped) {
     snap::adopt_memories(s, inst.vm, inst.memory_slots);
     inst.memory_mapped = true;
@@ -401,6 +404,7 @@ void reset_instance(InstanceImpl& inst) {
   if (snap::restore(s, inst.vm, inst.memory_slots, inst.tmpl->reset_options()))
     ++inst.resets_without_scan;
   if (inst.tmpl->verify_reset) snap::verify(s, inst.vm);
+  if (relock) lock_own_memories(inst);
   make_host_state(inst.shared_from_this());  // a throw leaves the instance marked trapped
   inst.trapped = false;
   inst.last_trap = rt::kNoTrap;

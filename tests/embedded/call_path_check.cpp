@@ -1,10 +1,11 @@
 // The call path of a warm instance makes no heap allocation and no system call (issue 14's
 // embedded control loop relies on both). A program of its own, since it replaces malloc:
 //   call_path_check MODULE.wasm   (an export "step": (i32) -> i32 that reads and writes memory)
-// For tier 0 and tier 1: after a warm-up, 100,000 typed calls must not reach malloc, calloc,
-// realloc or operator new (counted by the wrappers below), and in a forked child under seccomp's
-// strict mode (read, write, _exit and sigreturn only; any other system call kills the process)
-// 100,000 more calls must complete. Prints one line per check; exits 1 on the first failure.
+// For tier 0 and tier 1: after a warm-up and Instance::lock_memory(), 100,000 typed calls must
+// not reach malloc, calloc, realloc or operator new (counted by the wrappers below), and in a
+// forked child under seccomp's strict mode (read, write, _exit and sigreturn only; any other
+// system call kills the process) 100,000 more calls must complete. Prints one line per check;
+// exits 1 on the first failure.
 #include <linux/seccomp.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -69,6 +70,7 @@ void check_tier(const wisp::Module& module, wisp::Tier tier) {
   auto step = instance.func<int32_t(int32_t)>("step");
   const int64_t expected = run_calls(step);  // the warm-up (tier 0 compiles lazily here)
   instance.reset();                          // the guest keeps state: start both runs alike
+  instance.lock_memory();                    // as a control loop does before it starts
 
   counting = true;
   const int64_t sum = run_calls(step);
