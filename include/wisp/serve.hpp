@@ -54,11 +54,11 @@ struct RouteConfig {
   }();
   std::chrono::milliseconds acquire_timeout{1000};  // waiting for an instance: then 503
   uint64_t max_body_bytes = 1 << 20;                // larger request bodies: 413
-  // Guest calls run on the server's worker threads, never on those that read and write HTTP: at
-  // most max_concurrency of this route's requests run at once (0: as many as the server has
-  // serving threads), at most max_queue more wait their turn, and a request beyond both is
-  // answered 503 with Retry-After at once. A route's requests never take another route's
-  // workers.
+  // Guest calls run on worker threads of the route's own, never on those that read and write
+  // HTTP: max_concurrency of them, so at most that many of this route's requests run at once (0:
+  // as many as the server has serving threads), at most max_queue more wait their turn, and a
+  // request beyond both is answered 503 with Retry-After at once. A route's requests never take
+  // another route's workers.
   uint32_t max_concurrency = 0;
   uint32_t max_queue = 256;
   // WASI mode: the program's configuration (args, env, preopens). The request adds its own

@@ -90,8 +90,9 @@ void add_cgi_headers(const HttpRequest& request, std::vector<std::string>& env) 
   for (auto& [name, value] : vars) env.push_back(name + "=" + value);
 }
 
-Module compile_module(Engine& engine, RouteConfig& c) {
-  if (c.mode == RouteMode::wasi && c.export_name.empty()) c.export_name = "_start";
+// `c` comes normalized by the server (ServerImpl::normalize: a WASI route's export defaults to
+// _start there, so that a reload compares routes as they run).
+Module compile_module(Engine& engine, const RouteConfig& c) {
   if (c.export_name.empty()) route_error(c, "a function route needs an export");
   try {
     return engine.compile_file(c.module);

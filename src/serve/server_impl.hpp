@@ -50,6 +50,8 @@ class ServerImpl {
   void stop(std::chrono::milliseconds grace);
   void wait();
 
+  // The configuration the server started with: its server settings hold; the routes in service
+  // are table()'s (a reload replaces them, not config_).
   const ServerConfig& config() const { return config_; }
   // The access log, or null when it is off.
   serve::AccessLog* access_log() const { return access_log_.get(); }

@@ -1,6 +1,6 @@
 // One HTTP connection (see session.hpp). Every handler runs on the connection's strand; a
-// request to a route runs on the server's worker threads, within the route's share of them
-// (WorkQueue), and its answer is written back on the strand. Built-in pages are answered on the
+// request to a route runs on the route's own worker threads, admitted by its WorkQueue, and its
+// answer is written back on the strand. Built-in pages are answered on the
 // strand at once.
 #include "serve/session.hpp"
 

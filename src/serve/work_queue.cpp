@@ -1,4 +1,4 @@
-// A route's bounded share of the worker pool (see work_queue.hpp).
+// A route's bounded admission to its worker threads (see work_queue.hpp).
 #include "serve/work_queue.hpp"
 
 #include <utility>

@@ -1,8 +1,8 @@
-// A route's admission to the guest workers: at most `max_running` of its requests run at once on
-// the server's worker pool, at most `max_waiting` more wait their turn (first come, first
+// A route's admission to its guest workers: at most `max_running` of its requests run at once on
+// the route's worker threads, at most `max_waiting` more wait their turn (first come, first
 // served), and a request beyond both is refused at once (503). Guest calls never run on the
 // threads that read and write HTTP, so a route whose guest loops until its timeout holds only
-// its own share of the workers, and /healthz, /metrics and the other routes are not delayed.
+// its own workers, and /healthz, /metrics and the other routes are not delayed.
 #pragma once
 
 #include <boost/asio/post.hpp>
