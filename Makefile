@@ -3,6 +3,8 @@ BUILD      ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
+# full (-g) or lines (line tables only: a quicker build; CI and the sanitizer builds use it).
+DEBUG_INFO ?= full
 # The spec corpus, when not at ../shared/spec (see CMakeLists.txt).
 SPEC_ARG   = $(if $(WISP_SPEC_DIR),-DWISP_SPEC_DIR=$(WISP_SPEC_DIR))
 
@@ -14,7 +16,7 @@ deps:
 	@bash scripts/install-deps.sh
 
 configure: deps
-	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(SPEC_ARG) $(CMAKE_ARGS) >/dev/null
+	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DWISP_DEBUG_INFO=$(DEBUG_INFO) $(SPEC_ARG) $(CMAKE_ARGS) >/dev/null
 
 build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
@@ -43,13 +45,13 @@ test: build
 # tests that run threads. The unit tests run there as 4 GoogleTest shards (tests/CMakeLists.txt,
 # WISP_UNIT_SHARDS): a sanitized process takes seconds to start.
 SAN_CONFIGURE = cmake -S . -B $(BUILD)-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWISP_FUZZ=ON \
-	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DWISP_UNIT_SHARDS=4 $(SPEC_ARG) >/dev/null
+	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DWISP_UNIT_SHARDS=4 -DWISP_DEBUG_INFO=lines $(SPEC_ARG) >/dev/null
 test-sanitize: deps
 	@$(SAN_CONFIGURE)
 	@cmake --build $(BUILD)-fuzz -j $(JOBS)
 	@cd $(BUILD)-fuzz && ctest --output-on-failure -L 'unit|cli|capi' -j $(JOBS)
 	@cmake -S . -B $(BUILD)-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DWISP_SANITIZE=thread \
-	  -DWISP_UNIT_SHARDS=4 $(SPEC_ARG) >/dev/null
+	  -DWISP_UNIT_SHARDS=4 -DWISP_DEBUG_INFO=lines $(SPEC_ARG) >/dev/null
 	@cmake --build $(BUILD)-tsan -j $(JOBS) --target wisp_unit_tests
 	@cd $(BUILD)-tsan && ctest --output-on-failure -L unit -j $(JOBS)
 
