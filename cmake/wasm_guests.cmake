@@ -47,3 +47,32 @@ function(wisp_add_wat name)
     DEPENDS "${src}" VERBATIM)
   add_custom_target(${name}_wasm ALL DEPENDS "${out}")
 endfunction()
+
+# wisp_add_wasm_side_module(NAME SOURCE src.c [OUTPUT_DIR dir] [FLAGS ...] [DEPENDS files...]):
+# a dynamic-linking side module (the tool conventions' dylink.0, include/wisp/dylink.hpp),
+# freestanding, into ${OUTPUT_DIR}/NAME.wasm, and a target NAME_wasm. clang 14 emits
+# position-independent WebAssembly only for the emscripten triple (any other one falls back to
+# the static relocation model), so the object is compiled for wasm32-unknown-emscripten with
+# -fPIC, then linked by wasm-ld --experimental-pic -shared.
+find_program(WASM_LD NAMES wasm-ld wasm-ld-14)
+function(wisp_add_wasm_side_module name)
+  cmake_parse_arguments(S "" "SOURCE;OUTPUT_DIR" "FLAGS;DEPENDS" ${ARGN})
+  if(NOT S_OUTPUT_DIR)
+    set(S_OUTPUT_DIR "${CMAKE_BINARY_DIR}/guests")
+  endif()
+  if(NOT WASM_LD)
+    message(FATAL_ERROR "wasm-ld is needed for the side module ${name}")
+  endif()
+  set(out "${S_OUTPUT_DIR}/${name}.wasm")
+  set(obj "${CMAKE_CURRENT_BINARY_DIR}/${name}.side.o")
+  get_filename_component(src "${S_SOURCE}" ABSOLUTE)
+  add_custom_command(OUTPUT "${out}"
+    COMMAND ${CMAKE_COMMAND} -E make_directory "${S_OUTPUT_DIR}"
+    COMMAND ${WASM_CLANG} --target=wasm32-unknown-emscripten -fPIC -nostdlib -O2 -mbulk-memory
+            -mmutable-globals ${S_FLAGS} -c -o "${obj}" "${src}"
+    COMMAND ${WASM_LD} --experimental-pic -shared -o "${out}" "${obj}"
+    DEPENDS "${src}" ${S_DEPENDS}
+    COMMENT "wasm side module ${name}.wasm"
+    VERBATIM)
+  add_custom_target(${name}_wasm ALL DEPENDS "${out}")
+endfunction()

@@ -83,6 +83,58 @@ struct Extern {
   uint32_t export_index = 0;
 };
 
+namespace detail {
+struct HostGlobalState;
+}
+
+// A global created by the host rather than by a module (the WebAssembly JS API's
+// `new WebAssembly.Global`), given to modules by Linker::define_global. Every module linked to
+// it sees the same storage: a mutable one set here is seen by the guests at their next read, and
+// a guest's global.set is seen by get(). Cheap to copy (shared handle); not thread-safe.
+class Global {
+ public:
+  Global() = default;
+  // A global of `type` holding `init` (which must have that type: else throws wisp::Error).
+  Global(ValType type, bool mutable_, const Value& init);
+  bool valid() const { return state_ != nullptr; }
+  ValType type() const;
+  bool is_mutable() const;
+  Value get() const;
+  // Throws wisp::Error if the global is immutable or `v` has another type.
+  void set(const Value& v);
+  const std::shared_ptr<detail::HostGlobalState>& state() const { return state_; }
+
+ private:
+  std::shared_ptr<detail::HostGlobalState> state_;
+};
+
+// A checked view of one funcref table of an instance (own or imported), for loaders that place
+// functions in it (dynamic linking: wisp/dylink.hpp). An index past the size throws
+// Trap(out_of_bounds) and changes nothing.
+class Table {
+ public:
+  Table() = default;
+  uint32_t size() const;
+  std::optional<uint32_t> max_size() const;  // nullopt: no maximum
+  // Grows by `delta` null elements; returns the previous size, or nullopt if refused (maximum,
+  // Limits::max_table_elements).
+  std::optional<uint32_t> grow(uint32_t delta);
+  // Sets element `index` to function export `func`. The function must belong to the table's own
+  // instance or to an instance that imports this table (whose end clears its elements, so none
+  // dangles); anything else throws wisp::Error.
+  void set(uint32_t index, const Extern& func);
+  bool is_null(uint32_t index) const;
+  bool valid() const { return table_ != nullptr; }
+
+  explicit Table(std::shared_ptr<detail::InstanceImpl> owner, void* table)
+      : owner_(std::move(owner)), table_(table) {}
+
+ private:
+  void check(uint32_t index) const;
+  std::shared_ptr<detail::InstanceImpl> owner_;
+  void* table_ = nullptr;  // wasm_rt_funcref_table_t*
+};
+
 // Lets another thread stop the call currently running on an instance. An interrupt aimed at one
 // call never hits a later call. Thread-safe; cheap to copy.
 class InterruptHandle {
@@ -121,6 +173,9 @@ class Instance {
 
   // The named exported memory, or (empty name) the module's first memory.
   Memory memory(std::string_view name = {}) const;
+  // The named exported funcref table (throws wisp::Error if there is none of that name, or it
+  // holds externrefs).
+  Table table(std::string_view name) const;
   Value global_get(std::string_view name) const;
   void global_set(std::string_view name, const Value& v);
   // The named exported tag (exception handling): to catch its exceptions (wisp::Exception::is)

@@ -71,6 +71,10 @@ class Linker {
   // throw and catch its exceptions, as host functions do with wisp::Exception.
   void define_tag(const std::string& module, const std::string& name, const Tag& tag);
 
+  // Defines (module, name) as a host global (wisp::Global): importers must expect its type and
+  // mutability exactly. An instance importing a mutable one cannot be snapshotted.
+  void define_global(const std::string& module, const std::string& name, const Global& global);
+
   // Defines one export of an instance (for example a memory or a table).
   void define(const std::string& module, const std::string& name, const Extern& ext);
   // Defines every export of `instance` under `module`.

@@ -33,6 +33,14 @@ struct TagState {
   std::vector<ValType> params;
 };
 
+// A host global (wisp::Global): its type and storage, which importers bind to.
+struct HostGlobalState {
+  ValType type = ValType::i32;
+  bool mut = false;
+  alignas(16) unsigned char storage[sizeof(wasm_rt_funcref_t) > 16 ? sizeof(wasm_rt_funcref_t)
+                                                                   : 16] = {};
+};
+
 struct ResolvedImport {
   ExternKind kind = ExternKind::func;
   std::shared_ptr<HostFuncDef> host;      // host function
@@ -41,6 +49,7 @@ struct ResolvedImport {
   void* vmctx = nullptr;
   void* ptr = nullptr;            // memory, table, global or tag storage
   std::shared_ptr<TagState> tag;  // a host tag (Linker::define_tag), whose id `ptr` points to
+  std::shared_ptr<HostGlobalState> global;  // a host global (Linker::define_global): `ptr`
 };
 
 struct TemplateImpl {
@@ -84,6 +93,7 @@ struct InstanceImpl : std::enable_shared_from_this<InstanceImpl> {
   std::vector<wisp_binding_t> bindings;
   std::vector<std::unique_ptr<HostBinding>> host_bindings;
   std::vector<std::shared_ptr<InstanceImpl>> deps;
+  std::vector<std::shared_ptr<HostGlobalState>> host_globals;  // imported host globals, kept
   std::shared_ptr<rt::InterruptState> interrupt = std::make_shared<rt::InterruptState>();
   bool trapped = false;
   bool instantiated = false;

@@ -172,6 +172,7 @@ std::shared_ptr<InstanceImpl> new_instance(const std::shared_ptr<TemplateImpl>& 
     const ResolvedImport& r = tmpl->imports[i];
     wisp_binding_t& b = inst->bindings[i];
     if (r.owner) inst->deps.push_back(r.owner);
+    if (r.global) inst->host_globals.push_back(r.global);
     if (r.kind == ExternKind::func && r.host) {
       auto hb = std::make_unique<HostBinding>();
       hb->target = rt::HostTarget{invoke_host_function, hb.get()};

@@ -12,7 +12,8 @@ struct Linker::Impl {
   struct Definition {
     std::shared_ptr<detail::HostFuncDef> host;
     Extern ext;
-    Tag tag;  // a host tag (define_tag)
+    Tag tag;        // a host tag (define_tag)
+    Global global;  // a host global (define_global)
   };
   std::map<std::pair<std::string, std::string>, Definition> defs;
   bool allow_shadowing = false;
@@ -105,7 +106,7 @@ void Linker::define_func(const std::string& module, const std::string& name, Fun
   def->type_id = rt::register_func_type(type);
   def->type = std::move(type);
   def->fn = std::move(fn);
-  impl_->add(module, name, Impl::Definition{def, {}, {}});
+  impl_->add(module, name, Impl::Definition{def, {}, {}, {}});
 }
 
 void Linker::define_tag(const std::string& module, const std::string& name, const Tag& tag) {
@@ -115,9 +116,18 @@ void Linker::define_tag(const std::string& module, const std::string& name, cons
   impl_->add(module, name, std::move(d));
 }
 
+void Linker::define_global(const std::string& module, const std::string& name,
+                           const Global& global) {
+  if (!global.valid())
+    throw LinkError("defining \"" + module + "\" \"" + name + "\": empty global");
+  Impl::Definition d;
+  d.global = global;
+  impl_->add(module, name, std::move(d));
+}
+
 void Linker::define(const std::string& module, const std::string& name, const Extern& ext) {
   if (!ext.owner) throw LinkError("defining \"" + module + "\" \"" + name + "\": empty export");
-  impl_->add(module, name, Impl::Definition{nullptr, ext, {}});
+  impl_->add(module, name, Impl::Definition{nullptr, ext, {}, {}});
 }
 
 void Linker::define_instance(const std::string& module, const Instance& instance) {
@@ -146,6 +156,14 @@ Template Linker::instantiate_template(const Module& module, TemplateOptions opti
       actual.func = d.host->type;
       check_compatible(imp, actual);
       r.host = d.host;
+    } else if (d.global.valid()) {
+      ExternType actual;
+      actual.kind = ExternKind::global;
+      actual.global.type = d.global.type();
+      actual.global.mut = d.global.is_mutable();
+      check_compatible(imp, actual);
+      r.global = d.global.state();
+      r.ptr = r.global->storage;
     } else if (d.tag.valid()) {
       ExternType actual;
       actual.kind = ExternKind::tag;
