@@ -1,8 +1,9 @@
 # Installing wisp (`cmake --install BUILD --prefix P`, `make install PREFIX=P`): the `wisp`
 # command, the public headers, the libraries, a CMake package (find_package(wisp)) and pkg-config
 # files. The libraries: the runtime with the C API (libwisp.so.0.1 and libwisp.a) and the HTTP
-# server (libwisp_serve.so.0.1 and libwisp_serve.a). CMake targets: wisp::wisp and wisp::serve
-# (shared), wisp::wisp_static and wisp::serve_static; pkg-config: wisp (shared) and wisp-static.
+# server (libwisp_serve.so.0.1 and libwisp_serve.a), and the runtime-only libwisp_runtime.a.
+# CMake targets: wisp::wisp and wisp::serve (shared), wisp::wisp_static, wisp::serve_static and
+# wisp::runtime; pkg-config: wisp (shared), wisp-static and wisp-runtime.
 # Nothing installed points into the build tree: tier 0 finds libtcc1.a in the tcc package's
 # directory and tier 1 the C compiler on PATH, as in the build tree.
 include(GNUInstallDirs)
@@ -12,6 +13,11 @@ set_target_properties(wisp_core PROPERTIES OUTPUT_NAME wisp)
 add_library(wisp::wisp_static ALIAS wisp_core)
 add_library(wisp::serve_static ALIAS wisp_serve)
 set(WISP_INSTALLED_LIBRARIES wisp_core wisp_serve)
+# The runtime-only library (libwisp_runtime.a, wisp::runtime, pkg-config wisp-runtime): loads
+# precompiled modules only; no libtcc, libwabt or compiler needed at run time.
+set_target_properties(wisp_runtime PROPERTIES EXPORT_NAME runtime)
+add_library(wisp::runtime ALIAS wisp_runtime)
+list(APPEND WISP_INSTALLED_LIBRARIES wisp_runtime)
 if(WISP_SHARED_LIBS)
   set_target_properties(wisp_core PROPERTIES EXPORT_NAME wisp_static)
   set_target_properties(wisp_serve PROPERTIES EXPORT_NAME serve_static)
@@ -51,7 +57,7 @@ install(FILES "${CMAKE_BINARY_DIR}/wispConfig.cmake" "${CMAKE_BINARY_DIR}/wispCo
 # (libtcc and libwabt are static in Debian; libstdc++ for programs in C, which the C API serves).
 # The prefix is found from the .pc file's own place, so `--prefix` at install time holds.
 file(RELATIVE_PATH WISP_PC_TO_PREFIX "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")
-set(WISP_PC_FILES wisp-static)
+set(WISP_PC_FILES wisp-static wisp-runtime)
 if(WISP_SHARED_LIBS)
   list(APPEND WISP_PC_FILES wisp)
 endif()

@@ -98,7 +98,22 @@ class Engine {
   // tier-1 object for these exact bytes (its key is their SHA-256), they validated when it was
   // built: they are not validated again, only their declarations and segments are read.
   Module compile(std::span<const uint8_t> bytes);
+  // A .wasm or .wat file, or a precompiled module (load_precompiled) recognised by its trailer.
   Module compile_file(const std::filesystem::path& path);
+
+  // Ahead of time: writes `module`'s tier-1 code, its interface and its bytes into one file
+  // (waiting for tier 1 if it is being built). Throws wisp::Error if the module has no tier 1
+  // (the reason is in the message) or the file cannot be written. `wisp compile m.wasm -o F`.
+  void save_precompiled(const Module& module, const std::filesystem::path& path);
+  // Loads a file save_precompiled wrote, compiling nothing: the runtime-only build
+  // (libwisp_runtime: no front end, no libtcc, no libwabt, no C compiler) loads modules only this
+  // way. The module runs tier 1 only. Checks the file against its digest, the wisp build that
+  // wrote it (its code-generation id), the ABI version and the CPU features its code needs;
+  // throws wisp::Error naming what does not match. The file is native code that runs in this
+  // process, trusted like a shared library: load only files you made, never untrusted input.
+  Module load_precompiled(const std::filesystem::path& path);
+  // True if `path` ends like a precompiled module (its magic; nothing else is checked).
+  static bool is_precompiled(const std::filesystem::path& path);
   // Validates only (no native code).
   static void validate(std::span<const uint8_t> bytes);
   // Validates and reads the interface (imports, exports, features, sections, start) without

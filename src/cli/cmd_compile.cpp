@@ -1,9 +1,11 @@
 // `wisp compile m.wasm`: compiles both tiers (filling the tier-1 cache) and prints their times;
-// with --emit-c DIR, writes the C translation instead.
+// with -o FILE, also writes a precompiled module (for `wisp run FILE`, Engine::load_precompiled
+// and the runtime-only build); with --emit-c DIR, writes the C translation instead.
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -22,6 +24,7 @@ struct CompileOptions {
   std::string cache_dir;
   bool background = false;
   std::string emit_c_dir;
+  std::string output;
 };
 
 // Writes the module's C to DIR/module.c, or DIR/unit0.c, unit1.c, ... when tier 1 would split
@@ -99,6 +102,12 @@ int compile(const CompileOptions& o) {
   }
   std::printf("cache:     %s\n", engine.cache_dir().string().c_str());
   if (!tier1) throw CompileError("tier 1 failed: " + m.tier1_error().value_or("unknown reason"));
+  if (!o.output.empty()) {
+    engine.save_precompiled(m, o.output);
+    std::error_code ec;
+    std::printf("wrote:     %s (%ju bytes: tier 1, interface and module; a precompiled module)\n",
+                o.output.c_str(), static_cast<uintmax_t>(std::filesystem::file_size(o.output, ec)));
+  }
   return kOk;
 }
 
@@ -113,6 +122,10 @@ void add_compile(CLI::App& app, Action& action) {
                   "Tier-1 cache directory (default $XDG_CACHE_HOME/wisp, else ~/.cache/wisp)");
   sub->add_flag("--background", o->background,
                 "Build tier 1 only and print nothing (what `wisp run` starts on a cache miss)");
+  sub->add_option("-o,--output", o->output,
+                  "Also write a precompiled module to this file: tier 1's code with the module, "
+                  "loaded without compiling (`wisp run FILE`, Engine::load_precompiled, the "
+                  "runtime-only libwisp_runtime); only for this wisp build and this kind of CPU");
   sub->add_option("--emit-c", o->emit_c_dir,
                   "Write the module's C translation (as tier 1 compiles it) to this directory "
                   "instead of compiling; for debugging the C emitter");

@@ -1,5 +1,4 @@
-// Fills ModuleImpl's interface and facts from the declarations of wisp's own front end, or (the
-// section sizes, on a tier-1 cache hit) from the module's bytes.
+// Fills ModuleImpl's interface and facts from the declarations of wisp's own front end.
 #pragma once
 
 #include <cstdint>
@@ -13,9 +12,5 @@ namespace wisp::detail {
 // Fills imports, exports, features, sections, start (and its synthetic export number), the
 // active data segments and memory0_import. `m` must come from front::validate_module(bytes).
 void fill_module_info(const front::ModuleDecl& m, std::span<const uint8_t> bytes, ModuleImpl& out);
-
-// Section sizes from the binary (ids in order; custom sections by name), up to the first
-// malformed section header.
-std::vector<SectionSize> read_section_sizes(std::span<const uint8_t> bytes);
 
 }  // namespace wisp::detail

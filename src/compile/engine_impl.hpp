@@ -1,11 +1,15 @@
 // Engine internals: configuration, cache location and the background tier-1 worker.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <thread>
 
 #include "compile/front/module_decl.hpp"
@@ -15,6 +19,18 @@ namespace wisp::detail {
 
 // The proposals `config` turns on, as the front end's feature set.
 front::FeatureSet enabled_features(const Proposals& config);
+
+struct ModuleImpl;
+class CodeObject;
+
+double ms_since(std::chrono::steady_clock::time_point t0);
+
+// Ends tier 1's build for `m`: its code, or why there is none; wakes whoever waits for it.
+void finish_tier1(ModuleImpl& m, std::shared_ptr<CodeObject> code, std::optional<std::string> error,
+                  double ms, bool from_cache, size_t units = 0);
+
+// The runtime's type id of each function export (ModuleImpl::export_type_ids).
+void register_export_types(ModuleImpl& m);
 
 struct EngineImpl {
   explicit EngineImpl(EngineConfig cfg);

@@ -2,8 +2,6 @@
 #include "wisp/module.hpp"
 
 #include "compile/big_stack.hpp"
-#include "compile/c_translate.hpp"
-#include "compile/front/func_validator.hpp"
 #include "compile/lazy_tier0.hpp"
 #include "compile/module_impl.hpp"
 #include "compile/native_code.hpp"
@@ -40,17 +38,6 @@ std::shared_ptr<CodeObject> ModuleImpl::code_for(Tier tier) const {
     if (!self->tier0) self->tier0 = std::move(code);
   }
   return tier0;
-}
-
-std::shared_ptr<CodeObject> ModuleImpl::build_tier0(const std::string& c) const {
-  if (lazy_batch_bytes > 0) {
-    LazyTier0Options o;
-    o.consume_fuel = consume_fuel;
-    o.batch_bytes = lazy_batch_bytes;
-    return compile_tier0_lazy(byte_store, front::validate_module(bytes, proposals), o);
-  }
-  if (!c.empty()) return compile_tier0(c);
-  return compile_tier0(translate_bytes_to_c(bytes, proposals, consume_fuel).text);
 }
 
 }  // namespace detail

@@ -3,6 +3,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -87,6 +88,7 @@ struct ModuleImpl {
   mutable std::mutex mutex;
   mutable std::condition_variable tier1_cv;
   std::shared_ptr<CodeObject> tier1;
+  std::filesystem::path tier1_file;  // the shared object tier 1 was loaded from
   bool tier1_done = false;
   std::optional<std::string> tier1_error;
   CompileStats stats;

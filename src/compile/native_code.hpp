@@ -1,5 +1,5 @@
-// Building native code from the C translation: tier 0 with libtcc in memory, tier 1 with the
-// system C compiler into a cached shared object.
+// Native code from the C translation: tier 0 with libtcc in memory, tier 1 with the system C
+// compiler into a cached shared object (tier1_cc.cpp builds it, tier1_load.cpp loads it).
 #pragma once
 
 #include <filesystem>
@@ -51,8 +51,11 @@ std::string compiler_identity(const std::string& compiler, const std::string& ca
 size_t build_tier1_object(const emit::CModule& c_source, const Tier1Options& options,
                           const std::filesystem::path& so_path);
 
-// dlopen()s a tier-1 object and checks its ABI version. Throws wisp::Error.
+// dlopen()s a tier-1 object from the cache after checking it against its digest file
+// ("X.so.sha256"), and checks its ABI version. Throws wisp::Error.
 std::shared_ptr<CodeObject> load_tier1_object(const std::filesystem::path& so_path);
+// The same without a digest file (the caller checked the bytes): dlopen() and the ABI version.
+std::shared_ptr<CodeObject> open_tier1_object(const std::filesystem::path& so_path);
 
 // Hex SHA-256 (OpenSSL) of the concatenation of the parts.
 std::string sha256_hex(const std::vector<std::string_view>& parts);

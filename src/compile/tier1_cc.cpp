@@ -1,9 +1,7 @@
-// Tier 1: the system C compiler (-O2) builds a shared object; it is dlopen()ed locally. A large
+// Tier 1: the system C compiler (-O2) builds a shared object (tier1_load.cpp loads it). A large
 // module's C is split into several translation units compiled in parallel, then linked.
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <spawn.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,14 +29,6 @@ extern char** environ;
 namespace wisp::detail {
 
 namespace {
-
-class SharedObjectCode final : public CodeObject {
- public:
-  ~SharedObjectCode() override {
-    if (handle) dlclose(handle);
-  }
-  void* handle = nullptr;
-};
 
 // Runs argv, capturing stdout+stderr into `output`. Returns the exit status (-1: not run).
 int run_process(const std::vector<std::string>& argv, std::string& output,
@@ -83,17 +73,6 @@ const char* const kTier1FixedFlags[7] = {"-fPIC",
                                          "-fstack-clash-protection",
                                          "-fno-optimize-sibling-calls",
                                          "-fsignaling-nans"};
-
-const std::vector<std::string>& tier1_host_flags() {
-  static const std::vector<std::string> flags = [] {
-    std::vector<std::string> f;
-#if defined(__x86_64__)
-    if (__builtin_cpu_supports("sse4.2")) f.push_back("-msse4.2");
-#endif
-    return f;
-  }();
-  return flags;
-}
 
 namespace {
 
@@ -337,50 +316,6 @@ size_t build_tier1_object(const emit::CModule& c_source, const Tier1Options& opt
   fs::rename(tmp_so, so_path, ec);
   if (ec) throw Error("tier 1: cannot store " + so_path.string() + ": " + ec.message());
   return units.size();
-}
-
-namespace {
-
-// SHA-256 of a whole file, read through a private mapping (no copy on the heap).
-std::string file_sha256_hex(const std::filesystem::path& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  struct stat st {};
-  if (fd < 0 || ::fstat(fd, &st) != 0 || st.st_size <= 0) {
-    if (fd >= 0) ::close(fd);
-    return {};
-  }
-  size_t size = static_cast<size_t>(st.st_size);
-  void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-  ::close(fd);
-  if (p == MAP_FAILED) return {};
-  std::string hex = sha256_bytes_hex(std::string_view(static_cast<const char*>(p), size));
-  ::munmap(p, size);
-  return hex;
-}
-
-}  // namespace
-
-std::shared_ptr<CodeObject> load_tier1_object(const std::filesystem::path& so_path) {
-  {
-    std::filesystem::path digest_path = so_path;
-    digest_path += ".sha256";
-    std::vector<uint8_t> digest = read_file_bytes(digest_path);
-    std::string expected(digest.begin(), digest.end());
-    expected.erase(expected.find_last_not_of(" \n") + 1);
-    if (expected.empty() || file_sha256_hex(so_path) != expected)
-      throw Error("tier 1: " + so_path.string() +
-                  " does not match its digest (damaged cache entry)");
-  }
-  void* h = dlopen(so_path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (!h) throw Error(std::string("tier 1: cannot load ") + so_path.string() + ": " + dlerror());
-  auto code = std::make_shared<SharedObjectCode>();
-  code->handle = h;
-  code->tier = Tier::tier1;
-  auto describe = reinterpret_cast<wisp_describe_fn>(dlsym(h, WISP_DESCRIBE_SYMBOL));
-  if (!describe) throw Error("tier 1: " + so_path.string() + " has no wisp descriptor");
-  code->desc = describe();
-  if (code->desc->abi_version != WISP_ABI_VERSION) throw Error("tier 1: ABI version mismatch");
-  return code;
 }
 
 }  // namespace wisp::detail
