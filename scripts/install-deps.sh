@@ -8,6 +8,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   wasi-libc libclang-rt-14-dev-wasm32 clang-format binaryen libstb-dev
   curl openssl wrk nginx-light
+  chromium nodejs  # the browser test (tests/browser) and bench/browser_charts_memory.sh
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

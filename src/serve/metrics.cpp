@@ -1,10 +1,14 @@
-// Route statistics as Prometheus metrics and as an HTML dashboard.
+// Route statistics as Prometheus metrics, as the JSON the dashboard polls (/stats.json) and as
+// the dashboard's HTML page (its script and chart module: serve/dashboard/).
 #include "serve/metrics.hpp"
 
+#include <chrono>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <span>
 #include <sstream>
 
+#include "serve/dashboard/assets.hpp"
 #include "share/log2_histogram.hpp"
 
 namespace wisp {
@@ -115,6 +119,15 @@ std::string route_label(const RouteStats& r) {
   return "route=\"" + label(r.path) + "\"";
 }
 
+uint64_t errors(const RouteStats& r) {
+  uint64_t n = 0;
+  for (const auto& [status, count] : r.responses)
+    if (status >= 400) n += count;
+  return n;
+}
+
+const auto kProcessStart = std::chrono::steady_clock::now();
+
 }  // namespace
 
 std::string prometheus_text(const std::vector<RouteStats>& routes, const RuntimeStats& rt) {
@@ -204,32 +217,76 @@ std::string prometheus_text(const std::vector<RouteStats>& routes, const Runtime
   return w.str();
 }
 
+double process_uptime_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - kProcessStart).count();
+}
+
+std::string stats_json(const std::vector<RouteStats>& routes, const RuntimeStats& rt,
+                       double uptime_s) {
+  using nlohmann::json;
+  json out = {{"uptime_s", uptime_s}};
+  json& list = out["routes"] = json::array();
+  json& strategies = out["strategies"] = json::object();
+  for (const RouteStats& r : routes) {
+    json responses = json::object();
+    for (const auto& [status, count] : r.responses) responses[std::to_string(status)] = count;
+    const std::string strategy = strategy_kind_name(r.strategy);
+    list.push_back({{"path", r.path},
+                    {"strategy", strategy},
+                    {"requests", r.requests()},
+                    {"errors", errors(r)},
+                    {"responses", std::move(responses)},
+                    {"duration_ns_histogram", r.duration_ns_histogram},
+                    {"p50", quantile_bucket(r.duration_ns_histogram, 0.5)},
+                    {"p99", quantile_bucket(r.duration_ns_histogram, 0.99)},
+                    {"running", r.running},
+                    {"waiting", r.waiting},
+                    {"instances",
+                     {{"live", r.instances.live},
+                      {"created", r.instances.creates},
+                      {"resets", r.instances.resets},
+                      {"discarded", r.instances.discarded()},
+                      {"waits", r.instances.waits}}}});
+    strategies[strategy] = strategies.value(strategy, uint64_t{0}) + r.instances.live;
+  }
+  out["runtime"] = {{"slots_in_use", rt.slots_in_use},
+                    {"committed_bytes", rt.committed_bytes},
+                    {"images", rt.images},
+                    {"image_bytes", rt.image_bytes}};
+  // Route paths come from the configuration: bytes that are not UTF-8 become U+FFFD.
+  return out.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
 std::string dashboard_html(const std::vector<RouteStats>& routes, const RuntimeStats& rt) {
   std::ostringstream o;
-  o << "<!doctype html><html><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" "
-       "content=\"2\"><title>wisp</title><style>body{font:14px system-ui,sans-serif;margin:2em}"
-       "table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #ddd;"
-       "text-align:right}td:first-child,th:first-child{text-align:left}</style></head><body>"
-       "<h1>wisp</h1><table><tr><th>route</th><th>strategy</th><th>requests</th><th>errors"
-       "</th><th>p50 *</th><th>p99 *</th><th>live</th><th>created</th><th>resets</th><th>"
-       "discarded</th><th>waits</th></tr>";
+  o << "<!doctype html><html><head><meta charset=\"utf-8\"><title>wisp</title><style>"
+       "body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}"
+       "td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:right}"
+       "td:first-child,th:first-child{text-align:left}#charts{display:flex;flex-wrap:wrap;"
+       "gap:12px;margin-bottom:1.5em}figure{margin:0}figcaption{font-size:12px;color:#444}"
+       "figure{width:362px}canvas{border:1px solid "
+       "#ddd;display:block}.key{display:inline-block;width:10px;"
+       "height:10px;margin:0 3px 0 8px}</style></head><body><h1>wisp</h1><div id=\"charts\">"
+       "</div><table id=\"routes\"><thead><tr><th>route</th><th>strategy</th><th>requests</th>"
+       "<th>errors</th><th>p50 *</th><th>p99 *</th><th>live</th><th>created</th><th>resets</th>"
+       "<th>discarded</th><th>waits</th></tr></thead><tbody>";
   for (const RouteStats& r : routes) {
-    uint64_t errors = 0;
-    for (const auto& [status, count] : r.responses)
-      if (status >= 400) errors += count;
     const std::string p50 = quantile_bucket(r.duration_ns_histogram, 0.5);
     const std::string p99 = quantile_bucket(r.duration_ns_histogram, 0.99);
     o << "<tr><td>" << html(r.path) << "</td><td>" << strategy_kind_name(r.strategy) << "</td><td>"
-      << r.requests() << "</td><td>" << errors << "</td><td>" << p50 << "</td><td>" << p99
+      << r.requests() << "</td><td>" << errors(r) << "</td><td>" << p50 << "</td><td>" << p99
       << "</td><td>" << r.instances.live << "</td><td>" << r.instances.creates << "</td><td>"
       << r.instances.resets << "</td><td>" << r.instances.discarded() << "</td><td>"
       << r.instances.waits << "</td></tr>";
   }
-  o << "</table><p>* The request durations are counted in power-of-two buckets: p50 and p99 "
-       "show the bucket each falls in, from arrival to response.</p><p>slots in use "
+  o << "</tbody></table><p>* The request durations are counted in power-of-two buckets: p50 and "
+       "p99 show the bucket each falls in, from arrival to response (the charts: the bucket's "
+       "upper bound, over the last second).</p><p id=\"runtime\">slots in use "
     << rt.slots_in_use << ", committed " << rt.committed_bytes / (1 << 20)
     << " MiB, snapshot images " << rt.images << " (" << rt.image_bytes / 1024
-    << " KiB). <a href=\"/metrics\">/metrics</a></p></body></html>\n";
+    << " KiB). <a href=\"/metrics\">/metrics</a> <a href=\"/stats.json\">/stats.json</a></p>"
+       "<script>"
+    << detail::kDashboardJs << "</script></body></html>\n";
   return o.str();
 }
 

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <thread>
 
+#include "serve/dashboard/assets.hpp"
 #include "serve/metrics.hpp"
 #include "serve/server_impl.hpp"
 #include "serve/session.hpp"
@@ -24,7 +25,8 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
 bool builtin_page(std::string_view path) {
-  return path == "/" || path == "/metrics" || path == "/healthz";
+  return path == "/" || path == "/metrics" || path == "/healthz" || path == "/stats.json" ||
+         path == "/dashboard/charts.wasm";
 }
 
 namespace {
@@ -388,6 +390,12 @@ serve::HttpResponse ServerImpl::dispatch(const serve::HttpRequest& request,
   } else if (request.path == "/metrics") {
     r.content_type = "text/plain; version=0.0.4";
     r.body = metrics_text();
+  } else if (request.path == "/stats.json") {  // polled by the dashboard
+    r.body = serve::stats_json(stats(), runtime_stats(), serve::process_uptime_s());
+    r.headers.emplace_back("Cache-Control", "no-store");
+  } else if (request.path == "/dashboard/charts.wasm") {  // the dashboard's chart module
+    r.content_type = "application/wasm";
+    r.body.assign(reinterpret_cast<const char*>(kChartsWasm), kChartsWasmSize);
   } else {
     r.content_type = "text/html; charset=utf-8";
     r.body = serve::dashboard_html(stats(), runtime_stats());
