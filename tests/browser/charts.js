@@ -73,10 +73,39 @@ async function load(browser, url) {
   return page;
 }
 
+// The private bytes (resident, not shared) of the browser's renderer processes, from
+// /proc/PID/smaps_rollup (Linux; 0 elsewhere). With one tab open it is that tab's renderer (and
+// a spare one Chromium may keep, the same in both modes).
+function rendererPrivateBytes(browser) {
+  let total = 0;
+  const children = new Map();
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(pid));
+    } catch (e) {}  // gone meanwhile
+  }
+  const stack = [browser.child.pid];
+  while (stack.length) {
+    const pid = stack.pop();
+    stack.push(...(children.get(pid) || []));
+    try {
+      if (!fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer')) continue;
+      const rollup = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+      for (const m of rollup.matchAll(/^Private_(?:Clean|Dirty):\s+(\d+) kB$/gm))
+        total += Number(m[1]) * 1024;
+    } catch (e) {}
+  }
+  return total;
+}
+
 async function memory(page) {
   await page.send('HeapProfiler.collectGarbage');
   const m = await page.metrics();
   return {
+    rendererPrivate: rendererPrivateBytes(page.browser),
     charts: await page.evaluate('__dashboard.charts.length'),
     instances: await page.evaluate('__wasmInstances'),
     wasmBytes: await page.evaluate('__dashboard.wasmBytes()'),
@@ -200,7 +229,8 @@ async function measure(browser, runs) {
   console.log(`\ncharts N = ${n}; medians of ${runs} loads per mode`);
   console.log('                      one instance   one per chart   ratio   target (1/N + 10 %)');
   for (const [label, key] of [['Wasm memory (bytes)', 'wasmBytes'],
-    ['JS heap used (bytes)', 'jsHeapUsed'], ['JS heap total (bytes)', 'jsHeapTotal']]) {
+    ['JS heap used (bytes)', 'jsHeapUsed'], ['JS heap total (bytes)', 'jsHeapTotal'],
+    ['renderer private (B)', 'rendererPrivate']]) {
     const a = median('one', key), b = median('per-chart', key);
     console.log(label.padEnd(22) + String(a).padStart(12) + String(b).padStart(16) +
         (a / b).toFixed(3).padStart(8) + (key === 'wasmBytes' ? (1 / n + 0.1).toFixed(3).padStart(10) : ''));
