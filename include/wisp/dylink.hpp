@@ -68,6 +68,11 @@ class SharedInstance {
   // Instantiates `main` (its template captures the snapshot). Throws what instantiation throws,
   // and LinkError if the main module lacks the memory, table or allocator export.
   SharedInstance(Engine& engine, const Module& main, SharedInstanceOptions options = {});
+  // The same from a template of the main module made already (its imports resolved by the
+  // caller's linker; options.host then serves the side modules only). SharedInstances of one
+  // template share its snapshot: the main module's initialised memory is one image, mapped
+  // copy-on-write into each, and the snapshot is captured once.
+  SharedInstance(Engine& engine, const Template& main, SharedInstanceOptions options = {});
   ~SharedInstance();
   SharedInstance(const SharedInstance&) = delete;
   SharedInstance& operator=(const SharedInstance&) = delete;
@@ -92,6 +97,10 @@ class SharedInstance {
   // instance is unchanged unless the module's own code trapped (then it is rebuilt without it
   // before the Trap is rethrown).
   const SideModule& load_side_module(std::span<const uint8_t> bytes, const std::string& name);
+  // The same with a module compiled already (`info`: read_dylink_info of its bytes), for
+  // loading one plugin into many instances without compiling it again.
+  const SideModule& load_side_module(const Module& module, const DylinkInfo& info,
+                                     const std::string& name);
   // The same from a file; the name is the file name without its last extension.
   const SideModule& load_side_module_file(const std::filesystem::path& path);
 

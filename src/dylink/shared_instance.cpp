@@ -36,7 +36,8 @@ std::optional<Extern> export_of(const Instance& inst, const std::string& name, E
   return std::nullopt;
 }
 
-Template main_template(const Module& main, const SharedInstanceOptions& o) {
+// Throws LinkError if the main module lacks what the loader needs from it.
+void check_main(const Module& main, const SharedInstanceOptions& o) {
   auto need = [&](const std::string& name, ExternKind kind) {
     std::optional<ExportDesc> e = main.find_export(name);
     if (!e || e->type.kind != kind) {
@@ -51,7 +52,16 @@ Template main_template(const Module& main, const SharedInstanceOptions& o) {
   FuncType malloc_type{{ValType::i32}, {ValType::i32}};
   if (!(need(o.malloc_export, ExternKind::func).type.func == malloc_type))
     throw LinkError("the main module's \"" + o.malloc_export + "\" is not (i32) -> i32");
+}
+
+Template main_template(const Module& main, const SharedInstanceOptions& o) {
+  check_main(main, o);
   return o.host.instantiate_template(main, o.main_options);
+}
+
+Instance checked_instance(const Template& main, const SharedInstanceOptions& o) {
+  check_main(main.module(), o);
+  return main.instantiate();
 }
 
 struct GotEntry {
@@ -68,6 +78,12 @@ SharedInstance::SharedInstance(Engine& engine, const Module& main, SharedInstanc
       options_(std::move(options)),
       main_tmpl_(main_template(main, options_)),
       main_(main_tmpl_.instantiate()) {}
+
+SharedInstance::SharedInstance(Engine& engine, const Template& main, SharedInstanceOptions options)
+    : engine_(engine),
+      options_(std::move(options)),
+      main_tmpl_(main),
+      main_(checked_instance(main_tmpl_, options_)) {}
 
 SharedInstance::~SharedInstance() {
   sides_.clear();  // before the main instance: their teardown clears their table elements
@@ -97,6 +113,13 @@ const SharedInstance::SideModule& SharedInstance::load_side_module(std::span<con
     throw LinkError(prefix(name) + e.what());
   }
   return load(engine_.compile(bytes), info, name);
+}
+
+const SharedInstance::SideModule& SharedInstance::load_side_module(const Module& module,
+                                                                   const DylinkInfo& info,
+                                                                   const std::string& name) {
+  if (side(name)) throw LinkError(prefix(name) + "a side module of that name is loaded already");
+  return load(module, info, name);
 }
 
 const SharedInstance::SideModule& SharedInstance::load_side_module_file(
