@@ -13,6 +13,11 @@
 // | per_thread | one per calling thread   | kept (or reset)          | none               |
 // | contexts   | one, a context per lease | context region zeroed    | FIFO, deadline     |
 //
+// FIFO: a caller that has waited over 1 ms is served strictly in arrival order; before that, an
+// instance coming back may go to a caller already running (a thread leasing again) while the
+// longest waiter is woken, so that a busy `shared` or `pool` does not wait for a sleeping thread
+// on every lease (src/share/queue_core.cpp).
+//
 // An instance that trapped, exited, timed out or hit a limit is never handed out again: it is
 // discarded and replaced. A template whose instantiation keeps failing is retried with an
 // exponential back-off instead of in a loop. A strategy must outlive its leases.
@@ -152,7 +157,7 @@ class Strategy {
   Strategy(const Strategy&) = delete;
   Strategy& operator=(const Strategy&) = delete;
 
-  // Waits at most until `deadline` (FIFO among waiters); throws Unavailable after it.
+  // Waits at most until `deadline` (FIFO among waiters, as above); throws Unavailable after it.
   Lease acquire(std::chrono::steady_clock::time_point deadline);
   Lease acquire(std::chrono::nanoseconds timeout = std::chrono::seconds(30)) {
     return acquire(std::chrono::steady_clock::now() + timeout);

@@ -1,6 +1,8 @@
 // The one FIFO-with-deadline wait of the strategies (QueueCore: an instance or the permission to
 // create one; ContextsCore: a context's place): callers queue in arrival order, each until its
-// deadline; what frees up goes to the longest waiter.
+// deadline. What frees up is either granted to the longest waiter (a handoff), or left for
+// whoever takes it first while the longest waiter is woken to try (wake_front: see QueueCore for
+// when each is used).
 #pragma once
 
 #include <algorithm>
@@ -32,6 +34,32 @@ class FifoWait {
     return std::move(w.grant);
   }
 
+  // The same, but each time wake_front() wakes the caller it calls try_take() (with `lock` held;
+  // returns std::optional<Grant>): a value ends the wait, nullopt (someone else was first) waits
+  // again, still first in line.
+  template <typename TryTake>
+  std::optional<Grant> wait(std::unique_lock<std::mutex>& lock,
+                            std::chrono::steady_clock::time_point deadline, TryTake try_take) {
+    Waiter w;
+    w.since = std::chrono::steady_clock::now();
+    waiters_.push_back(&w);
+    for (;;) {
+      bool signalled =
+          w.cv.wait_until(lock, deadline, [&] { return w.grant.has_value() || w.woken; });
+      if (w.grant) return std::move(w.grant);
+      if (signalled) {
+        w.woken = false;
+        if (std::optional<Grant> g = try_take()) {
+          waiters_.erase(std::find(waiters_.begin(), waiters_.end(), &w));
+          return g;
+        }
+        continue;
+      }
+      waiters_.erase(std::find(waiters_.begin(), waiters_.end(), &w));
+      return std::nullopt;
+    }
+  }
+
   // With `lock` held and someone waiting (!empty()): hands `g` to the longest waiter.
   void grant(Grant g) {
     Waiter* w = waiters_.front();
@@ -40,10 +68,24 @@ class FifoWait {
     w->cv.notify_one();
   }
 
+  // With `lock` held and someone waiting: wakes the longest waiter to call its try_take(),
+  // unless it is woken already and has not run yet (no second system call for it).
+  void wake_front() {
+    Waiter* w = waiters_.front();
+    if (w->woken) return;
+    w->woken = true;
+    w->cv.notify_one();
+  }
+
+  // With `lock` held and someone waiting: when the longest waiter began to wait.
+  std::chrono::steady_clock::time_point front_since() const { return waiters_.front()->since; }
+
  private:
   struct Waiter {
     std::condition_variable cv;
     std::optional<Grant> grant;
+    bool woken = false;
+    std::chrono::steady_clock::time_point since;
   };
   std::deque<Waiter*> waiters_;
 };
