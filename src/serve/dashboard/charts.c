@@ -8,7 +8,8 @@
  * draws the next) and returns where the pixels are. */
 
 #define MAX_SERIES 5
-#define HISTORY 300 /* samples kept per series: five minutes at one a second */
+#define HISTORY 300        /* samples kept per series: five minutes at one a second */
+#define RING (HISTORY + 1) /* and the sample being made */
 #define MAX_WIDTH 640
 #define MAX_HEIGHT 200
 #define BACKGROUND 0xffffffffu /* RGBA as the bytes R, G, B, A in memory (little-endian word) */
@@ -20,7 +21,7 @@ typedef struct {
   int next;  /* where the sample being made goes in the rings */
   unsigned color[MAX_SERIES];
   float top; /* the y axis' top at the last draw */
-  float values[MAX_SERIES][HISTORY];
+  float values[MAX_SERIES][RING];
 } Chart;
 
 static unsigned framebuffer[MAX_WIDTH * MAX_HEIGHT];
@@ -68,7 +69,7 @@ void chart_sample(Chart* c, int s, float v) {
 
 /* Adds the sample being made (the oldest goes once HISTORY are held) and starts the next. */
 void chart_push(Chart* c) {
-  c->next = (c->next + 1) % HISTORY;
+  c->next = (c->next + 1) % RING;
   if (c->count < HISTORY) ++c->count;
   for (int s = 0; s < MAX_SERIES; ++s) c->values[s][c->next] = __builtin_nanf("");
 }
@@ -80,7 +81,7 @@ int chart_count(const Chart* c) {
 /* Sample i (0: the oldest held) of series s, as the chart plots it. */
 float chart_value(const Chart* c, int s, int i) {
   if (s < 0 || s >= MAX_SERIES || i < 0 || i >= c->count) return __builtin_nanf("");
-  return c->values[s][(c->next - c->count + i + HISTORY) % HISTORY];
+  return c->values[s][(c->next - c->count + i + RING) % RING];
 }
 
 float chart_top(const Chart* c) {
