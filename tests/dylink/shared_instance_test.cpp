@@ -66,6 +66,39 @@ TEST_P(SharedInstanceTest, GotEntriesRelocationsAndConstructors) {
   EXPECT_FALSE(table.is_null(table.size() - 1));
 }
 
+TEST_P(SharedInstanceTest, SideModulesLinkToSideModulesLoadedBeforeThem) {
+  SharedInstance shared(engine(), file(kGuests / "got_main.wasm"), shared_options());
+  // Alone, its import of side_add resolves nowhere (nothing changes).
+  EXPECT_THROW(shared.load_side_module_file(kGuests / "uses_side.wasm"), LinkError);
+  EXPECT_TRUE(shared.side_names().empty());
+  shared.load_side_module_file(kGuests / "got_side.wasm");
+  const auto& user = shared.load_side_module_file(kGuests / "uses_side.wasm");
+  // env.side_add from got_side's exports; GOT.mem.side_value is got_side's data.
+  EXPECT_EQ(call_i32(user.instance, "uses_side", {Value::i32(2)}), (2 + 40) * 2 + 40);
+  // A rebuild without got_side cannot load uses_side again: reported, the rest carries on.
+  EXPECT_THROW(shared.rebuild({"got_side"}), LinkError);
+  EXPECT_TRUE(shared.side_names().empty());
+  EXPECT_FALSE(shared.main().trapped());
+}
+
+TEST_P(SharedInstanceTest, SharedInstancesOfOneTemplateShareItsSnapshotNotTheirState) {
+  SharedInstanceOptions o = shared_options();
+  Template main = Linker().instantiate_template(file(kGuests / "got_main.wasm"), o.main_options);
+  SharedInstance a(engine(), main, o), b(engine(), main, o);
+  const auto& sa = a.load_side_module_file(kGuests / "got_side.wasm");
+  const auto& sb = b.load_side_module_file(kGuests / "got_side.wasm");
+  a.main().call("main_bump");
+  a.main().call("main_bump");
+  EXPECT_EQ(call_i32(sa.instance, "side_read_main_counter", {}), 7);
+  EXPECT_EQ(call_i32(sb.instance, "side_read_main_counter", {}), 5);
+  EXPECT_EQ(sa.memory_base, sb.memory_base);  // the same allocator state from one snapshot
+  EXPECT_TRUE(main.snapshot_info().captured);
+  // A template without the allocator is refused too.
+  Template bare =
+      Linker().instantiate_template(compile(R"((module (memory (export "memory") 1)))"));
+  EXPECT_THROW({ SharedInstance s(engine(), bare, o); }, LinkError);
+}
+
 TEST_P(SharedInstanceTest, ThreePluginsShareOneInstanceEachWithItsOwnContext) {
   SharedInstance shared(engine(), file(kExamples / "plugins_main.wasm"), shared_options());
   for (const char* lang : {"c", "json", "markdown"})
