@@ -91,11 +91,13 @@ class SharedInstance {
   // and its table slots by growing the main table, links it (its `env` imports from the main
   // module's exports, then from earlier side modules', then from options.host), instantiates
   // it, resolves its GOT entries (the main module's exports, earlier side modules', its own)
-  // and runs `__wasm_apply_data_relocs` and `__wasm_call_ctors`. Errors (no dylink.0, a needed
-  // module not loaded, an unresolvable import or GOT entry, an alignment past 64 KiB, the
-  // allocator or the table refusing) throw LinkError or Trap naming the side module; the main
-  // instance is unchanged unless the module's own code trapped (then it is rebuilt without it
-  // before the Trap is rethrown).
+  // and runs `__wasm_apply_data_relocs` and `__wasm_call_ctors`. Errors name the side module:
+  // refusals found while linking (no dylink.0: LinkError; a malformed one: CompileError; a
+  // needed module not loaded, an unresolvable import or GOT entry, an alignment past 64 KiB:
+  // LinkError) change nothing; a table that cannot grow or an allocator returning 0 throws
+  // Trap(resource_limit), leaving the slots or region taken so far unused; when guest code
+  // traps (the allocator, the module's start function or constructors), the instance is
+  // rebuilt without the module (see rebuild()) before the Trap is rethrown.
   const SideModule& load_side_module(std::span<const uint8_t> bytes, const std::string& name);
   // The same with a module compiled already (`info`: read_dylink_info of its bytes), for
   // loading one plugin into many instances without compiling it again.
