@@ -11,13 +11,13 @@ const path = require('path');
 class Browser {
   static async launch(executable) {
     const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'wisp-chromium-'));
-    const args = ['--headless', '--remote-debugging-pipe', '--no-first-run',
+    // --no-sandbox: the sandbox needs unprivileged user namespaces or a setuid helper, which
+    // containers, root shells and some CI runners do not allow; the page loaded is the local
+    // server's own dashboard.
+    const args = ['--headless', '--no-sandbox', '--remote-debugging-pipe', '--no-first-run',
       '--no-default-browser-check', '--disable-gpu', '--disable-dev-shm-usage',
       '--disable-extensions', '--disable-background-networking', '--hide-scrollbars',
       '--user-data-dir=' + profile, 'about:blank'];
-    // The sandbox needs user namespaces, or a setuid helper, which a root shell or a container
-    // may not have.
-    if (process.getuid && process.getuid() === 0) args.unshift('--no-sandbox');
     const child = spawn(executable, args, {stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe']});
     const b = new Browser(child, profile);
     await b.send('Target.setDiscoverTargets', {discover: true});
