@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "support/fixture.hpp"
+#include "support/rng.hpp"
 #include "wisp/dylink.hpp"
 
 namespace wisp::test {
@@ -271,6 +272,35 @@ TEST_P(SharedInstanceTest, MainModuleWithoutWhatTheLoaderNeedsOrAFailingAllocato
               TrapKind::unreachable);
   EXPECT_EQ(trapping.rebuilds(), 1u);
   EXPECT_FALSE(trapping.main().trapped());
+}
+
+// Damaged side modules (bytes flipped in the sections the loader reads: dylink.0, types,
+// imports; truncated anywhere) throw wisp errors or load; none crashes, and the instance keeps
+// working.
+TEST_P(SharedInstanceTest, DamagedSideModulesThrowErrorsNeverCrash) {
+  if (tier() == Tier::tier1) GTEST_SKIP() << "tier 0 only: each damaged module is compiled";
+  SharedInstance shared(engine(), file(kGuests / "got_main.wasm"), shared_options());
+  const std::vector<uint8_t> good = bytes(kGuests / "got_side.wasm");
+  Rng rng(14);
+  int refused = 0, loaded = 0;
+  for (int i = 0; i < 300; ++i) {
+    std::vector<uint8_t> b = good;
+    if (i % 3 == 0) {
+      b.resize(rng.below(b.size()));
+    } else {
+      const size_t at = 8 + rng.below(std::min<size_t>(b.size() - 8, 400));
+      b[at] = static_cast<uint8_t>(b[at] ^ (1u << rng.below(8)));
+    }
+    try {
+      shared.load_side_module(b, "damaged" + std::to_string(i));
+      ++loaded;
+    } catch (const Error&) {
+      ++refused;
+    }
+  }
+  EXPECT_GT(refused, 100);
+  EXPECT_EQ(refused + loaded, 300);
+  EXPECT_GT(call_i32(shared.main(), "main_bump", {}), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Tiers, SharedInstanceTest, ::testing::Values(Tier::tier0, Tier::tier1),
