@@ -2,6 +2,7 @@
 #pragma once
 
 #include "wisp/contexts.hpp"
+#include "wisp/dylink.hpp"
 #include "wisp/engine.hpp"
 #include "wisp/error.hpp"
 #include "wisp/exception.hpp"
