@@ -150,9 +150,10 @@ void live_instances(benchmark::State& st, wisp::SnapshotMode mode, int count) {
 }
 
 // A call through one of 8 contexts of one shared instance: checked host access only, enforced
-// isolation with protection keys (a PKRU write per call), and enforced with mprotect (two
-// system calls per call). The state counter reports the mode actually in force.
-void contexts_call(benchmark::State& st, bool enforce, bool pkeys) {
+// isolation with protection keys (a PKRU write per call), with a view per context (a pointer
+// swap per call), and with mprotect (two system calls per call). The label reports the mode
+// actually in force.
+void contexts_call(benchmark::State& st, bool enforce, bool pkeys, bool views) {
   wisp::Module m = g_env->engine->compile(wisp::wat_to_wasm(R"((module (memory 1)
     (func (export "get_value") (param i32) (result i32) (i32.load (local.get 0)))))"));
   wisp::TemplateOptions o;
@@ -161,6 +162,7 @@ void contexts_call(benchmark::State& st, bool enforce, bool pkeys) {
   wisp::ContextsOptions co;
   co.enforce = enforce;
   co.use_pkeys = pkeys;
+  co.use_views = views;
   wisp::Contexts contexts(t, co);
   std::vector<std::unique_ptr<wisp::Contexts::Context>> open;
   for (int i = 0; i < 8; ++i) open.push_back(contexts.open());
@@ -204,13 +206,14 @@ void register_all() {
       }
     }
   }
-  const std::tuple<bool, bool, const char*> context_modes[] = {
-      {false, false, "contexts_call/checked_only"},
-      {true, true, "contexts_call/enforced_pkeys"},
-      {true, false, "contexts_call/enforced_mprotect"}};
-  for (auto [enforce, pkeys, name] : context_modes) {
+  const std::tuple<bool, bool, bool, const char*> context_modes[] = {
+      {false, false, false, "contexts_call/checked_only"},
+      {true, true, true, "contexts_call/enforced_pkeys"},
+      {true, false, true, "contexts_call/enforced_views"},
+      {true, false, false, "contexts_call/enforced_mprotect"}};
+  for (auto [enforce, pkeys, views, name] : context_modes) {
     benchmark::RegisterBenchmark(
-        name, guarded([=](benchmark::State& st) { contexts_call(st, enforce, pkeys); }))
+        name, guarded([=](benchmark::State& st) { contexts_call(st, enforce, pkeys, views); }))
         ->Unit(benchmark::kNanosecond);
   }
   benchmark::RegisterBenchmark("live_state/snapshot/1000", guarded([](benchmark::State& st) {

@@ -10,7 +10,11 @@
 // (out_of_bounds) instead of reading a neighbour's data. With memory protection keys (x86 PKU,
 // when the CPU has them) each context's pages carry their own key and a call switches one
 // register (no system call); contexts beyond the free keys (15 per process) fall back to
-// keeping their pages PROT_NONE outside their own calls (two mprotect calls per call).
+// mprotect. Without keys (a CPU without PKU, or use_pkeys off) each context gets its own view
+// of the memory, in which the other contexts' regions are absent: a call switches a pointer, no
+// system call (up to 64 views are kept; another costs a few mmap calls). Where views cannot be
+// had (a guest allocator's regions, an imported memory, no address space left, use_views off),
+// a region is kept PROT_NONE outside its own calls (two mprotect calls per call).
 //
 // A trap in one context's call replaces the shared instance: the other contexts' regions are
 // copied into the new instance (they were inaccessible during the failing call, so intact), the
@@ -46,7 +50,8 @@ struct ContextsOptions {
   uint64_t region_bytes = 4096;  // per context, rounded up to whole host pages
   uint32_t max_contexts = 4096;
   bool enforce = true;
-  bool use_pkeys = true;  // protection keys when available (else mprotect)
+  bool use_pkeys = true;  // protection keys when available
+  bool use_views = true;  // without keys: a view per context (false: mprotect)
   RegionSource regions = RegionSource::automatic;
   std::string alloc_export = "malloc";  // (i32 size) -> i32 ptr
   std::string free_export = "free";     // (i32 ptr) -> ()
@@ -93,8 +98,8 @@ class Contexts {
   // A new context (a zeroed region). Throws Trap(resource_limit) when no more fit.
   std::unique_ptr<Context> open();
   uint32_t open_contexts() const;
-  // How isolation is enforced now: "pkeys", "mprotect", "pkeys+mprotect" (keys ran out) or
-  // "off"; and where regions come from: "host_grow" or "guest_allocator".
+  // How isolation is enforced now: "pkeys", "views", "mprotect", "pkeys+mprotect" (keys ran
+  // out) or "off"; and where regions come from: "host_grow" or "guest_allocator".
   std::string enforcement() const;
   std::string region_source() const;
   // Times the shared instance was replaced after a trap.

@@ -1,4 +1,5 @@
-// wasm_rt memories in slots: growth in place by mprotect, budget-checked, never moved.
+// wasm_rt memories in slots: growth in place by mprotect (or by the memory's backing, see
+// memory_backing.hpp), budget-checked, never moved.
 #include "runtime/memory.hpp"
 
 #include <sys/mman.h>
@@ -6,6 +7,7 @@
 #include <algorithm>
 
 #include "runtime/call_boundary.hpp"
+#include "runtime/memory_backing.hpp"
 #include "runtime/slots.hpp"
 
 namespace wisp::rt {
@@ -80,7 +82,10 @@ uint32_t grow_memory(wasm_rt_memory_t* mem, uint32_t delta) {
   uint64_t add = uint64_t{delta} * kWasmPageSize;
   InHostScope in_runtime;
   if (!budget_charge(add)) return UINT32_MAX;
-  if (mprotect(mem->data + old_bytes, add, PROT_READ | PROT_WRITE) != 0) {
+  std::shared_ptr<MemoryBacking> backing = memory_backing(mem);
+  bool grown = backing ? backing->grow(mem, old_bytes, old_bytes + add)
+                       : mprotect(mem->data + old_bytes, add, PROT_READ | PROT_WRITE) == 0;
+  if (!grown) {
     budget_refund(add);
     return UINT32_MAX;
   }
@@ -92,6 +97,10 @@ uint32_t grow_memory(wasm_rt_memory_t* mem, uint32_t delta) {
 void free_memory(wasm_rt_memory_t* mem) {
   if (mem->data == nullptr) return;
   uint64_t bytes = uint64_t{mem->pages} * kWasmPageSize;
+  if (std::shared_ptr<MemoryBacking> backing = memory_backing(mem)) {
+    backing->release(mem->data, bytes);
+    set_memory_backing(mem, nullptr);
+  }
   if (bytes > 0) {
     madvise(mem->data, bytes, MADV_DONTNEED);
     mprotect(mem->data, bytes, PROT_NONE);

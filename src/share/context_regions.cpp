@@ -71,6 +71,15 @@ ContextsImpl::ContextsImpl(const Template& t, ContextsOptions o)
   guest_alloc = options.regions == RegionSource::guest_allocator ||
                 (options.regions == RegionSource::automatic && alloc_pair);
   use_pkeys = options.enforce && options.use_pkeys && pkeys::supported();
+  if (options.enforce && !use_pkeys && !guest_alloc && options.use_views) start_views();
+}
+
+void ContextsImpl::start_views() {
+  try {
+    views_ = std::make_unique<ContextViews>(*instance.impl(), region);
+  } catch (const Error&) {
+    views_.reset();  // isolation by mprotect instead
+  }
 }
 
 ContextsImpl::~ContextsImpl() {
@@ -185,8 +194,8 @@ ContextRegion& ContextsImpl::open_region() {
   r.key = take_key();
   if (r.key > 0) {
     protect(r.ptr, PROT_READ | PROT_WRITE, r.key);
-  } else if (options.enforce) {
-    protect(r.ptr, PROT_NONE, 0);
+  } else if (options.enforce && !views_) {
+    protect(r.ptr, PROT_NONE, 0);  // (with views every region stays PROT_NONE at home)
   }
   guarded_[r.ptr] = false;
   ++open;
@@ -203,6 +212,10 @@ ContextRegion& ContextsImpl::region_of(uint32_t ptr, uint64_t gen) {
 }
 
 void ContextsImpl::with_access(const ContextRegion& r, const std::function<void(uint8_t*)>& fn) {
+  if (uint8_t* view = views_ ? views_->view(r.ptr, guarded_) : nullptr) {
+    fn(view + r.ptr);  // the region is readable and writable in its own view
+    return;
+  }
   PkruScope pkru(use_pkeys, 0, r.key);
   bool reopen = options.enforce && r.key <= 0;
   if (reopen) protect(r.ptr, PROT_READ | PROT_WRITE, 0);
@@ -231,6 +244,17 @@ void ContextsImpl::close_region(uint32_t ptr, uint64_t gen) {
     return;
   }
   guarded_[ptr] = true;
+  if (views_ && region <= kZeroByStoreBytes) {
+    // Zeroed through its view (the memfd's pages: madvise would not zero them); no system call.
+    with_access(r, [&](uint8_t* at) { std::memset(at, 0, region); });
+    free_regions_.push_back(ptr);
+    return;
+  }
+  if (views_) {
+    views_->zero(ptr);
+    free_regions_.push_back(ptr);
+    return;
+  }
   if (r.key > 0 && region <= kZeroByStoreBytes) {
     // Zeroed in place; the region keeps its key, so no other call can reach it and the next
     // open needs no system call.
@@ -258,15 +282,25 @@ std::vector<Value> ContextsImpl::call(uint32_t ptr, uint64_t gen, std::string_vi
   std::vector<Value> out;
   std::exception_ptr error;
   {
+    // With views: the call runs on this context's view of the memory (the memory's base
+    // pointer swapped for the call), where the other regions are absent.
+    uint8_t* view = views_ ? views_->view(ptr, guarded_) : nullptr;
+    wasm_rt_memory_t* mem = instance.impl()->memory0();
+    uint8_t* home = mem->data;
     PkruScope pkru(use_pkeys, key_deny_mask_, r.key);
-    bool reopen = options.enforce && r.key <= 0;
+    bool reopen = options.enforce && r.key <= 0 && view == nullptr;
     if (reopen) protect(ptr, PROT_READ | PROT_WRITE, 0);
     rt::ScopedAccessFilter filter(this);
     active_ = ptr;
+    if (view) mem->data = view;
     try {
       out = instance.call(name, all);
     } catch (...) {
       error = std::current_exception();
+    }
+    if (view) {
+      mem->data = home;
+      views_->call_ended(ptr);
     }
     active_ = UINT32_MAX;
     if (reopen) protect(ptr, PROT_NONE, 0);
@@ -298,7 +332,7 @@ const char* ContextsImpl::denies(const wasm_rt_memory_t* mem, uint64_t ptr, uint
 
 std::string ContextsImpl::enforcement() const {
   if (!options.enforce) return "off";
-  if (!use_pkeys) return "mprotect";
+  if (!use_pkeys) return views_ ? "views" : "mprotect";
   return keyless_seen_ ? "pkeys+mprotect" : "pkeys";
 }
 
@@ -341,7 +375,10 @@ void ContextsImpl::replace_after_trap(uint32_t culprit) {
   for (const auto& [p, r] : live_) {
     if (p != culprit) std::memcpy(to + p, from + p, region);
   }
+  const bool had_views = views_ != nullptr;
+  views_.reset();  // before the memory they map goes with the old instance
   instance = std::move(fresh);
+  if (had_views) start_views();  // the regions are still readable here, as start_views needs
   std::map<uint32_t, int> keyed;
   for (const auto& [p, r] : live_) keyed[p] = r.key;
   for (const auto& [p, k] : free_keyed_) keyed[p] = k;

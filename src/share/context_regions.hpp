@@ -7,11 +7,13 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "runtime/access_filter.hpp"
+#include "share/context_views.hpp"
 #include "wisp/contexts.hpp"
 #include "wisp/strategy.hpp"
 
@@ -79,6 +81,10 @@ struct ContextsImpl final : rt::AccessFilter {
   uint32_t key_deny_mask_ = 0;    // PKRU bits denying every owned key
   uint32_t active_ = UINT32_MAX;  // the region whose call runs now
   bool keyless_seen_ = false;     // some region fell back to mprotect
+  // Without protection keys: one view of the memory per context (context_views.hpp), or null
+  // (mprotect around each call). Declared last: gone before the instance whose memory it maps.
+  std::unique_ptr<ContextViews> views_;
+  void start_views();
 };
 
 }  // namespace wisp::detail

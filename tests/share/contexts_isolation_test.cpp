@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 
+#include <cstring>
+
 #include "support/fixture.hpp"
 #include "wisp/wisp.hpp"
 
@@ -26,7 +28,11 @@ constexpr const char* kKvWat = R"((module
   (func (export "poke") (param $ctx i32) (param $addr i32) (i32.store (local.get $addr) (i32.const 666)))
   (func (export "ask_host") (param $ctx i32) (param $addr i32) (result i32)
     (call $host_peek (local.get $addr)))
-  (func (export "boom") (param $ctx i32) (i32.store (local.get $ctx) (i32.const 5)) unreachable)))";
+  (func (export "boom") (param $ctx i32) (i32.store (local.get $ctx) (i32.const 5)) unreachable)
+  (func (export "grow_and_store") (param $ctx i32) (param $v i32) (result i32) (local $at i32)
+    (local.set $at (i32.mul (memory.grow (i32.const 1)) (i32.const 65536)))
+    (i32.store (local.get $at) (local.get $v))
+    (local.get $at))))";
 
 // The same with a guest allocator: a bump allocator over memory past 64 KiB with a free list of
 // one entry size (enough to show reuse).
@@ -99,13 +105,65 @@ TEST_P(ContextsIsolationTest, ProtectionKeysIsolateContexts) {
   expect_isolated(contexts);
 }
 
-// Without protection keys (asked for here, or none on the CPU) isolation is by mprotect.
-TEST_P(ContextsIsolationTest, MprotectIsolatesContexts) {
+// Without protection keys (asked for here, or none on the CPU) each context calls through a
+// view of the memory where the other regions are absent.
+TEST_P(ContextsIsolationTest, ViewsIsolateContexts) {
   ContextsOptions o;
   o.use_pkeys = false;
   Contexts contexts(kv_template(), o);
+  EXPECT_EQ(contexts.enforcement(), "views");
+  expect_isolated(contexts);
+  EXPECT_EQ(contexts.enforcement(), "views");  // the replacements have views again
+}
+
+// Without keys and without views, isolation is by mprotect around each call.
+TEST_P(ContextsIsolationTest, MprotectIsolatesContexts) {
+  ContextsOptions o;
+  o.use_pkeys = false;
+  o.use_views = false;
+  Contexts contexts(kv_template(), o);
   EXPECT_EQ(contexts.enforcement(), "mprotect");
   expect_isolated(contexts);
+}
+
+// Views and growth: pages the guest grows inside one context's call are shared by every context
+// (they are not a region), regions made after the growth are still hidden from the others, and
+// more contexts than views (64 kept) each keep their own value.
+TEST_P(ContextsIsolationTest, ViewsFollowGrowthAndOutnumberTheirCache) {
+  ContextsOptions o;
+  o.use_pkeys = false;
+  Contexts contexts(kv_template(), o);
+  ASSERT_EQ(contexts.enforcement(), "views");
+  auto a = contexts.open();
+  auto b = contexts.open();
+  int32_t at = a->call("grow_and_store", {Value::i32(4242)})[0].as_i32();
+  EXPECT_EQ(b->call("peek", {Value::i32(at)})[0].as_i32(), 4242);  // b's view caught up
+  EXPECT_EQ(a->call("peek", {Value::i32(at)})[0].as_i32(), 4242);
+  std::vector<std::unique_ptr<Contexts::Context>> many;
+  for (int i = 0; i < 100; ++i) {
+    many.push_back(contexts.open());
+    many.back()->call("update_value", {Value::i32(1000 + i)});
+  }
+  EXPECT_EQ(contexts.enforcement(), "views");
+  for (int i = 0; i < 100; ++i)
+    EXPECT_EQ(many[i]->call("get_value")[0].as_i32(), 1000 + i) << "context " << i;
+  // A region made after the growth, from an old context, and the other way round.
+  expect_oob([&] { a->call("peek", {Value::i32(static_cast<int32_t>(many[99]->ptr()))}); },
+             "old -> new");
+  expect_oob([&] { many[99]->call("peek", {Value::i32(static_cast<int32_t>(b->ptr()))}); },
+             "new -> old");
+  EXPECT_EQ(many[98]->call("get_value")[0].as_i32(), 1098);
+  // Host access goes through the context's own view.
+  std::vector<uint8_t> bytes = many[5]->read(0, 4);
+  int32_t v = 0;
+  std::memcpy(&v, bytes.data(), 4);
+  EXPECT_EQ(v, 1005);
+  // A closed context's region comes back zeroed to the next one.
+  uint32_t ptr = many[7]->ptr();
+  many[7].reset();
+  auto again = contexts.open();
+  EXPECT_EQ(again->ptr(), ptr);
+  EXPECT_EQ(again->call("get_value")[0].as_i32(), 0);
 }
 
 TEST_P(ContextsIsolationTest, PastTheKeysContextsFallBackToMprotectAndStayIsolated) {
