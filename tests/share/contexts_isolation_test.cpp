@@ -116,6 +116,42 @@ TEST_P(ContextsIsolationTest, ViewsIsolateContexts) {
   EXPECT_EQ(contexts.enforcement(), "views");  // the replacements have views again
 }
 
+// A Contexts' memory lives in a memfd mapped into slots (home and views): once the Contexts is
+// gone those slots serve other instances, and none of them may see its data.
+TEST_P(ContextsIsolationTest, ViewsLeaveNothingInTheirSlots) {
+  constexpr int32_t kSecret = 0x5EC12E7;
+  uint32_t secret_at = 0;
+  Template t = kv_template();
+  {
+    ContextsOptions o;
+    o.use_pkeys = false;
+    Contexts contexts(t, o);
+    ASSERT_EQ(contexts.enforcement(), "views");
+    std::vector<std::unique_ptr<Contexts::Context>> all;
+    for (int i = 0; i < 4; ++i) all.push_back(contexts.open());
+    // Guest memory past the regions (closing a context zeroes only its region).
+    secret_at =
+        static_cast<uint32_t>(all[2]->call("grow_and_store", {Value::i32(kSecret)})[0].as_i32());
+    EXPECT_EQ(all[0]->call("peek", {Value::i32(static_cast<int32_t>(secret_at))})[0].as_i32(),
+              kSecret);
+  }
+  // Instances without a snapshot take clean slots, the most recently freed first (the home and
+  // view slots of the Contexts); grown over the old regions, every page reads as zero.
+  TemplateOptions scratch = options();
+  scratch.snapshot.mode = SnapshotMode::off;
+  Linker linker;
+  linker.func_wrap("env", "host_peek", [](int32_t) { return 0; });
+  Template plain = linker.instantiate_template(compile(kKvWat), scratch);
+  std::vector<Instance> later;
+  for (int i = 0; i < 12; ++i) {
+    Instance inst = plain.instantiate();
+    Memory mem = inst.memory();
+    while (mem.size() < uint64_t{secret_at} + 4) ASSERT_TRUE(mem.grow(1).has_value());
+    EXPECT_EQ(mem.load<int32_t>(secret_at), 0) << "instance " << i;
+    later.push_back(std::move(inst));
+  }
+}
+
 // Without keys and without views, isolation is by mprotect around each call.
 TEST_P(ContextsIsolationTest, MprotectIsolatesContexts) {
   ContextsOptions o;
