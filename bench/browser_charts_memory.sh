@@ -9,6 +9,8 @@
 set -euo pipefail
 # shellcheck source=bench/serve_port.sh
 source "$(dirname "$0")/serve_port.sh"
+# shellcheck source=tests/browser/dashboard_config.sh
+source "$(dirname "$0")/../tests/browser/dashboard_config.sh"
 build=${1:-build}
 runs=${2:-5}
 here="$(cd "$(dirname "$0")/.." && pwd)"
@@ -17,31 +19,7 @@ chromium=${WISP_CHROMIUM:-$(command -v chromium || command -v chromium-browser)}
 work=$(mktemp -d)
 pid=""
 trap '[[ -n $pid ]] && kill $pid 2>/dev/null; rm -rf "$work"' EXIT
-cat >"$work/serve.toml" <<TOML
-[engine]
-tier = "0"
-
-[[route]]
-path = "/factorial"
-module = "$ex/factorial.wasm"
-export = "factorial"
-strategy = "per_thread"
-
-[[route]]
-path = "/counter"
-module = "$ex/counter.wasm"
-export = "increment"
-strategy = "shared"
-
-[[route]]
-path = "/kv/update"
-module = "$ex/kv.wasm"
-export = "update_value"
-strategy = "contexts"
-[route.contexts]
-region_bytes = 4096
-max_contexts = 8
-TOML
+write_dashboard_config "$work/serve.toml" "$ex"
 "$build/wisp" serve "$work/serve.toml" --listen 127.0.0.1:0 --threads 2 >"$work/log" 2>&1 &
 pid=$!
 serve_port "$work/log" $pid

@@ -8,6 +8,10 @@
 set -euo pipefail
 wisp=$1 examples=$2 screenshot=$3
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/browser/dashboard_config.sh
+source "$here/dashboard_config.sh"
+# shellcheck source=bench/serve_port.sh
+source "$here/../../bench/serve_port.sh"
 chromium=${WISP_CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}
 missing=""
 [[ -n $chromium && -x $chromium ]] || missing="chromium (apt-get install chromium; scripts/install-deps.sh)"
@@ -24,41 +28,10 @@ fi
 dir=$(mktemp -d)
 pid=""
 trap '[[ -n $pid ]] && kill -9 $pid 2>/dev/null; rm -rf "$dir"' EXIT
-cat >"$dir/serve.toml" <<TOML
-[engine]
-tier = "0"
-
-[[route]]
-path = "/factorial"
-module = "$examples/factorial.wasm"
-export = "factorial"
-strategy = "per_thread"
-
-[[route]]
-path = "/counter"
-module = "$examples/counter.wasm"
-export = "increment"
-strategy = "shared"
-
-[[route]]
-path = "/kv/update"
-module = "$examples/kv.wasm"
-export = "update_value"
-strategy = "contexts"
-[route.contexts]
-region_bytes = 4096
-max_contexts = 8
-TOML
+write_dashboard_config "$dir/serve.toml" "$examples"
 "$wisp" serve "$dir/serve.toml" --listen 127.0.0.1:0 --threads 2 >"$dir/log" 2>&1 &
 pid=$!
-port=""
-for _ in $(seq 300); do
-  port=$(sed -n 's|.*http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$dir/log")
-  [[ -n $port ]] && break
-  kill -0 $pid 2>/dev/null || { cat "$dir/log"; echo "charts.sh: wisp serve exited" >&2; exit 1; }
-  sleep 0.1
-done
-[[ -n $port ]] || { cat "$dir/log"; echo "charts.sh: no port after 30 s" >&2; exit 1; }
+serve_port "$dir/log" $pid
 mkdir -p "$(dirname "$screenshot")"
 node "$here/charts.js" --url "http://127.0.0.1:$port" --chromium "$chromium" \
   --screenshot "$screenshot"
