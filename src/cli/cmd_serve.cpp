@@ -141,7 +141,8 @@ int serve(const ServeOptions& o) {
                 mode_name(r.mode), r.module.filename().c_str(),
                 r.export_name.empty() ? "_start" : r.export_name.c_str());
   }
-  std::printf("  %-20s dashboard; /metrics (Prometheus), /healthz\n", "/");
+  std::printf("  %-20s dashboard (live charts); /stats.json, /metrics (Prometheus), /healthz\n",
+              "/");
   rlimit files{};
   getrlimit(RLIMIT_NOFILE, &files);
   std::printf("  at most %zu connections (descriptor limit %llu)\n", server.max_connections(),
@@ -177,7 +178,8 @@ void add_serve(CLI::App& app, Action& action) {
   CLI::App* sub = app.add_subcommand("serve", "Serve modules over HTTP (routes from a TOML file)");
   sub->footer(
       "Each [[route]] maps a path to a module, a sharing strategy and limits; see\n"
-      "examples/serve.toml. GET / shows a dashboard, /metrics Prometheus metrics.\n"
+      "examples/serve.toml. GET / shows a live dashboard, /stats.json its numbers, /metrics\n"
+      "Prometheus metrics.\n"
       "SIGHUP reloads the routes (requests in flight finish on the old ones).");
   sub->add_option("config", o->config, "The TOML configuration")->required();
   sub->add_option("--listen", o->listen, "HOST:PORT to listen on (overrides [server] listen)");
