@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the libFuzzer targets of a WISP_FUZZ build, each for a bounded time: `make fuzz` calls
-#   fuzz/run.sh BUILD_DIR SECONDS [TARGET...]     (targets: module http wasi_path config diff)
+#   fuzz/run.sh BUILD_DIR SECONDS [TARGET...]     (targets: module http wasi_path config diff dylink)
 # Each target starts from its seeds (fuzz/corpus/TARGET, read only) plus what earlier runs in
 # this build dir found (BUILD_DIR/fuzz/corpus/TARGET). A crash, leak, timeout or failed property
 # stops that target and is saved as BUILD_DIR/fuzz/crashes/TARGET-*; the script exits non-zero
@@ -12,11 +12,11 @@ seconds=${2:?usage: fuzz/run.sh BUILD_DIR SECONDS [TARGET...]}
 shift 2
 here="$(cd "$(dirname "$0")" && pwd)"
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(module http wasi_path config diff)
+[ ${#targets[@]} -gt 0 ] || targets=(module http wasi_path config diff dylink)
 
 # Per target: largest input, per-input timeout (s), dictionary.
-declare -A max_len=([module]=65536 [http]=8192 [wasi_path]=4096 [config]=4096 [diff]=4096)
-declare -A timeout=([module]=30 [http]=30 [wasi_path]=30 [config]=30 [diff]=300)
+declare -A max_len=([module]=65536 [http]=8192 [wasi_path]=4096 [config]=4096 [diff]=4096 [dylink]=16384)
+declare -A timeout=([module]=30 [http]=30 [wasi_path]=30 [config]=30 [diff]=300 [dylink]=30)
 declare -A dict=([http]=http.dict [config]=config.dict)
 
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}"
