@@ -41,15 +41,15 @@ test: build
 	  cat SPEC-CORPUS-MISSING.txt 2>/dev/null; exit $$rc
 
 # Sanitizers: one clang build with ASan+UBSan (and libFuzzer's coverage, so that `make fuzz` uses
-# the same build) runs the unit, CLI, `wisp serve` and C API tests; a TSan build runs the unit
-# tests that run threads. The unit tests run there as 4 GoogleTest shards (tests/CMakeLists.txt,
+# the same build) runs the unit, CLI, `wisp serve`, C API and dynamic-linking tests; a TSan build
+# runs the unit tests that run threads. The unit tests run there as 4 GoogleTest shards (tests/CMakeLists.txt,
 # WISP_UNIT_SHARDS): a sanitized process takes seconds to start.
 SAN_CONFIGURE = cmake -S . -B $(BUILD)-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWISP_FUZZ=ON \
 	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DWISP_UNIT_SHARDS=4 -DWISP_DEBUG_INFO=lines $(SPEC_ARG) >/dev/null
 test-sanitize: deps
 	@$(SAN_CONFIGURE)
 	@cmake --build $(BUILD)-fuzz -j $(JOBS)
-	@cd $(BUILD)-fuzz && ctest --output-on-failure -L 'unit|cli|capi' -j $(JOBS)
+	@cd $(BUILD)-fuzz && ctest --output-on-failure -L 'unit|cli|capi|dylink' -j $(JOBS)
 	@cmake -S . -B $(BUILD)-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DWISP_SANITIZE=thread \
 	  -DWISP_UNIT_SHARDS=4 -DWISP_DEBUG_INFO=lines $(SPEC_ARG) >/dev/null
 	@cmake --build $(BUILD)-tsan -j $(JOBS) --target wisp_unit_tests
