@@ -26,10 +26,11 @@ struct Proposals {
   bool tail_call = true;       // return_call, return_call_indirect (constant stack on both tiers)
   bool memory64 = true;        // i64 addresses (at most 65536 pages, as every memory)
   bool multi_memory = true;    // several memories (each with its own image in a snapshot)
+  bool threads = true;         // shared memories, atomics, wait/notify (no snapshots of them)
 
   // Turns on or off the proposal of this name, as wabt's flags name them ("simd",
   // "relaxed-simd", "exceptions", "exnref", "extended-const", "tail-call", "memory64",
-  // "multi-memory");
+  // "multi-memory", "threads");
   // false if wisp runs no proposal of that name.
   bool set(std::string_view name, bool on);
   bool operator==(const Proposals&) const = default;

@@ -48,7 +48,9 @@ enum class TrapKind : uint8_t {
   out_of_fuel,
   resource_limit,
   host_error,
-  null_reference,  // throw_ref of a null exnref
+  null_reference,          // throw_ref of a null exnref
+  unaligned_atomic,        // threads: an atomic access whose address is not a multiple of its size
+  expected_shared_memory,  // threads: memory.atomic.wait32/wait64 on a memory that is not shared
 };
 
 // Stable lower-case name of a trap kind ("out_of_bounds").

@@ -26,8 +26,9 @@ struct TableType {
 };
 
 struct MemoryType {
-  Limits32 limits;    // in 64 KiB pages (memory64 limits past 32 bits read as UINT32_MAX)
-  bool is64 = false;  // i64 addresses (memory64)
+  Limits32 limits;      // in 64 KiB pages (memory64 limits past 32 bits read as UINT32_MAX)
+  bool is64 = false;    // i64 addresses (memory64)
+  bool shared = false;  // shared between threads (threads; has a maximum)
 };
 
 struct GlobalType {

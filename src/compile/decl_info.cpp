@@ -69,6 +69,7 @@ ExternType extern_type(const front::ModuleDecl& m, front::ExternKind kind, uint3
       e.kind = ExternKind::memory;
       e.memory.limits = to_limits(m.memories[index].limits);
       e.memory.is64 = m.memories[index].limits.is64;
+      e.memory.shared = m.memories[index].limits.shared;
       break;
     case front::ExternKind::global:
       e.kind = ExternKind::global;

@@ -80,6 +80,7 @@ constexpr ProposalSwitch kProposalSwitches[] = {
     {"tail-call", &Proposals::tail_call, detail::front::Feature::tail_call},
     {"memory64", &Proposals::memory64, detail::front::Feature::memory64},
     {"multi-memory", &Proposals::multi_memory, detail::front::Feature::multi_memory},
+    {"threads", &Proposals::threads, detail::front::Feature::threads},
 };
 
 }  // namespace

@@ -61,7 +61,7 @@ struct Writer {
         break;
       case ExternKind::memory:
         limits(t.memory.limits);
-        u8(t.memory.is64);
+        u8(static_cast<uint8_t>(t.memory.is64 | t.memory.shared << 1));  // bit 1: shared
         break;
       case ExternKind::global:
         u8(static_cast<uint8_t>(t.global.type));
@@ -148,7 +148,11 @@ struct Reader {
         break;
       case ExternKind::memory:
         t.memory.limits = limits();
-        t.memory.is64 = u8() != 0;
+        {
+          uint8_t bits = u8();
+          t.memory.is64 = (bits & 1) != 0;
+          t.memory.shared = (bits & 2) != 0;
+        }
         break;
       case ExternKind::global:
         t.global.type = val_type();

@@ -43,6 +43,10 @@ const char* trap_kind_name(TrapKind kind) {
       return "host_error";
     case TrapKind::null_reference:
       return "null_reference";
+    case TrapKind::unaligned_atomic:
+      return "unaligned_atomic";
+    case TrapKind::expected_shared_memory:
+      return "expected_shared_memory";
   }
   return "unknown";
 }

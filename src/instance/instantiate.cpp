@@ -452,6 +452,13 @@ void TemplateImpl::decide_snapshot() {
         return;
     }
   }
+  // Threads: a shared memory is written by other instances on other threads, so an instance that
+  // may define one is not reset from a snapshot (each is instantiated from scratch).
+  const std::vector<std::string>& features = module.impl()->features;
+  if (std::find(features.begin(), features.end(), "threads") != features.end()) {
+    snapshot_unavailable_reason = "the module uses threads (a shared memory is not snapshotted)";
+    return;
+  }
   snapshot_possible = true;
   start_pending =
       module.impl()->start_export.has_value() && imports_functions && o.init_export.empty();

@@ -65,7 +65,7 @@ void check_compatible(const ImportDesc& imp, const ExternType& actual) {
         ok = want.func == actual.func;
         break;
       case ExternKind::memory:
-        ok = want.memory.is64 == actual.memory.is64 &&
+        ok = want.memory.is64 == actual.memory.is64 && want.memory.shared == actual.memory.shared &&
              limits_match(want.memory.limits, actual.memory.limits.min, actual.memory.limits.max);
         break;
       case ExternKind::table:

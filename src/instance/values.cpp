@@ -77,7 +77,8 @@ std::string ExternType::to_string() const {
     case ExternKind::table:
       return "table " + limits_string(table.limits) + " " + val_type_name(table.elem);
     case ExternKind::memory:
-      return std::string("memory ") + (memory.is64 ? "i64 " : "") + limits_string(memory.limits);
+      return std::string("memory ") + (memory.is64 ? "i64 " : "") + limits_string(memory.limits) +
+             (memory.shared ? " shared" : "");
     case ExternKind::global:
       return std::string("global ") + (global.mut ? "mut " : "") + val_type_name(global.type);
     case ExternKind::tag: {

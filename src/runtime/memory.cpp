@@ -5,6 +5,8 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <array>
+#include <mutex>
 
 #include "runtime/call_boundary.hpp"
 #include "runtime/memory_backing.hpp"
@@ -16,6 +18,12 @@ namespace {
 thread_local const Limits* tls_limits = nullptr;
 const Limits kDefaultLimits{};
 constexpr uint32_t kMaxPages = 65536;
+// Threads: a shared memory may grow on several threads at once; growth of one memory is
+// serialised by the mutex its address picks.
+std::array<std::mutex, 16> g_grow_mutexes;
+std::mutex& grow_mutex(const wasm_rt_memory_t* mem) {
+  return g_grow_mutexes[(reinterpret_cast<uintptr_t>(mem) >> 4) % g_grow_mutexes.size()];
+}
 }  // namespace
 
 AllocLimitsScope::AllocLimitsScope(const Limits* limits) : saved(tls_limits) {
@@ -74,13 +82,14 @@ void allocate_memory(wasm_rt_memory_t* mem, uint32_t initial, uint32_t max) {
 }
 
 uint32_t grow_memory(wasm_rt_memory_t* mem, uint32_t delta) {
+  if (delta == 0) return mem->pages;
+  InHostScope in_runtime;
+  std::lock_guard lock(grow_mutex(mem));
   uint32_t old = mem->pages;
-  if (delta == 0) return old;
   uint64_t wanted = uint64_t{old} + delta;
   if (wanted > mem->max_pages || wanted > kMaxPages || mem->data == nullptr) return UINT32_MAX;
   uint64_t old_bytes = uint64_t{old} * kWasmPageSize;
   uint64_t add = uint64_t{delta} * kWasmPageSize;
-  InHostScope in_runtime;
   if (!budget_charge(add)) return UINT32_MAX;
   std::shared_ptr<MemoryBacking> backing = memory_backing(mem);
   bool grown = backing ? backing->grow(mem, old_bytes, old_bytes + add)

@@ -2,6 +2,7 @@
 #include <exception>
 #include <string>
 
+#include "runtime/atomic_wait.hpp"
 #include "runtime/call_boundary.hpp"
 #include "runtime/exceptions.hpp"
 #include "runtime/func_types.hpp"
@@ -23,6 +24,14 @@ void trap_from_generated(wasm_rt_trap_t t) {
   if (static_cast<int>(t) == WISP_TRAP_NULL_EXNREF) {
     set_trap_message("throw_ref of a null exception reference");
     raise_trap(trap_code(TrapKind::null_reference));
+  }
+  if (static_cast<int>(t) == WISP_TRAP_UNALIGNED_ATOMIC) {
+    set_trap_message("unaligned atomic");
+    raise_trap(trap_code(TrapKind::unaligned_atomic));
+  }
+  if (static_cast<int>(t) == WISP_TRAP_EXPECTED_SHARED) {
+    set_trap_message("expected shared memory");
+    raise_trap(trap_code(TrapKind::expected_shared_memory));
   }
   if (static_cast<int>(t) == WISP_TRAP_EXCEPTION_TOO_LARGE) {
     set_trap_message(
@@ -64,6 +73,8 @@ void trap_from_generated(wasm_rt_trap_t t) {
   raise_trap(trap_code(kind));
 }
 
+}  // namespace
+
 // An interrupt or deadline that came while host code ran (the signal handler leaves those to
 // the host code's return): the guest call ends with Trap(timeout) now. The message is built as
 // host code: this runs on the guest's side of the boundary, where the watchdog's signal would
@@ -84,6 +95,8 @@ void trap_if_interrupted(const char* during) {
   }
   raise_trap(trap_code(TrapKind::timeout));
 }
+
+namespace {
 
 // Runs the host function; returns a trap code instead of throwing (no C++ frames may be
 // skipped by the unwind that follows).
@@ -187,6 +200,8 @@ const wisp_rt_api_t kApi = {
     free_externref_table,
     grow_externref_table,
     host_call,
+    atomic_wait,
+    atomic_notify,
 };
 
 }  // namespace

@@ -16,7 +16,7 @@
 extern "C" {
 #endif
 
-#define WISP_ABI_VERSION 5
+#define WISP_ABI_VERSION 6
 
 /* A v128 value (SIMD): 16 bytes, 8-byte aligned, viewed as lanes of any integer width (float
  * lanes are read through their bits). The C of cc (tier 1) also sees it as a GCC vector, aligned
@@ -44,7 +44,10 @@ typedef union wisp_v128 {
 /* Trap codes of generated code beyond wasm-rt.h's, within wasm_rt_trap_t's range of values
  * (0..15; wasm-rt.h's go up to 8, and a value past the range is undefined behaviour, which UBSan
  * reports): a catch_all rethrew an exception with more values than the module's largest tag (its
- * save area's size); throw_ref of a null exnref. */
+ * save area's size); throw_ref of a null exnref; threads: an atomic access at an address that is
+ * not a multiple of its size; memory.atomic.wait on a memory that is not shared. */
+#define WISP_TRAP_UNALIGNED_ATOMIC 12
+#define WISP_TRAP_EXPECTED_SHARED 13
 #define WISP_TRAP_EXCEPTION_TOO_LARGE 14
 #define WISP_TRAP_NULL_EXNREF 15
 
@@ -112,6 +115,12 @@ typedef struct wisp_rt_api {
                                    wasm_rt_externref_t init);
   /* Calls the host function of `b`; traps (never returns) if it fails. */
   void (*host_call)(wisp_binding_t* b, const wisp_raw_t* args, wisp_raw_t* results);
+  /* Threads: memory.atomic.wait32/wait64 on the (aligned, in-bounds) word at `p` of a shared
+   * memory, `size` 4 or 8 bytes: 0 woken, 1 not equal to `expected`, 2 timed out (`timeout_ns`
+   * < 0: never); traps on the call's interruption. notify wakes up to `count` waiters on `p` and
+   * returns how many it woke. */
+  uint32_t (*atomic_wait)(void* p, uint64_t expected, int64_t timeout_ns, uint32_t size);
+  uint32_t (*atomic_notify)(void* p, uint32_t count);
 } wisp_rt_api_t;
 
 /* The generated instance struct is allocated WISP_VM_HEADER bytes into a block whose first word

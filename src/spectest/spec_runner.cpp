@@ -51,6 +51,8 @@ bool trap_matches(const std::string& text, TrapKind kind) {
   if (text.starts_with("call stack exhausted")) return kind == TrapKind::stack_exhausted;
   if (text.starts_with("indirect call")) return kind == TrapKind::indirect_call;
   if (text.starts_with("null exception reference")) return kind == TrapKind::null_reference;
+  if (text.starts_with("unaligned atomic")) return kind == TrapKind::unaligned_atomic;
+  if (text.starts_with("expected shared memory")) return kind == TrapKind::expected_shared_memory;
   // call_indirect through an index past the table or a null entry (wasm2c: CALL_INDIRECT).
   if (text.starts_with("undefined element") || text.starts_with("uninitialized element")) {
     return kind == TrapKind::indirect_call || kind == TrapKind::out_of_bounds;

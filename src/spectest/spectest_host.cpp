@@ -1,4 +1,5 @@
-// The spec test suite's `spectest` host module: print functions, globals, a table and a memory.
+// The spec test suite's `spectest` host module: print functions, globals, a table and a memory
+// (and, for the threads corpus, a shared memory of 1..2 pages).
 #include "spectest/spectest_host.hpp"
 
 #include <cstdio>
@@ -25,6 +26,10 @@ constexpr std::string_view kSpectestWat = R"((module
   (table (export "table") 10 20 funcref)
   (memory (export "memory") 1 2))
 )";
+// With threads: the same plus `shared_memory` (its own module: memory 0 of each is the export).
+constexpr std::string_view kSharedMemoryWat = R"((module
+  (memory (export "shared_memory") 1 2 shared))
+)";
 
 void print_call(bool verbose, const char* name, std::span<const Value> params) {
   if (!verbose) return;
@@ -42,6 +47,7 @@ std::vector<uint8_t> wat_to_binary(std::string_view wat) {
   wabt::Errors errors;
   auto lexer = wabt::WastLexer::CreateBufferLexer("<wat>", wat.data(), wat.size(), &errors);
   wabt::Features features;
+  features.enable_threads();  // spectest.shared_memory
   wabt::WastParseOptions parse_options(features);
   std::unique_ptr<wabt::Module> module;
   wabt::Result result = wabt::ParseWatModule(lexer.get(), &module, &errors, &parse_options);
@@ -84,6 +90,12 @@ Instance define_spectest(Engine& engine, Linker& linker, const TemplateOptions& 
   Module module = engine.compile(bytes);
   Instance instance = Linker().instantiate(module, options);
   linker.define_instance("spectest", instance);
+  // The shared memory, where the engine runs threads (else imports of it do not link).
+  try {
+    Module shared = engine.compile(wat_to_binary(kSharedMemoryWat));
+    linker.define_instance("spectest", Linker().instantiate(shared, options));
+  } catch (const CompileError&) {
+  }
   return instance;
 }
 

@@ -39,13 +39,18 @@ std::vector<UnsupportedCase> unsupported_cases() {
       {"threads_atomics",
        R"((module (memory 1 1 shared)
                             (func (export "f") (result i32) (i32.atomic.load (i32.const 0)))))",
-       {"thread", "atomic", "shared"}},
-      {"threads_shared_memory", R"((module (memory 1 1 shared)))", {"thread", "atomic", "shared"}},
+       {"thread", "atomic", "shared"},
+       "threads"},
+      {"threads_shared_memory",
+       R"((module (memory 1 1 shared)))",
+       {"thread", "atomic", "shared"},
+       "threads"},
       {"threads_atomic_on_unshared",
        R"((module (memory 1)
                 (func (export "f") (result i32)
                   (i32.atomic.rmw.add (i32.const 0) (i32.const 1)))))",
-       {"thread", "atomic"}},
+       {"thread", "atomic"},
+       "threads"},
       {"tail_call",
        R"((module (func $f (export "f") (result i32) (return_call $f))))",
        {"tail"},

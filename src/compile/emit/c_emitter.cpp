@@ -427,7 +427,7 @@ void CEmitter::op(const Operator& op, const front::OpState& s) {
     default:
       break;
   }
-  if (numeric_op(op) || memory_op(op) || table_op(op) || simd_op(op)) return;
+  if (numeric_op(op) || memory_op(op) || table_op(op) || simd_op(op) || atomic_op(op)) return;
   throw CompileError(std::string("the C emitter does not support ") +
                          (op.info ? op.info->text : "this operator") + " yet",
                      op.offset);

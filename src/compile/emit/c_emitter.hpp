@@ -180,6 +180,7 @@ class CEmitter {
   bool memory_op(const front::Operator& op);   // emit_memory.cpp
   bool table_op(const front::Operator& op);    // emit_memory.cpp
   bool simd_op(const front::Operator& op);     // emit_simd.cpp
+  bool atomic_op(const front::Operator& op);   // c_atomics.cpp (threads)
   // The address of a memory access: "M0 + i3 + 16u" (memarg offset; WISP_EA64 on memory64).
   std::string effective_address(const front::Operator& op, uint32_t addr_h);
   void variable_op(const front::Operator& op);

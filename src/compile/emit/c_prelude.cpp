@@ -446,6 +446,7 @@ std::string prelude_common(const ModuleShape& shape) {
     s += kSimdHelpers;
     s += kSimdFloatMemHelpers;
   }
+  if (d.features.has(front::Feature::threads)) s += atomics_helpers();
   // Multi-value result structs (wasm2c's layout, so modules compiled either way agree).
   std::set<std::string> multis;
   for (const front::FuncType& ft : d.types) {

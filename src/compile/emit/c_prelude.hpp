@@ -17,5 +17,7 @@ std::string prelude(const ModuleShape& shape);
 std::string prelude_common(const ModuleShape& shape);
 std::string import_prototype(const ModuleShape& shape, uint32_t f);
 std::string segment_prototypes(const ModuleShape& shape);
+// The helpers of the threads operators (c_atomics.cpp), in the prelude of modules that use them.
+const char* atomics_helpers();
 
 }  // namespace wisp::detail::emit

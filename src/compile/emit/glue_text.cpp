@@ -41,6 +41,8 @@ uint32_t wasm_rt_grow_funcref_table(wasm_rt_funcref_table_t* t, uint32_t d, wasm
 void wasm_rt_allocate_externref_table(wasm_rt_externref_table_t* t, uint32_t n, uint32_t max) { wisp_rt->allocate_externref_table(t, n, max); }
 void wasm_rt_free_externref_table(wasm_rt_externref_table_t* t) { wisp_rt->free_externref_table(t); }
 uint32_t wasm_rt_grow_externref_table(wasm_rt_externref_table_t* t, uint32_t d, wasm_rt_externref_t v) { return wisp_rt->grow_externref_table(t, d, v); }
+uint32_t wisp_atomic_wait(void* p, uint64_t e, int64_t t, uint32_t size) { return wisp_rt->atomic_wait(p, e, t, size); }
+uint32_t wisp_atomic_notify(void* p, uint32_t n) { return wisp_rt->atomic_notify(p, n); }
 bool wasm_rt_is_initialized(void) { return true; }
 void wasm_rt_init(void) {}
 void wasm_rt_free(void) {}

@@ -70,7 +70,8 @@ inline constexpr FeatureSet kRunnableFeatures(
     static_cast<uint32_t>(Feature::simd) | static_cast<uint32_t>(Feature::relaxed_simd) |
     static_cast<uint32_t>(Feature::exceptions) | static_cast<uint32_t>(Feature::exnref) |
     static_cast<uint32_t>(Feature::tail_call) | static_cast<uint32_t>(Feature::multi_memory) |
-    static_cast<uint32_t>(Feature::memory64) | static_cast<uint32_t>(Feature::extended_const));
+    static_cast<uint32_t>(Feature::memory64) | static_cast<uint32_t>(Feature::extended_const) |
+    static_cast<uint32_t>(Feature::threads));
 const char* feature_name(Feature f);  // the proposal's name: "SIMD", "tail calls", ...
 const char* feature_flag(Feature f);  // as Module::features() names it: "simd", "tail-call"
 // Parses wabt-style flag names ("simd", "threads", "tail-call", "exceptions", "multi-memory",
