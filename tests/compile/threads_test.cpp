@@ -3,7 +3,8 @@
 // wait on an unshared memory, wait's not-equal and timed-out results, notify counts, two host
 // threads calling two instances that share one memory (no lost updates; a waiter woken by the
 // other thread's notify), waits ended by an interrupt and by the call timeout, shared/unshared
-// import matching, and no snapshots of a module that uses threads.
+// import matching, no snapshots of a module that uses threads, and tier-0 and tier-1 code
+// counting into one memory at once.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -224,6 +225,33 @@ TEST_P(WasmThreadsTest, AModuleThatUsesThreadsIsNotSnapshotted) {
 }
 
 WISP_INSTANTIATE_TIERS(WasmThreadsTest);
+
+// Tier-0 and tier-1 code update one memory at once (libtcc's assembly and cc's builtins agree).
+TEST(WasmThreadsMixedTiers, TierZeroAndTierOneCountIntoOneMemory) {
+  TempDir cache;
+  Engine engine(engine_config(Tier::tier1, shared_tier1_cache_or(cache.path())));
+  Module m = engine.compile(wat(kAtomics));
+  TemplateOptions t0, t1;
+  t0.tier = Tier::tier0;
+  t1.tier = Tier::tier1;
+  Instance a = Linker().instantiate(m, t0);
+  Linker linker;
+  linker.define_instance("a", a);
+  Instance b = linker.instantiate(engine.compile(wat(R"((module
+    (import "a" "mem" (memory 1 1 shared))
+    (func (export "count") (param i32)
+      (loop $l
+        (drop (i32.atomic.rmw.add (i32.const 0) (i32.const 1)))
+        (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1))))))))")),
+                                  t1);
+  ASSERT_EQ(a.tier(), Tier::tier0);
+  ASSERT_EQ(b.tier(), Tier::tier1);
+  constexpr int32_t kEach = 200000;
+  std::thread other([&] { b.call("count", {Value::i32(kEach)}); });
+  a.call("count", {Value::i32(kEach)});
+  other.join();
+  EXPECT_EQ(a.call("add32", {Value::i32(0), Value::i32(0)})[0].as_i32(), 2 * kEach);
+}
 
 }  // namespace
 }  // namespace wisp::test
