@@ -1,19 +1,27 @@
-// Threads: memory.atomic.wait32/wait64 and memory.atomic.notify. Waiters wait on a condition
-// variable of their own, queued by address in one of 64 buckets (hash of the address), each a
-// mutex and a FIFO list: a waiter compares the word under its bucket's lock before it queues, and
-// notify takes the same lock, so no wake-up is lost between the comparison and the wait (the
-// notifier's store comes before its notify). Both widths share the scheme (the address is the
-// key: a wait32 and a wait64 on one address are woken by the same notify, as the spec has it).
-// A waiter sleeps in slices of at most 10 ms and checks between them whether its guest call was
+// Threads: memory.atomic.wait32/wait64 and memory.atomic.notify. Waiters are queued by address
+// in one of 64 buckets (hash of the address), each a mutex and a FIFO list: a waiter compares the
+// word under its bucket's lock before it queues, and notify takes the same lock, so no wake-up
+// is lost between the comparison and the wait (the notifier's store comes before its notify).
+// Both widths share the scheme (the address is the key: a wait32 and a wait64 on one address are
+// woken by the same notify, as the spec has it). Each waiter sleeps on a futex word of its own:
+// notify marks the waiters it takes off the queue under the lock and wakes them after releasing
+// it (one FUTEX_WAKE each, so a woken thread does not run into the notifier's lock). A waiter
+// sleeps in slices of at most 10 ms and checks between them whether its guest call was
 // interrupted (InterruptHandle) or passed its deadline (call timeout): then it leaves the queue
 // and the call ends with Trap(timeout).
 #include "runtime/atomic_wait.hpp"
 
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
 #include <array>
+#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <list>
 #include <mutex>
+#include <vector>
 
 #include "runtime/call_boundary.hpp"
 #include "runtime/watchdog.hpp"
@@ -24,9 +32,21 @@ namespace {
 
 struct Waiter {
   void* addr = nullptr;
-  bool woken = false;
-  std::condition_variable cv;
+  // 0 while queued; 1 once a notify took it off the queue (written under the bucket's lock,
+  // after which the notifier only passes its address to FUTEX_WAKE: a stale wake-up of whatever
+  // lives there later is harmless, since futex users must tolerate spurious wake-ups).
+  std::atomic<uint32_t> woken{0};
 };
+
+// Sleeps while `word` holds 0, for at most `ns` (returns early on a wake-up or a signal).
+void futex_sleep(std::atomic<uint32_t>* word, int64_t ns) {
+  timespec ts{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAIT_PRIVATE, 0, &ts, nullptr, 0);
+}
+
+void futex_wake(std::atomic<uint32_t>* word) {
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+}
 
 struct Bucket {
   std::mutex mutex;
@@ -64,9 +84,10 @@ uint32_t wait_in_host(void* p, uint64_t expected, int64_t timeout_ns, uint32_t s
   Waiter w;
   w.addr = p;
   auto it = b.waiters.insert(b.waiters.end(), &w);
+  lock.unlock();
   uint32_t result = kTimedOut;
   for (;;) {
-    if (w.woken) return kWoken;  // notify took it off the queue
+    if (w.woken.load(std::memory_order_acquire)) return kWoken;  // notify dequeued it
     if (call_interrupted()) {
       result = kInterrupted;
       break;
@@ -74,8 +95,11 @@ uint32_t wait_in_host(void* p, uint64_t expected, int64_t timeout_ns, uint32_t s
     Clock::time_point t = Clock::now();
     if (t >= until) break;
     Clock::time_point slice_end = until - t > kSlice ? t + kSlice : until;
-    w.cv.wait_until(lock, slice_end);
+    futex_sleep(&w.woken,
+                std::chrono::duration_cast<std::chrono::nanoseconds>(slice_end - t).count());
   }
+  lock.lock();
+  if (w.woken.load(std::memory_order_acquire)) return kWoken;  // notified meanwhile: dequeued
   b.waiters.erase(it);
   return result;
 }
@@ -95,19 +119,29 @@ uint32_t atomic_wait(void* p, uint64_t expected, int64_t timeout_ns, uint32_t si
 uint32_t atomic_notify(void* p, uint32_t count) {
   InHostScope in_runtime;
   Bucket& b = bucket_of(p);
-  std::lock_guard lock(b.mutex);
+  std::array<std::atomic<uint32_t>*, 8> few;
+  std::vector<std::atomic<uint32_t>*> many;
   uint32_t woken = 0;
-  for (auto it = b.waiters.begin(); it != b.waiters.end() && woken < count;) {
-    Waiter* w = *it;
-    if (w->addr != p) {
-      ++it;
-      continue;
+  {
+    std::lock_guard lock(b.mutex);
+    for (auto it = b.waiters.begin(); it != b.waiters.end() && woken < count;) {
+      Waiter* w = *it;
+      if (w->addr != p) {
+        ++it;
+        continue;
+      }
+      it = b.waiters.erase(it);
+      w->woken.store(1, std::memory_order_release);
+      if (woken < few.size()) {
+        few[woken] = &w->woken;
+      } else {
+        many.push_back(&w->woken);
+      }
+      ++woken;
     }
-    it = b.waiters.erase(it);
-    w->woken = true;
-    w->cv.notify_one();
-    ++woken;
   }
+  for (uint32_t i = 0; i < woken && i < few.size(); ++i) futex_wake(few[i]);
+  for (std::atomic<uint32_t>* word : many) futex_wake(word);
   return woken;
 }
 
