@@ -113,6 +113,8 @@ class Engine {
   // throws wisp::Error naming what does not match. The file is native code that runs in this
   // process, trusted like a shared library: load only files you made, never untrusted input.
   Module load_precompiled(const std::filesystem::path& path);
+  // (compile_file and inspect_file load such a file this way too: its code is loaded, and its
+  // initialisers run, even to inspect it.)
   // True if `path` ends like a precompiled module (its magic; nothing else is checked).
   static bool is_precompiled(const std::filesystem::path& path);
   // Validates only (no native code).

@@ -89,6 +89,7 @@ struct ModuleImpl {
   mutable std::condition_variable tier1_cv;
   std::shared_ptr<CodeObject> tier1;
   std::filesystem::path tier1_file;  // the shared object tier 1 was loaded from
+  uint64_t tier1_file_bytes = 0;     // its size when it is the first part of a precompiled file
   bool tier1_done = false;
   std::optional<std::string> tier1_error;
   CompileStats stats;

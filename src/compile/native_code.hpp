@@ -55,7 +55,11 @@ size_t build_tier1_object(const emit::CModule& c_source, const Tier1Options& opt
 // ("X.so.sha256"), and checks its ABI version. Throws wisp::Error.
 std::shared_ptr<CodeObject> load_tier1_object(const std::filesystem::path& so_path);
 // The same without a digest file (the caller checked the bytes): dlopen() and the ABI version.
-std::shared_ptr<CodeObject> open_tier1_object(const std::filesystem::path& so_path);
+// `keep_fd` (if not -1) is closed when the object is unloaded, not before: a path naming an open
+// descriptor (/proc/self/fd/N) stays unique while the object is loaded, since dlopen() returns
+// the object already loaded under the same name.
+std::shared_ptr<CodeObject> open_tier1_object(const std::filesystem::path& so_path,
+                                              int keep_fd = -1);
 
 // Hex SHA-256 (OpenSSL) of the concatenation of the parts.
 std::string sha256_hex(const std::vector<std::string_view>& parts);

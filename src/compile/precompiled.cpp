@@ -77,7 +77,7 @@ class MappedFile {
   }
   ~MappedFile() {
     if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
-    ::close(fd_);
+    if (fd_ >= 0) ::close(fd_);
   }
   MappedFile(const MappedFile&) = delete;
   MappedFile& operator=(const MappedFile&) = delete;
@@ -85,6 +85,12 @@ class MappedFile {
   size_t size() const { return size_; }
   // The file as /proc/self/fd/N: the very file checked, whatever happens to its path meanwhile.
   std::filesystem::path proc_path() const { return "/proc/self/fd/" + std::to_string(fd_); }
+  // Hands the descriptor over (to the loaded code, which keeps it open while it is loaded).
+  int release_fd() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
 
  private:
   int fd_ = -1;
@@ -137,6 +143,7 @@ bool is_precompiled_file(const std::filesystem::path& path) {
 
 void write_precompiled(const ModuleImpl& m, const std::filesystem::path& path) {
   std::filesystem::path so;
+  uint64_t so_prefix = 0;
   {
     std::unique_lock lock(m.mutex);
     m.tier1_cv.wait(lock, [&] { return m.tier1_done; });
@@ -144,9 +151,14 @@ void write_precompiled(const ModuleImpl& m, const std::filesystem::path& path) {
       throw Error("cannot precompile: tier 1 is unavailable: " +
                   m.tier1_error.value_or("unknown reason"));
     so = m.tier1_file;
+    so_prefix = m.tier1_file_bytes;
   }
   if (so.empty()) throw Error("cannot precompile: tier 1's shared object is not on disk");
   std::vector<uint8_t> code = read_file_bytes(so);
+  if (so_prefix > 0) {  // a module loaded from a precompiled file: its shared object only
+    if (so_prefix > code.size()) throw Error("cannot precompile: " + so.string() + " changed");
+    code.resize(so_prefix);
+  }
   std::string meta = encode_module_meta(m);
   std::string payload(code.begin(), code.end());
   payload.append(reinterpret_cast<const char*>(m.bytes.data()), m.bytes.size());
@@ -161,9 +173,10 @@ void write_precompiled(const ModuleImpl& m, const std::filesystem::path& path) {
          << "proposals " << m.proposals.bits() << "\n"
          << "so " << code.size() << "\n"
          << "wasm " << m.bytes.size() << "\n"
-         << "meta " << meta.size() << "\n"
-         << "sha256 " << sha256_bytes_hex(payload) << "\n";
+         << "meta " << meta.size() << "\n";
+  // The digest covers the parts and every header line before its own.
   std::string head = header.str();
+  head += "sha256 " + sha256_bytes_hex(payload + head) + "\n";
   std::string out = std::move(payload);
   out += head;
   put_u64(out, head.size());
@@ -203,6 +216,7 @@ std::shared_ptr<ModuleImpl> read_precompiled(const EngineImpl& engine,
   auto m = std::make_shared<ModuleImpl>();
   std::shared_ptr<CodeObject> code;
   double load_ms = 0;
+  uint64_t so_bytes = 0;
   {
     MappedFile file(path);
     const uint8_t* d = file.data();
@@ -240,7 +254,13 @@ std::shared_ptr<ModuleImpl> read_precompiled(const EngineImpl& engine,
     if (so_size + wasm_size + meta_size != head_at)
       throw Error(where + ": the parts' sizes do not add up (truncated or damaged file)");
     std::string_view payload(reinterpret_cast<const char*>(d), head_at);
-    if (sha256_bytes_hex(payload) != fields["sha256"])
+    std::string_view head(reinterpret_cast<const char*>(d + head_at), head_size);
+    size_t sha_line = head.rfind("sha256 ");
+    if (sha_line == std::string_view::npos || (sha_line > 0 && head[sha_line - 1] != '\n'))
+      throw Error(where + ": damaged header (no digest)");
+    std::string covered(payload);
+    covered.append(head.substr(0, sha_line));
+    if (sha256_bytes_hex(covered) != fields["sha256"])
       throw Error(where + " does not match its digest (damaged file)");
     const uint8_t* wasm = d + so_size;
     m->byte_store = ModuleBytes::from_vector(std::vector<uint8_t>(wasm, wasm + wasm_size));
@@ -251,14 +271,22 @@ std::shared_ptr<ModuleImpl> read_precompiled(const EngineImpl& engine,
     std::string_view meta = payload.substr(so_size + wasm_size, meta_size);
     if (!decode_module_meta(meta, *m)) throw Error(where + ": damaged module metadata");
     auto t1 = std::chrono::steady_clock::now();
-    code = open_tier1_object(file.proc_path());
+    std::filesystem::path proc = file.proc_path();
+    code = open_tier1_object(proc, file.release_fd());
     load_ms = ms_since(t1);
+    // The descriptor matches the interface read above: as many exports, each with its code.
+    if (code->desc->num_exports != m->exports.size())
+      throw Error(where + ": its code does not match its interface (" +
+                  std::to_string(code->desc->num_exports) + " exports in the code, " +
+                  std::to_string(m->exports.size()) + " in the metadata)");
+    so_bytes = so_size;
   }
   m->cache_dir = engine.cache_dir.string();
   m->lazy_batch_bytes = 0;
   m->sections = read_section_sizes(m->bytes);
   register_export_types(*m);
   m->tier1_file = path;
+  m->tier1_file_bytes = so_bytes;  // the shared object is the file's first part
   finish_tier1(*m, std::move(code), std::nullopt, load_ms, true);
   m->stats.translate_ms = ms_since(t0) - load_ms;
   return m;

@@ -7,7 +7,9 @@
 // encoding), then a text header, then 16 bytes: the header's size (u64, little-endian) and the
 // magic "WISPAOT1". The header names the format, the wisp build (codegen id), the ABI version,
 // the instruction-set flags the code needs, fuel metering, the proposals, the three parts' sizes
-// and the SHA-256 of the three parts.
+// and, last, the SHA-256 of the three parts and the header lines before it. The loader keeps
+// the file open while its code is loaded (dlopen of /proc/self/fd/N: a name no other load can
+// have meanwhile) and checks that the code's exports match the metadata's.
 #pragma once
 
 #include <filesystem>

@@ -21,8 +21,11 @@ class SharedObjectCode final : public CodeObject {
  public:
   ~SharedObjectCode() override {
     if (handle) dlclose(handle);
+    if (keep_fd >= 0) ::close(keep_fd);
   }
   void* handle = nullptr;
+  // A descriptor kept open as long as the object is loaded (open_tier1_object's `keep_fd`).
+  int keep_fd = -1;
 };
 
 }  // namespace
@@ -59,10 +62,11 @@ std::string file_sha256_hex(const std::filesystem::path& path) {
 
 }  // namespace
 
-std::shared_ptr<CodeObject> open_tier1_object(const std::filesystem::path& so_path) {
+std::shared_ptr<CodeObject> open_tier1_object(const std::filesystem::path& so_path, int keep_fd) {
+  auto code = std::make_shared<SharedObjectCode>();
+  code->keep_fd = keep_fd;  // closed with the object, also if loading fails below
   void* h = dlopen(so_path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!h) throw Error(std::string("tier 1: cannot load ") + so_path.string() + ": " + dlerror());
-  auto code = std::make_shared<SharedObjectCode>();
   code->handle = h;
   code->tier = Tier::tier1;
   auto describe = reinterpret_cast<wisp_describe_fn>(dlsym(h, WISP_DESCRIBE_SYMBOL));

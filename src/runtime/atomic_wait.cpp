@@ -73,9 +73,12 @@ constexpr auto kSlice = std::chrono::milliseconds(10);
 
 uint32_t wait_in_host(void* p, uint64_t expected, int64_t timeout_ns, uint32_t size) {
   using Clock = std::chrono::steady_clock;
-  const bool forever = timeout_ns < 0;
+  // Negative: no timeout; one past what the clock can reach (near INT64_MAX ns) is none either.
+  const Clock::time_point start = Clock::now();
+  const bool forever =
+      timeout_ns < 0 || std::chrono::nanoseconds(timeout_ns) >= Clock::time_point::max() - start;
   const Clock::time_point until =
-      forever ? Clock::time_point::max() : Clock::now() + std::chrono::nanoseconds(timeout_ns);
+      forever ? Clock::time_point::max() : start + std::chrono::nanoseconds(timeout_ns);
   Bucket& b = bucket_of(p);
   std::unique_lock lock(b.mutex);
   uint64_t now = size == 8 ? __atomic_load_n(static_cast<uint64_t*>(p), __ATOMIC_SEQ_CST)

@@ -107,8 +107,15 @@ void free_memory(wasm_rt_memory_t* mem) {
   if (mem->data == nullptr) return;
   uint64_t bytes = uint64_t{mem->pages} * kWasmPageSize;
   if (std::shared_ptr<MemoryBacking> backing = memory_backing(mem)) {
-    backing->release(mem->data, bytes);
+    bool clean = backing->release(mem->data, bytes);
     set_memory_backing(mem, nullptr);
+    if (!clean) {  // the slot may still map the backing's file: never hand it out again
+      budget_refund(bytes);
+      mem->data = nullptr;
+      mem->pages = 0;
+      mem->size = 0;
+      return;
+    }
   }
   if (bytes > 0) {
     madvise(mem->data, bytes, MADV_DONTNEED);

@@ -19,8 +19,9 @@ class MemoryBacking {
   // False if that fails (the growth is refused).
   virtual bool grow(wasm_rt_memory_t* mem, uint64_t old_bytes, uint64_t new_bytes) = 0;
   // The memory is freed: [home, home + bytes) must become the slot's plain anonymous memory
-  // again (PROT_NONE), as a slot going back to the free list must be.
-  virtual void release(uint8_t* home, uint64_t bytes) = 0;
+  // again (PROT_NONE), as a slot going back to the free list must be. False if that failed:
+  // the slot is then never reused (its address space is lost, not its isolation).
+  virtual bool release(uint8_t* home, uint64_t bytes) = 0;
 };
 
 // Gives `mem` a backing (null: takes it away). Thread-safe.

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 #include <string>
 
 #include "runtime/memory_backing.hpp"
@@ -25,9 +26,11 @@ constexpr uint64_t kWasmPage = 65536;
 }
 
 // Leaves [at, at + len) as plain, inaccessible anonymous memory (what a free slot holds).
-void unmap_to_reserved(uint8_t* at, uint64_t len) {
-  if (len == 0) return;
-  (void)mmap(at, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+// False if the kernel refused (ENOMEM at vm.max_map_count): the range may still map the file.
+bool unmap_to_reserved(uint8_t* at, uint64_t len) {
+  if (len == 0) return true;
+  return mmap(at, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0) !=
+         MAP_FAILED;
 }
 
 }  // namespace
@@ -48,14 +51,24 @@ class SharedMemoryFile final : public rt::MemoryBacking {
                 static_cast<off_t>(at)) != MAP_FAILED;
   }
 
+  // A failure leaves neither mapping behind (a page mapped in a view but not grown would later
+  // be carved into a region the view still reaches).
   bool grow(wasm_rt_memory_t* mem, uint64_t old_bytes, uint64_t new_bytes) override {
+    const uint64_t len = new_bytes - old_bytes;
     if (ftruncate(fd_, static_cast<off_t>(new_bytes)) != 0) return false;
-    if (!map(mem->data, old_bytes, new_bytes - old_bytes)) return false;
-    if (mem->data != home_ && !map(home_, old_bytes, new_bytes - old_bytes)) return false;
+    if (!map(mem->data, old_bytes, len)) {
+      unmap_to_reserved(mem->data + old_bytes, len);
+      return false;
+    }
+    if (mem->data != home_ && !map(home_, old_bytes, len)) {
+      unmap_to_reserved(home_ + old_bytes, len);
+      unmap_to_reserved(mem->data + old_bytes, len);
+      return false;
+    }
     return true;
   }
 
-  void release(uint8_t* home, uint64_t bytes) override { unmap_to_reserved(home, bytes); }
+  bool release(uint8_t* home, uint64_t bytes) override { return unmap_to_reserved(home, bytes); }
 
  private:
   int fd_;
@@ -95,8 +108,9 @@ ContextViews::~ContextViews() {
 }
 
 void ContextViews::drop(View& v) {
-  unmap_to_reserved(v.slot.base, rt::kSlotSize);  // also what a failed sync mapped past `synced`
-  rt::slot_release(v.slot);
+  // Also what a failed sync mapped past `synced`. A slot that still maps the file never goes
+  // back to the pool (another tenant's memory would see this one's): its address space is lost.
+  if (unmap_to_reserved(v.slot.base, rt::kSlotSize)) rt::slot_release(v.slot);
   v.slot = rt::Slot{};
 }
 
@@ -113,8 +127,16 @@ void ContextViews::sync(View& v, uint32_t ptr, const std::map<uint32_t, bool>& g
     const uint64_t hidden = g == guarded.end() ? bytes : std::min<uint64_t>(g->first, bytes);
     if (hidden > at) map_range(v.slot.base, at, hidden - at);
     if (g == guarded.end()) break;
-    at = std::max(at, uint64_t{g->first} + region_);
-    ++g;
+    // The run of hidden regions from here, made inaccessible explicitly (it should be already:
+    // nothing maps pages past `synced`; this does not rely on it).
+    uint64_t run_end = uint64_t{g->first} + region_;
+    for (auto n = std::next(g); n != guarded.end() && n->first == run_end && n->first != ptr; ++n)
+      run_end += region_;
+    const uint64_t from = std::max<uint64_t>(at, g->first);
+    const uint64_t to = std::min(run_end, bytes);
+    if (to > from && !unmap_to_reserved(v.slot.base + from, to - from)) fail("hiding a region");
+    at = std::max(at, run_end);
+    g = guarded.lower_bound(static_cast<uint32_t>(std::min<uint64_t>(at, UINT32_MAX)));
   }
   v.synced = bytes;
 }

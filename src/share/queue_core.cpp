@@ -70,6 +70,8 @@ std::unique_ptr<LeaseSlot> QueueCore::take(Clock::time_point deadline) {
   };
   std::unique_lock lock(mutex_);
   trim_idle(trimmed);
+  // Capacity the trim freed goes to waiters, as a discarded instance's would.
+  for (size_t i = 0; i < trimmed.size() && !waiters_.empty(); ++i) hand_over(nullptr);
   // An idle instance may be taken ahead of the waiters until the longest has waited too long.
   if (!idle_.empty() &&
       (waiters_.empty() || Clock::now() - waiters_.front_since() < kHandoffAfter)) {

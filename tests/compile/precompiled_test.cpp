@@ -109,6 +109,50 @@ TEST_F(PrecompiledTest, TemplatesSnapshotAndResetIt) {
   EXPECT_EQ(inst.call("bump")[0].as_i32(), 410);
 }
 
+// Two precompiled modules loaded at once each run their own code (the loader's dlopen names
+// must not collide: a name reused while the first is loaded would hand back its code).
+TEST_F(PrecompiledTest, TwoLoadedAtOnceKeepTheirOwnCode) {
+  std::filesystem::path other_file = dir_.path() / "other.wisp";
+  {
+    Engine engine(engine_config(Tier::tier1, shared_tier1_cache_or(cache_.path())));
+    Module m = engine.compile(wat(R"((module (func (export "bump") (result i32) (i32.const 7))))"));
+    ASSERT_TRUE(m.wait_tier1());
+    engine.save_precompiled(m, other_file);
+  }
+  TempDir other_cache;
+  Engine engine(engine_config(Tier::tier1, other_cache.path()));
+  std::vector<Module> kept;
+  for (int round = 0; round < 3; ++round) {
+    Module a = engine.load_precompiled(file());
+    Module b = engine.load_precompiled(other_file);
+    EXPECT_EQ(linker().instantiate(a).call("bump")[0].as_i32(), 410);
+    EXPECT_EQ(Linker().instantiate(b).call("bump")[0].as_i32(), 7);
+    kept.push_back(a);  // some stay loaded while later ones load
+  }
+  // Saved again from a loaded module: the same module, not the file inside a file.
+  Module again = engine.load_precompiled(other_file);
+  engine.save_precompiled(again, dir_.path() / "again.wisp");
+  EXPECT_EQ(std::filesystem::file_size(dir_.path() / "again.wisp"),
+            std::filesystem::file_size(other_file));
+  EXPECT_EQ(Linker()
+                .instantiate(engine.load_precompiled(dir_.path() / "again.wisp"))
+                .call("bump")[0]
+                .as_i32(),
+            7);
+}
+
+// The header's fields are covered by the digest too (fuel metering, proposals, ...).
+TEST_F(PrecompiledTest, AnEditedHeaderIsRefused) {
+  std::vector<char> bytes = read_all(file());
+  std::string text(bytes.begin(), bytes.end());
+  size_t at = text.rfind("\nfuel 0\n");
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + 6] = '1';
+  write_all(file(), bytes);
+  EXPECT_NE(load_error(file()).find("does not match its digest"), std::string::npos)
+      << load_error(file());
+}
+
 TEST_F(PrecompiledTest, ADamagedFileIsRefused) {
   std::vector<char> bytes = read_all(file());
   bytes[bytes.size() / 3] ^= 0x40;  // inside the shared object
