@@ -21,10 +21,13 @@ try "curl -X POST $url/resize" "bilinear resize on a reset pool instance"
 try "curl -d 'hello' '$url/shout?x=1'" "a WASI program: body -> stdin, stdout -> body"
 try "curl --data-binary @$EX/photo.jpg -o thumb.jpg '$url/thumbnail?w=256&h=256&fit=cover'" \
     "a JPEG/PNG thumbnail (stb in WASI, pool + reset)"
-try "curl $url/metrics" "Prometheus metrics; $url/ is a dashboard"
+try "curl $url/metrics" "Prometheus metrics; $url/stats.json feeds the live dashboard at $url/"
 echo "More: $WISP bench $EX/counter.wasm --export increment --threads 2 (every strategy);"
 echo "      $WISP run $BUILD/tests/wasi/guests/wasi_hello.wasm (a WASI command); make test."
 echo "Live reload: edit $EX/serve.toml or a module; it is picked up while serving (--watch;"
 echo "      kill -HUP the server does the same). Several nodes behind nginx: scripts/cluster.sh 2 $EX/serve.toml"
+echo "Scenarios: $url/ draws its charts with one WebAssembly instance; plugins in one instance:"
+echo "      $EX/wisp_highlight examples/plugins/samples/hello.c; precompiled for the runtime-only build:"
+echo "      $WISP compile $EX/factorial.wasm -o /tmp/f.wisp && $EX/wisp_minimal /tmp/f.wisp factorial 10"
 echo
 exec "$WISP" serve "$EX/serve.toml" --listen "$LISTEN" --watch
