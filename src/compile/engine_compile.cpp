@@ -137,9 +137,10 @@ std::shared_ptr<ModuleImpl> new_module(const EngineImpl& engine,
   return m;
 }
 
-// A module file's bytes: a binary as it is, a .wat file's text assembled (libwabt's parser).
-std::shared_ptr<const ModuleBytes> read_module_file(const std::filesystem::path& path) {
-  std::shared_ptr<const ModuleBytes> file = ModuleBytes::read_file(path);
+// A module file's bytes (`file`, read from `path`): a binary as it is, a .wat file's text
+// assembled (libwabt's parser).
+std::shared_ptr<const ModuleBytes> module_bytes_of(const std::filesystem::path& path,
+                                                   std::shared_ptr<const ModuleBytes> file) {
   std::span<const uint8_t> bytes = file->span();
   bool is_text =
       bytes.size() < 4 || !(bytes[0] == 0 && bytes[1] == 'a' && bytes[2] == 's' && bytes[3] == 'm');
@@ -324,13 +325,16 @@ std::vector<std::string> Engine::emit_c(std::span<const uint8_t> bytes) const {
 }
 
 Module Engine::inspect_file(const std::filesystem::path& path) {
-  if (detail::is_precompiled_file(path)) return load_precompiled(path);
-  return inspect(detail::read_module_file(path)->span());
+  std::shared_ptr<const detail::ModuleBytes> file = detail::ModuleBytes::read_file(path);
+  if (detail::ends_like_precompiled(file->span())) return load_precompiled(path);
+  return inspect(detail::module_bytes_of(path, std::move(file))->span());
 }
 
 Module Engine::compile_file(const std::filesystem::path& path) {
-  if (detail::is_precompiled_file(path)) return load_precompiled(path);
-  return compile_bytes(detail::read_module_file(path));
+  // One read of the file serves both: a precompiled one is recognised by its last bytes.
+  std::shared_ptr<const detail::ModuleBytes> file = detail::ModuleBytes::read_file(path);
+  if (detail::ends_like_precompiled(file->span())) return load_precompiled(path);
+  return compile_bytes(detail::module_bytes_of(path, std::move(file)));
 }
 
 void Engine::save_precompiled(const Module& module, const std::filesystem::path& path) {

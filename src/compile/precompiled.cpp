@@ -125,6 +125,11 @@ uint64_t parse_size(const std::map<std::string, std::string>& fields, const std:
 
 }  // namespace
 
+bool ends_like_precompiled(std::span<const uint8_t> bytes) {
+  return bytes.size() >= kTrailerBytes &&
+         std::memcmp(bytes.data() + bytes.size() - sizeof kMagic, kMagic, sizeof kMagic) == 0;
+}
+
 bool is_precompiled_file(const std::filesystem::path& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
@@ -135,7 +140,7 @@ bool is_precompiled_file(const std::filesystem::path& path) {
     uint8_t trailer[kTrailerBytes];
     if (::pread(fd, trailer, kTrailerBytes, st.st_size - static_cast<off_t>(kTrailerBytes)) ==
         static_cast<ssize_t>(kTrailerBytes))
-      yes = std::memcmp(trailer + 8, kMagic, sizeof kMagic) == 0;
+      yes = ends_like_precompiled(trailer);
   }
   ::close(fd);
   return yes;
@@ -176,7 +181,7 @@ void write_precompiled(const ModuleImpl& m, const std::filesystem::path& path) {
          << "meta " << meta.size() << "\n";
   // The digest covers the parts and every header line before its own.
   std::string head = header.str();
-  head += "sha256 " + sha256_bytes_hex(payload + head) + "\n";
+  head += "sha256 " + sha256_hex({payload, head}) + "\n";
   std::string out = std::move(payload);
   out += head;
   put_u64(out, head.size());
@@ -258,9 +263,7 @@ std::shared_ptr<ModuleImpl> read_precompiled(const EngineImpl& engine,
     size_t sha_line = head.rfind("sha256 ");
     if (sha_line == std::string_view::npos || (sha_line > 0 && head[sha_line - 1] != '\n'))
       throw Error(where + ": damaged header (no digest)");
-    std::string covered(payload);
-    covered.append(head.substr(0, sha_line));
-    if (sha256_bytes_hex(covered) != fields["sha256"])
+    if (sha256_hex({payload, head.substr(0, sha_line)}) != fields["sha256"])
       throw Error(where + " does not match its digest (damaged file)");
     const uint8_t* wasm = d + so_size;
     m->byte_store = ModuleBytes::from_vector(std::vector<uint8_t>(wasm, wasm + wasm_size));

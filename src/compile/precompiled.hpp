@@ -14,12 +14,15 @@
 
 #include <filesystem>
 #include <memory>
+#include <span>
 
 #include "compile/engine_impl.hpp"
 #include "compile/module_impl.hpp"
 
 namespace wisp::detail {
 
+// True if these bytes (a whole file, or its last 16 bytes) end like a precompiled module.
+bool ends_like_precompiled(std::span<const uint8_t> bytes);
 // True if `path` is a file that ends like a precompiled module (its magic). Reads 16 bytes.
 bool is_precompiled_file(const std::filesystem::path& path);
 
