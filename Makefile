@@ -44,8 +44,11 @@ test: build
 # the same build) runs the unit, CLI, `wisp serve`, C API and dynamic-linking tests; a TSan build
 # runs the unit tests that run threads. The unit tests run there as 4 GoogleTest shards (tests/CMakeLists.txt,
 # WISP_UNIT_SHARDS): a sanitized process takes seconds to start.
+# -O1 (ASan's advice): compiles a quarter faster than -O2 (Beast's templates, instrumented).
+SAN_FLAGS = -O1 -g -DNDEBUG
 SAN_CONFIGURE = cmake -S . -B $(BUILD)-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWISP_FUZZ=ON \
-	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DWISP_UNIT_SHARDS=4 -DWISP_DEBUG_INFO=lines $(SPEC_ARG) >/dev/null
+	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DWISP_UNIT_SHARDS=4 -DWISP_DEBUG_INFO=lines \
+	  "-DCMAKE_C_FLAGS_RELWITHDEBINFO=$(SAN_FLAGS)" "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=$(SAN_FLAGS)" $(SPEC_ARG) >/dev/null
 test-sanitize: deps
 	@$(SAN_CONFIGURE)
 	@cmake --build $(BUILD)-fuzz -j $(JOBS)
