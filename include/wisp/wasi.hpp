@@ -59,6 +59,9 @@ struct WasiConfig {
   std::vector<int> sockets;
   // Most fds one guest may have open at once (EMFILE beyond).
   uint32_t max_fds = 1024;
+  // wasi-threads (wisp/wasi_threads.hpp): the most spawned threads of one program running at once
+  // (the main thread not counted); thread-spawn past it returns kWasiThreadSpawnAgain.
+  uint32_t max_threads = 16;
 
   bool operator==(const WasiConfig&) const = default;
 };

@@ -15,3 +15,4 @@
 #include "wisp/template.hpp"
 #include "wisp/value.hpp"
 #include "wisp/wasi.hpp"
+#include "wisp/wasi_threads.hpp"

@@ -1,6 +1,7 @@
 // `wisp run [options] m.wasm [ARGS...]`: runs a WASI program (Wasmtime's conventions): a command
 // runs `_start`; a reactor runs `_initialize`, then `--invoke NAME` if given. The exit status is
-// the guest's exit code; a trap prints its kind and the export and exits with 4.
+// the guest's exit code; a trap prints its kind and the export and exits with 4. A wasi-threads
+// program (it imports `wasi` `thread-spawn`) runs its threads on a pool (--max-threads).
 #include <signal.h>
 
 #include <chrono>
@@ -23,6 +24,7 @@ struct RunOptions {
   bool timings = false;
   std::string tier = "auto";
   std::string invoke;
+  uint32_t max_threads = WasiConfig{}.max_threads;
   std::vector<std::string> rest;  // module, then the guest's arguments
 };
 
@@ -167,6 +169,25 @@ int run_instance(const RunOptions& o, const Module& module, const Linker& linker
   return kOk;
 }
 
+// A wasi-threads program: _start on the main thread, spawned threads on a bounded pool; the
+// first trap or proc_exit in any thread ends them all (wisp/wasi_threads.hpp).
+int run_threads(const RunOptions& o, Engine& engine, const Module& module, const Linker& linker,
+                const WasiConfig& config, TemplateOptions options) {
+  if (!o.invoke.empty() || !has_func(module, "_start", true))
+    throw Error(
+        "a wasi-threads module runs as a command: it needs _start (--invoke is not "
+        "supported for it)");
+  try {
+    WasiThreads group(engine, module, linker, config, std::move(options));
+    group.run("_start");
+  } catch (const WasiExit& e) {
+    return exit_status(e);
+  } catch (const Trap& e) {
+    return report_trap(e, "export '_start' or a thread it spawned");
+  }
+  return kOk;
+}
+
 int run(const RunOptions& o) {
   if (o.rest.empty()) throw Error("missing the module to run");
   const std::string& file = o.rest[0];
@@ -197,10 +218,16 @@ int run(const RunOptions& o) {
   if (o.trap_unknown_imports) define_trapping_imports(linker, module);
   TemplateOptions options;
   options.tier = tier;
-  // The context exists before the start function runs (it may call WASI).
-  options.host_state = WasiCtx::factory(std::move(config));
-  Instance instance;
-  int status = run_instance(o, module, linker, std::move(options), instance, compile_ms);
+  config.max_threads = o.max_threads;
+  int status;
+  if (imports_wasi_threads(module)) {
+    status = run_threads(o, engine, module, linker, config, std::move(options));
+  } else {
+    // The context exists before the start function runs (it may call WASI).
+    options.host_state = WasiCtx::factory(std::move(config));
+    Instance instance;
+    status = run_instance(o, module, linker, std::move(options), instance, compile_ms);
+  }
   // With tier 1 settled (loaded from the cache, built, or failed) nothing runs in the
   // background: tearing down the instance, the module's code and the engine would only delay
   // the exit. Otherwise the engine's destructor waits for the tier-1 build to reach the cache.
@@ -234,6 +261,9 @@ void add_run(CLI::App& app, Action& action) {
   sub->add_option("--tier", o->tier, "0 (libtcc), 1 (wait for cc -O2), auto (tier 1 if cached)")
       ->check(tier_validator());
   sub->add_option("--invoke", o->invoke, "Call this export (after _initialize) instead of _start");
+  sub->add_option("--max-threads", o->max_threads,
+                  "wasi-threads: most spawned threads at once (thread-spawn fails past it)")
+      ->check(CLI::Range(1u, 4096u));
   sub->add_flag("--trap-unknown-imports", o->trap_unknown_imports,
                 "Define function imports nothing provides as traps (instead of a link error)");
   sub->add_flag("--timings", o->timings,

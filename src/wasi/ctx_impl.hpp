@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -141,6 +142,10 @@ struct WasiCtx::Impl {
   uint32_t max_fds = 1024;
   std::shared_ptr<wasi_impl::OutBuffer> out, err;
   std::optional<int> exit_code;
+  // Shared by the threads of a wasi-threads group (WasiThreads): the functions that touch the
+  // fd table, the buffers or the exit code run under `mutex` (see wasi_linker.cpp).
+  bool shared = false;
+  std::mutex mutex;
 
   // The entry for `fd` holding every right in `rights`: EBADF if not open, ENOTCAPABLE if a
   // right is missing.
@@ -157,6 +162,9 @@ struct Call {
   WasiCtx::Impl& ctx;
   GuestMem mem;
   detail::InstanceImpl* inst;
+  // The held lock of a shared context (null otherwise): a function that blocks without touching
+  // the context any more may release it (poll_oneoff waiting only for clocks).
+  std::unique_lock<std::mutex>* lock = nullptr;
 };
 // Has another thread interrupted the call running on the instance (InterruptHandle)? Blocking
 // waits (poll_oneoff, reads) end early with EINTR when it has; the runtime then ends the call.

@@ -2,7 +2,9 @@
 // calling instance's WasiCtx, validates nothing itself (the functions check every guest pointer)
 // and turns an ErrnoError into the function's errno result.
 #include <algorithm>
+#include <mutex>
 #include <new>
+#include <string_view>
 #include <type_traits>
 
 #include "wasi/functions.hpp"
@@ -50,15 +52,30 @@ struct Wanted {
   }
 };
 
+// Functions that read only what never changes after creation (args, env) or no context state at
+// all: the threads of a shared context (wasi-threads) call them without its lock. proc_exit too,
+// so that it cannot wait behind another thread's blocking read (it records its code in an
+// unshared context only: a group keeps the first exit code itself).
+bool lock_free(std::string_view name) {
+  return name.starts_with("args_") || name.starts_with("environ_") || name.starts_with("clock_") ||
+         name == "random_get" || name == "sched_yield" || name == "proc_raise" ||
+         name == "proc_exit";
+}
+
 template <typename R, typename... A>
 void define(Linker& linker, const Wanted& wanted, const char* name, R (*fn)(Call&, A...)) {
   if (!wanted(name)) return;
   FuncType type;
   (type.params.push_back(wasm_type<A>()), ...);
   if constexpr (!std::is_void_v<R>) type.results.push_back(ValType::i32);
+  const bool locks = !lock_free(name);
   linker.define_func("wasi_snapshot_preview1", name, type,
-                     [fn](Caller& caller, std::span<const Value> p, std::span<Value> r) {
-                       Call call{ctx_of(caller), GuestMem(caller.memory()), caller.instance()};
+                     [fn, locks](Caller& caller, std::span<const Value> p, std::span<Value> r) {
+                       WasiCtx::Impl& ctx = ctx_of(caller);
+                       std::unique_lock<std::mutex> lock;
+                       if (ctx.shared && locks) lock = std::unique_lock(ctx.mutex);
+                       Call call{ctx, GuestMem(caller.memory()), caller.instance(),
+                                 lock.owns_lock() ? &lock : nullptr};
                        [&]<size_t... I>(std::index_sequence<I...>) {
                          if constexpr (std::is_void_v<R>) {
                            fn(call, arg<A>(p[I])...);

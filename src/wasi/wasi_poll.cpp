@@ -101,6 +101,9 @@ Errno poll_oneoff(Call& c, u32 in, u32 out, u32 nsubscriptions, u32 nevents_ptr)
     }
   }
 
+  // Waiting for clocks only, nothing of the context is touched any more: other threads of a
+  // shared context (wasi-threads) need not wait for this one's sleep.
+  if (fd_subs.empty() && c.lock) c.lock->unlock();
   for (;;) {
     struct timespec ts = {0, 0};
     struct timespec* timeout = &ts;

@@ -113,7 +113,7 @@ Errno proc_raise(Call&, u32) {
 }
 
 void proc_exit(Call& c, u32 code) {
-  c.ctx.exit_code = static_cast<int>(code);
+  if (!c.ctx.shared) c.ctx.exit_code = static_cast<int>(code);  // a group records its own
   throw WasiExit(static_cast<int>(code));
 }
 
