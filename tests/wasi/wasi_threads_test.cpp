@@ -1,12 +1,11 @@
 // wasi-threads on both tiers (tests/wasi/guests/threads.c): threads counting into the shared
 // memory with atomics and joined by wait/notify, spawn past WasiConfig::max_threads (the error,
 // then the pool's threads reused), a trap in a thread ending the group while main waits, proc_exit
-// in a thread while main waits or spins, main's proc_exit and return stopping waiting threads,
-// and the refusals (no shared memory, no wasi_thread_start).
+// in a thread while main waits or spins, main's proc_exit and return stopping waiting threads
+// (every other thread is interrupted), and the refusals (no shared memory, no wasi_thread_start).
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <thread>
 
 #include "support/fixture.hpp"
 #include "wasi/wasi_support.hpp"
