@@ -227,7 +227,7 @@ class Instance {
     uint64_t memory_bytes = 0;    // linear memory size
     uint64_t resident_pages = 0;  // host pages of it in RAM, shared image pages included
     uint64_t written_pages = 0;   // host pages this instance has its own copy of
-    bool from_snapshot = false;   // memory maps the snapshot image copy-on-write
+    bool from_snapshot = false;   // memory maps the snapshot image copy-on-write (threads: a copy)
     // Write tracking (SnapshotOptions::track_writes): the pages outside the resident set are
     // read-only now, so the next reset needs no system call unless a write leaves that set.
     bool write_tracked = false;

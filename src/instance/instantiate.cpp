@@ -328,6 +328,11 @@ std::shared_ptr<snap::Snapshot> capture_from(const std::shared_ptr<TemplateImpl>
 std::shared_ptr<snap::Snapshot> install_snapshot(TemplateImpl& tmpl,
                                                  std::shared_ptr<snap::Snapshot> s) {
   s->start_pending = tmpl.start_pending;
+  // A module that uses threads: its memories (the shared ones among them; the module's types
+  // do not say which past linking) are copied into each instance, never mapped copy-on-write.
+  const std::vector<std::string>& features = tmpl.module.impl()->features;
+  const bool threads = std::find(features.begin(), features.end(), "threads") != features.end();
+  for (snap::MemorySnapshot& m : s->memories) m.copied = threads;
   std::lock_guard lock(tmpl.snapshot_mutex);
   if (tmpl.snapshot && tmpl.snapshot->code == s->code) return tmpl.snapshot;
   tmpl.snapshot = std::move(s);
@@ -452,13 +457,9 @@ void TemplateImpl::decide_snapshot() {
         return;
     }
   }
-  // Threads: a shared memory is written by other instances on other threads, so an instance that
-  // may define one is not reset from a snapshot (each is instantiated from scratch).
-  const std::vector<std::string>& features = module.impl()->features;
-  if (std::find(features.begin(), features.end(), "threads") != features.end()) {
-    snapshot_unavailable_reason = "the module uses threads (a shared memory is not snapshotted)";
-    return;
-  }
+  // Threads: a module that defines its shared memory snapshots, its memories copied rather
+  // than mapped (install_snapshot); one that imports it was refused above (the memory's state
+  // lives outside the instance, written by other threads).
   snapshot_possible = true;
   start_pending =
       module.impl()->start_export.has_value() && imports_functions && o.init_export.empty();

@@ -61,6 +61,7 @@ std::shared_ptr<MemoryImage> MemoryImage::create(std::span<const uint8_t> bytes)
       done += static_cast<uint64_t>(n);
     }
     img->stored_ += run - off;
+    img->runs_.push_back(PageRange{off, run});
     off = run;
   }
   if (fcntl(img->fd_, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0)

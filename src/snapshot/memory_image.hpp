@@ -7,7 +7,10 @@
 #include <memory>
 #include <span>
 
+#include <vector>
+
 #include "runtime/slots.hpp"
+#include "snapshot/page_scan.hpp"
 
 namespace wisp::snap {
 
@@ -24,6 +27,8 @@ class MemoryImage {
   uint64_t size() const { return size_; }
   uint64_t stored_bytes() const { return stored_; }  // bytes of non-zero pages
   const uint8_t* view() const { return view_; }      // read-only, size() bytes
+  // The non-zero pages, as ranges of byte offsets (what a copy of the image must write).
+  const std::vector<PageRange>& stored_runs() const { return runs_; }
 
   // Makes `slot` map this image copy-on-write over its first size() bytes (a no-op when it
   // already does: then its pages are in the reset state). False if the kernel refuses.
@@ -38,6 +43,7 @@ class MemoryImage {
   uint64_t id_ = 0;
   uint64_t size_ = 0;
   uint64_t stored_ = 0;
+  std::vector<PageRange> runs_;
   int fd_ = -1;
   uint8_t* view_ = nullptr;
 };

@@ -107,6 +107,45 @@ rt::Slot map_new_memory(const MemorySnapshot& m) {
   return slot;
 }
 
+// Copied memories (MemorySnapshot::copied): the image's non-zero pages written into memory.
+void copy_image(const MemorySnapshot& m, uint8_t* base) {
+  for (const PageRange& r : m.image->stored_runs())
+    std::memcpy(base + r.begin, m.image->view() + r.begin, r.end - r.begin);
+}
+
+// A slot of plain anonymous memory for the copied memory `m` of a new instance, the image
+// copied in. Throws Trap(resource_limit).
+rt::Slot copy_new_memory(const MemorySnapshot& m) {
+  const uint64_t bytes = m.image->size();
+  if (!rt::budget_charge(bytes))
+    resource_limit("cannot allocate a linear memory of " + std::to_string(m.pages) +
+                   " pages (memory budget exhausted)");
+  rt::Slot slot = rt::slot_acquire(0);
+  if (slot.base == nullptr) {
+    rt::budget_refund(bytes);
+    resource_limit("cannot allocate a linear memory (slot address space exhausted)");
+  }
+  if (slot.image != 0) rt::slot_clear_mapping(slot);
+  if (bytes > 0 && mprotect(slot.base, bytes, PROT_READ | PROT_WRITE) != 0) {
+    rt::slot_release(slot);
+    rt::budget_refund(bytes);
+    resource_limit("cannot make a linear memory accessible");
+  }
+  copy_image(m, slot.base);
+  return slot;
+}
+
+// A copied memory back to its image: the pages written since it was allocated or last reset
+// (one scan; every page if the kernel cannot tell) get the image's bytes again.
+void restore_copied(const MemorySnapshot& m, uint8_t* base) {
+  const uint64_t bytes = m.image->size();
+  if (bytes == 0) return;
+  std::vector<PageRange> written;
+  if (!scan_written_pages(base, bytes, written)) written.assign(1, PageRange{0, bytes});
+  for (const PageRange& r : written)
+    std::memcpy(base + r.begin, m.image->view() + r.begin, r.end - r.begin);
+}
+
 // Maps memory `m`'s image over the plain memory `mem` of an instance built from scratch.
 rt::Slot adopt_memory(const MemorySnapshot& m, wasm_rt_memory_t* mem) {
   if (mem->data == nullptr) throw Error("reset: the instance has no memory");
@@ -117,7 +156,12 @@ rt::Slot adopt_memory(const MemorySnapshot& m, wasm_rt_memory_t* mem) {
   }
   rt::Slot mapped;
   mapped.base = mem->data;
-  if (!m.image->map_into(mapped)) {
+  if (m.copied) {  // stays plain memory; restore() copies the image in
+    const uint64_t have = uint64_t{mem->pages} * rt::kWasmPageSize;
+    const uint64_t want = uint64_t{m.pages} * rt::kWasmPageSize;
+    if (want > have && mprotect(mem->data + have, want - have, PROT_READ | PROT_WRITE) != 0)
+      throw Error("reset: cannot make memory accessible: " + std::string(std::strerror(errno)));
+  } else if (!m.image->map_into(mapped)) {
     throw Error("reset: cannot map the snapshot image: " + std::string(std::strerror(errno)));
   }
   mem->pages = m.pages;
@@ -143,10 +187,10 @@ void verify_memory(const MemorySnapshot& m, size_t index, const wasm_rt_memory_t
 // instance), or, if the reset fails, gives the slot back without its image.
 void release_memory(const MemorySnapshot& m, wasm_rt_memory_t* mem, rt::Slot& slot,
                     const ResetOptions& opts) {
-  bool clean = true;
+  bool clean = !m.copied;  // a copied memory goes back as a clean slot
   try {
     undo_growth(m, mem);
-    reset_pages(*m.image, slot, opts);
+    if (clean) reset_pages(*m.image, slot, opts);
   } catch (const Error&) {
     clean = false;
   }
@@ -154,7 +198,7 @@ void release_memory(const MemorySnapshot& m, wasm_rt_memory_t* mem, rt::Slot& sl
   if (!clean) {
     madvise(mem->data, bytes, MADV_DONTNEED);
     mprotect(mem->data, bytes, PROT_NONE);
-    rt::slot_clear_mapping(slot);
+    if (slot.image != 0) rt::slot_clear_mapping(slot);
   }
   rt::budget_refund(bytes);
   rt::slot_release(slot);
@@ -212,7 +256,8 @@ void apply(const Snapshot& s, void* vm, MemorySlots& slots) {
   }
   slots.assign(s.memories.size(), rt::Slot{});
   for (size_t i = 0; i < s.memories.size(); ++i) {
-    slots[i] = map_new_memory(s.memories[i]);
+    slots[i] =
+        s.memories[i].copied ? copy_new_memory(s.memories[i]) : map_new_memory(s.memories[i]);
     field<wasm_rt_memory_t>(vm, s.memories[i].offset)->data = slots[i].base;
   }
   Relocation reloc(s, vm);
@@ -242,7 +287,12 @@ bool restore(const Snapshot& s, void* vm, MemorySlots& slots, const ResetOptions
     auto* mem = field<wasm_rt_memory_t>(vm, s.memories[i].offset);
     mem_data[i] = mem->data;
     undo_growth(s.memories[i], mem);
-    if (!reset_pages(*s.memories[i].image, slots[i], opts)) without_scan = false;
+    if (s.memories[i].copied) {
+      restore_copied(s.memories[i], mem->data);
+      without_scan = false;
+    } else if (!reset_pages(*s.memories[i].image, slots[i], opts)) {
+      without_scan = false;
+    }
   }
   // Keep what the instance owns (memory and table storage), take everything else.
   std::vector<void*> table_data;

@@ -32,10 +32,15 @@ struct TableImage {
 };
 
 // One memory of the snapshot (every memory of a snapshotted module is its own, not imported).
+// A copied memory (the memories of a module that uses threads: shared ones) is never mapped
+// copy-on-write: each instance gets plain anonymous memory with the image copied in, reset
+// copies the image back over the pages written since, and no write tracking arms it. Every
+// thread's atomics and waits then address one set of pages that the runtime never remaps.
 struct MemorySnapshot {
   size_t offset = 0;  // of the wasm_rt_memory_t inside the instance struct
   uint32_t pages = 0;
   std::shared_ptr<MemoryImage> image;
+  bool copied = false;
 };
 
 struct Snapshot {
