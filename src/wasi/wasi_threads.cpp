@@ -119,11 +119,10 @@ int32_t WasiThreads::State::spawn(int32_t arg) {
   } catch (const std::exception&) {
     return release();
   }
-  std::lock_guard lock(mutex);
+  std::unique_lock lock(mutex);
   if (ending) {
-    --running;
-    done_cv.notify_all();
-    return kWasiThreadSpawnAgain;
+    lock.unlock();
+    return release();  // the instance goes at the return, outside the lock
   }
   uint32_t tid = next_tid++;
   live.emplace(tid, instance.interrupt_handle());
