@@ -12,6 +12,11 @@
 // | pool       | min_warm..max_instances  | reset / keep / recycle   | FIFO, deadline     |
 // | per_thread | one per calling thread   | kept (or reset)          | none               |
 // | contexts   | one, a context per lease | context region zeroed    | FIFO, deadline     |
+// | threads    | N over one shared memory | kept (memory is shared)  | FIFO, deadline     |
+//
+// threads: N instances of one template whose module imports a shared memory (the template's
+// linker gives every instance the same one: wisp/shared_memories.hpp) serve leases at once; the
+// guest's atomics synchronise them (src/share/threads_strategy.cpp says what a trap does).
 //
 // FIFO: a caller that has waited over 1 ms is served strictly in arrival order; before that, an
 // instance coming back may go to a caller already running (a thread leasing again) while the
@@ -37,7 +42,7 @@
 
 namespace wisp {
 
-enum class StrategyKind { fresh, shared, pool, per_thread, contexts };
+enum class StrategyKind { fresh, shared, pool, per_thread, contexts, threads };
 const char* strategy_kind_name(StrategyKind k);
 
 enum class ReleaseAction {
@@ -47,9 +52,12 @@ enum class ReleaseAction {
 };
 
 struct Policy {
-  uint32_t max_instances = 0;  // pool: 0 = 2 × hardware threads; fresh: concurrent leases (0 = ∞)
-  uint32_t min_warm = 0;       // pool: instances created up front and kept
-  // Default: reset for pool, keep for shared and per_thread (fresh always destroys).
+  // pool: 0 = 2 × hardware threads; fresh: concurrent leases (0 = ∞); threads: the N instances
+  // (0 = hardware threads)
+  uint32_t max_instances = 0;
+  uint32_t min_warm = 0;  // pool, threads: instances created up front and kept
+  // Default: reset for pool, keep for shared, per_thread and threads (fresh always destroys;
+  // threads refuses reset: its instances' memory is not theirs to reset).
   std::optional<ReleaseAction> on_release;
   uint64_t recycle_after_uses = 0;                // 0 = never
   uint64_t memory_high_water_bytes = 0;           // recycle an instance whose memory grew past this

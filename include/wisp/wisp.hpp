@@ -11,6 +11,7 @@
 #include "wisp/linker.hpp"
 #include "wisp/module.hpp"
 #include "wisp/runtime_stats.hpp"
+#include "wisp/shared_memories.hpp"
 #include "wisp/strategy.hpp"
 #include "wisp/template.hpp"
 #include "wisp/value.hpp"

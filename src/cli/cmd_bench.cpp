@@ -1,8 +1,10 @@
-// `wisp bench m.wasm --export NAME [--args A,B] --threads T --calls N [--context-bytes B]`: runs
-// the same work under every sharing strategy (contexts too when the export takes a context pointer)
-// and prints one table (throughput of the calls that succeeded, p50/p99 latency, failed calls,
-// instances created, RSS growth, and whether state carried over, measured by a probe:
-// bench_state.hpp) — the tool for choosing a strategy.
+// `wisp bench m.wasm --export NAME [--args A,B] --threads T --calls N [--context-bytes B]
+// [--strategy a,b]`: runs the same work under every sharing strategy (contexts too when the export
+// takes a context pointer, threads too when the module imports a shared memory: one is made for
+// it, and every strategy's instances share it), or those named, and prints one table (throughput of
+// the calls that succeeded, p50/p99 latency, failed calls, instances created, RSS growth, and
+// whether state carried over, measured by a probe: bench_state.hpp) — the tool for choosing a
+// strategy.
 #include <unistd.h>
 #include <algorithm>
 #include <atomic>
@@ -31,8 +33,21 @@ struct BenchOptions {
   std::string init;
   unsigned threads = 1;
   uint64_t calls = 10000;
-  uint64_t context_bytes = 0;  // > 0: the export's first parameter is a context pointer
+  uint64_t context_bytes = 0;           // > 0: the export's first parameter is a context pointer
+  std::vector<std::string> strategies;  // empty: every one that applies
 };
+
+constexpr StrategyKind kAllKinds[] = {StrategyKind::fresh,    StrategyKind::shared,
+                                      StrategyKind::pool,     StrategyKind::per_thread,
+                                      StrategyKind::contexts, StrategyKind::threads};
+
+StrategyKind kind_named(const std::string& name) {
+  for (StrategyKind k : kAllKinds) {
+    if (name == strategy_kind_name(k)) return k;
+  }
+  throw Error("--strategy: '" + name +
+              "' is not one of fresh, shared, pool, per_thread, contexts, threads");
+}
 
 uint64_t rss_kib() {
   std::ifstream in("/proc/self/statm");
@@ -59,7 +74,7 @@ Row run_one(StrategyKind kind, const Template& tmpl, const BenchOptions& o,
   Row row;
   row.name = strategy_kind_name(kind);
   Policy policy;
-  policy.max_instances = o.threads;
+  policy.max_instances = o.threads;  // pool, and threads' N
   policy.contexts.region_bytes = std::max<uint64_t>(o.context_bytes, 1);
   policy.contexts.max_contexts = o.threads;
   // The context pointer goes first under contexts (args[0] is the placeholder 0 of the others).
@@ -151,7 +166,10 @@ int run_bench(const BenchOptions& o) {
   topts.snapshot.init_export = o.init;
   if (o.init.empty() && module.find_export("_initialize"))
     topts.snapshot.init_export = "_initialize";
-  Template tmpl = Linker().instantiate_template(module, topts);
+  Linker linker;
+  const bool shared_memory = imports_shared_memory(module);
+  if (shared_memory) define_shared_memories(engine, linker, module);
+  Template tmpl = linker.instantiate_template(module, topts);
 
   std::printf("wisp bench: %s %s, %u thread(s), %llu calls, tier %s\n\n", o.file.c_str(),
               o.export_name.c_str(), o.threads, static_cast<unsigned long long>(o.calls),
@@ -160,9 +178,16 @@ int run_bench(const BenchOptions& o) {
       "| strategy | calls/s | p50 µs | p99 µs | failed calls | instances created | discarded "
       "| RSS growth KiB | state carried over |\n|---|---|---|---|---|---|---|---|---|\n");
   int status = kOk;
-  std::vector<StrategyKind> kinds = {StrategyKind::fresh, StrategyKind::shared, StrategyKind::pool,
-                                     StrategyKind::per_thread};
-  if (ctx) kinds.push_back(StrategyKind::contexts);
+  std::vector<StrategyKind> kinds;
+  for (const std::string& name : o.strategies) kinds.push_back(kind_named(name));
+  if (kinds.empty()) {
+    kinds = {StrategyKind::fresh, StrategyKind::shared, StrategyKind::pool,
+             StrategyKind::per_thread};
+    if (ctx) kinds.push_back(StrategyKind::contexts);
+    if (shared_memory) kinds.push_back(StrategyKind::threads);
+  }
+  if (!ctx && std::find(kinds.begin(), kinds.end(), StrategyKind::contexts) != kinds.end())
+    throw Error("--strategy contexts needs --context-bytes (the export takes a context pointer)");
   for (StrategyKind kind : kinds) {
     Row r = run_one(kind, tmpl, o, args);
     std::printf("| %s | %.0f | %s | %s | %llu | %llu | %llu | %lld | %s |\n", r.name.c_str(),
@@ -203,6 +228,9 @@ void add_bench(CLI::App& app, Action& action) {
   cmd->add_option("--context-bytes", opts->context_bytes,
                   "The export takes a context pointer first: add the contexts strategy (a "
                   "region of this size per lease); the instance strategies pass 0 as the pointer");
+  cmd->add_option("--strategy", opts->strategies,
+                  "Only these strategies (fresh, shared, pool, per_thread, contexts, threads)")
+      ->delimiter(',');
   cmd->add_option("--init", opts->init,
                   "Export run once before the snapshot (default: _initialize if exported)");
   cmd->callback([opts, &action] { action = [opts] { return run_bench(*opts); }; });

@@ -131,10 +131,11 @@ void set_if(std::optional<T> v, T& out) {
 
 StrategyKind strategy_of(const Table& t, const std::string& s) {
   for (StrategyKind k : {StrategyKind::fresh, StrategyKind::shared, StrategyKind::pool,
-                         StrategyKind::per_thread, StrategyKind::contexts}) {
+                         StrategyKind::per_thread, StrategyKind::contexts, StrategyKind::threads}) {
     if (s == strategy_kind_name(k)) return k;
   }
-  throw t.error("strategy '" + s + "' is not one of fresh, shared, pool, per_thread, contexts");
+  throw t.error("strategy '" + s +
+                "' is not one of fresh, shared, pool, per_thread, contexts, threads");
 }
 
 Tier tier_of(const Table& t, const std::string& s) {
@@ -173,14 +174,14 @@ void check_meaningful(const Table& t, const RouteConfig& r, const ServerConfig& 
                   which + ")");
   };
   using K = StrategyKind;
-  only("max_instances", {K::fresh, K::pool});
-  only("min_warm", {K::pool});
-  only("on_release", {K::shared, K::pool, K::per_thread});
-  only("recycle_after_uses", {K::shared, K::pool, K::per_thread});
+  only("max_instances", {K::fresh, K::pool, K::threads});
+  only("min_warm", {K::pool, K::threads});
+  only("on_release", {K::shared, K::pool, K::per_thread, K::threads});
+  only("recycle_after_uses", {K::shared, K::pool, K::per_thread, K::threads});
   only("memory_high_water_bytes", {K::shared, K::pool, K::per_thread});
-  only("idle_timeout_ms", {K::shared, K::pool});
-  only("fuel_per_lease", {K::fresh, K::shared, K::pool, K::per_thread});
-  only("acquire_timeout_ms", {K::fresh, K::shared, K::pool, K::contexts});
+  only("idle_timeout_ms", {K::shared, K::pool, K::threads});
+  only("fuel_per_lease", {K::fresh, K::shared, K::pool, K::per_thread, K::threads});
+  only("acquire_timeout_ms", {K::fresh, K::shared, K::pool, K::contexts, K::threads});
   only("contexts", {K::contexts});
   if (r.strategy == K::fresh && t.has("acquire_timeout_ms") && !t.has("max_instances"))
     throw t.error(

@@ -15,6 +15,7 @@
 #include "share/log2_histogram.hpp"
 #include "wisp/error.hpp"
 #include "wisp/linker.hpp"
+#include "wisp/shared_memories.hpp"
 
 namespace wisp::serve {
 
@@ -34,6 +35,7 @@ bool keeps_state(const RouteConfig& c) {
     case StrategyKind::per_thread:
       return !c.policy.on_release || *c.policy.on_release == ReleaseAction::keep;
     case StrategyKind::contexts:
+    case StrategyKind::threads:
       return true;
   }
   return true;
@@ -163,6 +165,9 @@ Route::Route(Engine& engine, Tier tier, RouteConfig config)
                                "' is " + type_.to_string());
   }
   Linker linker;
+  // A module built for threads imports its shared memory: one for the route, shared by every
+  // instance (what the threads strategy is for).
+  if (imports_shared_memory(module_)) define_shared_memories(engine, linker, module_);
   TemplateOptions options;
   options.tier = tier;
   options.limits = config_.limits;

@@ -172,6 +172,8 @@ const char* strategy_kind_name(StrategyKind k) {
       return "per_thread";
     case StrategyKind::contexts:
       return "contexts";
+    case StrategyKind::threads:
+      return "threads";
   }
   return "?";
 }
@@ -256,15 +258,21 @@ Strategy::Strategy(StrategyKind kind, Template tmpl, Policy policy) {
     return;
   }
   uint32_t max = policy.max_instances;
+  if (kind == StrategyKind::threads) {
+    detail::check_threads_strategy(tmpl, policy);
+    if (max == 0) max = std::max(1u, std::thread::hardware_concurrency());
+  }
   if (kind == StrategyKind::shared) max = 1;
   if (kind == StrategyKind::pool && max == 0)
     max = std::max(2u, 2 * std::thread::hardware_concurrency());
-  if (kind == StrategyKind::pool && policy.min_warm > max)
-    throw Error("pool policy: min_warm (" + std::to_string(policy.min_warm) +
-                ") exceeds max_instances (" + std::to_string(max) + ")");
+  const bool warms = kind == StrategyKind::pool || kind == StrategyKind::threads;
+  if (warms && policy.min_warm > max)
+    throw Error(std::string(strategy_kind_name(kind)) + " policy: min_warm (" +
+                std::to_string(policy.min_warm) + ") exceeds max_instances (" +
+                std::to_string(max) + ")");
   auto core = std::make_shared<detail::QueueCore>(kind, std::move(tmpl), policy, max,
                                                   kind != StrategyKind::fresh);
-  if (kind == StrategyKind::pool) core->warm_up(policy.min_warm);
+  if (warms) core->warm_up(policy.min_warm);
   core_ = core;
 }
 

@@ -102,5 +102,8 @@ class QueueCore : public StrategyCore {
 
 std::shared_ptr<StrategyCore> make_per_thread_core(Template tmpl, Policy policy);
 std::shared_ptr<StrategyCore> make_contexts_core(Template tmpl, Policy policy);
+// Throws wisp::Error unless `tmpl` and `policy` can make a threads strategy
+// (src/share/threads_strategy.cpp).
+void check_threads_strategy(const Template& tmpl, const Policy& policy);
 
 }  // namespace wisp::detail

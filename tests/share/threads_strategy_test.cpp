@@ -1,0 +1,221 @@
+// The threads strategy (StrategyKind::threads) on both tiers: N instances over the one shared
+// memory their template links serve leases at once; 8 threads updating a counter (atomic add) and
+// a table (plain read-modify-write under a guest lock) lose no update, with fewer instances than
+// threads and with as many; leases held at once see each other's writes; a trap discards its
+// instance only and the memory keeps its state; refusals (a module that defines its memory, reset
+// on release); the C example guest (examples/guests/threads_kv.c: a futex-style lock on
+// wait/notify) under 8 threads; `wisp serve` with strategy = "threads".
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "serve/serve_support.hpp"
+#include "support/fixture.hpp"
+#include "support/strategy_check.hpp"
+#include "wisp/serve.hpp"
+#include "wisp/wisp.hpp"
+
+namespace wisp::test {
+namespace {
+
+// Word 0: the counter; word 4: the lock; word 8: a plain counter only changed under the lock.
+constexpr const char* kGuestWat = R"((module
+  (import "env" "memory" (memory 1 1 shared))
+  (func $lock
+    (loop $spin
+      (br_if $spin (i32.atomic.rmw.cmpxchg (i32.const 4) (i32.const 0) (i32.const 1)))))
+  (func $unlock (i32.atomic.store (i32.const 4) (i32.const 0)))
+  (func (export "count") (result i32)
+    (i32.add (i32.atomic.rmw.add (i32.const 0) (i32.const 1)) (i32.const 1)))
+  (func (export "locked_add") (param i32) (result i32) (local i32)
+    (call $lock)
+    (local.set 1 (i32.add (i32.load (i32.const 8)) (local.get 0)))
+    (i32.store (i32.const 8) (local.get 1))
+    (call $unlock)
+    (local.get 1))
+  (func (export "load") (param i32) (result i32) (i32.atomic.load (local.get 0)))
+  (func (export "store") (param i32 i32) (i32.atomic.store (local.get 0) (local.get 1)))
+  (func (export "boom") unreachable))
+)";
+
+class ThreadsStrategyTest : public TierTest {
+ protected:
+  Template guest_template(std::string_view wat_text = kGuestWat) {
+    Module m = compile(wat_text);
+    Linker linker;
+    EXPECT_EQ(define_shared_memories(engine(), linker, m), 1u);
+    return linker.instantiate_template(m, options());
+  }
+  static int32_t load(Lease& l, int32_t at) { return l.call("load", {Value::i32(at)})[0].as_i32(); }
+  // 8 threads, `each` leases apiece: a counted add and a locked add per lease.
+  void hammer(Strategy& s, int each) {
+    std::vector<std::thread> threads;
+    std::atomic<int> failures{0};
+    for (int t = 0; t < 8; ++t) {
+      threads.emplace_back([&] {
+        for (int i = 0; i < each; ++i) {
+          try {
+            Lease lease = s.acquire(std::chrono::seconds(30));
+            lease.call("count");
+            lease.call("locked_add", {Value::i32(1)});
+          } catch (const std::exception&) {
+            ++failures;
+          }
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(failures.load(), 0);
+  }
+};
+
+TEST_P(ThreadsStrategyTest, EightThreadsLoseNoUpdate) {
+  for (uint32_t n : {3u, 8u}) {  // fewer instances than threads (leases wait), and as many
+    SCOPED_TRACE(n);
+    Policy policy;
+    policy.max_instances = n;
+    auto s = checked_strategy(StrategyKind::threads, guest_template(), policy);
+    constexpr int kEach = 500;
+    hammer(*s, kEach);
+    {
+      Lease lease = s->acquire();
+      EXPECT_EQ(load(lease, 0), 8 * kEach);
+      EXPECT_EQ(load(lease, 8), 8 * kEach);
+    }
+    StrategyStats st = s->stats();  // leases count when they end
+    EXPECT_LE(st.creates, n);
+    EXPECT_EQ(st.discarded(), 0u);
+    EXPECT_EQ(st.leases, 8u * kEach + 1);
+  }
+}
+
+TEST_P(ThreadsStrategyTest, LeasesHeldAtOnceShareTheMemory) {
+  Policy policy;
+  policy.max_instances = 2;
+  auto s = checked_strategy(StrategyKind::threads, guest_template(), policy);
+  Lease a = s->acquire();
+  Lease b = s->acquire(std::chrono::milliseconds(100));  // a second instance, no waiting
+  EXPECT_NE(a.instance_id(), b.instance_id());
+  a.call("store", {Value::i32(64), Value::i32(42)});
+  EXPECT_EQ(load(b, 64), 42);
+  // Both instances are leased: a third lease waits, then gives up.
+  EXPECT_THROW(s->acquire(std::chrono::milliseconds(20)), Unavailable);
+  a.release();
+  Lease c = s->acquire(std::chrono::milliseconds(100));
+  EXPECT_EQ(load(c, 64), 42);  // kept: the memory is the strategy's, not a lease's
+}
+
+TEST_P(ThreadsStrategyTest, ATrapDiscardsOneInstanceAndTheMemoryKeepsItsState) {
+  Policy policy;
+  policy.max_instances = 2;
+  auto s = checked_strategy(StrategyKind::threads, guest_template(), policy);
+  {
+    Lease lease = s->acquire();
+    for (int i = 0; i < 5; ++i) lease.call("count");
+    EXPECT_TRAP(lease.call("boom"), TrapKind::unreachable);
+  }
+  StrategyStats st = s->stats();
+  EXPECT_EQ(st.discards[static_cast<size_t>(DiscardReason::trapped)], 1u);
+  EXPECT_EQ(st.live, 0u);
+  Lease lease = s->acquire();  // a new instance over the same memory
+  EXPECT_EQ(load(lease, 0), 5);
+  EXPECT_EQ(lease.call("count")[0].as_i32(), 6);
+  EXPECT_EQ(s->stats().creates, 2u);
+}
+
+TEST_P(ThreadsStrategyTest, RefusesAModuleWithoutAnImportedSharedMemoryAndReset) {
+  Template own = Linker().instantiate_template(
+      compile(R"((module (memory (export "mem") 1 1 shared)))"), options());
+  try {
+    make_strategy(StrategyKind::threads, own);
+    ADD_FAILURE() << "a module that defines its memory made a threads strategy";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("imports a shared memory"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("defines its own"), std::string::npos);
+  }
+  Policy reset;
+  reset.on_release = ReleaseAction::reset;
+  EXPECT_THROW(make_strategy(StrategyKind::threads, guest_template(), reset), Error);
+  Policy warm;
+  warm.max_instances = 2;
+  warm.min_warm = 3;
+  EXPECT_THROW(make_strategy(StrategyKind::threads, guest_template(), warm), Error);
+}
+
+TEST_P(ThreadsStrategyTest, TheExampleGuestKeepsEveryUpdateUnderEightThreads) {
+  Module m = engine().compile_file(std::string(WISP_EXAMPLES_DIR) + "/threads_kv.wasm");
+  Linker linker;
+  define_shared_memories(engine(), linker, m);
+  Policy policy;
+  policy.max_instances = 4;
+  auto s =
+      checked_strategy(StrategyKind::threads, linker.instantiate_template(m, options()), policy);
+  constexpr int kEach = 300;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        Lease lease = s->acquire(std::chrono::seconds(30));
+        lease.call("counter_add", {Value::i32(1)});
+        lease.call("kv_add", {Value::i32(t), Value::i64(2)});
+        lease.call("kv_add", {Value::i32(100), Value::i64(1)});  // one key everyone updates
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  Lease lease = s->acquire();
+  EXPECT_EQ(lease.call("counter_get")[0].as_i32(), 8 * kEach);
+  for (int t = 0; t < 8; ++t)
+    EXPECT_EQ(lease.call("kv_get", {Value::i32(t)})[0].as_i64(), 2 * kEach);
+  EXPECT_EQ(lease.call("kv_get", {Value::i32(100)})[0].as_i64(), 8 * kEach);
+  EXPECT_EQ(lease.call("kv_locked_ops")[0].as_i64(), 2 * 8 * kEach);
+  EXPECT_EQ(lease.call("work", {Value::i32(0)})[0].as_i32(), static_cast<int32_t>(2463534242u));
+}
+
+WISP_INSTANTIATE_TIERS(ThreadsStrategyTest);
+
+// `wisp serve`: strategy = "threads" parses, and a route over the example guest counts every
+// request once, whichever of its instances served it.
+TEST(ThreadsStrategyServe, ARouteCountsEveryRequestAcrossItsInstances) {
+  ServerConfig parsed = ServerConfig::from_toml(R"(
+[[route]]
+path = "/count"
+module = "threads_kv.wasm"
+export = "counter_add"
+strategy = "threads"
+max_instances = 4
+)",
+                                                "/srv");
+  ASSERT_EQ(parsed.routes.size(), 1u);
+  EXPECT_EQ(parsed.routes[0].strategy, StrategyKind::threads);
+  EXPECT_EQ(parsed.routes[0].policy.max_instances, 4u);
+
+  RouteConfig r =
+      route("/count", kExamples / "threads_kv.wasm", "counter_add", StrategyKind::threads);
+  r.policy.max_instances = 4;
+  Server server(config_with({r}));
+  server.start();
+  constexpr int kEach = 25;
+  std::vector<std::thread> clients;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < 4; ++t) {
+    clients.emplace_back([&] {
+      HttpClient c(server.port());
+      for (int i = 0; i < kEach; ++i) {
+        if (c.request("GET", "/count?args=1").status != 200) ++wrong;
+      }
+    });
+  }
+  for (auto& c : clients) c.join();
+  EXPECT_EQ(wrong.load(), 0);
+  HttpClient c(server.port());
+  EXPECT_EQ(first_result(c.request("GET", "/count?args=0")), 4 * kEach);
+  server.stop();
+}
+
+}  // namespace
+}  // namespace wisp::test
