@@ -28,10 +28,11 @@ inline constexpr int32_t kWasiThreadSpawnAgain = -6;
 // spelling `thread_spawn`).
 bool imports_wasi_threads(const Module& module);
 
-// One run of a wasi-threads program: the shared memories the module imports (created from the
-// import's limits), one WASI context shared by every thread (its fd table guarded by a lock), the
-// main thread's instance, and the pool of host threads (at most WasiConfig::max_threads spawned
-// threads run at once; a host thread that finishes one is reused by a later spawn).
+// One run of a wasi-threads program: the shared memories the module imports (made from the
+// imports' limits unless the linker defines them), one WASI context shared by every thread (its fd
+// table guarded by a lock), the main thread's instance, and the pool of host threads (at most
+// WasiConfig::max_threads spawned threads run at once; a host thread that finishes one is reused by
+// a later spawn).
 //
 // How a group ends, whichever thread causes it (the first cause wins):
 //   - a trap in any thread: every other thread is interrupted (a waiter in
@@ -42,10 +43,11 @@ bool imports_wasi_threads(const Module& module);
 // run() returns or throws only once every spawned thread has stopped; the host process stays up.
 class WasiThreads {
  public:
-  // Compiles and instantiates the shared memories `module` imports (with `engine`), defines them
-  // and thread-spawn in a copy of `linker` (which also must provide whatever else the module
-  // imports: add_wasi(linker) for wasi_snapshot_preview1), creates the WASI context from
-  // `config` and instantiates the main thread (its start function runs). options.host_state is
+  // Makes the shared memories `module` imports that `linker` does not define
+  // (define_shared_memories, with `engine`), defines them and thread-spawn in a copy of `linker`
+  // (which must provide whatever else the module imports: add_wasi(linker) for
+  // wasi_snapshot_preview1; its own thread-spawn, if any, is replaced), creates the WASI context
+  // from `config` and instantiates the main thread (its start function runs). options.host_state is
   // replaced (every thread's instance gets the shared context) and snapshots are off. Throws
   // wisp::Error when the module imports no shared memory or exports no wasi_thread_start,
   // LinkError, or what instantiation throws (Trap, WasiExit from a start function).

@@ -16,35 +16,13 @@
 #include <thread>
 
 #include "wasi/ctx_impl.hpp"
+#include "wisp/shared_memories.hpp"
 
 namespace wisp {
 
 namespace {
 
 constexpr uint32_t kMaxTid = (1u << 29) - 1;  // valid TIDs: [1, 2^29)
-
-void leb(std::vector<uint8_t>& out, uint32_t v) {
-  do {
-    uint8_t b = v & 0x7f;
-    v >>= 7;
-    out.push_back(static_cast<uint8_t>(v ? b | 0x80 : b));
-  } while (v);
-}
-
-// (module (memory (export "memory") MIN MAX shared))
-std::vector<uint8_t> shared_memory_module(const MemoryType& type) {
-  std::vector<uint8_t> mem = {1, 0x03};
-  leb(mem, type.limits.min);
-  leb(mem, *type.limits.max);
-  std::vector<uint8_t> exp = {1, 6, 'm', 'e', 'm', 'o', 'r', 'y', 0x02, 0};
-  std::vector<uint8_t> m = {0, 'a', 's', 'm', 1, 0, 0, 0};
-  for (auto& [id, payload] : {std::pair{5, &mem}, std::pair{7, &exp}}) {
-    m.push_back(static_cast<uint8_t>(id));
-    leb(m, static_cast<uint32_t>(payload->size()));
-    m.insert(m.end(), payload->begin(), payload->end());
-  }
-  return m;
-}
 
 bool is_spawn_import(const ImportDesc& i) {
   return i.module == "wasi" && (i.name == "thread-spawn" || i.name == "thread_spawn") &&
@@ -72,7 +50,6 @@ struct WasiThreads::State {
 
   std::shared_ptr<WasiCtx> ctx;
   uint32_t max_threads = 1;
-  std::vector<Instance> memories;
   std::optional<Template> tmpl;
   Instance main;
   InterruptHandle main_interrupt{nullptr};
@@ -212,31 +189,19 @@ WasiThreads::WasiThreads(Engine& engine, const Module& module, const Linker& lin
     : state_(std::make_shared<State>()) {
   State& s = *state_;
   s.max_threads = std::max<uint32_t>(config.max_threads, 1);
-  Linker group_linker = linker;
-  bool shared_memory = false;
-  for (const ImportDesc& imp : module.imports()) {
-    if (imp.type.kind != ExternKind::memory || !imp.type.memory.shared) continue;
-    if (imp.type.memory.is64)
-      throw Error("wasi-threads: the 64-bit shared memory " + imp.module + "." + imp.name +
-                  " is not supported");
-    Module mem_module = engine.compile(shared_memory_module(imp.type.memory));
-    TemplateOptions mem_options;
-    mem_options.tier = options.tier;
-    mem_options.limits = options.limits;
-    Instance mem = Linker().instantiate(mem_module, mem_options);
-    group_linker.define(imp.module, imp.name, *mem.get_export("memory"));
-    s.memories.push_back(std::move(mem));
-    shared_memory = true;
-  }
-  if (!shared_memory)
+  if (!imports_shared_memory(module))
     throw Error(
         "wasi-threads: the module imports no shared memory (build it with -Wl,--shared-memory "
         "-Wl,--import-memory): its threads could not share one");
+  // The memories it imports, unless `linker` defines them already.
+  Linker group_linker = linker;
+  define_shared_memories(engine, group_linker, module);
   auto start = module.find_export("wasi_thread_start");
   if (!start || start->type.kind != ExternKind::func ||
       start->type.func != FuncType{{ValType::i32, ValType::i32}, {}})
     throw Error("wasi-threads: the module exports no function wasi_thread_start (i32, i32) -> ()");
   std::weak_ptr<State> weak = state_;
+  group_linker.allow_shadowing(true);  // thread-spawn is the group's own
   for (const ImportDesc& imp : module.imports()) {
     if (!is_spawn_import(imp)) continue;
     group_linker.define_func(

@@ -154,7 +154,8 @@ TEST_P(WasiThreadsTest, RefusesAModuleWithoutSharedMemoryOrStart) {
 }
 
 // The proposal's own smallest case, in text: the spawned thread stores its TID and argument and
-// notifies; main checks them and exits with 22.
+// notifies; main checks them and exits with 22. Once with a memory the group makes, once with
+// the embedder's own (defined in the linker), which then holds what the thread wrote.
 TEST_P(WasiThreadsTest, TidAndArgumentReachTheThread) {
   Engine& engine = wasi_engine(tier());
   Module module = engine.compile(wat(R"((module
@@ -173,16 +174,28 @@ TEST_P(WasiThreadsTest, TidAndArgumentReachTheThread) {
       (if (i32.ne (local.get 0) (i32.load (i32.const 4))) (then unreachable))
       (if (i32.ne (i32.const 12345) (i32.load (i32.const 8))) (then unreachable))
       (call $exit (i32.const 22)))))"));
-  Linker linker;
-  add_wasi(linker, module);
   TemplateOptions options;
   options.tier = tier();
-  WasiThreads group(engine, module, linker, WasiConfig{}, options);
-  try {
-    group.run();
-    ADD_FAILURE() << "no exit";
-  } catch (const WasiExit& e) {
-    EXPECT_EQ(e.code(), 22);
+  for (bool host_memory : {false, true}) {
+    SCOPED_TRACE(host_memory ? "the embedder's memory" : "a memory the group makes");
+    Linker linker;
+    add_wasi(linker, module);
+    Instance memory_owner;
+    if (host_memory) {  // the linker defines the memory: the group uses it
+      memory_owner = Linker().instantiate(
+          engine.compile(wat(R"((module (memory (export "m") 1 1 shared)))")), options);
+      linker.define("foo", "bar", *memory_owner.get_export("m"));
+    }
+    WasiThreads group(engine, module, linker, WasiConfig{}, options);
+    try {
+      group.run();
+      ADD_FAILURE() << "no exit";
+    } catch (const WasiExit& e) {
+      EXPECT_EQ(e.code(), 22);
+    }
+    if (host_memory) {
+      EXPECT_EQ(memory_owner.memory().load<int32_t>(8), 12345);
+    }
   }
 }
 
