@@ -5,6 +5,9 @@
 //     (examples/guests/threads_kv.c, tier 1). work(N) is N rounds of xorshift: no memory, so the
 //     calls run in parallel; counter_add is one atomic add on the shared memory. items_per_second
 //     is leases per second over all threads (real time). Target: threads:2 >= 1.7x threads:1.
+//   BM_NativeWork/work:N/threads:T: the same xorshift rounds in C++ on T threads, no runtime:
+//     how far the machine itself scales from 1 to 2 threads at that moment (on a shared VM,
+//     other processes take cores; compare the strategy's ratio with this one's).
 // After each run the counter must have grown by exactly the leases made (no lost update), or
 // the run is reported as an error.
 #include <benchmark/benchmark.h>
@@ -79,7 +82,33 @@ void threads_strategy(benchmark::State& st) {
   }
 }
 
+uint32_t native_work(uint32_t n) {
+  uint32_t x = 2463534242u;
+  for (uint32_t i = 0; i < n; ++i) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    benchmark::DoNotOptimize(x);  // one round at a time, as the guest's loop
+  }
+  return x;
+}
+
+void native_work_bench(benchmark::State& st) {
+  const auto rounds = static_cast<uint32_t>(st.range(0));
+  for (auto _ : st) benchmark::DoNotOptimize(native_work(rounds));
+  st.SetItemsProcessed(st.iterations());
+}
+
 }  // namespace
+
+BENCHMARK(native_work_bench)
+    ->Name("BM_NativeWork")
+    ->ArgName("work")
+    ->Arg(10000)
+    ->Arg(1000)
+    ->Threads(1)
+    ->Threads(2)
+    ->UseRealTime();
 
 BENCHMARK(threads_strategy)
     ->Name("BM_ThreadsStrategy")
