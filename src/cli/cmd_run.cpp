@@ -249,7 +249,9 @@ void add_run(CLI::App& app, Action& action) {
       "A command module runs _start; a reactor runs _initialize, then --invoke NAME (whose\n"
       "arguments are parsed from its signature, as `wisp call` does). Only the --dir and\n"
       "--dir-ro directories are reachable; stdio is inherited. The exit status is the guest's\n"
-      "exit code (0 when _start returns); a trap prints its kind and the export and exits 4.");
+      "exit code (0 when _start returns); a trap prints its kind and the export and exits 4.\n"
+      "A wasi-threads module (it imports wasi thread-spawn) runs its threads on a pool of at\n"
+      "most --max-threads; a trap or proc_exit in any thread ends them all.");
   sub->add_option("--dir", o->dirs, "Preopen HOST[::GUEST] read-write (repeatable)")
       ->allow_extra_args(false);
   sub->add_option("--dir-ro", o->dirs_ro,
