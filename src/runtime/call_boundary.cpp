@@ -27,8 +27,8 @@ extern "C" void* __libc_stack_end;  // glibc: the initial stack pointer (exporte
 
 namespace wisp::rt {
 
-__thread CallFrame* tls_frame = nullptr;
-__thread int tls_in_host = 0;
+__thread CallFrame* tls_frame WISP_TLS_IE = nullptr;
+__thread int tls_in_host WISP_TLS_IE = 0;
 
 namespace {
 
@@ -57,7 +57,7 @@ struct AltStack {
   }
 };
 
-thread_local ThreadState tls_thread;
+thread_local ThreadState tls_thread WISP_TLS_IE;
 std::atomic<uint64_t> g_thread_counter{1};
 
 }  // namespace
@@ -183,7 +183,24 @@ uint64_t next_call_id() {
   return t.next_call + 1;
 }
 
-__attribute__((noinline)) TrapCode run_guarded(Thunk thunk, void* ctx, InterruptState* interrupt) {
+namespace {
+// The setjmp half of a guarded call, a function of its own: a function that calls setjmp keeps
+// every value live across it in memory, so run_guarded's bookkeeping stays out of this one.
+// Returns kNoTrap, or the trap code when raise_trap unwinds to this frame (the innermost).
+__attribute__((noinline)) TrapCode enter_frame(CallFrame* frame, Thunk thunk, void* ctx) {
+#if WISP_TSAN
+  if (sigsetjmp(frame->jmpbuf, 1)) return tls_frame->trap;  // see CallFrame::jmpbuf
+#else
+  if (__builtin_setjmp(frame->jmpbuf)) return tls_frame->trap;
+#endif
+  tls_frame = frame;
+  tls_in_host = 0;
+  thunk(ctx);
+  return kNoTrap;
+}
+}  // namespace
+
+TrapCode run_guarded(Thunk thunk, void* ctx, InterruptState* interrupt) {
   ThreadState& t = tls_thread;
   uintptr_t sp = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
   if (__builtin_expect(sp < t.entry_floor || !t.ready, 0)) {
@@ -203,28 +220,16 @@ __attribute__((noinline)) TrapCode run_guarded(Thunk thunk, void* ctx, Interrupt
     interrupt->tid.store(t.tid, std::memory_order_relaxed);
     interrupt->running_call.store(frame.call_id, std::memory_order_release);
   }
-#if WISP_TSAN
-  if (sigsetjmp(frame.jmpbuf, 1)) {  // see CallFrame::jmpbuf
-#else
-  if (__builtin_setjmp(frame.jmpbuf)) {
-#endif
-    // Arrived here from raise_trap (possibly from a signal handler).
-    CallFrame* f = tls_frame;
-    tls_frame = f->prev;
-    tls_in_host = f->saved_in_host;
-    tls_unwind_target = static_cast<WASM_RT_UNWIND_TARGET*>(f->saved_unwind_target);
-    if (f->interrupt) f->interrupt->running_call.store(0, std::memory_order_release);
-    if (!tls_frame) release_captured_exceptions();  // no exnref outlives the outermost call
-    return f->trap;
-  }
-  tls_frame = &frame;
-  tls_in_host = 0;
-  thunk(ctx);
+  const TrapCode code = enter_frame(&frame, thunk, ctx);
   tls_frame = frame.prev;
   tls_in_host = frame.saved_in_host;
-  if (!tls_frame) release_captured_exceptions();
+  // Generated code restores the unwind target itself on normal exits from its try blocks.
+  if (__builtin_expect(code != kNoTrap, 0))
+    tls_unwind_target = static_cast<WASM_RT_UNWIND_TARGET*>(frame.saved_unwind_target);
   if (interrupt) interrupt->running_call.store(0, std::memory_order_release);
-  return kNoTrap;
+  // No exnref outlives the outermost call.
+  if (__builtin_expect(!frame.prev && tls_holds_captured, 0)) release_captured_exceptions();
+  return code;
 }
 
 void raise_trap(TrapCode code) {

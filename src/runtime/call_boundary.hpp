@@ -63,8 +63,14 @@ struct CallFrame {
 };
 
 // Per-thread state read by the signal handlers (initial-exec TLS: async-signal-safe).
-extern __thread CallFrame* tls_frame;
-extern __thread int tls_in_host;  // > 0 while host or runtime code runs inside a guest call
+// Initial-exec TLS: async-signal-safe, and in position-independent code a plain %fs-relative
+// access rather than a __tls_get_addr call (the call boundary's hot path uses these; a call per
+// access made the compiler spill around each). The runtime's few hot variables fit easily in the
+// static TLS that glibc keeps even for a libwisp.so loaded by dlopen.
+#define WISP_TLS_IE __attribute__((tls_model("initial-exec")))
+extern __thread CallFrame* tls_frame WISP_TLS_IE;
+extern __thread int tls_in_host
+    WISP_TLS_IE;  // > 0 while host or runtime code runs inside a guest call
 
 // Details of the last trap on this thread (message of a host error, WASI exit code). Cleared
 // at the start of every guarded call; kept in trivially destructible TLS (no init guard).

@@ -21,7 +21,8 @@ thread_local uint32_t tls_size = 0;
 thread_local unsigned char tls_data[kMaxExceptionSize];
 }  // namespace
 
-__thread WASM_RT_UNWIND_TARGET* tls_unwind_target = nullptr;
+__thread WASM_RT_UNWIND_TARGET* tls_unwind_target WISP_TLS_IE = nullptr;
+__thread bool tls_holds_captured WISP_TLS_IE = false;
 
 uint32_t register_tag(uint32_t /*size*/) {
   return g_next_tag.fetch_add(1);
@@ -74,12 +75,14 @@ void* capture_exception() {
   if (tls_size) std::memcpy(block.get() + sizeof head, tls_data, tls_size);
   tls_captured_bytes += bytes;
   tls_captured.push_back(std::move(block));
+  tls_holds_captured = true;
   return tls_captured.back().get();
 }
 
 void release_captured_exceptions() {
   tls_captured.clear();
   tls_captured_bytes = 0;
+  tls_holds_captured = false;
 }
 
 uint32_t exception_tag() {

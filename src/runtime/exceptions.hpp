@@ -3,6 +3,7 @@
 
 #include <cstdint>
 
+#include "runtime/call_boundary.hpp"
 #include "runtime/wisp_abi.h"
 
 namespace wisp::rt {
@@ -25,6 +26,8 @@ uint32_t exception_size();
 void* exception_data();
 
 // The innermost try's unwind target on this thread; saved and restored by each call boundary.
-extern __thread WASM_RT_UNWIND_TARGET* tls_unwind_target;
+extern __thread WASM_RT_UNWIND_TARGET* tls_unwind_target WISP_TLS_IE;
+// Whether this thread holds captured exceptions (exnref) that release_captured_exceptions frees.
+extern __thread bool tls_holds_captured WISP_TLS_IE;
 
 }  // namespace wisp::rt
