@@ -1,7 +1,7 @@
 // An embedded control loop on wisp: each tick reads a (simulated) sensor, runs the sensor
 // filter and the motor controller (two C modules in one WebAssembly instance, tier 1, memory
-// locked) and drives a simulated motor. The same C built natively runs the same loop in the same
-// process, for comparison. Prints the latency of each tick's two calls (p50, p99, p99.9, max)
+// locked) and drives a simulated motor. The same C built natively drives a second motor in the
+// same loop, for comparison. Prints the latency of each tick's two calls (p50, p99, p99.9, max)
 // and, at a fixed rate, the jitter of the tick start against its schedule.
 //   control_loop CONTROL.wasm [--ticks N] [--hz RATE]   (RATE 0: flat out; default 1000)
 // Exits 1 if the WebAssembly and native controllers disagree or the motor misses its setpoint.
@@ -43,21 +43,15 @@ struct Run {
   double output_sum = 0;  // every tick's controller output, summed (compared between runs)
 };
 
+// One controller: its call pair and the motor it drives.
 template <typename Filter, typename Pid>
-Run control(int ticks, int hz, Filter filter, Pid pid) {
-  Run run;
-  run.call_ns.reserve(ticks);
-  run.late_ns.reserve(ticks);
+struct Loop {
+  Filter filter;
+  Pid pid;
   Motor motor;
-  const float setpoint = 5.0f;
-  const auto period = hz > 0 ? std::chrono::nanoseconds(1'000'000'000 / hz) : Clock::duration{};
-  const Clock::time_point start = Clock::now();
-  for (int t = 0; t < ticks; ++t) {
-    if (hz > 0) {
-      const Clock::time_point due = start + period * t;
-      std::this_thread::sleep_until(due);
-      run.late_ns.push_back((Clock::now() - due).count());
-    }
+  Run run;
+  void tick(int t) {
+    const float setpoint = 5.0f;
     const float raw = motor.sense();
     const Clock::time_point t0 = Clock::now();
     const float measured = filter(raw);
@@ -66,8 +60,37 @@ Run control(int ticks, int hz, Filter filter, Pid pid) {
     run.output_sum += volts;
     motor.drive(volts, t);
   }
-  run.final_speed = motor.speed;
-  return run;
+};
+
+// Runs both controllers in the same loop, each tick calling one then the other (alternating
+// which goes first), so that both see the same machine: the same caches, frequency and
+// interruptions, rather than one after the other.
+template <typename A, typename B>
+void control(int ticks, int hz, A& a, B& b) {
+  for (Run* r : {&a.run, &b.run}) {
+    r->call_ns.reserve(ticks);
+    r->late_ns.reserve(ticks);
+  }
+  const auto period = hz > 0 ? std::chrono::nanoseconds(1'000'000'000 / hz) : Clock::duration{};
+  const Clock::time_point start = Clock::now();
+  for (int t = 0; t < ticks; ++t) {
+    if (hz > 0) {
+      const Clock::time_point due = start + period * t;
+      std::this_thread::sleep_until(due);
+      const int64_t late = (Clock::now() - due).count();
+      a.run.late_ns.push_back(late);
+      b.run.late_ns.push_back(late);
+    }
+    if (t % 2 == 0) {
+      a.tick(t);
+      b.tick(t);
+    } else {
+      b.tick(t);
+      a.tick(t);
+    }
+  }
+  a.run.final_speed = a.motor.speed;
+  b.run.final_speed = b.motor.speed;
 }
 
 int64_t quantile(std::vector<int64_t> v, double q) {
@@ -111,19 +134,23 @@ int main(int argc, char** argv) {
     instance.lock_memory();  // no page fault inside the loop
     auto filter = instance.func<float(float)>("filter_sample");
     auto pid = instance.func<float(float, float)>("pid_step");
-    Run wasm = control(
-        ticks, hz, [&](float raw) { return filter(raw); },
-        [&](float sp, float m) { return pid(sp, m); });
-    Run native = control(ticks, hz, filter_sample, pid_step);
+    auto wasm_filter = [&](float raw) { return filter(raw); };
+    auto wasm_pid = [&](float sp, float m) { return pid(sp, m); };
+    Loop<decltype(wasm_filter), decltype(wasm_pid)> wasm_loop{wasm_filter, wasm_pid, {}, {}};
+    Loop<float (*)(float), float (*)(float, float)> native_loop{filter_sample, pid_step, {}, {}};
+    control(ticks, hz, wasm_loop, native_loop);
+    const Run& wasm = wasm_loop.run;
+    const Run& native = native_loop.run;
     std::printf("%d ticks at %s\n", ticks,
                 hz > 0 ? (std::to_string(hz) + " Hz").c_str() : "full speed");
     report("wisp (tier 1)", wasm);
     report("native", native);
-    std::printf("wisp / native: p50 %.2fx  p99 %.2fx\n",
-                static_cast<double>(quantile(wasm.call_ns, 0.5)) /
-                    static_cast<double>(std::max<int64_t>(1, quantile(native.call_ns, 0.5))),
-                static_cast<double>(quantile(wasm.call_ns, 0.99)) /
-                    static_cast<double>(std::max<int64_t>(1, quantile(native.call_ns, 0.99))));
+    auto ratio = [&](double q) {
+      return static_cast<double>(quantile(wasm.call_ns, q)) /
+             static_cast<double>(std::max<int64_t>(1, quantile(native.call_ns, q)));
+    };
+    std::printf("wisp / native: p50 %.2fx  p99 %.2fx  p99.9 %.2fx\n", ratio(0.5), ratio(0.99),
+                ratio(0.999));
     if (wasm.output_sum != native.output_sum || wasm.final_speed != native.final_speed) {
       std::printf("FAILED: the WebAssembly and native controllers disagree\n");
       return 1;
