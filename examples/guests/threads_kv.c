@@ -19,8 +19,7 @@ static uint64_t locked_ops;
 
 static void lock(void) {
   int32_t c = 0;
-  if (__atomic_compare_exchange_n(&lock_word, &c, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-    return;
+  if (__atomic_compare_exchange_n(&lock_word, &c, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) return;
   for (int spin = 0; spin < 100; ++spin) {
     c = 0;
     if (__atomic_compare_exchange_n(&lock_word, &c, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
