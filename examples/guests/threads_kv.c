@@ -6,10 +6,12 @@
 //   kv_get(key)          reads the slot under the lock
 //   kv_locked_ops()      how many kv_add calls ran (counted non-atomically, inside the lock)
 //   work(n)              n rounds of pure arithmetic: no memory, embarrassingly parallel
+//   stack_work(seed)     fills a 4 KiB array on the C stack from `seed` and sums it back
 // The lock is a futex-style mutex (0 free, 1 held, 2 held with waiters): waiters sleep in
-// memory.atomic.wait32 and the holder wakes one with memory.atomic.notify. Nothing here uses the
-// C stack, so the instances (each with its own __stack_pointer at the same value) need no stack
-// of their own. Built freestanding (wasm32, no libc).
+// memory.atomic.wait32 and the holder wakes one with memory.atomic.notify. The module exports
+// its __stack_pointer (-Wl,--export=__stack_pointer), so that the threads strategy gives each
+// instance a C stack of its own: stack_work run at once in two instances sharing one stack would
+// overwrite each other's array. Built freestanding (wasm32, no libc).
 #include <stdint.h>
 
 static uint32_t counter;
@@ -74,4 +76,13 @@ uint32_t work(uint32_t n) {
     x ^= x << 5;
   }
   return x;
+}
+
+uint32_t stack_work(uint32_t seed) {
+  volatile uint32_t buf[1024];  // volatile: kept on the C stack, written and read back
+  for (uint32_t i = 0; i < 1024; ++i) buf[i] = seed * 2654435761u + i;
+  uint32_t sum = 0;
+  for (int round = 0; round < 4; ++round)
+    for (uint32_t i = 0; i < 1024; ++i) sum += buf[i] ^ i;
+  return sum;
 }

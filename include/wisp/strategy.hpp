@@ -68,6 +68,9 @@ struct Policy {
   uint64_t fuel_per_lease = 0;
   // contexts: the regions (size, count = the most leases at once, enforcement, allocator).
   ContextsOptions contexts;
+  // threads: the C stack each instance gets in the shared memory, when the module exports its
+  // __stack_pointer (clang: -Wl,--export=__stack_pointer); rounded up to 64 KiB pages.
+  uint32_t thread_stack_bytes = 64 * 1024;
 
   bool operator==(const Policy&) const = default;
 };

@@ -36,7 +36,10 @@ StrategyCore::StrategyCore(StrategyKind kind, Template tmpl, Policy policy)
       tmpl_(std::move(tmpl)),
       policy_(policy),
       action_(default_action(kind, policy)),
-      backoff_(policy.failure_backoff) {}
+      backoff_(policy.failure_backoff) {
+  if (kind == StrategyKind::threads)
+    thread_stacks_ = std::make_shared<ThreadStacks>(policy.thread_stack_bytes);
+}
 
 std::unique_ptr<LeaseSlot> StrategyCore::create() {
   {
@@ -51,6 +54,7 @@ std::unique_ptr<LeaseSlot> StrategyCore::create() {
   try {
     auto slot = std::make_unique<LeaseSlot>();
     slot->instance = tmpl_.instantiate();
+    if (thread_stacks_) slot->stack = thread_stacks_->assign(slot->instance);
     slot->id = next_instance_id_.fetch_add(1, std::memory_order_relaxed) + 1;
     {
       std::lock_guard lock(backoff_mutex_);

@@ -19,6 +19,9 @@ namespace wisp::detail {
 using Clock = std::chrono::steady_clock;
 
 struct LeaseSlot {
+  // threads: the instance's C stack in the shared memory (ThreadStacks), given back after the
+  // instance is gone (declared first: destroyed last). Null elsewhere.
+  std::shared_ptr<void> stack;
   Instance instance;
   Clock::time_point acquired{};
   Clock::time_point idle_since{};
@@ -26,6 +29,27 @@ struct LeaseSlot {
   uint64_t id = 0;  // Lease::instance_id()
   bool discard = false;
   std::unique_ptr<Contexts::Context> context;  // contexts: the lease's context, no instance
+};
+
+// The threads strategy's C stacks: every instance of a clang module starts with the same
+// __stack_pointer, so instances running at once would share one stack. When the module exports
+// its __stack_pointer (-Wl,--export=__stack_pointer), each instance gets a region of the shared
+// memory of its own (src/share/threads_strategy.cpp).
+class ThreadStacks : public std::enable_shared_from_this<ThreadStacks> {
+ public:
+  explicit ThreadStacks(uint32_t bytes);
+  // Points `inst`'s __stack_pointer at the top of a stack region no other live instance uses;
+  // the handle gives the region back when destroyed. Null when the module does not export its
+  // __stack_pointer. Throws wisp::Error when the memory cannot grow for a new region.
+  std::shared_ptr<void> assign(Instance& inst);
+  // A region no instance uses any more (the handle's destructor).
+  void give_back(uint32_t top);
+
+ private:
+  const uint32_t pages_;
+  std::mutex mutex_;
+  bool seen_first_ = false;     // the first instance's stack (the module's own) is in free_
+  std::vector<uint32_t> free_;  // tops of regions no instance uses
 };
 
 // Why an instance whose last call failed with `trap_code` (rt::TrapCode) is discarded: exited,
@@ -72,6 +96,7 @@ class StrategyCore : public std::enable_shared_from_this<StrategyCore> {
   std::chrono::milliseconds backoff_{0};
   std::string last_failure_;
   std::atomic<uint64_t> next_instance_id_{0};
+  std::shared_ptr<ThreadStacks> thread_stacks_;  // threads only
 };
 
 // Instances up to `max` (0 = unbounded), idle ones kept for reuse (LIFO), waiters served FIFO:

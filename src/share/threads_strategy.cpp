@@ -10,21 +10,85 @@
 //
 // The instances are made by the queue core (src/share/queue_core.cpp): at most N, kept between
 // leases (release keeps; reset is refused: the memory is not one lease's to restore), waiters
-// served FIFO. Each instance has its own globals (a C guest's __stack_pointer included, all
-// starting at the same value: exports that use the C stack need a stack per instance, which the
-// guest must arrange; exports on scalars and static data need nothing).
+// served FIFO. Each instance has its own globals, a C guest's __stack_pointer included, all
+// starting at the same value. When the module exports it (-Wl,--export=__stack_pointer), each
+// instance gets a stack region of its own (ThreadStacks, below): the first the module's own, the
+// others grown at the end of the shared memory (memory.grow is atomic, so the guest's allocator,
+// growing too, never hands those pages out), kept for the next instance when one is discarded.
+// Without the export the instances share the module's stack, and only exports that keep to
+// scalars and static data (no C stack: no address-taken locals, no large arrays) are safe.
 //
 // A trap, timeout or exit in one lease discards that instance only, as in every strategy; the
 // next lease that needs one instantiates a new one over the same memory (the start function of a
 // clang module sees the memory already initialised and leaves it). The memory keeps its state,
 // whatever the failed call left half done: a lock it held stays held (the guest's to avoid, e.g.
 // by never trapping inside a critical section). tests/share/threads_strategy_test.cpp checks it.
+#include <algorithm>
+#include <optional>
 #include <string>
 
 #include "share/strategy_core.hpp"
 #include "wisp/shared_memories.hpp"
 
 namespace wisp::detail {
+
+namespace {
+constexpr uint32_t kPage = 65536;
+constexpr const char* kStackPointer = "__stack_pointer";
+
+bool exports_stack_pointer(const Module& m) {
+  std::optional<ExportDesc> e = m.find_export(kStackPointer);
+  return e && e->type.kind == ExternKind::global && e->type.global.mut &&
+         e->type.global.type == ValType::i32;
+}
+
+// One instance's hold on its stack region: gives the region back when the instance's slot goes.
+struct StackHold {
+  StackHold(std::weak_ptr<ThreadStacks> s, uint32_t t) : stacks(std::move(s)), top(t) {}
+  StackHold(const StackHold&) = delete;
+  StackHold& operator=(const StackHold&) = delete;
+  std::weak_ptr<ThreadStacks> stacks;
+  uint32_t top;
+  ~StackHold() {
+    if (auto s = stacks.lock()) s->give_back(top);
+  }
+};
+}  // namespace
+
+ThreadStacks::ThreadStacks(uint32_t bytes)
+    : pages_(std::max<uint32_t>(1, (bytes + kPage - 1) / kPage)) {}
+
+std::shared_ptr<void> ThreadStacks::assign(Instance& inst) {
+  if (!exports_stack_pointer(inst.module())) return nullptr;
+  uint32_t top = 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (!seen_first_) {
+      free_.push_back(static_cast<uint32_t>(inst.global_get(kStackPointer).as_i32()));
+      seen_first_ = true;
+    }
+    if (!free_.empty()) {
+      top = free_.back();
+      free_.pop_back();
+    }
+  }
+  if (top == 0) {
+    std::optional<uint32_t> old = inst.memory().grow(pages_);
+    if (!old)
+      throw Error(
+          "threads strategy: no room in the shared memory for another instance's C stack (" +
+          std::to_string(pages_) + " pages; the memory is at its maximum)");
+    top = (*old + pages_) * kPage;  // 0 for a region ending at 4 GiB: not representable
+    if (top == 0) throw Error("threads strategy: a C stack would end at 4 GiB");
+  }
+  inst.global_set(kStackPointer, Value::i32(static_cast<int32_t>(top)));
+  return std::make_shared<StackHold>(weak_from_this(), top);
+}
+
+void ThreadStacks::give_back(uint32_t top) {
+  std::lock_guard lock(mutex_);
+  free_.push_back(top);
+}
 
 void check_threads_strategy(const Template& tmpl, const Policy& policy) {
   const Module& m = tmpl.module();

@@ -7,6 +7,7 @@
 // wait/notify) under 8 threads; `wisp serve` with strategy = "threads".
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <string>
@@ -174,6 +175,70 @@ TEST_P(ThreadsStrategyTest, TheExampleGuestKeepsEveryUpdateUnderEightThreads) {
   EXPECT_EQ(lease.call("kv_get", {Value::i32(100)})[0].as_i64(), 8 * kEach);
   EXPECT_EQ(lease.call("kv_locked_ops")[0].as_i64(), 2 * 8 * kEach);
   EXPECT_EQ(lease.call("work", {Value::i32(0)})[0].as_i32(), static_cast<int32_t>(2463534242u));
+}
+
+// The C stack: the example guest exports its __stack_pointer, so every instance gets a stack
+// region of its own (the first the module's, the others grown in the shared memory), regions
+// are reused after a discard, and a function whose locals live on the stack gives the right
+// answer in 8 threads at once (with one stack for all, two instances running stack_work at once
+// overwrite each other's array).
+TEST_P(ThreadsStrategyTest, EachInstanceGetsACStackOfItsOwn) {
+  Module m = engine().compile_file(std::string(WISP_EXAMPLES_DIR) + "/threads_kv.wasm");
+  Linker linker;
+  define_shared_memories(engine(), linker, m);
+  Policy policy;
+  policy.max_instances = 4;
+  policy.min_warm = 4;
+  auto s =
+      checked_strategy(StrategyKind::threads, linker.instantiate_template(m, options()), policy);
+  const int32_t module_stack = linker.instantiate_template(m, options())
+                                   .instantiate()
+                                   .global_get("__stack_pointer")
+                                   .as_i32();
+  {
+    std::vector<Lease> all;
+    std::vector<int64_t> tops;
+    for (int i = 0; i < 4; ++i) {
+      all.push_back(s->acquire());
+      tops.push_back(static_cast<uint32_t>(all.back()->global_get("__stack_pointer").as_i32()));
+    }
+    std::sort(tops.begin(), tops.end());
+    EXPECT_EQ(tops[0], static_cast<uint32_t>(module_stack));  // the first keeps the module's
+    for (size_t i = 1; i < tops.size(); ++i) EXPECT_GE(tops[i] - tops[i - 1], 65536);
+    const uint64_t memory_bytes = all[0]->memory().size();
+    EXPECT_LE(static_cast<uint64_t>(tops.back()), memory_bytes);
+  }
+  // Discarded instances' stacks go to their replacements: the memory does not grow.
+  const uint64_t before = s->acquire()->memory().size();
+  for (int round = 0; round < 3; ++round) {
+    std::vector<Lease> all;
+    for (int i = 0; i < 4; ++i) all.push_back(s->acquire());
+    for (Lease& l : all) l.discard();
+  }
+  EXPECT_EQ(s->acquire()->memory().size(), before);
+  EXPECT_GE(s->stats().creates, 12u);  // 4 warm, 4 in each later round, the last acquire
+
+  auto expected = [](uint32_t seed) {
+    uint32_t sum = 0;
+    for (int round = 0; round < 4; ++round)
+      for (uint32_t i = 0; i < 1024; ++i) sum += (seed * 2654435761u + i) ^ i;
+    return static_cast<int32_t>(sum);
+  };
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (uint32_t i = 0; i < 400; ++i) {
+        Lease lease = s->acquire(std::chrono::seconds(30));
+        const uint32_t seed = static_cast<uint32_t>(t) * 100000u + i;
+        if (lease.call("stack_work", {Value::i32(static_cast<int32_t>(seed))})[0].as_i32() !=
+            expected(seed))
+          ++wrong;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
 }
 
 WISP_INSTANTIATE_TIERS(ThreadsStrategyTest);
