@@ -52,6 +52,16 @@ class ThreadsStrategyTest : public TierTest {
     return linker.instantiate_template(m, options());
   }
   static int32_t load(Lease& l, int32_t at) { return l.call("load", {Value::i32(at)})[0].as_i32(); }
+  // A threads strategy over the example guest (examples/guests/threads_kv.c); `module_stack`:
+  // the __stack_pointer an instance of it starts with.
+  auto example_strategy(const Policy& policy, int32_t* module_stack = nullptr) {
+    Module m = engine().compile_file(std::string(WISP_EXAMPLES_DIR) + "/threads_kv.wasm");
+    Linker linker;
+    define_shared_memories(engine(), linker, m);
+    Template tmpl = linker.instantiate_template(m, options());
+    if (module_stack) *module_stack = tmpl.instantiate().global_get("__stack_pointer").as_i32();
+    return checked_strategy(StrategyKind::threads, tmpl, policy);
+  }
   // 8 threads, `each` leases apiece: a counted add and a locked add per lease.
   void hammer(Strategy& s, int each) {
     std::vector<std::thread> threads;
@@ -148,13 +158,9 @@ TEST_P(ThreadsStrategyTest, RefusesAModuleWithoutAnImportedSharedMemoryAndReset)
 }
 
 TEST_P(ThreadsStrategyTest, TheExampleGuestKeepsEveryUpdateUnderEightThreads) {
-  Module m = engine().compile_file(std::string(WISP_EXAMPLES_DIR) + "/threads_kv.wasm");
-  Linker linker;
-  define_shared_memories(engine(), linker, m);
   Policy policy;
   policy.max_instances = 4;
-  auto s =
-      checked_strategy(StrategyKind::threads, linker.instantiate_template(m, options()), policy);
+  auto s = example_strategy(policy);
   constexpr int kEach = 300;
   std::vector<std::thread> threads;
   for (int t = 0; t < 8; ++t) {
@@ -183,18 +189,11 @@ TEST_P(ThreadsStrategyTest, TheExampleGuestKeepsEveryUpdateUnderEightThreads) {
 // answer in 8 threads at once (with one stack for all, two instances running stack_work at once
 // overwrite each other's array).
 TEST_P(ThreadsStrategyTest, EachInstanceGetsACStackOfItsOwn) {
-  Module m = engine().compile_file(std::string(WISP_EXAMPLES_DIR) + "/threads_kv.wasm");
-  Linker linker;
-  define_shared_memories(engine(), linker, m);
   Policy policy;
   policy.max_instances = 4;
   policy.min_warm = 4;
-  auto s =
-      checked_strategy(StrategyKind::threads, linker.instantiate_template(m, options()), policy);
-  const int32_t module_stack = linker.instantiate_template(m, options())
-                                   .instantiate()
-                                   .global_get("__stack_pointer")
-                                   .as_i32();
+  int32_t module_stack = 0;
+  auto s = example_strategy(policy, &module_stack);
   {
     std::vector<Lease> all;
     std::vector<int64_t> tops;
