@@ -184,18 +184,36 @@ uint64_t next_call_id() {
 }
 
 namespace {
+inline void leave_frame(const CallFrame* f) {
+  tls_in_host = f->saved_in_host;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  tls_frame = f->prev;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+}
+
 // The setjmp half of a guarded call, a function of its own: a function that calls setjmp keeps
 // every value live across it in memory, so run_guarded's bookkeeping stays out of this one.
 // Returns kNoTrap, or the trap code when raise_trap unwinds to this frame (the innermost).
+//
+// It leaves the frame (tls_frame back to the caller's) before it returns: once it has returned,
+// the jmpbuf points into a dead stack frame, and an interrupt arriving then must not unwind to
+// it. The host state is restored first, with a compiler barrier between the two stores (the
+// signal handler reads them on this thread): an interrupt for an enclosing guest call that
+// arrives in between finds host code running and is deferred, as it must be.
 __attribute__((noinline)) TrapCode enter_frame(CallFrame* frame, Thunk thunk, void* ctx) {
 #if WISP_TSAN
-  if (sigsetjmp(frame->jmpbuf, 1)) return tls_frame->trap;  // see CallFrame::jmpbuf
+  if (sigsetjmp(frame->jmpbuf, 1)) {  // see CallFrame::jmpbuf
 #else
-  if (__builtin_setjmp(frame->jmpbuf)) return tls_frame->trap;
+  if (__builtin_setjmp(frame->jmpbuf)) {
 #endif
+    CallFrame* f = tls_frame;  // this frame: raise_trap unwinds to the innermost
+    leave_frame(f);
+    return f->trap;
+  }
   tls_frame = frame;
   tls_in_host = 0;
   thunk(ctx);
+  leave_frame(frame);
   return kNoTrap;
 }
 }  // namespace
@@ -220,9 +238,7 @@ TrapCode run_guarded(Thunk thunk, void* ctx, InterruptState* interrupt) {
     interrupt->tid.store(t.tid, std::memory_order_relaxed);
     interrupt->running_call.store(frame.call_id, std::memory_order_release);
   }
-  const TrapCode code = enter_frame(&frame, thunk, ctx);
-  tls_frame = frame.prev;
-  tls_in_host = frame.saved_in_host;
+  const TrapCode code = enter_frame(&frame, thunk, ctx);  // leaves the frame
   // Generated code restores the unwind target itself on normal exits from its try blocks.
   if (__builtin_expect(code != kNoTrap, 0))
     tls_unwind_target = static_cast<WASM_RT_UNWIND_TARGET*>(frame.saved_unwind_target);
