@@ -95,6 +95,7 @@ enum wisp_strategy_kind_enum {
   WISP_STRATEGY_POOL,       /* up to max_instances, reset (or kept) between leases */
   WISP_STRATEGY_PER_THREAD, /* one instance per calling thread */
   WISP_STRATEGY_CONTEXTS,   /* isolated contexts inside one instance */
+  WISP_STRATEGY_THREADS,    /* N instances over the shared memory the module imports, at once */
 };
 typedef uint8_t wisp_release_action_t;
 enum wisp_release_action_enum {
@@ -111,7 +112,8 @@ typedef struct wisp_policy_t {
 } wisp_policy_t;
 
 /* A strategy serves instances of one module, made from a snapshot; thread-safe: lease from any
- * thread. The module may import only WASI (given `wasi`, NULL for none). */
+ * thread. The module may import only WASI (given `wasi`, NULL for none) and, for
+ * WISP_STRATEGY_THREADS, the shared memory every instance works on (made here). */
 typedef struct wisp_strategy_t wisp_strategy_t;
 typedef struct wisp_lease_t wisp_lease_t;
 WASM_API_EXTERN own wisp_strategy_t* wisp_strategy_new(const wasm_module_t*,

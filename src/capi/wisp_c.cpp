@@ -4,6 +4,8 @@
 
 #include "capi/capi_impl.hpp"
 #include "share/strategy_core.hpp"  // Lease's inline default constructor needs LeaseSlot
+#include "wisp/engine.hpp"
+#include "wisp/shared_memories.hpp"
 #include "wisp/strategy.hpp"
 #include "wisp/wasi.hpp"
 
@@ -175,7 +177,7 @@ wisp_strategy_t* wisp_strategy_new(const wasm_module_t* module, wisp_strategy_ki
                                    const wisp_limits_t* limits, wasm_trap_t** error) {
   if (error) *error = nullptr;
   auto* m = object_of<ModuleObject>(module);
-  if (!m || kind > WISP_STRATEGY_CONTEXTS) {
+  if (!m || kind > WISP_STRATEGY_THREADS) {
     set_error(error, "wisp_strategy_new: no module, or an unknown strategy kind");
     return nullptr;
   }
@@ -186,6 +188,11 @@ wisp_strategy_t* wisp_strategy_new(const wasm_module_t* module, wisp_strategy_ki
     if (imports_wasi(m->module)) {
       add_wasi(linker, m->module);
       options.host_state = WasiCtx::factory(wasi ? wasi->config : WasiConfig{});
+    }
+    if (kind == WISP_STRATEGY_THREADS) {
+      // The module's engine is not at hand here: a one-memory module needs none of its settings.
+      Engine engine;
+      define_shared_memories(engine, linker, m->module);
     }
     Policy p;
     if (policy) {

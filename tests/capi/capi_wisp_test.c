@@ -286,6 +286,29 @@ void test_wisp(wasm_engine_t* engine) {
     wisp_lease_release(lease);
   }
   wisp_strategy_delete(shared);
+  /* the threads strategy: two leases held at once are two instances over one shared memory */
+  wasm_module_t* counting = load_module(store, "threads");
+  wisp_policy_t two = {2, 0, WISP_RELEASE_DEFAULT, 0};
+  wisp_strategy_t* threads =
+      wisp_strategy_new(counting, WISP_STRATEGY_THREADS, &two, NULL, NULL, &trap);
+  CHECK(threads != NULL && trap == NULL);
+  wisp_lease_t* first = wisp_strategy_acquire(threads, 1000, NULL);
+  wisp_lease_t* second = wisp_strategy_acquire(threads, 1000, NULL);
+  CHECK(first != NULL && second != NULL);
+  for (int i = 1; i <= 4; ++i) {
+    wasm_val_t r[1] = {WASM_INIT_VAL};
+    wasm_val_vec_t rv = WASM_ARRAY_VEC(r);
+    CHECK(wisp_lease_call(i % 2 ? first : second, "count", NULL, &rv) == NULL && r[0].of.i32 == i);
+  }
+  wisp_lease_release(first);
+  wisp_lease_release(second);
+  wisp_strategy_stats(threads, &stats);
+  CHECK(stats.creates == 2);
+  wisp_strategy_delete(threads);
+  /* a module that does not import a shared memory is refused, with the reason */
+  CHECK(wisp_strategy_new(m, WISP_STRATEGY_THREADS, NULL, NULL, NULL, &trap) == NULL);
+  CHECK(trap_message_contains(trap, "shared memory"));
+  wasm_module_delete(counting);
   /* a WASI command served by a strategy */
   wisp_strategy_t* cmd = wisp_strategy_new(echo, WISP_STRATEGY_FRESH, NULL, wasi, NULL, &trap);
   CHECK(cmd != NULL && trap == NULL);
