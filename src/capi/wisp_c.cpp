@@ -2,6 +2,8 @@
 // and fuel, WASI, and the sharing strategies with their leases — over the C++ API.
 #include "wisp.h"
 
+#include <memory>
+
 #include "capi/capi_impl.hpp"
 #include "share/strategy_core.hpp"  // Lease's inline default constructor needs LeaseSlot
 #include "wisp/engine.hpp"
@@ -213,10 +215,10 @@ wisp_strategy_t* wisp_strategy_new(const wasm_module_t* module, wisp_strategy_ki
           break;
       }
     }
-    auto s = new wisp_strategy_t;
+    auto s = std::make_unique<wisp_strategy_t>();  // freed if make_strategy throws
     s->strategy = make_strategy(static_cast<StrategyKind>(kind),
                                 linker.instantiate_template(m->module, options), p);
-    return s;
+    return s.release();
   } catch (const std::exception& e) {
     set_error(error, std::string("wisp_strategy_new: ") + e.what());
     return nullptr;
