@@ -232,9 +232,9 @@ wasm_engine_t* wasm_engine_new_with_config(wasm_config_t* config) {
   EngineConfig c = config ? config->config : EngineConfig{};
   delete config;
   try {
-    auto* e = new wasm_engine_t;
+    auto e = std::make_unique<wasm_engine_t>();  // freed if the engine cannot start
     e->state = std::make_unique<EngineState>(std::move(c));
-    return e;
+    return e.release();
   } catch (const std::exception& ex) {
     trace(std::string("wasm_engine_new: ") + ex.what());
     return nullptr;
