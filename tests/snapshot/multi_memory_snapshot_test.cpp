@@ -37,18 +37,8 @@ constexpr const char* kThreeMemoriesWat = R"((module
   (func (export "grow_a") (param i32) (result i32) (memory.grow $a (local.get 0)))
   (func (export "grow_c") (param i32) (result i32) (memory.grow $c (local.get 0)))))";
 
-constexpr int32_t kSeed = 4242;
-
-class MultiMemorySnapshotTest : public TierTest {
+class MultiMemorySnapshotTest : public SeedCountingTest<4242> {
  protected:
-  Linker linker() {
-    Linker l;
-    l.func_wrap("env", "seed", [this]() -> int32_t {
-      ++seeds_;
-      return kSeed;
-    });
-    return l;
-  }
   TemplateOptions with_init(SnapshotMode mode = SnapshotMode::eager) const {
     TemplateOptions o = options();
     o.snapshot.mode = mode;
@@ -85,7 +75,6 @@ class MultiMemorySnapshotTest : public TierTest {
     EXPECT_EQ(i.call("grow_c", {Value::i32(1)})[0].as_i32(), 0);
     i.call("store_c", {Value::i32(8), Value::i32(v)});
   }
-  std::atomic<int> seeds_{0};
 };
 
 TEST_P(MultiMemorySnapshotTest, EveryMemoryHasItsOwnImageAndInstancesStartFromIt) {

@@ -36,8 +36,6 @@ constexpr const char* kSharedWat = R"((module
     (memory.atomic.wait32 (local.get 0) (local.get 1) (i64.const -1))))
 )";
 
-constexpr int32_t kSeed = 777;
-
 // The line of /proc/self/maps whose range holds `p`.
 std::string mapping_of(const void* p) {
   std::ifstream maps("/proc/self/maps");
@@ -52,16 +50,8 @@ std::string mapping_of(const void* p) {
   return "";
 }
 
-class SharedMemorySnapshotTest : public TierTest {
+class SharedMemorySnapshotTest : public SeedCountingTest<777> {
  protected:
-  Linker linker() {
-    Linker l;
-    l.func_wrap("env", "seed", [this]() -> int32_t {
-      ++seeds_;
-      return kSeed;
-    });
-    return l;
-  }
   TemplateOptions with_init() const {
     TemplateOptions o = options();
     o.snapshot.init_export = "init";
@@ -78,7 +68,6 @@ class SharedMemorySnapshotTest : public TierTest {
     EXPECT_EQ(i.memory("mem").read(40000, 1), std::vector<uint8_t>{7});
     EXPECT_EQ(load(i, 128), 0);
   }
-  std::atomic<int> seeds_{0};
 };
 
 TEST_P(SharedMemorySnapshotTest, ADefinedSharedMemorySnapshotsAndEachInstanceGetsACopy) {

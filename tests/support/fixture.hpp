@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cctype>
 #include <cstdint>
 #include <filesystem>
@@ -52,6 +53,24 @@ class TierTest : public ::testing::TestWithParam<Tier> {
  private:
   TempDir cache_;
   std::unique_ptr<Engine> engine_;
+};
+
+// A TierTest whose guests import env.seed, a host function that returns `Seed` and counts its
+// calls in seeds_ (the snapshot tests: an init export that ran once for the snapshot, not once
+// per instance).
+template <int32_t Seed>
+class SeedCountingTest : public TierTest {
+ protected:
+  static constexpr int32_t kSeed = Seed;
+  Linker linker() {
+    Linker l;
+    l.func_wrap("env", "seed", [this]() -> int32_t {
+      ++seeds_;
+      return kSeed;
+    });
+    return l;
+  }
+  std::atomic<int> seeds_{0};
 };
 
 // Lower-case text, for case-insensitive message checks.
