@@ -1,6 +1,7 @@
 // libFuzzer target: differential execution. binaryen turns the input into a random valid module
-// (`wasm-opt -ttf`, WebAssembly 2.0 without reference types, `--denan` so that no NaN, whose
-// bits the spec leaves open, reaches a result), its interpreter runs every exported function
+// (`wasm-opt -ttf`, WebAssembly 2.0 without reference types, with SIMD, `--denan` so that no NaN,
+// whose bits the spec leaves open, reaches a scalar result; v128 lanes holding NaNs are compared as
+// "a NaN", see canon(V128)), its interpreter runs every exported function
 // in order with zero arguments (`wasm-opt --fuzz-exec-before`), and wisp runs the same calls on
 // tier 0 and on tier 1 (cc -O2, built before the calls), each with its own instance, with the
 // module's `fuzzing-support` logging imports defined (and, as binaryen does, the module's
@@ -43,9 +44,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const char* const kFeatures[] = {"--mvp-features",           "--enable-sign-ext",
-                                 "--enable-mutable-globals", "--enable-nontrapping-float-to-int",
-                                 "--enable-bulk-memory",     "--enable-multivalue"};
+const char* const kFeatures[] = {"--mvp-features",
+                                 "--enable-sign-ext",
+                                 "--enable-mutable-globals",
+                                 "--enable-nontrapping-float-to-int",
+                                 "--enable-bulk-memory",
+                                 "--enable-multivalue",
+                                 "--enable-simd"};
 
 // Runs `args` (through `timeout`, so a stuck wasm-opt cannot stall the fuzzer) with stdout to
 // `out` (or /dev/null) and stderr discarded; returns the exit status.
@@ -100,8 +105,48 @@ std::string canon(ValType t, uint64_t bits) {
   return b;
 }
 
+// A v128 as binaryen prints one, "i32x4 0x%08x 0x%08x 0x%08x 0x%08x" (lane 0 first), with NaN
+// payloads and signs left out: --denan keeps NaNs out of scalar results but not out of v128
+// lanes, and the spec lets engines choose those bits (which lanes hold a NaN it does not). A
+// 32-bit lane with a float NaN's bits prints as "nan"; when the upper lane of a 64-bit half does
+// (as the upper word of every f64 NaN does), the whole half does.
+std::string canon(const V128& v) {
+  uint32_t lanes[4];
+  std::memcpy(lanes, v.bytes, 16);
+  auto is_nan32 = [](uint32_t b) { return (b & 0x7f800000u) == 0x7f800000u && (b & 0x7fffffu); };
+  std::string out = "i32x4";
+  for (int half = 0; half < 2; ++half) {
+    const uint32_t lo = lanes[2 * half], hi = lanes[2 * half + 1];
+    const bool nan_half = is_nan32(hi);
+    for (uint32_t lane : {lo, hi}) {
+      char b[16];
+      if (nan_half || is_nan32(lane))
+        std::snprintf(b, sizeof b, " nan");
+      else
+        std::snprintf(b, sizeof b, " 0x%08" PRIx32, lane);
+      out += b;
+    }
+  }
+  return out;
+}
+
+// binaryen's text of a v128 ("i32x4" and four hexadecimal lanes), in canon(V128)'s form.
+std::string canon_v128_text(const std::string& s) {
+  unsigned lanes[4];
+  if (std::sscanf(s.c_str(), "i32x4 %x %x %x %x", &lanes[0], &lanes[1], &lanes[2], &lanes[3]) != 4)
+    return "?" + s;
+  V128 v;
+  for (int i = 0; i < 4; ++i) {
+    const uint32_t lane = lanes[i];
+    std::memcpy(v.bytes + 4 * i, &lane, 4);
+  }
+  return canon(v);
+}
+
 std::string canon(const Value& v) {
   switch (v.type()) {
+    case ValType::v128:
+      return canon(v.as_v128());
     case ValType::i32:
       return canon(ValType::i32, static_cast<uint32_t>(v.as_i32()));
     case ValType::i64:
@@ -127,6 +172,7 @@ std::string canon(const Value& v) {
 std::string canon_text(ValType t, std::string s) {
   while (!s.empty() && s.front() == ' ') s.erase(s.begin());
   while (!s.empty() && s.back() == ' ') s.pop_back();
+  if (t == ValType::v128) return canon_v128_text(s);
   if (s.find("nan") != std::string::npos) return "nan";
   switch (t) {
     case ValType::i32:
@@ -208,7 +254,7 @@ struct Log {
 
 Linker logging_linker(Log& log) {
   Linker l;
-  for (ValType t : {ValType::i32, ValType::i64, ValType::f32, ValType::f64}) {
+  for (ValType t : {ValType::i32, ValType::i64, ValType::f32, ValType::f64, ValType::v128}) {
     FuncType ft;
     ft.params = {t};
     l.define_func("fuzzing-support", std::string("log-") + val_type_name(t), ft,
@@ -227,6 +273,8 @@ Value zero(ValType t) {
       return Value::f32(0);
     case ValType::f64:
       return Value::f64(0);
+    case ValType::v128:
+      return Value::v128(V128{});
     default:
       return Value::i32(0);
   }
