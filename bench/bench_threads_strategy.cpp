@@ -101,23 +101,13 @@ void native_work_bench(benchmark::State& st) {
 
 }  // namespace
 
-BENCHMARK(native_work_bench)
-    ->Name("BM_NativeWork")
-    ->ArgName("work")
-    ->Arg(10000)
-    ->Arg(1000)
-    ->Threads(1)
-    ->Threads(2)
-    ->UseRealTime();
+// Both at the same rounds of work per call and thread counts, so that each pair compares.
+static void work_at_1_and_2_threads(benchmark::internal::Benchmark* b) {
+  b->ArgName("work")->Arg(10000)->Arg(1000)->Threads(1)->Threads(2)->UseRealTime();
+}
 
-BENCHMARK(threads_strategy)
-    ->Name("BM_ThreadsStrategy")
-    ->ArgName("work")
-    ->Arg(10000)
-    ->Arg(1000)
-    ->Threads(1)
-    ->Threads(2)
-    ->UseRealTime();
+BENCHMARK(native_work_bench)->Name("BM_NativeWork")->Apply(work_at_1_and_2_threads);
+BENCHMARK(threads_strategy)->Name("BM_ThreadsStrategy")->Apply(work_at_1_and_2_threads);
 
 int main(int argc, char** argv) {
   env();  // compile (tier 1) before any timing

@@ -27,13 +27,14 @@
 #include <optional>
 #include <string>
 
+#include "runtime/slots.hpp"
 #include "share/strategy_core.hpp"
 #include "wisp/shared_memories.hpp"
 
 namespace wisp::detail {
 
 namespace {
-constexpr uint32_t kPage = 65536;
+constexpr uint32_t kPage = static_cast<uint32_t>(rt::kWasmPageSize);
 constexpr const char* kStackPointer = "__stack_pointer";
 
 bool exports_stack_pointer(const Module& m) {
