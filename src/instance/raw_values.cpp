@@ -1,4 +1,6 @@
 // Conversions between Values and the raw ABI representation; trap codes to exceptions.
+#include <cstring>
+
 #include "instance/instance_impl.hpp"
 #include "runtime/exceptions.hpp"
 
@@ -115,7 +117,13 @@ void throw_trap(rt::TrapCode code) {
   if (rt::trap_kind(code) == TrapKind::uncaught_exception && rt::exception_tag() != 0) {
     // The guest's exception, still this thread's active one: its tag and values.
     const auto* data = static_cast<const uint8_t*>(rt::exception_data());
-    throw Exception(rt::exception_tag(), std::vector<uint8_t>(data, data + rt::exception_size()));
+    std::vector<uint8_t> raw(data, data + rt::exception_size());
+    // Its exnref values (counted references, valid only within the call) become null: the
+    // host's values have no exnref, and one may throw this exception into a later call.
+    const uint64_t refs = rt::exception_refs();
+    for (size_t i = 0; i < 64 && (i + 1) * sizeof(wisp_raw_t) <= raw.size(); ++i)
+      if ((refs >> i) & 1u) std::memset(raw.data() + i * sizeof(wisp_raw_t), 0, sizeof(wisp_raw_t));
+    throw Exception(rt::exception_tag(), std::move(raw));
   }
   throw Trap(rt::trap_kind(code), rt::trap_message());
 }

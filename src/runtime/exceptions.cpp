@@ -5,8 +5,6 @@
 
 #include <atomic>
 #include <cstring>
-#include <memory>
-#include <vector>
 
 #include "runtime/call_boundary.hpp"
 
@@ -18,6 +16,7 @@ constexpr uint32_t kMaxExceptionSize = 16384;
 std::atomic<uint32_t> g_next_tag{1};
 thread_local uint32_t tls_tag = 0;
 thread_local uint32_t tls_size = 0;
+thread_local uint64_t tls_refs = 0;
 thread_local unsigned char tls_data[kMaxExceptionSize];
 }  // namespace
 
@@ -32,6 +31,7 @@ bool store_exception(uint32_t tag, uint32_t size, const void* values) {
   if (size > kMaxExceptionSize) return false;
   tls_tag = tag;
   tls_size = size;
+  tls_refs = 0;
   if (size) std::memcpy(tls_data, values, size);
   return true;
 }
@@ -41,6 +41,11 @@ void load_exception(uint32_t tag, uint32_t size, const void* values) {
     set_trap_message("exception payload too large");
     raise_trap(trap_code(TrapKind::resource_limit));
   }
+}
+
+void load_exception_refs(uint32_t tag, uint32_t size, const void* values, uint64_t refs) {
+  load_exception(tag, size, values);
+  tls_refs = refs;
 }
 
 void throw_exception() {
@@ -57,34 +62,6 @@ WASM_RT_UNWIND_TARGET* get_unwind_target() {
 void set_unwind_target(WASM_RT_UNWIND_TARGET* target) {
   tls_unwind_target = target;
 }
-namespace {
-constexpr uint64_t kMaxCapturedBytes = 64ull << 20;
-thread_local std::vector<std::unique_ptr<unsigned char[]>> tls_captured;
-thread_local uint64_t tls_captured_bytes = 0;
-}  // namespace
-
-void* capture_exception() {
-  const uint64_t bytes = sizeof(wisp_exnref_t) + tls_size;
-  if (tls_captured_bytes + bytes > kMaxCapturedBytes) {
-    set_trap_message("more than 64 MiB of caught exceptions (exnref) in one call");
-    raise_trap(trap_code(TrapKind::resource_limit));
-  }
-  auto block = std::make_unique<unsigned char[]>(bytes);
-  wisp_exnref_t head{tls_tag, tls_size};
-  std::memcpy(block.get(), &head, sizeof head);
-  if (tls_size) std::memcpy(block.get() + sizeof head, tls_data, tls_size);
-  tls_captured_bytes += bytes;
-  tls_captured.push_back(std::move(block));
-  tls_holds_captured = true;
-  return tls_captured.back().get();
-}
-
-void release_captured_exceptions() {
-  tls_captured.clear();
-  tls_captured_bytes = 0;
-  tls_holds_captured = false;
-}
-
 uint32_t exception_tag() {
   return tls_tag;
 }
@@ -93,6 +70,9 @@ uint32_t exception_size() {
 }
 void* exception_data() {
   return tls_data;
+}
+uint64_t exception_refs() {
+  return tls_refs;
 }
 
 }  // namespace wisp::rt

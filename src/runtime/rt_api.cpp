@@ -202,6 +202,12 @@ const wisp_rt_api_t kApi = {
     host_call,
     atomic_wait,
     atomic_notify,
+    load_exception_refs,
+    exception_refs,
+    exnref_load,
+    exnref_fill,
+    exnref_copy,
+    exnref_release,
 };
 
 }  // namespace

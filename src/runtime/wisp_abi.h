@@ -52,9 +52,11 @@ typedef union wisp_v128 {
 #define WISP_TRAP_NULL_EXNREF 15
 
 /* An exnref (final exception handling) points to one of these, followed by `size` bytes of
- * values (wisp_raw_t each): a copy of a caught exception, made by the runtime
- * (wisp_rt_api_t::capture_exception) and kept until the thread's outermost call into
- * WebAssembly returns. */
+ * values (wisp_raw_t each): a reference-counted copy of a caught exception, made by the runtime
+ * (wisp_rt_api_t::capture_exception; runtime/exnref_objects.cpp has the lifetime model). The
+ * 8 bytes just below it hold a uint64_t mask of the values that are exnrefs (bit i: value i).
+ * Generated code never writes an exnref into a global or a table itself: it goes through
+ * exnref_store and its kin, which count the references. */
 typedef struct wisp_exnref {
   uint32_t tag;
   uint32_t size;
@@ -121,6 +123,18 @@ typedef struct wisp_rt_api {
    * returns how many it woke. */
   uint32_t (*atomic_wait)(void* p, uint64_t expected, int64_t timeout_ns, uint32_t size);
   uint32_t (*atomic_notify)(void* p, uint32_t count);
+  /* Exceptions carrying exnrefs: load_exception with the mask of the values that are exnrefs
+   * (bit i: value i; a tag with one past value 63 is refused), and the active one's mask. */
+  void (*load_exception_refs)(uint32_t tag, uint32_t size, const void* values, uint64_t refs);
+  uint64_t (*exception_refs)(void);
+  /* exnref globals and table elements (the caller checks bounds): a load keeps the value valid
+   * until the thread's outermost call returns; a store (fill: n slots, copy: memmove semantics)
+   * counts the new value and releases the old one (traps past the runtime's limit on what
+   * slots keep); release nulls n slots (instance teardown). */
+  void* (*exnref_load)(void* const* slot);
+  void (*exnref_fill)(void** slots, void* value, uint32_t n);
+  void (*exnref_copy)(void** dst, void* const* src, uint32_t n);
+  void (*exnref_release)(void** slots, size_t n);
 } wisp_rt_api_t;
 
 /* The generated instance struct is allocated WISP_VM_HEADER bytes into a block whose first word

@@ -486,13 +486,20 @@ void CEmitter::variable_op(const Operator& op) {
       return;
     }
     case Op::GlobalGet:
-      push_pure(op.type, shape_.global_lvalue(op.index), -1, true, true);
+      // An exnref global: loaded through the runtime, which keeps the value valid for the call.
+      if (decl_.globals[op.index].type == ValType::exnref)
+        push_stmt(op.type, "wisp_exn_load(&" + shape_.global_lvalue(op.index) + ")");
+      else
+        push_pure(op.type, shape_.global_lvalue(op.index), -1, true, true);
       return;
     case Op::GlobalSet: {
       std::string v = text(n_ - 1);
       pop(1);
       settle();
-      body_ += shape_.global_lvalue(op.index) + " = " + v + ";\n";
+      if (decl_.globals[op.index].type == ValType::exnref)  // counted by the runtime
+        body_ += "wisp_exn_fill(&" + shape_.global_lvalue(op.index) + ", " + v + ", 1);\n";
+      else
+        body_ += shape_.global_lvalue(op.index) + " = " + v + ";\n";
       return;
     }
     case Op::RefNull:

@@ -484,16 +484,51 @@ std::string prelude_common(const ModuleShape& shape) {
     size_t most = 1;
     for (const front::TagType& t : d.tags)
       most = std::max(most, d.types[t.type_index].params.size());
-    s += "typedef struct { u32 tag, size; wisp_raw_t v[" + num(most) + "]; } wisp_exn_t;\n";
-    s += "static void wisp_rethrow(u32 tag, u32 size, const void* v, u32 cap) {\n"
+    // refs: which values are exnrefs (the runtime counts the references they hold).
+    s += "typedef struct { u32 tag, size; u64 refs; wisp_raw_t v[" + num(most) +
+         "]; } wisp_exn_t;\n";
+    s += "void wisp_load_exception_refs(u32, u32, const void*, u64);\n"
+         "u64 wisp_exception_refs(void);\n"
+         "static void wisp_rethrow(u32 tag, u32 size, u64 refs, const void* v, u32 cap) {\n"
          "  if (size > cap) wasm_rt_trap((wasm_rt_trap_t)WISP_TRAP_EXCEPTION_TOO_LARGE);\n"
-         "  wasm_rt_load_exception(tag, size, v);\n  wasm_rt_throw();\n}\n"
+         "  wisp_load_exception_refs(tag, size, v, refs);\n  wasm_rt_throw();\n}\n"
          "#ifdef __TINYC__\nint _setjmp(void*);\n#endif\n#define WISP_SETJMP(b) _setjmp(b)\n"
          "void* wisp_capture_exception(void);\n"
          "static void wisp_throw_ref(void* p) {\n"
          "  const wisp_exnref_t* e = (const wisp_exnref_t*)p;\n"
          "  if (!e) wasm_rt_trap((wasm_rt_trap_t)WISP_TRAP_NULL_EXNREF);\n"
-         "  wasm_rt_load_exception(e->tag, e->size, e + 1);\n  wasm_rt_throw();\n}\n";
+         "  wisp_load_exception_refs(e->tag, e->size, e + 1, ((const u64*)p)[-1]);\n"
+         "  wasm_rt_throw();\n}\n";
+  }
+  if (d.features.has(front::Feature::exnref)) {
+    // exnref globals and tables: every store goes through the runtime, which counts references
+    // (runtime/exnref_objects.cpp); a load keeps the value valid for the rest of the call.
+    s += R"C(void* wisp_exn_load(void* const* s);
+void wisp_exn_fill(void** s, void* v, u32 n);
+void wisp_exn_copy(void** d, void* const* s, u32 n);
+void wisp_exn_release(void** s, size_t n);
+static inline void* wisp_tget_n(const wasm_rt_externref_table_t* t, u32 i) {
+  if (i >= t->size) TRAP(OOB);
+  return wisp_exn_load((void* const*)&t->data[i]);
+}
+static inline void wisp_tset_n(wasm_rt_externref_table_t* t, u32 i, void* v) {
+  if (i >= t->size) TRAP(OOB);
+  wisp_exn_fill((void**)&t->data[i], v, 1);
+}
+static inline void wisp_tfill_n(wasm_rt_externref_table_t* t, u32 d, void* v, u32 n) {
+  if ((u64)d + n > t->size) TRAP(OOB);
+  wisp_exn_fill((void**)t->data + d, v, n);
+}
+static inline void wisp_tcopy_n(wasm_rt_externref_table_t* dt, const wasm_rt_externref_table_t* st, u32 d, u32 s, u32 n) {
+  if ((u64)d + n > dt->size || (u64)s + n > st->size) TRAP(OOB);
+  wisp_exn_copy((void**)dt->data + d, (void* const*)st->data + s, n);
+}
+static inline u32 wisp_tgrow_n(wasm_rt_externref_table_t* t, void* v, u32 n) {
+  u32 r = wasm_rt_grow_externref_table(t, n, NULL);
+  if (r != 0xffffffffu && v) wisp_exn_fill((void**)t->data + r, v, n);
+  return r;
+}
+)C";
   }
   if (shape.consume_fuel) {
     s += "static void wisp_out_of_fuel(M* I, s64 fuel) { I->fuel = fuel; TRAP(UNREACHABLE); }\n"

@@ -193,7 +193,11 @@ void elem_segments(std::string& o, const ModuleShape& shape) {
       for (size_t i = 0; i < seg.items.size(); ++i) {
         const ConstExpr& e = seg.items[i];
         o += i == 0 ? "\n" : i % 8 ? ", " : ",\n";
-        if (e.kind == ConstExpr::Kind::ref_func) {
+        if (seg.type == ValType::exnref) {
+          // Every exnref item is null: ref.null, or the value of an immutable exnref global,
+          // whose own initialiser can only be null (exnref globals are never imported).
+          o += "{0, 0, 0}";
+        } else if (e.kind == ConstExpr::Kind::ref_func) {
           uint32_t f = static_cast<uint32_t>(e.value);
           if (shape.lazy && !shape.func_imported(f))
             o += "WISP_L(" + num(d.funcs[f]) + "," + num(shape.stub_offset(f)) + ")";
@@ -213,7 +217,9 @@ void elem_segments(std::string& o, const ModuleShape& shape) {
     }
     ptrs += (k ? ", " : "") + (present ? "wisp_e" + num(k) : std::string("0"));
     lens += (k ? ", " : "") + num(present ? seg.items.size() : 0);
-    funcs += (k ? ", " : "") + std::string(seg.type == ValType::funcref ? "1" : "0");
+    funcs += (k ? ", " : "") + std::string(seg.type == ValType::funcref  ? "1"
+                                           : seg.type == ValType::exnref ? "2"
+                                                                         : "0");
   }
   o += ptrs + "};\n" + lens + "};\n" + funcs + "};\n";
   bool gr = shape.num_global_values[ctype(ValType::funcref).index] > 0;
@@ -231,10 +237,18 @@ void elem_segments(std::string& o, const ModuleShape& shape) {
   if (shape.num_global_ptrs)
     o += "  if (e->kind == 3) return *(const wasm_rt_externref_t*)I->gp[e->index];\n";
   o += "  (void)e;\n  return NULL;\n}\n";
+  // exnref segments (only nulls): the runtime releases what the elements held.
+  o += d.features.has(front::Feature::exnref)
+           ? "#define WISP_EXN_NULLS(p, n) wisp_exn_fill(p, NULL, n)\n"
+           : "#define WISP_EXN_NULLS(p, n) (void)(p)\n";
   o += R"C(WISP_FN void wisp_tinit(M* I, u32 seg, void* table, u32 d, u32 s, u32 n) {
   u32 len = I->ed[seg] ? 0 : wisp_elen[seg], i;
   const wisp_elem_t* e = wisp_eptr[seg];
-  if (wisp_efunc[seg]) {
+  if (wisp_efunc[seg] == 2) {
+    wasm_rt_externref_table_t* t = (wasm_rt_externref_table_t*)table;
+    if ((u64)s + n > len || (u64)d + n > t->size) TRAP(OOB);
+    WISP_EXN_NULLS((void**)t->data + d, n);
+  } else if (wisp_efunc[seg]) {
     wasm_rt_funcref_table_t* t = (wasm_rt_funcref_table_t*)table;
     if ((u64)s + n > len || (u64)d + n > t->size) TRAP(OOB);
     for (i = 0; i < n; ++i) t->data[d + i] = wisp_eval_f(I, &e[s + i]);
@@ -367,6 +381,13 @@ void instantiate(std::string& o, const ModuleShape& shape, std::span<const uint8
   }
   o += "}\n";
   o += "static void wisp_free(void* vm) {\n  M* I = (M*)vm;\n  (void)I;\n";
+  // exnref globals and tables release what they hold (runtime/exnref_objects.cpp).
+  if (const uint32_t ng = shape.num_global_values[ctype(ValType::exnref).index])
+    o += "  wisp_exn_release(I->" + std::string(ctype(ValType::exnref).garr) + ", " + num(ng) +
+         ");\n";
+  for (uint32_t t = d.num_imported_tables; t < d.tables.size(); ++t)
+    if (d.tables[t].elem == ValType::exnref)
+      o += "  wisp_exn_release((void**)I->t" + num(t) + ".data, I->t" + num(t) + ".size);\n";
   for (uint32_t m = d.num_imported_memories; m < d.memories.size(); ++m)
     o += "  wasm_rt_free_memory(&I->m" + num(m) + ");\n";
   for (uint32_t t = d.num_imported_tables; t < d.tables.size(); ++t)

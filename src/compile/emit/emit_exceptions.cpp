@@ -7,6 +7,7 @@
 // tag tests. Every way out of a try body (its end, a branch, return) restores the target that is
 // active at the destination. A function with a try keeps its locals and stack slots volatile
 // (values set after setjmp must survive the longjmp) and its entry target in Ufn.
+#include <cstdint>
 #include <string>
 
 #include "compile/emit/c_emitter.hpp"
@@ -41,8 +42,16 @@ void CEmitter::throw_values(uint32_t tag) {
   pop(n);
   settle();
   body_ += e;
-  body_ += "wasm_rt_load_exception(I->tg[" + num(tag) + "], " + num(n) +
-           " * sizeof(wisp_raw_t), E);\n}\n";
+  // Values that are exnrefs: the runtime counts the references an exnref of this one holds.
+  uint64_t refs = 0;
+  for (uint32_t i = 0; i < n && i < 64; ++i)
+    if (ft.params[i] == ValType::exnref) refs |= uint64_t{1} << i;
+  if (refs)
+    body_ += "wisp_load_exception_refs(I->tg[" + num(tag) + "], " + num(n) +
+             " * sizeof(wisp_raw_t), E, " + std::to_string(refs) + "ull);\n}\n";
+  else
+    body_ += "wasm_rt_load_exception(I->tg[" + num(tag) + "], " + num(n) +
+             " * sizeof(wisp_raw_t), E);\n}\n";
   fuel_store();
   body_ += "wasm_rt_throw();\n";
   live_ = false;
@@ -81,7 +90,8 @@ void CEmitter::enter_handler(Frame& f) {
   const std::string k = num(f.try_id);
   handler_label(f, "U" + k);
   body_ += "X" + k + ".tag = wasm_rt_exception_tag();\nX" + k +
-           ".size = wasm_rt_exception_size();\n"
+           ".size = wasm_rt_exception_size();\nX" + k +
+           ".refs = wisp_exception_refs();\n"
            "memcpy(X" +
            k + ".v, wasm_rt_exception(), X" + k + ".size < sizeof X" + k + ".v ? X" + k +
            ".size : sizeof X" + k + ".v);\n";
@@ -99,7 +109,8 @@ void CEmitter::exception_op(const Operator& op) {
       const std::string x = "X" + num(static_cast<uint32_t>(f.try_id));
       settle();
       fuel_store();
-      body_ += "wisp_rethrow(" + x + ".tag, " + x + ".size, " + x + ".v, sizeof " + x + ".v);\n";
+      body_ += "wisp_rethrow(" + x + ".tag, " + x + ".size, " + x + ".refs, " + x + ".v, sizeof " +
+               x + ".v);\n";
       live_ = false;
       return;
     }
@@ -224,7 +235,8 @@ void CEmitter::end_try(Frame& f) {
   if (f.catch_all) return;  // its body falls through to the end as a block's does
   end_clause(f);
   emit_label(f.clauses, 'D');
-  body_ += "wisp_rethrow(X" + k + ".tag, X" + k + ".size, X" + k + ".v, sizeof X" + k + ".v);\n";
+  body_ += "wisp_rethrow(X" + k + ".tag, X" + k + ".size, X" + k + ".refs, X" + k + ".v, sizeof X" +
+           k + ".v);\n";
 }
 
 }  // namespace wisp::detail::emit

@@ -173,7 +173,8 @@ bool CEmitter::table_op(const Operator& op) {
     return true;
   }
   const front::TableType& tt = decl_.tables[op.index];
-  const char k = tt.elem == ValType::funcref ? 'f' : 'x';
+  // exnref tables ('n') go through the runtime, which counts references (c_prelude.cpp).
+  const char k = tt.elem == ValType::funcref ? 'f' : tt.elem == ValType::exnref ? 'n' : 'x';
   const std::string tbl = shape_.table_ptr(op.index);
   const std::string kind = std::string(1, k);
   switch (op.code) {
@@ -196,6 +197,10 @@ bool CEmitter::table_op(const Operator& op) {
     case Op::TableGrow: {
       std::string v = text(n_ - 2), n = text(n_ - 1);
       pop(2);
+      if (k == 'n') {
+        push_stmt(ValType::i32, "wisp_tgrow_n(" + tbl + ", " + v + ", " + n + ")");
+        return true;
+      }
       push_stmt(ValType::i32, std::string(k == 'f' ? "wasm_rt_grow_funcref_table("
                                                    : "wasm_rt_grow_externref_table(") +
                                   tbl + ", " + n + ", " + v + ")");

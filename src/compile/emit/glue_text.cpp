@@ -32,6 +32,12 @@ uint32_t wasm_rt_exception_tag(void) { return wisp_rt->exception_tag(); }
 uint32_t wasm_rt_exception_size(void) { return wisp_rt->exception_size(); }
 void* wasm_rt_exception(void) { return wisp_rt->exception(); }
 void* wisp_capture_exception(void) { return wisp_rt->capture_exception(); }
+void wisp_load_exception_refs(uint32_t tag, uint32_t size, const void* v, uint64_t refs) { wisp_rt->load_exception_refs(tag, size, v, refs); }
+uint64_t wisp_exception_refs(void) { return wisp_rt->exception_refs(); }
+void* wisp_exn_load(void* const* s) { return wisp_rt->exnref_load(s); }
+void wisp_exn_fill(void** s, void* v, uint32_t n) { wisp_rt->exnref_fill(s, v, n); }
+void wisp_exn_copy(void** d, void* const* s, uint32_t n) { wisp_rt->exnref_copy(d, s, n); }
+void wisp_exn_release(void** s, size_t n) { wisp_rt->exnref_release(s, n); }
 void wasm_rt_allocate_memory(wasm_rt_memory_t* m, uint32_t initial, uint32_t max) { wisp_rt->allocate_memory(m, initial, max); }
 uint32_t wasm_rt_grow_memory(wasm_rt_memory_t* m, uint32_t delta) { return wisp_rt->grow_memory(m, delta); }
 void wasm_rt_free_memory(wasm_rt_memory_t* m) { wisp_rt->free_memory(m); }

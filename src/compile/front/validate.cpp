@@ -154,32 +154,48 @@ std::span<const ValType> single_type(ValType t) {
 
 namespace {
 
-// wisp's one restriction on the exnref proposal: an exnref lives only until the thread's
-// outermost call into WebAssembly returns (runtime/exceptions.hpp), so none may be kept in a
-// global or a table or cross the module's interface, where it could outlive that.
+// wisp's restrictions on the exnref proposal. exnref globals and tables of the module's own
+// are counted references (runtime/exnref_objects.cpp), but the host's values (wisp::Value, the
+// C API) have no exnref: none may cross the module's interface, in an imported or exported
+// function, tag, global or table. A tag's exnref values are counted by a 64-bit mask: none may
+// be past value 63.
 void refuse_escaping_exnrefs(const ModuleDecl& m) {
   auto refuse = [](const std::string& where) {
     throw CompileError("unsupported: " + where +
-                       " (wisp keeps exnref values only within a module's functions)");
+                       " (wisp keeps exnref values inside the module: the host's values have "
+                       "no exnref)");
   };
-  for (size_t g = 0; g < m.globals.size(); ++g)
-    if (m.globals[g].type == ValType::exnref) refuse("global " + std::to_string(g) + " is exnref");
-  for (size_t t = 0; t < m.tables.size(); ++t)
-    if (m.tables[t].elem == ValType::exnref) refuse("table " + std::to_string(t) + " holds exnref");
   auto in_type = [&](const FuncType& ft) {
     for (const std::vector<ValType>* ts : {&ft.params, &ft.results})
       for (ValType v : *ts)
         if (v == ValType::exnref) return true;
     return false;
   };
+  auto passes = [&](ExternKind kind, uint32_t index) {
+    switch (kind) {
+      case ExternKind::func:
+        return in_type(m.func_type(index));
+      case ExternKind::tag:
+        return in_type(m.types[m.tags[index].type_index]);
+      case ExternKind::global:
+        return m.globals[index].type == ValType::exnref;
+      case ExternKind::table:
+        return m.tables[index].elem == ValType::exnref;
+      default:
+        return false;
+    }
+  };
   for (const Import& i : m.imports)
-    if ((i.kind == ExternKind::func && in_type(m.func_type(i.index))) ||
-        (i.kind == ExternKind::tag && in_type(m.types[m.tags[i.index].type_index])))
+    if (passes(i.kind, i.index))
       refuse("import \"" + i.module + "\" \"" + i.name + "\" passes exnref");
   for (const Export& e : m.exports)
-    if ((e.kind == ExternKind::func && in_type(m.func_type(e.index))) ||
-        (e.kind == ExternKind::tag && in_type(m.types[m.tags[e.index].type_index])))
-      refuse("export \"" + e.name + "\" passes exnref");
+    if (passes(e.kind, e.index)) refuse("export \"" + e.name + "\" passes exnref");
+  for (size_t t = 0; t < m.tags.size(); ++t) {
+    const std::vector<ValType>& ps = m.types[m.tags[t].type_index].params;
+    for (size_t i = 64; i < ps.size(); ++i)
+      if (ps[i] == ValType::exnref)
+        refuse("tag " + std::to_string(t) + " carries an exnref past its 64th value");
+  }
 }
 
 }  // namespace
