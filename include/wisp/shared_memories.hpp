@@ -27,5 +27,8 @@ uint32_t define_shared_memories(Engine& engine, Linker& linker, const Module& mo
 
 // Whether `module` imports a shared memory.
 bool imports_shared_memory(const Module& module);
+// Whether `module` defines a shared memory (clang's -Wl,--shared-memory without
+// --import-memory). The threads strategy shares it between its instances by itself.
+bool defines_shared_memory(const Module& module);
 
 }  // namespace wisp

@@ -1,7 +1,8 @@
 // `wisp bench m.wasm --export NAME [--args A,B] --threads T --calls N [--context-bytes B]
 // [--strategy a,b]`: runs the same work under every sharing strategy (contexts too when the export
-// takes a context pointer, threads too when the module imports a shared memory: one is made for
-// it, and every strategy's instances share it), or those named, and prints one table (throughput of
+// takes a context pointer, threads too when the module has a shared memory: one it imports is made
+// for it, and every strategy's instances share it; one it defines is shared by the threads
+// strategy's instances), or those named, and prints one table (throughput of
 // the calls that succeeded, p50/p99 latency, failed calls, instances created, RSS growth, and
 // whether state carried over, measured by a probe: bench_state.hpp) — the tool for choosing a
 // strategy.
@@ -184,7 +185,7 @@ int run_bench(const BenchOptions& o) {
     kinds = {StrategyKind::fresh, StrategyKind::shared, StrategyKind::pool,
              StrategyKind::per_thread};
     if (ctx) kinds.push_back(StrategyKind::contexts);
-    if (shared_memory) kinds.push_back(StrategyKind::threads);
+    if (shared_memory || defines_shared_memory(module)) kinds.push_back(StrategyKind::threads);
   }
   if (!ctx && std::find(kinds.begin(), kinds.end(), StrategyKind::contexts) != kinds.end())
     throw Error("--strategy contexts needs --context-bytes (the export takes a context pointer)");

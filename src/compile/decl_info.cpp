@@ -154,6 +154,9 @@ void fill_module_info(const front::ModuleDecl& m, std::span<const uint8_t> bytes
     out.start_export = static_cast<uint32_t>(m.exports.size());  // the emitter's synthetic export
   }
   out.defined_memories = static_cast<uint32_t>(m.memories.size() - m.num_imported_memories);
+  out.defined_shared_memories = 0;
+  for (size_t i = m.num_imported_memories; i < m.memories.size(); ++i)
+    out.defined_shared_memories += m.memories[i].limits.shared ? 1 : 0;
   out.features = wasm2_feature_names(m.wasm2_features);
   if (!m.features.empty()) {
     // Proposals (only those enabled can be here): by their names.

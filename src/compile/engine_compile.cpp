@@ -185,6 +185,7 @@ bool load_cached(ModuleImpl& m, const std::filesystem::path& so) {
       m.sections.clear();
       m.start = m.start_export = m.memory0_import = std::nullopt;
       m.defined_memories = 0;
+      m.defined_shared_memories = 0;
       return false;
     }
     write_module_meta(m, meta);

@@ -81,6 +81,7 @@ struct ModuleImpl {
   std::vector<uint32_t> export_type_ids;   // runtime type id of each function export (0 others)
   std::optional<uint32_t> memory0_import;  // import index when memory 0 is imported
   uint32_t defined_memories = 0;           // memories the module defines (multi-memory: > 1)
+  uint32_t defined_shared_memories = 0;    // of those, the shared ones (threads)
 
   emit::CModule c_source;  // kept until tier 1 is built
   std::shared_ptr<CodeObject> tier0;

@@ -18,9 +18,18 @@ void* InstanceImpl::export_storage(uint32_t index) const {
 wasm_rt_memory_t* InstanceImpl::memory0() const {
   const ModuleImpl& m = mod();
   if (m.memory0_import) return static_cast<wasm_rt_memory_t*>(bindings[*m.memory0_import].ptr);
-  if (desc->num_memories > 0)
-    return reinterpret_cast<wasm_rt_memory_t*>(static_cast<char*>(vm) + desc->memory_offsets[0]);
-  return nullptr;
+  return defined_memory(0);
+}
+
+wasm_rt_memory_t* InstanceImpl::defined_memory(uint32_t defined) const {
+  if (defined >= desc->num_memories) return nullptr;
+  char* base = static_cast<char*>(vm);
+  if (desc->memory_ptr_offsets[defined] != static_cast<size_t>(-1)) {
+    // A shared memory, reached through a pointer: its own storage or a bound memory.
+    auto* p = *reinterpret_cast<wasm_rt_memory_t**>(base + desc->memory_ptr_offsets[defined]);
+    if (p) return p;
+  }
+  return reinterpret_cast<wasm_rt_memory_t*>(base + desc->memory_offsets[defined]);
 }
 
 wasm_rt_memory_t* InstanceImpl::memory_at(uint32_t index) const {
@@ -31,10 +40,7 @@ wasm_rt_memory_t* InstanceImpl::memory_at(uint32_t index) const {
     if (m.imports[i].type.kind != ExternKind::memory) continue;
     if (seen++ == index) return static_cast<wasm_rt_memory_t*>(bindings[i].ptr);
   }
-  const uint32_t defined = index - seen;
-  if (defined >= desc->num_memories) return nullptr;
-  return reinterpret_cast<wasm_rt_memory_t*>(static_cast<char*>(vm) +
-                                             desc->memory_offsets[defined]);
+  return defined_memory(index - seen);
 }
 
 uint32_t InstanceImpl::export_of_kind(std::string_view name, ExternKind kind) const {
@@ -215,7 +221,7 @@ void Instance::set_call_timeout(std::chrono::nanoseconds timeout) {
 }
 
 bool Instance::resettable() const {
-  return impl_ && impl_->tmpl && impl_->tmpl->snapshot_possible;
+  return impl_ && impl_->tmpl && impl_->tmpl->snapshot_possible && impl_->bound_memories.empty();
 }
 
 Instance::Usage Instance::usage() const {

@@ -81,11 +81,29 @@ struct HostBinding {
   InstanceImpl* instance;
 };
 
+// A defined shared memory taken out of the instance that created it (detach_shared_memories),
+// for further instances of the same template to use in place of their own (instantiate_from's
+// `bound`): one memory, grown in place by any of them, counted once against the budget, and
+// freed (its bytes refunded) when the last instance bound to it, or the last holder, goes.
+struct SharedMemoryHold {
+  wasm_rt_memory_t mem{};
+  SharedMemoryHold() = default;
+  SharedMemoryHold(const SharedMemoryHold&) = delete;
+  SharedMemoryHold& operator=(const SharedMemoryHold&) = delete;
+  ~SharedMemoryHold();
+};
+// Per defined memory of a module, in order: the shared memory an instance is bound to, or null
+// (the instance makes its own). Empty: none bound.
+using BoundMemories = std::vector<std::shared_ptr<SharedMemoryHold>>;
+
 struct InstanceImpl : std::enable_shared_from_this<InstanceImpl> {
   explicit InstanceImpl(Module m) : module(std::move(m)) {}
   ~InstanceImpl();
 
   Module module;
+  // Shared memories this instance uses in place of own ones (declared first: they outlive the
+  // instance struct, freed in ~InstanceImpl's body). Such an instance cannot be reset.
+  BoundMemories bound_memories;
   std::shared_ptr<TemplateImpl> tmpl;
   std::shared_ptr<CodeObject> code;
   const wisp_module_desc_t* desc = nullptr;
@@ -128,6 +146,9 @@ struct InstanceImpl : std::enable_shared_from_this<InstanceImpl> {
   // The module's memory 0 (own or imported), or nullptr.
   wasm_rt_memory_t* memory0() const;
   wasm_rt_memory_t* memory_at(uint32_t index) const;  // by memory index (multi-memory)
+  // The memory the code uses for own (defined) memory `defined` (0-based among the defined
+  // ones): its storage in the struct, or the shared memory it is bound to. Null past the last.
+  wasm_rt_memory_t* defined_memory(uint32_t defined) const;
   // Export index by name with kind check; throws wisp::Error.
   uint32_t export_of_kind(std::string_view name, ExternKind kind) const;
   // The fuel counter in the instance struct, or nullptr without fuel metering.
@@ -155,8 +176,17 @@ wisp_raw_t load_global(const void* storage, ValType t);
 void store_global(void* storage, ValType t, const wisp_raw_t& r);
 
 // Creates an instance from a template (segments applied, start function run), from its
-// snapshot when it has one.
-std::shared_ptr<InstanceImpl> instantiate_from(const std::shared_ptr<TemplateImpl>& tmpl);
+// snapshot when it has one. With `bound` (BoundMemories), each defined memory bound there is
+// not created: the instance uses that shared memory instead, and neither the snapshot's image
+// nor an active data segment is written into it (its state is live); the start function runs
+// as it would otherwise (wasm-ld's __wasm_init_memory sees the memory initialised and leaves
+// it). Binding a memory that is not shared, or more than the module defines, throws Error.
+std::shared_ptr<InstanceImpl> instantiate_from(const std::shared_ptr<TemplateImpl>& tmpl,
+                                               const BoundMemories& bound = {});
+// Moves every defined shared memory of `inst` (instantiated, not bound) into a hold that `inst`
+// is bound to from then on, and returns them (null for memories that are not shared): what
+// further instances are bound to. `inst` can no longer be reset.
+BoundMemories detach_shared_memories(InstanceImpl& inst);
 // Restores an instance's snapshot (capturing the template's snapshot first if needed).
 void reset_instance(InstanceImpl& inst);
 // Captures the template's snapshot for `code` if it has none yet; null if not possible.

@@ -80,9 +80,26 @@ uint64_t evaluate_offset(const InstanceImpl& inst, const DataSegmentInit& seg) {
   return stack.back();  // validated: exactly one value
 }
 
+// Whether memory `index` of `inst` is a shared memory bound from another instance.
+uint32_t imported_memories(const Module& m) {
+  uint32_t n = 0;
+  for (const ImportDesc& imp : m.imports()) n += imp.type.kind == ExternKind::memory;
+  return n;
+}
+
+bool memory_bound(const InstanceImpl& inst, uint32_t index) {
+  if (inst.bound_memories.empty()) return false;
+  const uint32_t imported = imported_memories(inst.module);
+  if (index < imported) return false;
+  const uint32_t defined = index - imported;
+  return defined < inst.bound_memories.size() && inst.bound_memories[defined] != nullptr;
+}
+
 void apply_data_segments(InstanceImpl& inst) {
   const ModuleImpl& m = inst.mod();
   for (const DataSegmentInit& seg : m.data_segments) {
+    // A bound shared memory holds live state, initialised by the instance that created it.
+    if (memory_bound(inst, seg.memory_index)) continue;
     wasm_rt_memory_t* mem = inst.memory_at(seg.memory_index);
     const uint64_t offset = evaluate_offset(inst, seg);
     uint64_t size = mem ? mem->size : 0;
@@ -191,6 +208,34 @@ std::shared_ptr<InstanceImpl> new_instance(const std::shared_ptr<TemplateImpl>& 
   return inst;
 }
 
+// Checks `bound` against the module of `inst` and binds it: the instance keeps the holds, and
+// each bound memory's pointer in the struct is set (the generated instantiate and snapshot
+// apply leave a set pointer alone). The pointers are what bound_pointers returns.
+std::vector<wasm_rt_memory_t*> bound_pointers(const InstanceImpl& inst,
+                                              const BoundMemories& bound) {
+  std::vector<wasm_rt_memory_t*> out(bound.size(), nullptr);
+  if (bound.size() > inst.desc->num_memories)
+    throw Error("instantiate: more bound memories than the module defines");
+  for (size_t i = 0; i < bound.size(); ++i) {
+    if (!bound[i]) continue;
+    if (inst.desc->memory_ptr_offsets[i] == static_cast<size_t>(-1))
+      throw Error("instantiate: only a shared memory can be bound (own memory " +
+                  std::to_string(i) + " is not shared)");
+    out[i] = &bound[i]->mem;
+  }
+  return out;
+}
+
+void bind_memories(InstanceImpl& inst, const BoundMemories& bound) {
+  std::vector<wasm_rt_memory_t*> ptrs = bound_pointers(inst, bound);
+  inst.bound_memories = bound;
+  for (size_t i = 0; i < ptrs.size(); ++i) {
+    if (ptrs[i])
+      *reinterpret_cast<wasm_rt_memory_t**>(static_cast<char*>(inst.vm) +
+                                            inst.desc->memory_ptr_offsets[i]) = ptrs[i];
+  }
+}
+
 // Gives `inst` a new host state from its template's factory (TemplateOptions::host_state).
 void make_host_state(const std::shared_ptr<InstanceImpl>& inst) {
   if (!inst->tmpl || !inst->tmpl->options.host_state) return;
@@ -216,8 +261,10 @@ void run_start_function(const std::shared_ptr<InstanceImpl>& inst) {
 // segments, then (if `run_start`) the start function.
 std::shared_ptr<InstanceImpl> instantiate_scratch(const std::shared_ptr<TemplateImpl>& tmpl,
                                                   const std::shared_ptr<CodeObject>& code,
-                                                  bool run_start_now) {
+                                                  bool run_start_now,
+                                                  const BoundMemories& bound = {}) {
   auto inst = new_instance(tmpl, code);
+  bind_memories(*inst, bound);  // the generated instantiate then leaves them alone
   rt::AllocLimitsScope limits(&tmpl->options.limits);
   rt::TrapCode trap = rt::run_guarded(run_generated_instantiate, inst.get(), inst->interrupt.get());
   inst->instantiated = true;
@@ -359,11 +406,15 @@ std::shared_ptr<snap::Snapshot> ensure_snapshot(const std::shared_ptr<TemplateIm
   return install_snapshot(*tmpl, capture_from(tmpl, code, *proto));
 }
 
-std::shared_ptr<InstanceImpl> instantiate_from(const std::shared_ptr<TemplateImpl>& tmpl) {
+std::shared_ptr<InstanceImpl> instantiate_from(const std::shared_ptr<TemplateImpl>& tmpl,
+                                               const BoundMemories& bound) {
   std::shared_ptr<CodeObject> code = tmpl->module.impl()->code_for(tmpl->options.tier);
   code->ensure_initialized();
+  const bool binds = std::any_of(bound.begin(), bound.end(), [](const auto& b) { return !!b; });
   if (!tmpl->snapshot_possible || tmpl->options.snapshot.mode != SnapshotMode::eager) {
-    auto inst = instantiate_scratch(tmpl, code, true);
+    // Without a snapshot the init export runs on a bound memory too, as the start function
+    // does (and as both do in every instance of a module that imports its shared memory).
+    auto inst = instantiate_scratch(tmpl, code, true, bound);
     run_init_export(inst);
     inst->refill_fuel();
     return inst;
@@ -372,6 +423,8 @@ std::shared_ptr<InstanceImpl> instantiate_from(const std::shared_ptr<TemplateImp
   if (!s && tmpl->options.snapshot.persist) {
     if (auto loaded = load_persisted(tmpl, code)) s = install_snapshot(*tmpl, std::move(loaded));
   }
+  // An instance with bound memories is never captured: the snapshot comes from one of its own.
+  if (!s && binds) s = ensure_snapshot(tmpl, code);
   if (!s) {
     // The first instance: built from scratch; its state is the snapshot.
     auto inst = initial_instance(tmpl, code);
@@ -384,9 +437,11 @@ std::shared_ptr<InstanceImpl> instantiate_from(const std::shared_ptr<TemplateImp
     return inst;
   }
   auto inst = new_instance(tmpl, code);
+  std::vector<wasm_rt_memory_t*> to = bound_pointers(*inst, bound);
+  inst->bound_memories = bound;
   inst->instantiated = true;  // from here the struct is always safe to tear down
   inst->snapshot = s;         // before apply: teardown releases the memories it set up
-  snap::apply(*s, inst->vm, inst->memory_slots);
+  snap::apply(*s, inst->vm, inst->memory_slots, to);
   inst->memory_mapped = true;
   inst->refill_fuel();  // a persisted snapshot may come from a template with other Limits
   make_host_state(inst);
@@ -395,8 +450,55 @@ std::shared_ptr<InstanceImpl> instantiate_from(const std::shared_ptr<TemplateImp
   return inst;
 }
 
+SharedMemoryHold::~SharedMemoryHold() {
+  rt::free_memory(&mem);
+}
+
+BoundMemories detach_shared_memories(InstanceImpl& inst) {
+  if (!inst.instantiated || !inst.desc) throw Error("detach: the instance is not instantiated");
+  if (inst.memory_locked)
+    throw Error("detach: the instance's memories are locked (Instance::lock_memory)");
+  BoundMemories out(inst.desc->num_memories);
+  bool any = false;
+  for (uint32_t i = 0; i < inst.desc->num_memories; ++i) {
+    const size_t ptr_at = inst.desc->memory_ptr_offsets[i];
+    if (ptr_at == static_cast<size_t>(-1)) continue;  // not shared
+    if (i < inst.bound_memories.size() && inst.bound_memories[i]) {
+      out[i] = inst.bound_memories[i];  // already shared
+      any = true;
+      continue;
+    }
+    auto** ptr = reinterpret_cast<wasm_rt_memory_t**>(static_cast<char*>(inst.vm) + ptr_at);
+    auto* own = reinterpret_cast<wasm_rt_memory_t*>(static_cast<char*>(inst.vm) +
+                                                    inst.desc->memory_offsets[i]);
+    if (*ptr != own || own->data == nullptr) continue;
+    if (i < inst.memory_slots.size() && inst.memory_slots[i].base != nullptr) {
+      // From a snapshot: a shared memory's slot is plain memory (copied, never mapped), which
+      // rt::free_memory can give back like any other.
+      if (!inst.snapshot->memories[i].copied)
+        throw Error("detach: shared memory " + std::to_string(i) + " maps its snapshot image");
+      inst.memory_slots[i] = rt::Slot{};
+    }
+    auto hold = std::make_shared<SharedMemoryHold>();
+    hold->mem = *own;
+    own->data = nullptr;
+    own->pages = 0;
+    own->size = 0;
+    *ptr = &hold->mem;
+    out[i] = std::move(hold);
+    any = true;
+  }
+  if (!any) return {};
+  inst.bound_memories = out;
+  return out;
+}
+
 void reset_instance(InstanceImpl& inst) {
   if (!inst.tmpl) throw Error("reset: this instance failed to instantiate");
+  if (!inst.bound_memories.empty())
+    throw Error(
+        "reset is not available for this instance: its shared memory is shared with other "
+        "instances (the threads strategy), not its own to restore");
   if (!inst.tmpl->snapshot_possible)
     throw Error("reset is not available for this instance: " +
                 inst.tmpl->snapshot_unavailable_reason);

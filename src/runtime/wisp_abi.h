@@ -16,7 +16,7 @@
 extern "C" {
 #endif
 
-#define WISP_ABI_VERSION 6
+#define WISP_ABI_VERSION 7
 
 /* A v128 value (SIMD): 16 bytes, 8-byte aligned, viewed as lanes of any integer width (float
  * lanes are read through their bits). The C of cc (tier 1) also sees it as a GCC vector, aligned
@@ -199,6 +199,13 @@ typedef struct wisp_module_desc {
   /* Fuel metering (EngineConfig::consume_fuel): offset of the fuel counter, an int64_t the code
    * decrements and traps (unreachable) on when it goes negative; (size_t)-1 without metering. */
   size_t fuel_offset;
+  /* Per own memory (as memory_offsets): the offset of the pointer the code reaches it through,
+   * or (size_t)-1 when the code uses the wasm_rt_memory_t at memory_offsets directly. A shared
+   * memory is reached through a pointer: the generated instantiate points it at the own storage
+   * and allocates that, unless the runtime set it before, to the shared memory of another
+   * instance of the module (the threads strategy's instances share one); then the own storage
+   * stays empty (null data) and free_instance leaves the bound memory alone. */
+  const size_t* memory_ptr_offsets;
 } wisp_module_desc_t;
 
 #define WISP_DESCRIBE_SYMBOL "wisp_module_describe"

@@ -166,7 +166,8 @@ Route::Route(Engine& engine, Tier tier, RouteConfig config)
   }
   Linker linker;
   // A module built for threads imports its shared memory: one for the route, shared by every
-  // instance (what the threads strategy is for).
+  // instance (what the threads strategy is for). One that defines it needs nothing here: the
+  // threads strategy shares the memory its first instance makes with the others.
   if (imports_shared_memory(module_)) define_shared_memories(engine, linker, module_);
   TemplateOptions options;
   options.tier = tier;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "compile/module_impl.hpp"
 #include "wisp/error.hpp"
 
 namespace wisp {
@@ -44,6 +45,10 @@ bool imports_shared_memory(const Module& module) {
     if (imp.type.kind == ExternKind::memory && imp.type.memory.shared) return true;
   }
   return false;
+}
+
+bool defines_shared_memory(const Module& module) {
+  return module.impl()->defined_shared_memories > 0;
 }
 
 uint32_t define_shared_memories(Engine& engine, Linker& linker, const Module& module) {

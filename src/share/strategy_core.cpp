@@ -7,6 +7,7 @@
 
 #include "instance/instance_impl.hpp"
 #include "share/log2_histogram.hpp"
+#include "wisp/shared_memories.hpp"
 
 namespace wisp {
 
@@ -37,8 +38,11 @@ StrategyCore::StrategyCore(StrategyKind kind, Template tmpl, Policy policy)
       policy_(policy),
       action_(default_action(kind, policy)),
       backoff_(policy.failure_backoff) {
-  if (kind == StrategyKind::threads)
+  if (kind == StrategyKind::threads) {
     thread_stacks_ = std::make_shared<ThreadStacks>(policy.thread_stack_bytes);
+    if (defines_shared_memory(tmpl_.module()))
+      thread_memories_ = std::make_unique<ThreadMemories>();
+  }
 }
 
 std::unique_ptr<LeaseSlot> StrategyCore::create() {
@@ -53,7 +57,7 @@ std::unique_ptr<LeaseSlot> StrategyCore::create() {
   }
   try {
     auto slot = std::make_unique<LeaseSlot>();
-    slot->instance = tmpl_.instantiate();
+    slot->instance = thread_memories_ ? thread_memories_->instantiate(tmpl_) : tmpl_.instantiate();
     if (thread_stacks_) slot->stack = thread_stacks_->assign(slot->instance);
     slot->id = next_instance_id_.fetch_add(1, std::memory_order_relaxed) + 1;
     {

@@ -52,6 +52,23 @@ class ThreadStacks : public std::enable_shared_from_this<ThreadStacks> {
   std::vector<uint32_t> free_;  // tops of regions no instance uses
 };
 
+struct SharedMemoryHold;  // instance/instance_impl.hpp
+
+// The threads strategy's shared memories when the module defines them rather than importing
+// them: the first instance creates them as any instance would (from the template's snapshot
+// when it has one); they are then detached from it, and every later instance is bound to them
+// in place of its own (no snapshot image or data segment written into them: their state is
+// live). Held here as long as the strategy, so that they outlive every instance discarded
+// (src/share/threads_strategy.cpp).
+class ThreadMemories {
+ public:
+  Instance instantiate(const Template& tmpl);
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::shared_ptr<SharedMemoryHold>> bound_;  // empty until the first instance
+};
+
 // Why an instance whose last call failed with `trap_code` (rt::TrapCode) is discarded: exited,
 // timed_out, resource_limit (out of fuel included) or trapped.
 DiscardReason discard_reason_of_trap(int trap_code);
@@ -96,7 +113,8 @@ class StrategyCore : public std::enable_shared_from_this<StrategyCore> {
   std::chrono::milliseconds backoff_{0};
   std::string last_failure_;
   std::atomic<uint64_t> next_instance_id_{0};
-  std::shared_ptr<ThreadStacks> thread_stacks_;  // threads only
+  std::shared_ptr<ThreadStacks> thread_stacks_;      // threads only
+  std::unique_ptr<ThreadMemories> thread_memories_;  // threads, a module defining its memory
 };
 
 // Instances up to `max` (0 = unbounded), idle ones kept for reuse (LIFO), waiters served FIFO:

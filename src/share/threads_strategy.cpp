@@ -2,11 +2,19 @@
 // memory serve leases at once, each lease one instance exclusively; state is shared through the
 // memory and the guest's atomics (a lock, atomic read-modify-writes, wait/notify) synchronise it.
 //
-// The memory is the template's: the module imports it as shared, and the template's linker bound
+// The memory is one of two kinds. A module that imports it as shared: the template's linker bound
 // that import to one memory (wisp::define_shared_memories, or a memory the embedder exports from
-// another instance), so every instance made from the template uses it. A module that defines its
-// memory would give each instance its own, and is refused: there is no clean way to make an
-// instance adopt another's defined memory (its growth lives in the defining instance's struct).
+// another instance), so every instance made from the template uses it. A module that defines it
+// as shared (clang without --import-memory): the first instance creates it as usual (from the
+// template's snapshot when it has one), then it is detached from that instance into a hold
+// (detach_shared_memories) and every later instance is bound to it in place of its own
+// (instantiate_from's BoundMemories): no snapshot image or active data segment is written into
+// it again, and the start function runs as usual (wasm-ld's __wasm_init_memory sees the memory
+// initialised and leaves it). The code reaches a defined shared memory through a pointer in the
+// instance struct (wisp_abi.h, memory_ptr_offsets), so that one memory, with its size, serves
+// every instance. ThreadMemories keeps the holds as long as the strategy: the memory outlives
+// every discarded instance, counted once against the budget, freed with its last user. A module
+// with no shared memory at all is refused.
 //
 // The instances are made by the queue core (src/share/queue_core.cpp): at most N, kept between
 // leases (release keeps; reset is refused: the memory is not one lease's to restore), waiters
@@ -27,6 +35,7 @@
 #include <optional>
 #include <string>
 
+#include "instance/instance_impl.hpp"
 #include "runtime/slots.hpp"
 #include "share/strategy_core.hpp"
 #include "wisp/shared_memories.hpp"
@@ -91,16 +100,26 @@ void ThreadStacks::give_back(uint32_t top) {
   free_.push_back(top);
 }
 
+Instance ThreadMemories::instantiate(const Template& tmpl) {
+  std::unique_lock lock(mutex_);
+  if (bound_.empty()) {  // the first instance: it creates the memories, held by all from now on
+    std::shared_ptr<InstanceImpl> first = instantiate_from(tmpl.impl());
+    bound_ = detach_shared_memories(*first);
+    if (bound_.empty()) throw Error("threads strategy: the module defines no shared memory");
+    return Instance(std::move(first));
+  }
+  BoundMemories bound = bound_;
+  lock.unlock();
+  return Instance(instantiate_from(tmpl.impl(), bound));
+}
+
 void check_threads_strategy(const Template& tmpl, const Policy& policy) {
   const Module& m = tmpl.module();
-  if (!imports_shared_memory(m)) {
-    bool defines = false;
-    for (const ExportDesc& e : m.exports())
-      defines = defines || (e.type.kind == ExternKind::memory && e.type.memory.shared);
-    throw Error(std::string("the threads strategy needs a module that imports a shared memory ") +
-                "(clang: -matomics -mbulk-memory -Wl,--shared-memory,--import-memory)" +
-                (defines ? ": this one defines its own, and each instance would get a copy" : ""));
-  }
+  if (!imports_shared_memory(m) && !defines_shared_memory(m))
+    throw Error(
+        "the threads strategy needs a module with a shared memory, which it defines or imports "
+        "(clang: -matomics -mbulk-memory -Wl,--shared-memory, and --import-memory to import "
+        "it): this one has none, and its instances could share no state");
   if (policy.on_release == ReleaseAction::reset)
     throw Error(
         "threads policy: on_release = reset is not possible (the instances' memory is shared: "

@@ -57,6 +57,11 @@ void copy_struct(const Snapshot& s, void* vm) {
     *field<void*>(vm, d->import_instance_offset) =
         static_cast<char*>(vm) + d->import_instance_offset;
   }
+  // A shared memory's pointer: to this struct's own storage.
+  for (uint32_t i = 0; i < d->num_memories; ++i) {
+    if (d->memory_ptr_offsets[i] != static_cast<size_t>(-1))
+      *field<void*>(vm, d->memory_ptr_offsets[i]) = static_cast<char*>(vm) + d->memory_offsets[i];
+  }
 }
 
 void copy_table_elements(const TableImage& t, void* data, const Relocation& reloc) {
@@ -245,7 +250,8 @@ std::shared_ptr<Snapshot> capture(const std::shared_ptr<detail::CodeObject>& cod
   return s;
 }
 
-void apply(const Snapshot& s, void* vm, MemorySlots& slots) {
+void apply(const Snapshot& s, void* vm, MemorySlots& slots,
+           std::span<wasm_rt_memory_t* const> bound) {
   copy_struct(s, vm);
   // Until each is set up, the struct owns nothing (teardown must not free the snapshot's).
   for (const MemorySnapshot& m : s.memories) field<wasm_rt_memory_t>(vm, m.offset)->data = nullptr;
@@ -256,6 +262,13 @@ void apply(const Snapshot& s, void* vm, MemorySlots& slots) {
   }
   slots.assign(s.memories.size(), rt::Slot{});
   for (size_t i = 0; i < s.memories.size(); ++i) {
+    if (i < bound.size() && bound[i] != nullptr) {  // another's memory: own storage left empty
+      auto* own = field<wasm_rt_memory_t>(vm, s.memories[i].offset);
+      own->pages = 0;
+      own->size = 0;
+      *field<wasm_rt_memory_t*>(vm, s.desc->memory_ptr_offsets[i]) = bound[i];
+      continue;
+    }
     slots[i] =
         s.memories[i].copied ? copy_new_memory(s.memories[i]) : map_new_memory(s.memories[i]);
     field<wasm_rt_memory_t>(vm, s.memories[i].offset)->data = slots[i].base;
@@ -323,6 +336,11 @@ void verify(const Snapshot& s, const void* vm) {
   if (s.desc->import_instance_offset != static_cast<size_t>(-1)) {
     *field<const void*>(expected.data(), s.desc->import_instance_offset) =
         static_cast<const char*>(vm) + s.desc->import_instance_offset;
+  }
+  for (uint32_t i = 0; i < s.desc->num_memories; ++i) {
+    if (s.desc->memory_ptr_offsets[i] != static_cast<size_t>(-1))
+      *field<const void*>(expected.data(), s.desc->memory_ptr_offsets[i]) =
+          static_cast<const char*>(vm) + s.desc->memory_offsets[i];
   }
   for (const MemorySnapshot& m : s.memories) {
     field<wasm_rt_memory_t>(expected.data(), m.offset)->data =

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -68,7 +69,10 @@ std::shared_ptr<Snapshot> capture(const std::shared_ptr<detail::CodeObject>& cod
 // slot (recorded in `slots` as soon as it maps its image) mapping the image copy-on-write. On
 // failure throws wisp::Trap (resource_limit) and leaves `vm` safe to tear down: memories not
 // set up have null data, those recorded in `slots` must be released with release_memories.
-void apply(const Snapshot& s, void* vm, MemorySlots& slots);
+// A memory with a non-null entry in `bound` (a shared memory of another instance, by own memory
+// index) is not set up: the struct's pointer to it (memory_ptr_offsets) is bound there instead.
+void apply(const Snapshot& s, void* vm, MemorySlots& slots,
+           std::span<wasm_rt_memory_t* const> bound = {});
 
 // Makes the plain memories of an instance built from scratch map the snapshot images (its first
 // reset); memories whose slot is already recorded are left alone. Their growth past the

@@ -140,7 +140,7 @@ std::string ModuleShape::global_address(uint32_t g, const char* inst) const {
 }
 
 std::string ModuleShape::memory_ptr(uint32_t m, const char* inst) const {
-  return std::string(memory_imported(m) ? "" : "&") + inst + "->m" + std::to_string(m);
+  return std::string(memory_indirect(m) ? "" : "&") + inst + "->m" + std::to_string(m);
 }
 
 std::string ModuleShape::table_ptr(uint32_t t, const char* inst) const {

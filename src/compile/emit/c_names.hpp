@@ -88,13 +88,20 @@ struct ModuleShape {
   explicit ModuleShape(const front::ModuleDecl& d, bool fuel);
 
   bool memory_imported(uint32_t m) const { return m < decl->num_imported_memories; }
+  // A memory the code reaches through a pointer in the instance struct, I->m<k>: an imported
+  // one, or a defined shared one (whose own storage is I->ms<k>, and whose pointer the runtime
+  // may set before instantiation to another instance's shared memory: see wisp_abi.h's
+  // memory_ptr_offsets).
+  bool memory_indirect(uint32_t m) const {
+    return memory_imported(m) || decl->memories[m].limits.shared;
+  }
   bool table_imported(uint32_t t) const { return t < decl->num_imported_tables; }
   bool func_imported(uint32_t f) const { return f < decl->num_imported_funcs; }
   // "I->gi[3]" or "(*(u32*)I->gp[0])": an lvalue of the global's storage in a function.
   std::string global_lvalue(uint32_t g, const char* inst = "I") const;
   // Pointers to the storage, for exports: "&I->gi[3]" / "I->gp[0]".
   std::string global_address(uint32_t g, const char* inst = "I") const;
-  // "&I->m0" / "I->m0" (wasm_rt_memory_t*), and the same for tables.
+  // "&I->m0" / "I->m0" (wasm_rt_memory_t*; memory_indirect), and the same for tables.
   std::string memory_ptr(uint32_t m, const char* inst = "I") const;
   std::string table_ptr(uint32_t t, const char* inst = "I") const;
   // The C name of function `f` (its definition, or its import shim).

@@ -415,9 +415,13 @@ std::string instance_struct(const ModuleShape& shape) {
            "];\n";
   }
   if (shape.num_global_ptrs) s += "  void* gp[" + num(shape.num_global_ptrs) + "];\n";
-  for (uint32_t m = 0; m < d.memories.size(); ++m)
-    s += std::string("  wasm_rt_memory_t") + (shape.memory_imported(m) ? "* m" : " m") + num(m) +
+  for (uint32_t m = 0; m < d.memories.size(); ++m) {
+    s += std::string("  wasm_rt_memory_t") + (shape.memory_indirect(m) ? "* m" : " m") + num(m) +
          ";\n";
+    if (shape.memory_indirect(m) && !shape.memory_imported(m))
+      s += "  wasm_rt_memory_t ms" + num(m) + "; /* own storage of shared memory m" + num(m) +
+           " */\n";
+  }
   for (uint32_t t = 0; t < d.tables.size(); ++t) {
     s += d.tables[t].elem == ValType::funcref ? "  wasm_rt_funcref_table_t"
                                               : "  wasm_rt_externref_table_t";

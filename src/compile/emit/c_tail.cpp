@@ -360,8 +360,16 @@ void instantiate(std::string& o, const ModuleShape& shape, std::span<const uint8
     const uint64_t min = std::min<uint64_t>(l.min, 65537);
     front::Limits clamped = l;
     clamped.max = std::min<uint64_t>(l.max, 65536);
-    o += "  wasm_rt_allocate_memory(&I->m" + num(m) + ", " + num(min) + "u, " +
-         limit_max(clamped, 65536) + ");\n";
+    const std::string alloc = "wasm_rt_allocate_memory(&I->m" +
+                              std::string(shape.memory_indirect(m) ? "s" : "") + num(m) + ", " +
+                              num(min) + "u, " + limit_max(clamped, 65536) + ");";
+    // A shared memory: its own storage, unless the runtime bound the pointer to another's.
+    if (shape.memory_indirect(m)) {
+      o += "  if (!I->m" + num(m) + ") {\n    I->m" + num(m) + " = &I->ms" + num(m) + ";\n    " +
+           alloc + "\n  }\n";
+    } else {
+      o += "  " + alloc + "\n";
+    }
   }
   for (uint32_t t = d.num_imported_tables; t < d.tables.size(); ++t) {
     const front::Limits& l = d.tables[t].limits;
@@ -389,7 +397,8 @@ void instantiate(std::string& o, const ModuleShape& shape, std::span<const uint8
     if (d.tables[t].elem == ValType::exnref)
       o += "  wisp_exn_release((void**)I->t" + num(t) + ".data, I->t" + num(t) + ".size);\n";
   for (uint32_t m = d.num_imported_memories; m < d.memories.size(); ++m)
-    o += "  wasm_rt_free_memory(&I->m" + num(m) + ");\n";
+    o += "  wasm_rt_free_memory(&I->m" + std::string(shape.memory_indirect(m) ? "s" : "") + num(m) +
+         ");\n";
   for (uint32_t t = d.num_imported_tables; t < d.tables.size(); ++t)
     o += std::string("  wasm_rt_free_") +
          (d.tables[t].elem == ValType::funcref ? "funcref" : "externref") + "_table(&I->t" +
@@ -543,8 +552,18 @@ void descriptor(std::string& o, const ModuleShape& shape) {
   const front::ModuleDecl& d = *shape.decl;
   std::vector<std::string> mems, tables, imems, itables;
   std::string is_funcref = "static const uint8_t wisp_table_is_funcref[] = {";
-  for (uint32_t m = 0; m < d.memories.size(); ++m)
-    (shape.memory_imported(m) ? imems : mems).push_back("m" + num(m));
+  std::string mem_ptrs = "static const size_t wisp_memory_ptr_offsets[] = {";
+  for (uint32_t m = 0; m < d.memories.size(); ++m) {
+    if (shape.memory_imported(m)) {
+      imems.push_back("m" + num(m));
+      continue;
+    }
+    mem_ptrs += (mems.empty() ? "" : ", ") +
+                (shape.memory_indirect(m) ? "offsetof(M, m" + num(m) + ")" : "(size_t)-1");
+    mems.push_back((shape.memory_indirect(m) ? "ms" : "m") + num(m));
+  }
+  if (mems.empty()) mem_ptrs += "0";
+  o += mem_ptrs + "};\n";
   for (uint32_t t = 0; t < d.tables.size(); ++t) {
     if (shape.table_imported(t)) {
       itables.push_back("t" + num(t));
@@ -591,7 +610,9 @@ void descriptor(std::string& o, const ModuleShape& shape) {
        (shape.has_import_env ? "offsetof(M, env)" : "(size_t)-1") +
        ",\n"
        "  " +
-       (shape.consume_fuel ? "offsetof(M, fuel)" : "(size_t)-1") + ",\n};\n";
+       (shape.consume_fuel ? "offsetof(M, fuel)" : "(size_t)-1") +
+       ",\n"
+       "  wisp_memory_ptr_offsets,\n};\n";
   o += "WISP_API const wisp_module_desc_t* wisp_module_describe(void) {\n  u32 i;\n";
   if (nr)
     o += "  for (i = 0; i < " + num(nr) +
