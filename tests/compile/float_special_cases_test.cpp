@@ -1,5 +1,6 @@
 // The C emitter's float special cases, on both tiers: min/max against a constant operand (tier 1
-// on x86-64 emits one minss/maxss for a constant that is neither NaN nor zero) and float-to-int
+// on x86-64 emits one minss/maxss for a constant that is not a NaN, plus +0 for max(x, +0)),
+// abs and neg (cc's own on tier 1) and float-to-int
 // truncation (tier 1 on x86-64 checks NaN and range with one integer test). Results must be the
 // spec's whatever the shortcut: NaNs come back quiet, -0 and +0 stay apart, traps keep their kind.
 #include <gtest/gtest.h>
@@ -22,6 +23,11 @@ constexpr const char* kFloatWat = R"((module
   (func (export "min_zero") (param f32) (result f32) (f32.min (local.get 0) (f32.const 0)))
   (func (export "max_negzero") (param f32) (result f32) (f32.max (local.get 0) (f32.const -0)))
   (func (export "min_nan") (param f32) (result f32) (f32.min (local.get 0) (f32.const nan)))
+  (func (export "relu") (param f32) (result f32) (f32.max (local.get 0) (f32.const 0)))
+  (func (export "relu64") (param f64) (result f64) (f64.max (local.get 0) (f64.const 0)))
+  (func (export "abs") (param f32) (result f32) (f32.abs (local.get 0)))
+  (func (export "neg") (param f32) (result f32) (f32.neg (local.get 0)))
+  (func (export "neg64") (param f64) (result f64) (f64.neg (local.get 0)))
   (func (export "min64_big") (param f64) (result f64) (f64.min (local.get 0) (f64.const 1e300)))
   (func (export "max64_tiny") (param f64) (result f64) (f64.max (local.get 0) (f64.const -5e-324)))
   (func (export "s32_f32") (param f32) (result i32) (i32.trunc_f32_s (local.get 0)))
@@ -84,15 +90,37 @@ TEST_P(FloatSpecialCases, MinMaxAgainstAConstantKeepSignedZeros) {
   EXPECT_EQ(f32_call("min_255", -0.0f), std::bit_cast<uint32_t>(-0.0f));
   EXPECT_EQ(f32_call("min_255", 0.0f), std::bit_cast<uint32_t>(0.0f));
   EXPECT_EQ(f32_call("max_neg", -0.0f), std::bit_cast<uint32_t>(-0.0f));
-  // A zero constant takes the general path: min(+0, -0) is -0, max(-0, +0) is +0.
+  // Zero constants: min(x, +0) and max(x, -0) take the one-instruction path (x when equal).
   EXPECT_EQ(f32_call("min_zero", -0.0f), std::bit_cast<uint32_t>(-0.0f));
   EXPECT_EQ(f32_call("min_zero", 0.0f), std::bit_cast<uint32_t>(0.0f));
   EXPECT_EQ(f32_call("max_negzero", 0.0f), std::bit_cast<uint32_t>(0.0f));
   EXPECT_EQ(f32_call("max_negzero", -0.0f), std::bit_cast<uint32_t>(-0.0f));
 }
 
+TEST_P(FloatSpecialCases, ReluGivesPlusZeroForBothZeros) {
+  // max(x, +0): one maxss plus +0 on tier 1 (-0 + +0 is +0).
+  EXPECT_EQ(f32_call("relu", -0.0f), std::bit_cast<uint32_t>(0.0f));
+  EXPECT_EQ(f32_call("relu", 0.0f), std::bit_cast<uint32_t>(0.0f));
+  EXPECT_EQ(f32_call("relu", -5.0f), std::bit_cast<uint32_t>(0.0f));
+  EXPECT_EQ(f32_call("relu", 5.0f), std::bit_cast<uint32_t>(5.0f));
+  EXPECT_EQ(f32_call("relu", -std::numeric_limits<float>::infinity()), 0u);
+  EXPECT_EQ(f64_call("relu64", -0.0), 0u);
+  EXPECT_EQ(f64_call("relu64", 1e-310), std::bit_cast<uint64_t>(1e-310));  // a subnormal
+}
+
+TEST_P(FloatSpecialCases, AbsAndNegChangeTheSignBitAlone) {
+  // NaNs keep their payload and quiet bit (a signalling NaN stays signalling).
+  EXPECT_EQ(f32_call("abs", 0xffa00001u), 0x7fa00001u);
+  EXPECT_EQ(f32_call("neg", kSignallingNan32), kSignallingNan32 | 0x80000000u);
+  EXPECT_EQ(f32_call("neg", 0.0f), 0x80000000u);
+  EXPECT_EQ(f32_call("abs", -0.0f), 0u);
+  EXPECT_EQ(inst_.call("neg64", {Value::f64_bits(0x7ff0000000000001ull)})[0].bits(),
+            0xfff0000000000001ull);
+}
+
 TEST_P(FloatSpecialCases, MinMaxAgainstAConstantGiveQuietNans) {
-  for (const char* f : {"min_255", "max_neg", "min_inf", "max_k_left", "min_zero", "min_nan"}) {
+  for (const char* f :
+       {"min_255", "max_neg", "min_inf", "max_k_left", "min_zero", "min_nan", "relu"}) {
     for (uint32_t nan : {0x7fc00000u, kNegativeQuietNan32, kSignallingNan32, 0xff800001u}) {
       uint32_t r = f32_call(f, nan);
       EXPECT_TRUE(is_nan32(r)) << f << " of 0x" << std::hex << nan << " gave 0x" << r;
@@ -101,6 +129,8 @@ TEST_P(FloatSpecialCases, MinMaxAgainstAConstantGiveQuietNans) {
   }
   EXPECT_TRUE(is_nan32(f32_call("min_nan", 1.0f)));
   uint64_t r64 = f64_call("min64_big", std::numeric_limits<double>::signaling_NaN());
+  EXPECT_EQ(r64 & 0x7ff8000000000000ull, 0x7ff8000000000000ull) << std::hex << r64;
+  r64 = f64_call("relu64", std::numeric_limits<double>::signaling_NaN());
   EXPECT_EQ(r64 & 0x7ff8000000000000ull, 0x7ff8000000000000ull) << std::hex << r64;
 }
 

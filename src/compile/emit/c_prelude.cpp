@@ -130,6 +130,19 @@ typedef union { u64 u; f64 f; } wisp_w64;
 #define BITS_F32(x) (((wisp_w32){.u = (x)}).f)
 #define F64_BITS(x) (((wisp_w64){.f = (x)}).u)
 #define BITS_F64(x) (((wisp_w64){.u = (x)}).f)
+/* abs and neg change the sign bit alone, NaNs included: libtcc on the bits (its unary minus
+   would quiet a NaN), cc with its own abs and minus (andps, xorps: bit operations). */
+#ifdef __TINYC__
+#define wisp_fabsf(x) BITS_F32(F32_BITS(x) & 0x7fffffffu)
+#define wisp_fnegf(x) BITS_F32(F32_BITS(x) ^ 0x80000000u)
+#define wisp_fabs(x) BITS_F64(F64_BITS(x) & 0x7fffffffffffffffull)
+#define wisp_fneg(x) BITS_F64(F64_BITS(x) ^ 0x8000000000000000ull)
+#else
+#define wisp_fabsf(x) __builtin_fabsf(x)
+#define wisp_fnegf(x) (-(x))
+#define wisp_fabs(x) __builtin_fabs(x)
+#define wisp_fneg(x) (-(x))
+#endif
 static inline u32 wisp_popcnt32(u32 x) {
   x = x - ((x >> 1) & 0x55555555u);
   x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
@@ -217,20 +230,26 @@ static inline f64 wisp_fmax(f64 a, f64 b) {
   if (a == b) return BITS_F64(F64_BITS(a) & F64_BITS(b));
   return a > b ? a : b;
 }
-/* min/max against a constant k that is neither a NaN nor a zero (the emitter checks): on x86-64
-   one minss/maxss (k first: when x is a NaN the instruction returns x, its second operand; equal
-   operands are the same bits), times 1 to quiet a signalling NaN. No branch: in float-heavy loops
-   the general helper's compares compete with the arithmetic for the same ports. */
+/* min/max against a constant k that is not a NaN (the emitter checks; min: k is not -0, max: k
+   is not +0): on x86-64 one minss/maxss (k first: when x is a NaN or equal to k the instruction
+   returns x, its second operand, so min(-0, +0) is -0 and max(+0, -0) is +0), times 1 to quiet a
+   signalling NaN. max(x, +0) (ReLU) adds +0 instead, which also turns max(-0, +0) into +0; no
+   other result can be -0 there. No branch: in float-heavy loops the general helper's compares
+   compete with the arithmetic for the same ports. */
 #if defined(__x86_64__) && !defined(__TINYC__)
 static inline f32 wisp_fminf_k(f32 x, f32 k) { __asm__("minss %1, %0" : "+x"(k) : "x"(x)); return k * 1.0f; }
 static inline f32 wisp_fmaxf_k(f32 x, f32 k) { __asm__("maxss %1, %0" : "+x"(k) : "x"(x)); return k * 1.0f; }
 static inline f64 wisp_fmin_k(f64 x, f64 k) { __asm__("minsd %1, %0" : "+x"(k) : "x"(x)); return k * 1.0; }
 static inline f64 wisp_fmax_k(f64 x, f64 k) { __asm__("maxsd %1, %0" : "+x"(k) : "x"(x)); return k * 1.0; }
+static inline f32 wisp_fmaxf_z(f32 x, f32 k) { __asm__("maxss %1, %0" : "+x"(k) : "x"(x)); return k + 0.0f; }
+static inline f64 wisp_fmax_z(f64 x, f64 k) { __asm__("maxsd %1, %0" : "+x"(k) : "x"(x)); return k + 0.0; }
 #else
 #define wisp_fminf_k wisp_fminf
 #define wisp_fmaxf_k wisp_fmaxf
 #define wisp_fmin_k wisp_fmin
 #define wisp_fmax_k wisp_fmax
+#define wisp_fmaxf_z wisp_fmaxf
+#define wisp_fmax_z wisp_fmax
 #endif
 /* promote/demote: cc would fold (f32)(f64)x into x, keeping a signalling NaN; the conversion
    instructions quiet NaNs, and libtcc keeps them. */

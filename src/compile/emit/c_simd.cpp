@@ -111,12 +111,17 @@ static inline v128 wisp_vr(wisp_vec_t x) { v128 r; r.vec = x; return r; }
 #define WISP_KEEPV(v) ((void)0)
 #endif
 
+#ifdef WISP_SIMD_VEC
+/* A vector literal: cc keeps the constant in memory and uses it as an operand. */
+static inline v128 wisp_v128_const(u64 lo, u64 hi) { return WISP_VR(((wisp_u64v){lo, hi})); }
+#else
 static inline v128 wisp_v128_const(u64 lo, u64 hi) {
   v128 r;
   r.u64x2[0] = lo;
   r.u64x2[1] = hi;
   return r;
 }
+#endif
 #ifdef WISP_SIMD_VEC
 #define WISP_SPLAT(name, T, t, n) \
   static inline v128 name(T x) { return WISP_VR((wisp_##t##v){0} + (t)x); }

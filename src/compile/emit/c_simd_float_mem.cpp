@@ -102,33 +102,39 @@ WISP_ROUND(wisp_f64x2_nearest, 64, 2, wisp_nearest, __builtin_ia32_roundpd, 0)
 /* x86: minps/maxps both ways (each returns its second operand on a NaN or equal lanes), the two
    or-ed (min: -0 wins) or and-ed (max: +0 wins); lanes where either operand is a NaN give the
    canonical NaN. Six instructions instead of the generic form's fifteen. When b is a constant
-   with no NaN and no zero lane (a clamp: min(v, 255.0)), one minps/maxps with a second suffices:
-   equal lanes then have equal bits, and a NaN in a is the only NaN (GCC folds the test). */
-#define WISP_KNOWN_PLAIN(y, n) wisp_known_plain_##n(y)
-static inline int wisp_known_plain_4(wisp_f32v y) {
-  return __builtin_constant_p(y[0]) && __builtin_constant_p(y[1]) && __builtin_constant_p(y[2]) &&
-         __builtin_constant_p(y[3]) && y[0] == y[0] && y[1] == y[1] && y[2] == y[2] &&
-         y[3] == y[3] && y[0] != 0 && y[1] != 0 && y[2] != 0 && y[3] != 0;
+   (GCC folds the tests), one minps/maxps with b first can do, since it returns a when a lane of
+   either is a NaN or the two are equal: for min when b has no NaN and no -0 lane (a clamp:
+   min(v, 255.0); min(-0, +0) is a, -0), for max when b has no NaN and no +0 lane; its result
+   times 1 quiets a signalling NaN (the result's NaN is a's, made quiet: canonical when a's was).
+   max(v, +0.0) in every lane (ReLU) adds +0 instead, which also makes max(-0, +0) +0: no other
+   lane can be -0 there. */
+#define WISP_KNOWN(y, n, ok) wisp_known_##n(y, ok)
+/* Whether every lane of y is a compile-time constant that is not a NaN and whose kind `ok`
+   accepts: 0 no zero of sign bit 1 (min), 1 no zero of sign bit 0 (max), 2 only +0 (ReLU). */
+#define WISP_LANE_OK(v, ok) \
+  (__builtin_constant_p(v) && (v) == (v) && \
+   ((ok) == 2 ? (v) == 0 && !__builtin_signbit(v) \
+              : (v) != 0 || !!__builtin_signbit(v) == ((ok) == 1)))
+static inline __attribute__((always_inline)) int wisp_known_4(wisp_f32v y, int ok) {
+  return WISP_LANE_OK(y[0], ok) && WISP_LANE_OK(y[1], ok) && WISP_LANE_OK(y[2], ok) &&
+         WISP_LANE_OK(y[3], ok);
 }
-static inline int wisp_known_plain_2(wisp_f64v y) {
-  return __builtin_constant_p(y[0]) && __builtin_constant_p(y[1]) && y[0] == y[0] &&
-         y[1] == y[1] && y[0] != 0 && y[1] != 0;
+static inline __attribute__((always_inline)) int wisp_known_2(wisp_f64v y, int ok) {
+  return WISP_LANE_OK(y[0], ok) && WISP_LANE_OK(y[1], ok);
 }
-#define WISP_FMINMAX_SSE(name, w, n, ps, eqop, qnan) \
+#define WISP_FMINMAX_SSE(name, w, n, ps, eqop, qnan, kind) \
   static inline __attribute__((always_inline)) v128 name(v128 a, v128 b) { \
     wisp_f##w##v x = WISP_AS(f##w, a), y = WISP_AS(f##w, b); \
-    if (WISP_KNOWN_PLAIN(y, n)) { \
-      wisp_s##w##v m = (wisp_s##w##v)ps(y, x), u = x != x; \
-      return WISP_VR((m & ~u) | (u & (s##w)qnan)); \
-    } \
+    if (kind == 1 && WISP_KNOWN(y, n, 2)) return WISP_VR(ps(y, x) + (f##w)0); \
+    if (WISP_KNOWN(y, n, kind)) return WISP_VR(ps(y, x) * (f##w)1); \
     wisp_s##w##v m = (wisp_s##w##v)ps(x, y) eqop(wisp_s##w##v) ps(y, x); \
     wisp_s##w##v u = (x != x) | (y != y); \
     return WISP_VR((m & ~u) | (u & (s##w)qnan)); \
   }
-WISP_FMINMAX_SSE(wisp_f32x4_min, 32, 4, __builtin_ia32_minps, |, 0x7fc00000)
-WISP_FMINMAX_SSE(wisp_f32x4_max, 32, 4, __builtin_ia32_maxps, &, 0x7fc00000)
-WISP_FMINMAX_SSE(wisp_f64x2_min, 64, 2, __builtin_ia32_minpd, |, 0x7ff8000000000000ll)
-WISP_FMINMAX_SSE(wisp_f64x2_max, 64, 2, __builtin_ia32_maxpd, &, 0x7ff8000000000000ll)
+WISP_FMINMAX_SSE(wisp_f32x4_min, 32, 4, __builtin_ia32_minps, |, 0x7fc00000, 0)
+WISP_FMINMAX_SSE(wisp_f32x4_max, 32, 4, __builtin_ia32_maxps, &, 0x7fc00000, 1)
+WISP_FMINMAX_SSE(wisp_f64x2_min, 64, 2, __builtin_ia32_minpd, |, 0x7ff8000000000000ll, 0)
+WISP_FMINMAX_SSE(wisp_f64x2_max, 64, 2, __builtin_ia32_maxpd, &, 0x7ff8000000000000ll, 1)
 #else
 WISP_FMINMAX(wisp_f32x4_min, 32, <, |)
 WISP_FMINMAX(wisp_f32x4_max, 32, >, &)
@@ -363,6 +369,38 @@ static inline v128 wisp_i32x4_relaxed_dot_i8x16_i7x16_add_s(v128 a, v128 b, v128
   v128 d = wisp_i16x8_relaxed_dot_i8x16_i7x16_s(a, b);
   return wisp_i32x4_add(wisp_i32x4_extadd_pairwise_i16x8_s(d), c);
 }
+/* Fused forms the emitter writes for common pairs (emit_simd.cpp): bytes to 32-bit lanes in one
+   extension (i32x4.extend_low_i16x8 of i16x8.extend_low_i8x16), and that of 4 bytes loaded by
+   v128.load32_zero. SSE4.1: one pmov{z,s}xbd, its load folded in (it reads the same 4 bytes). */
+#if defined(WISP_SSE2) && defined(__SSE4_1__)
+static inline v128 wisp_x_extend_i8_i32_u(v128 a) {
+  return WISP_VR(__builtin_ia32_pmovzxbd128((wisp_c8v)a.vec));
+}
+static inline v128 wisp_x_extend_i8_i32_s(v128 a) {
+  return WISP_VR(__builtin_ia32_pmovsxbd128((wisp_c8v)a.vec));
+}
+#define WISP_LOAD8X4(sgn, op) \
+  static inline v128 wisp_x_load8x4_##sgn(const void* p) { \
+    v128 r = WISP_VR(op((wisp_c8v)(wisp_u32v){*(const u32u*)p, 0, 0, 0})); \
+    WISP_KEEPV(r); \
+    return r; \
+  }
+WISP_LOAD8X4(u, __builtin_ia32_pmovzxbd128)
+WISP_LOAD8X4(s, __builtin_ia32_pmovsxbd128)
+#else
+static inline v128 wisp_x_extend_i8_i32_u(v128 a) {
+  return wisp_i32x4_extend_low_i16x8_u(wisp_i16x8_extend_low_i8x16_u(a));
+}
+static inline v128 wisp_x_extend_i8_i32_s(v128 a) {
+  return wisp_i32x4_extend_low_i16x8_s(wisp_i16x8_extend_low_i8x16_s(a));
+}
+static inline v128 wisp_x_load8x4_u(const void* p) {
+  return wisp_x_extend_i8_i32_u(wisp_v128_load32_zero(p));
+}
+static inline v128 wisp_x_load8x4_s(const void* p) {
+  return wisp_x_extend_i8_i32_s(wisp_v128_load32_zero(p));
+}
+#endif
 )C";
 
 }  // namespace wisp::detail::emit

@@ -81,13 +81,14 @@ Pattern pattern(uint32_t code) {
     case Op::I64Rotl: return {"wisp_rotl64($0, $1)", false};
     case Op::I64Rotr: return {"wisp_rotr64($0, $1)", false};
 
-    // Sign-bit operations on the bits (libtcc's unary minus would quiet NaNs).
-    case Op::F32Abs: return {"BITS_F32(F32_BITS($0) & 0x7fffffffu)", false};
-    case Op::F32Neg: return {"BITS_F32(F32_BITS($0) ^ 0x80000000u)", false};
+    // Sign-bit operations (c_prelude.cpp: on the bits for libtcc, whose unary minus would quiet
+    // NaNs; cc's andps/xorps otherwise).
+    case Op::F32Abs: return {"wisp_fabsf($0)", false};
+    case Op::F32Neg: return {"wisp_fnegf($0)", false};
     case Op::F32Copysign:
       return {"BITS_F32((F32_BITS($0) & 0x7fffffffu) | (F32_BITS($1) & 0x80000000u))", false};
-    case Op::F64Abs: return {"BITS_F64(F64_BITS($0) & 0x7fffffffffffffffull)", false};
-    case Op::F64Neg: return {"BITS_F64(F64_BITS($0) ^ 0x8000000000000000ull)", false};
+    case Op::F64Abs: return {"wisp_fabs($0)", false};
+    case Op::F64Neg: return {"wisp_fneg($0)", false};
     case Op::F64Copysign:
       return {"BITS_F64((F64_BITS($0) & 0x7fffffffffffffffull) | "
               "(F64_BITS($1) & 0x8000000000000000ull))", false};
@@ -196,11 +197,17 @@ const char* const_right(uint32_t code, uint64_t c, std::string& buf) {
     case Op::F32Min:
     case Op::F32Max:
     case Op::F64Min:
-    case Op::F64Max: {  // a constant that is neither NaN nor zero: wisp_fminf_k etc.
+    case Op::F64Max: {  // a constant that is not a NaN: wisp_fminf_k etc. (c_prelude.cpp)
       const bool is32 = code == Op::F32Min || code == Op::F32Max;
       const uint64_t magnitude = is32 ? c & 0x7fffffffu : c & 0x7fffffffffffffffull;
       const uint64_t inf = is32 ? 0x7f800000u : 0x7ff0000000000000ull;
-      if (magnitude == 0 || magnitude > inf) return nullptr;
+      const bool is_min = code == Op::F32Min || code == Op::F64Min;
+      if (magnitude > inf) return nullptr;
+      if (magnitude == 0 && c != 0) {  // -0: min needs both tests, max(x, -0) is max_k
+        if (is_min) return nullptr;
+      } else if (magnitude == 0 && !is_min) {  // max(x, +0): ReLU
+        return is32 ? "wisp_fmaxf_z($0, $1)" : "wisp_fmax_z($0, $1)";
+      }
       if (code == Op::F32Min) return "wisp_fminf_k($0, $1)";
       if (code == Op::F32Max) return "wisp_fmaxf_k($0, $1)";
       return code == Op::F64Min ? "wisp_fmin_k($0, $1)" : "wisp_fmax_k($0, $1)";

@@ -27,6 +27,32 @@ std::string u64_literal(uint64_t v) {
   return std::to_string(v) + "ull";
 }
 
+// If `text` is one call of `callee` ("callee(...)" and nothing around it): its argument text.
+bool single_call(const std::string& text, const std::string& callee, std::string* arg) {
+  if (text.size() < callee.size() + 2 || text.compare(0, callee.size(), callee) != 0 ||
+      text[callee.size()] != '(' || text.back() != ')')
+    return false;
+  int depth = 0;
+  for (size_t i = callee.size(); i + 1 < text.size(); ++i) {
+    depth += text[i] == '(' ? 1 : text[i] == ')' ? -1 : 0;
+    if (depth == 0) return false;  // the first call closes before the end
+  }
+  *arg = text.substr(callee.size() + 1, text.size() - callee.size() - 2);
+  return true;
+}
+
+// i32x4.extend_low_i16x8_{s,u} of a pending i16x8.extend_low_i8x16 of the same sign: one
+// extension from bytes (c_simd_float_mem.cpp's wisp_x_ helpers), from memory if the bytes come
+// from v128.load32_zero. Empty if the operand is not such a call.
+std::string fused_extend(const std::string& operand, bool is_signed) {
+  const char* sfx = is_signed ? "s" : "u";
+  std::string bytes, address;
+  if (!single_call(operand, std::string("wisp_i16x8_extend_low_i8x16_") + sfx, &bytes)) return {};
+  if (single_call(bytes, "wisp_v128_load32_zero", &address))
+    return std::string("wisp_x_load8x4_") + sfx + "(" + address + ")";
+  return std::string("wisp_x_extend_i8_i32_") + sfx + "(" + bytes + ")";
+}
+
 }  // namespace
 
 bool CEmitter::simd_op(const Operator& op) {
@@ -43,6 +69,19 @@ bool CEmitter::simd_op(const Operator& op) {
               "wisp_v128_const(" + u64_literal(op.value) + ", " + u64_literal(op.value_hi) + ")",
               -1);
     return true;
+  }
+
+  if ((op.code == Op::I32x4ExtendLowI16x8U || op.code == Op::I32x4ExtendLowI16x8S) &&
+      vs_[base].pending) {
+    Val& v = vs_[base];
+    std::string fused = fused_extend(v.text, op.code == Op::I32x4ExtendLowI16x8S);
+    if (!fused.empty()) {
+      const bool deferred = v.deferred, loads = v.loads;
+      const int32_t local = v.local;
+      pop(1);
+      push_pure(ValType::v128, std::move(fused), local, true, deferred, loads);
+      return true;
+    }
   }
 
   std::string e = helper_call(op.info->text);
