@@ -4,10 +4,42 @@
 // png, default jpeg) and quality (1..100, default 85). It answers a CGI response (RFC 3875):
 // Content-Type and the image, or a Status of 4xx and the reason. Decoding, resizing and encoding
 // are Debian's stb (stb_image, stb_image_resize, stb_image_write).
+//
+// Shrink-on-load, as vipsthumbnail does: when the (cropped) source is at least twice the output
+// in both directions, it is first reduced by an integer factor f with a box average (each pixel
+// the mean of an f x f block; the blocks at the right and bottom edges may be partial), f the
+// largest that keeps it at least twice the output in both directions; stb_image_resize then does
+// the final filtered resize from that. The box average is cheap (one add per source byte) and the
+// filter then reads 1/f^2 of the pixels; keeping 2x the output leaves the filter enough pixels.
+//
+// SIMD: stb_image's SSE2 paths (IDCT, YCbCr to RGB, chroma upsampling) are x86-only. Built for
+// WebAssembly with -msimd128, this file defines STBI_SSE2 itself and compiles those paths against
+// SIMDe (Debian's libsimde-dev: <simde/x86/sse2.h> with native aliases, whose SSE2 intrinsics are
+// WebAssembly SIMD ones); built natively on x86-64, stb uses the real SSE2 as it always does.
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#if defined(__wasm_simd128__) && !defined(THUMBNAIL_NO_SIMDE)
+#define SIMDE_ENABLE_NATIVE_ALIASES
+#include <simde/x86/sse2.h>
+#include <wasm_simd128.h>
+// Two that SIMDe (0.7) writes as a loop over lanes in memory for WebAssembly, each one operator
+// or three: the high halves of the 16-bit products, and the pairwise sums of the 32-bit products.
+#undef _mm_mulhi_epi16
+#define _mm_mulhi_epi16(a, b)                                                                     \
+  wasm_i16x8_shuffle(wasm_i32x4_extmul_low_i16x8(a, b), wasm_i32x4_extmul_high_i16x8(a, b), 1, 3, \
+                     5, 7, 9, 11, 13, 15)
+#undef _mm_madd_epi16
+#define _mm_madd_epi16(a, b) wasm_i32x4_dot_i16x8(a, b)
+// What stb_image.h defines next to its own #include <emmintrin.h>, which only x86 targets reach.
+#define STBI_SSE2
+#define STBI_SIMD_ALIGN(type, name) type name __attribute__((aligned(16)))
+static int stbi__sse2_available(void) {
+  return 1;
+}
+#endif
 
 #define STBI_ONLY_JPEG
 #define STBI_ONLY_PNG
@@ -83,6 +115,71 @@ static void write_to_buffer(void* ctx, void* data, int size) {
   append((struct Buffer*)ctx, data, (size_t)size);
 }
 
+// The wasm guest is built with -fno-vectorize -fno-slp-vectorize (stb_image_resize's loops as
+// clang vectorizes them run slower on wisp's tier 1 than as scalar code); the column sums of
+// box_shrink are vectorized on request.
+#if defined(__clang__)
+#define VECTORIZE _Pragma("clang loop vectorize(enable) interleave(enable)")
+#else
+#define VECTORIZE
+#endif
+
+// One row of 2 x 2 blocks for box_shrink: `full` blocks from the column sums `acc` (of 2 rows, so
+// each block sums 4 values), `comp` sums a pixel, the first `out_comp` of each written to `d`.
+// Inlined with constant counts so that the loop's body is straight-line code.
+static inline __attribute__((always_inline)) void shrink_row_2x2(const uint32_t* acc, int full,
+                                                                 int comp, int out_comp,
+                                                                 unsigned char* d) {
+  for (int bx = 0; bx < full; ++bx, acc += 2 * comp, d += out_comp)
+    for (int c = 0; c < out_comp; ++c) d[c] = (unsigned char)((acc[c] + acc[comp + c] + 2) >> 2);
+}
+
+// Shrinks the cw x ch pixels at `src` (rows `stride` bytes apart, `comp` bytes a pixel) by `f`
+// in both directions into `dst` (ceil(cw / f) x ceil(ch / f), packed, the first `out_comp` of each
+// pixel's bytes: 3 of RGBA drops the alpha): each byte the rounded mean of its f x f block, fewer
+// at the right and bottom edges. Each block row's f source rows are first summed column by column
+// into `acc` (cw * comp sums; this vectorizes), then each block's columns. `dst` may be `src`'s
+// buffer at or before `src`: output row y is written after source rows y*f .. y*f+f-1 are read,
+// and ends before source row (y+1)*f begins.
+static void box_shrink(const unsigned char* src, int cw, int ch, size_t stride, int comp,
+                       int out_comp, int f, unsigned char* dst, uint32_t* acc) {
+  int bw = (cw + f - 1) / f, bh = (ch + f - 1) / f, full = cw / f;
+  size_t n_in = (size_t)cw * (size_t)comp;
+  for (int by = 0; by < bh; ++by) {
+    int rows = ch - by * f < f ? ch - by * f : f;
+    const unsigned char* s = src + (size_t)by * (size_t)f * stride;
+    VECTORIZE for (size_t i = 0; i < n_in; ++i) acc[i] = s[i];
+    for (int r = 1; r < rows; ++r) {
+      s += stride;
+      VECTORIZE for (size_t i = 0; i < n_in; ++i) acc[i] += s[i];
+    }
+    unsigned char* d = dst + (size_t)by * (size_t)bw * (size_t)out_comp;
+    int bx = 0;
+    if (f == 2 && rows == 2) {  // the common case
+      if (comp == 4 && out_comp == 3)
+        shrink_row_2x2(acc, full, 4, 3, d);
+      else if (comp == 3 && out_comp == 3)
+        shrink_row_2x2(acc, full, 3, 3, d);
+      else
+        shrink_row_2x2(acc, full, comp, out_comp, d);
+      bx = full;
+    }
+    for (; bx < bw; ++bx) {
+      int cols = cw - bx * f < f ? cw - bx * f : f;
+      uint32_t n = (uint32_t)rows * (uint32_t)cols;
+      // (x + n/2) / n as a multiply: exact while 256 n^2 < 2^32 (f up to 63), else a division.
+      uint64_t m = ((uint64_t)1 << 32) / n + 1;
+      const uint32_t* a = acc + (size_t)bx * (size_t)f * (size_t)comp;
+      unsigned char* o = d + (size_t)bx * (size_t)out_comp;
+      for (int c = 0; c < out_comp; ++c) {
+        uint32_t sum = n / 2;
+        for (int k = 0; k < cols; ++k) sum += a[k * comp + c];
+        o[c] = (unsigned char)(n < 4096 ? (uint32_t)((sum * m) >> 32) : sum / n);
+      }
+    }
+  }
+}
+
 int main(void) {
   const char* query = getenv("QUERY_STRING");
   if (!query) query = "";
@@ -122,10 +219,6 @@ int main(void) {
   }
   if (sw <= 0 || sh <= 0 || (uint64_t)sw * (uint64_t)sh > MAX_PIXELS)
     return fail(413, "Payload Too Large", "the image has more than 16 megapixels");
-  unsigned char* pixels = stbi_load_from_memory(in.data, (int)in.size, &sw, &sh, &comp, 0);
-  if (!pixels) return fail(422, "Unprocessable Entity", stbi_failure_reason());
-  free(in.data);
-
   // contain: the output keeps the aspect ratio inside w x h; cover: the output is w x h and the
   // source is cropped (centred) to the output's aspect ratio.
   int ow = (int)w, oh = (int)h, cx = 0, cy = 0, cw = sw, ch = sh;
@@ -146,10 +239,29 @@ int main(void) {
     ow = (int)((uint64_t)sw * (uint64_t)oh / (uint64_t)sh);
     if (ow < 1) ow = 1;
   }
+  // Shrink-on-load (see the top) by f. A colour JPEG that will be shrunk is decoded as RGBA:
+  // stb_image's SIMD colour conversion handles only 4 bytes a pixel, and the shrink drops the A.
+  int fx = cw / (2 * ow), fy = ch / (2 * oh), f = fx < fy ? fx : fy;
+  int req = f >= 2 && is_jpeg && comp == 3 ? 4 : 0;
+  unsigned char* pixels = stbi_load_from_memory(in.data, (int)in.size, &sw, &sh, &comp, req);
+  if (!pixels) return fail(422, "Unprocessable Entity", stbi_failure_reason());
+  free(in.data);
+  int pc = req ? req : comp;  // bytes a pixel in `pixels`; `comp` from here on
   unsigned char* out = malloc((size_t)ow * (size_t)oh * (size_t)comp);
   if (!out) return fail(413, "Payload Too Large", "out of memory");
-  const unsigned char* src = pixels + ((size_t)cy * (size_t)sw + (size_t)cx) * (size_t)comp;
-  if (!stbir_resize_uint8(src, cw, ch, sw * comp, out, ow, oh, 0, comp))
+  const unsigned char* src = pixels + ((size_t)cy * (size_t)sw + (size_t)cx) * (size_t)pc;
+  size_t stride = (size_t)sw * (size_t)pc;
+  if (f >= 2) {  // in place, into the start of `pixels`
+    uint32_t* acc = malloc((size_t)cw * (size_t)pc * sizeof *acc);
+    if (!acc) return fail(413, "Payload Too Large", "out of memory");
+    box_shrink(src, cw, ch, stride, pc, comp, f, pixels, acc);
+    free(acc);
+    src = pixels;
+    cw = (cw + f - 1) / f;
+    ch = (ch + f - 1) / f;
+    stride = (size_t)cw * (size_t)comp;
+  }
+  if (!stbir_resize_uint8(src, cw, ch, (int)stride, out, ow, oh, 0, comp))
     return fail(422, "Unprocessable Entity", "the image could not be resized");
   stbi_image_free(pixels);
 
