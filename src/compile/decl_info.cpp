@@ -157,6 +157,15 @@ void fill_module_info(const front::ModuleDecl& m, std::span<const uint8_t> bytes
   out.defined_shared_memories = 0;
   for (size_t i = m.num_imported_memories; i < m.memories.size(); ++i)
     out.defined_shared_memories += m.memories[i].limits.shared ? 1 : 0;
+  out.exnref_storage.clear();
+  for (const front::GlobalType& g : m.globals)
+    if (g.type == front::ValType::exnref && out.exnref_storage.empty())
+      out.exnref_storage =
+          "the module has an exnref global (wisp does not snapshot exception references)";
+  for (const front::TableType& t : m.tables)
+    if (t.elem == front::ValType::exnref && out.exnref_storage.empty())
+      out.exnref_storage =
+          "the module has an exnref table (wisp does not snapshot exception references)";
   out.features = wasm2_feature_names(m.wasm2_features);
   if (!m.features.empty()) {
     // Proposals (only those enabled can be here): by their names.

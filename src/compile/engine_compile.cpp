@@ -186,6 +186,7 @@ bool load_cached(ModuleImpl& m, const std::filesystem::path& so) {
       m.start = m.start_export = m.memory0_import = std::nullopt;
       m.defined_memories = 0;
       m.defined_shared_memories = 0;
+      m.exnref_storage.clear();
       return false;
     }
     write_module_meta(m, meta);

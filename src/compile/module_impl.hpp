@@ -82,6 +82,9 @@ struct ModuleImpl {
   std::optional<uint32_t> memory0_import;  // import index when memory 0 is imported
   uint32_t defined_memories = 0;           // memories the module defines (multi-memory: > 1)
   uint32_t defined_shared_memories = 0;    // of those, the shared ones (threads)
+  // Why the module's instances are not snapshotted, if it has exnref globals or tables (their
+  // counted references to exceptions: runtime/exnref_objects.cpp); empty otherwise.
+  std::string exnref_storage;
 
   emit::CModule c_source;  // kept until tier 1 is built
   std::shared_ptr<CodeObject> tier0;

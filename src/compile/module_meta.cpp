@@ -17,7 +17,7 @@ namespace wisp::detail {
 
 namespace {
 
-constexpr std::string_view kMagic = "wisp-module-meta 7 ";
+constexpr std::string_view kMagic = "wisp-module-meta 8 ";
 constexpr size_t kDigestHex = 64;
 
 struct Writer {
@@ -189,6 +189,7 @@ std::string encode_module_meta(const ModuleImpl& m) {
   w.opt(m.memory0_import);
   w.u32(m.defined_memories);
   w.u32(m.defined_shared_memories);
+  w.str(m.exnref_storage);
   w.u32(static_cast<uint32_t>(m.features.size()));
   for (const std::string& f : m.features) w.str(f);
   w.u32(static_cast<uint32_t>(m.data_segments.size()));
@@ -228,6 +229,7 @@ bool decode_module_meta(std::string_view file, ModuleImpl& m) {
   std::optional<uint32_t> start = r.opt(), start_export = r.opt(), memory0_import = r.opt();
   const uint32_t defined_memories = r.u32();
   const uint32_t defined_shared_memories = r.u32();
+  std::string exnref_storage = r.str();
   std::vector<std::string> features(r.count(4));
   for (std::string& f : features) f = r.str();
   std::vector<DataSegmentInit> data(r.count(29));
@@ -259,6 +261,7 @@ bool decode_module_meta(std::string_view file, ModuleImpl& m) {
   m.memory0_import = memory0_import;
   m.defined_memories = defined_memories;
   m.defined_shared_memories = defined_shared_memories;
+  m.exnref_storage = std::move(exnref_storage);
   m.features = std::move(features);
   m.data_segments = std::move(data);
   return true;

@@ -7,7 +7,6 @@
 #include <string>
 
 #include "compile/build_id.hpp"
-#include "compile/front/module_decoder.hpp"
 #include "compile/module_impl.hpp"
 #include "compile/native_code.hpp"
 #include "instance/instance_impl.hpp"
@@ -526,25 +525,6 @@ void reset_instance(InstanceImpl& inst) {
   }
 }
 
-namespace {
-
-// Why a module with exnref globals or tables is not snapshotted (empty if it has none): they
-// hold counted references to exceptions (runtime/exnref_objects.cpp), which a snapshot's byte
-// copy of the instance would duplicate without counting.
-std::string exnref_storage(const ModuleImpl& m) {
-  if (std::find(m.features.begin(), m.features.end(), "exnref") == m.features.end()) return {};
-  const front::ModuleDecl d = front::decode_module(m.bytes, m.proposals);
-  for (const front::GlobalType& g : d.globals)
-    if (g.type == front::ValType::exnref)
-      return "the module has an exnref global (wisp does not snapshot exception references)";
-  for (const front::TableType& t : d.tables)
-    if (t.elem == front::ValType::exnref)
-      return "the module has an exnref table (wisp does not snapshot exception references)";
-  return {};
-}
-
-}  // namespace
-
 void TemplateImpl::decide_snapshot() {
   const SnapshotOptions& o = options.snapshot;
   const char* env = std::getenv("WISP_VERIFY_RESET");
@@ -553,8 +533,10 @@ void TemplateImpl::decide_snapshot() {
     snapshot_unavailable_reason = "snapshots are off for this template";
     return;
   }
-  if (const std::string why = exnref_storage(*module.impl()); !why.empty()) {
-    snapshot_unavailable_reason = why;
+  // exnref globals and tables hold counted references to exceptions (runtime/exnref_objects.cpp),
+  // which a snapshot's byte copy of the instance would duplicate without counting.
+  if (!module.impl()->exnref_storage.empty()) {
+    snapshot_unavailable_reason = module.impl()->exnref_storage;
     return;
   }
   const auto& imps = module.imports();
