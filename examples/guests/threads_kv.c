@@ -7,17 +7,22 @@
 //   kv_locked_ops()      how many kv_add calls ran (counted non-atomically, inside the lock)
 //   work(n)              n rounds of pure arithmetic: no memory, embarrassingly parallel
 //   stack_work(seed)     fills a 4 KiB array on the C stack from `seed` and sums it back
+//   tls_bump()           adds 1 to a thread-local counter (starts at 100); returns it
+//   tls_address()        where this instance's thread-local counter lives
 // The lock is a futex-style mutex (0 free, 1 held, 2 held with waiters): waiters sleep in
 // memory.atomic.wait32 and the holder wakes one with memory.atomic.notify. The module exports
 // its __stack_pointer (-Wl,--export=__stack_pointer), so that the threads strategy gives each
 // instance a C stack of its own: stack_work run at once in two instances sharing one stack would
-// overwrite each other's array. Built freestanding (wasm32, no libc).
+// overwrite each other's array. Its thread-local storage (-ftls-model=local-exec, and
+// -Wl,--export= of __wasm_init_tls, __tls_size, __tls_align) is per instance the same way.
+// Built freestanding (wasm32, no libc).
 #include <stdint.h>
 
 static uint32_t counter;
 static int32_t lock_word;
 static int64_t table[256];
 static uint64_t locked_ops;
+static _Thread_local uint32_t tls_counter = 100;
 
 static void lock(void) {
   int32_t c = 0;
@@ -85,4 +90,12 @@ uint32_t stack_work(uint32_t seed) {
   for (int round = 0; round < 4; ++round)
     for (uint32_t i = 0; i < 1024; ++i) sum += buf[i] ^ i;
   return sum;
+}
+
+uint32_t tls_bump(void) {
+  return ++tls_counter;
+}
+
+uint32_t tls_address(void) {
+  return (uint32_t)(uintptr_t)&tls_counter;
 }

@@ -25,6 +25,10 @@
 // growing too, never hands those pages out), kept for the next instance when one is discarded.
 // Without the export the instances share the module's stack, and only exports that keep to
 // scalars and static data (no C stack: no address-taken locals, no large arrays) are safe.
+// Thread-local storage (C's _Thread_local; clang -ftls-model=local-exec) the same way: when the
+// module also exports __wasm_init_tls and __tls_size (and __tls_align), each instance's block is
+// carved from the top of its stack region and set up by __wasm_init_tls (the first instance's
+// too: a module without a libc never sets its own up), so no two instances share one.
 //
 // A trap, timeout or exit in one lease discards that instance only, as in every strategy; the
 // next lease that needs one instantiates a new one over the same memory (the start function of a
@@ -50,6 +54,33 @@ bool exports_stack_pointer(const Module& m) {
   std::optional<ExportDesc> e = m.find_export(kStackPointer);
   return e && e->type.kind == ExternKind::global && e->type.global.mut &&
          e->type.global.type == ValType::i32;
+}
+
+// wasm-ld's thread-local storage, when the module exports it (-Wl,--export=__wasm_init_tls,
+// --export=__tls_size, --export=__tls_align): the block's size and alignment; nullopt without
+// __wasm_init_tls (i32) -> () and __tls_size.
+struct TlsLayout {
+  uint32_t size = 0;
+  uint32_t align = 16;
+};
+std::optional<TlsLayout> exported_tls(const Instance& inst) {
+  const Module& m = inst.module();
+  std::optional<ExportDesc> init = m.find_export("__wasm_init_tls");
+  std::optional<ExportDesc> size = m.find_export("__tls_size");
+  if (!init || init->type.kind != ExternKind::func ||
+      init->type.func != FuncType{{ValType::i32}, {}} || !size ||
+      size->type.kind != ExternKind::global || size->type.global.type != ValType::i32)
+    return std::nullopt;
+  TlsLayout tls;
+  tls.size = static_cast<uint32_t>(inst.global_get("__tls_size").as_i32());
+  std::optional<ExportDesc> align = m.find_export("__tls_align");
+  if (align && align->type.kind == ExternKind::global && align->type.global.type == ValType::i32)
+    tls.align =
+        std::max<uint32_t>(16, static_cast<uint32_t>(inst.global_get("__tls_align").as_i32()));
+  if ((tls.align & (tls.align - 1)) != 0)
+    throw Error("threads strategy: the module's __tls_align (" + std::to_string(tls.align) +
+                ") is not a power of two");
+  return tls;
 }
 
 // One instance's hold on its stack region: gives the region back when the instance's slot goes.
@@ -91,8 +122,20 @@ std::shared_ptr<void> ThreadStacks::assign(Instance& inst) {
     top = (*old + pages_) * kPage;  // 0 for a region ending at 4 GiB: not representable
     if (top == 0) throw Error("threads strategy: a C stack would end at 4 GiB");
   }
-  inst.global_set(kStackPointer, Value::i32(static_cast<int32_t>(top)));
-  return std::make_shared<StackHold>(weak_from_this(), top);
+  auto hold = std::make_shared<StackHold>(weak_from_this(), top);
+  uint32_t stack_top = top;
+  if (std::optional<TlsLayout> tls = exported_tls(inst)) {
+    // The instance's thread-local block at the top of its region, the stack below it.
+    const uint64_t room = uint64_t{pages_} * kPage / 2;
+    if (tls->size + uint64_t{tls->align} > room)
+      throw Error("threads strategy: the module's thread-local storage (" +
+                  std::to_string(tls->size) + " bytes) does not fit in half of an instance's " +
+                  std::to_string(pages_ * uint64_t{kPage}) + "-byte stack region");
+    stack_top = (top - tls->size) & ~(tls->align - 1);
+    inst.call("__wasm_init_tls", {Value::i32(static_cast<int32_t>(stack_top))});
+  }
+  inst.global_set(kStackPointer, Value::i32(static_cast<int32_t>(stack_top)));
+  return hold;
 }
 
 void ThreadStacks::give_back(uint32_t top) {

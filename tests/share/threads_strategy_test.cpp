@@ -204,7 +204,9 @@ TEST_P(ThreadsStrategyTest, EachInstanceGetsACStackOfItsOwn) {
       tops.push_back(static_cast<uint32_t>(all.back()->global_get("__stack_pointer").as_i32()));
     }
     std::sort(tops.begin(), tops.end());
-    EXPECT_EQ(tops[0], static_cast<uint32_t>(module_stack));  // the first keeps the module's
+    // The first keeps the module's stack, less its thread-local block at the top (16 bytes:
+    // the guest's one thread-local word, aligned).
+    EXPECT_EQ(tops[0], static_cast<uint32_t>(module_stack) - 16);
     for (size_t i = 1; i < tops.size(); ++i) EXPECT_GE(tops[i] - tops[i - 1], 65536);
     const uint64_t memory_bytes = all[0]->memory().size();
     EXPECT_LE(static_cast<uint64_t>(tops.back()), memory_bytes);
@@ -240,6 +242,44 @@ TEST_P(ThreadsStrategyTest, EachInstanceGetsACStackOfItsOwn) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(wrong.load(), 0);
+}
+
+TEST_P(ThreadsStrategyTest, EachInstanceGetsThreadLocalsOfItsOwn) {
+  Policy policy;
+  policy.max_instances = 4;
+  policy.min_warm = 4;
+  auto s = example_strategy(policy);
+  auto u32 = [](Lease& l, const char* f) { return static_cast<uint32_t>(l.call(f)[0].as_i32()); };
+  {
+    std::vector<Lease> all;
+    std::vector<uint32_t> addresses;
+    for (int i = 0; i < 4; ++i) {
+      all.push_back(s->acquire());
+      Lease& l = all.back();
+      const uint32_t at = u32(l, "tls_address");
+      const uint32_t sp = static_cast<uint32_t>(l->global_get("__stack_pointer").as_i32());
+      EXPECT_GE(at, sp) << "the block is above the instance's stack";
+      EXPECT_LT(at, sp + 16u);
+      EXPECT_EQ(at % 4, 0u);
+      addresses.push_back(at);
+      EXPECT_EQ(u32(l, "tls_bump"), 101u) << "the block starts from the module's image";
+    }
+    std::sort(addresses.begin(), addresses.end());
+    EXPECT_EQ(std::adjacent_find(addresses.begin(), addresses.end()), addresses.end());
+    for (int k = 0; k < 3; ++k) u32(all[0], "tls_bump");
+    EXPECT_EQ(u32(all[0], "tls_bump"), 105u);
+    EXPECT_EQ(u32(all[1], "tls_bump"), 102u) << "another instance's counter is its own";
+    all[2].discard();
+  }
+  // A replacement instance on a region given back starts from the image again.
+  std::vector<Lease> all;
+  std::vector<uint32_t> counts;
+  for (int i = 0; i < 4; ++i) {
+    all.push_back(s->acquire());
+    counts.push_back(u32(all.back(), "tls_bump"));
+  }
+  std::sort(counts.begin(), counts.end());
+  EXPECT_EQ(counts, (std::vector<uint32_t>{101, 102, 103, 106}));
 }
 
 WISP_INSTANTIATE_TIERS(ThreadsStrategyTest);
