@@ -12,7 +12,7 @@
 # Per image: wall time, and CPU time (children's for native; the server's own utime + stime for
 # wisp). Prints a table, the load average, and the ratios wisp / native (CPU per image, from the
 # 1-connection run) and wisp / vips (images/s with CLIENTS concurrent clients).
-#   bench/thumbnail.sh [BUILD_DIR] [N] [CLIENTS] [SECONDS]
+#   [KEEP_GROWN="16 MiB"] bench/thumbnail.sh [BUILD_DIR] [N] [CLIENTS] [SECONDS]
 set -euo pipefail
 # shellcheck source=bench/serve_port.sh
 source "$(dirname "$0")/serve_port.sh"
@@ -20,6 +20,8 @@ build=${1:-build}
 n=${2:-40}
 clients=${3:-2}
 secs=${4:-10}
+# The route's keep_grown_memory (the decoder's buffers kept resident between requests).
+keep_grown=${KEEP_GROWN:-16 MiB}
 here="$(cd "$(dirname "$0")/.." && pwd)"
 ex="$build/examples"
 command -v wrk >/dev/null || { echo "thumbnail bench: needs wrk" >&2; exit 1; }
@@ -62,6 +64,7 @@ max_concurrency = 4
 max_body_bytes = 16777216
 max_output_bytes = 16777216
 max_memory = 268435456
+keep_grown_memory = "$keep_grown"
 timeout_ms = 20000
 TOML
 "$build/wisp" serve "$work/thumb.toml" >"$work/serve.log" 2>&1 &

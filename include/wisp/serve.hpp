@@ -42,6 +42,9 @@ struct RouteConfig {
   // export (after "_initialize" ran as the snapshot's init).
   std::string export_name;
   std::string init_export;  // run once before the snapshot (Wizer-style), e.g. "_initialize"
+  // SnapshotOptions::keep_grown_bytes: memory a request grew, zeroed and kept resident by the
+  // reset up to this many bytes (a guest that allocates the same large buffers every request).
+  uint64_t keep_grown_bytes = 0;
   StrategyKind strategy = StrategyKind::pool;
   Policy policy;
   // max_memory_pages, max_table_elements, call_timeout (30 s unless set, and never 0: a call runs

@@ -35,6 +35,12 @@ struct SnapshotOptions {
   // Written pages (host pages) a reset copies back from the image and keeps resident, so the
   // next write to them costs no page fault; written pages beyond this are dropped.
   uint32_t keep_resident_pages = 16;
+  // Memory the instance grew past the snapshot: a reset makes it inaccessible again and drops its
+  // pages, so the next lease that grows as far faults every page in anew (and the kernel zeroes
+  // it). Up to this many bytes of the pages written there are zeroed by the reset instead and
+  // stay resident (RSS: up to this much more per idle instance). For guests that allocate the
+  // same large buffers on every call (an image decoder); 0 (the default) drops them all.
+  uint64_t keep_grown_bytes = 0;
   // Write tracking: after a reset, the pages outside the resident set are made read-only, so the
   // next reset knows without a system call whether only resident pages can have changed (it
   // then just copies them back: a reset in well under a microsecond). The first write to another

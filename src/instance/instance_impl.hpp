@@ -70,7 +70,8 @@ struct TemplateImpl {
   void decide_snapshot();
   std::shared_ptr<snap::Snapshot> current_snapshot(const std::shared_ptr<CodeObject>& code);
   snap::ResetOptions reset_options() const {
-    return snap::ResetOptions{options.snapshot.keep_resident_pages, options.snapshot.track_writes};
+    return snap::ResetOptions{options.snapshot.keep_resident_pages, options.snapshot.track_writes,
+                              options.snapshot.keep_grown_bytes};
   }
 };
 

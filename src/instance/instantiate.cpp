@@ -507,7 +507,8 @@ void reset_instance(InstanceImpl& inst) {
   const bool relock = inst.memory_locked;
   unlock_own_memories(inst);  // madvise refuses locked pages; locked again below
   if (!inst.memory_mapped) {
-    snap::adopt_memories(s, inst.vm, inst.memory_slots);
+    snap::adopt_memories(s, inst.vm, inst.memory_slots,
+                         inst.tmpl->reset_options().keep_grown_bytes);
     inst.memory_mapped = true;
   }
   if (snap::restore(s, inst.vm, inst.memory_slots, inst.tmpl->reset_options()))

@@ -179,6 +179,13 @@ void check_meaningful(const Table& t, const RouteConfig& r, const ServerConfig& 
   only("on_release", {K::shared, K::pool, K::per_thread, K::threads});
   only("recycle_after_uses", {K::shared, K::pool, K::per_thread, K::threads});
   only("memory_high_water_bytes", {K::shared, K::pool, K::per_thread});
+  only("keep_grown_memory", {K::shared, K::pool, K::per_thread});
+  const ReleaseAction release = r.policy.on_release.value_or(
+      r.strategy == K::pool ? ReleaseAction::reset : ReleaseAction::keep);
+  if (t.has("keep_grown_memory") && release != ReleaseAction::reset)
+    throw t.error(
+        "'keep_grown_memory' does nothing unless instances are reset (on_release = "
+        "\"reset\")");
   only("idle_timeout_ms", {K::shared, K::pool, K::threads});
   only("fuel_per_lease", {K::fresh, K::shared, K::pool, K::per_thread, K::threads});
   only("acquire_timeout_ms", {K::fresh, K::shared, K::pool, K::contexts, K::threads});
@@ -257,6 +264,7 @@ RouteConfig route_of(Table t, const std::filesystem::path& base, const ServerCon
                     std::to_string(server.memory_budget) + " bytes)");
     r.limits.max_memory_pages = uint32_t(*v / 65536);
   }
+  if (auto v = t.size("keep_grown_memory", 0, uint64_t{4} << 30)) r.keep_grown_bytes = *v;
   if (auto v = t.integer("max_table_elements", 0, kMaxU32))
     r.limits.max_table_elements = uint32_t(*v);
   if (auto v = t.integer("fuel", 0, kMaxI64)) r.limits.fuel = uint64_t(*v);

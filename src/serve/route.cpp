@@ -173,6 +173,7 @@ Route::Route(Engine& engine, Tier tier, RouteConfig config)
   options.tier = tier;
   options.limits = config_.limits;
   options.snapshot.init_export = config_.init_export;
+  options.snapshot.keep_grown_bytes = config_.keep_grown_bytes;
   if (imports_wasi(module_)) {
     add_wasi(linker, module_);
     // Every instance gets a context of the route's configuration (the init export may use it);

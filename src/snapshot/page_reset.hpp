@@ -12,6 +12,7 @@ namespace wisp::snap {
 struct ResetOptions {
   uint64_t keep_resident_pages = 16;  // written pages copied back (kept) rather than dropped
   bool track_writes = true;           // arm the slot after a reset (see rt::WriteTracking)
+  uint64_t keep_grown_bytes = 0;      // pages written past the image: zeroed and kept, up to this
 };
 
 // Restores the first img.size() bytes of `slot` (which maps `img`) to the image's content.

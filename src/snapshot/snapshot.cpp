@@ -77,13 +77,33 @@ void copy_table_elements(const TableImage& t, void* data, const Relocation& relo
   throw Trap(TrapKind::resource_limit, what);
 }
 
-// Undoes memory growth past the snapshot: those pages are dropped and protected again.
-void undo_growth(const MemorySnapshot& m, wasm_rt_memory_t* mem) {
+// Zeroes the first pages written in [base, base + bytes), at most `keep` bytes of them (they stay
+// resident), and drops the rest; all of them when the kernel cannot tell which were written.
+bool zero_or_drop(uint8_t* base, uint64_t bytes, uint64_t keep) {
+  std::vector<PageRange> written;
+  if (keep == 0 || !scan_written_pages(base, bytes, written)) {
+    return madvise(base, bytes, MADV_DONTNEED) == 0;
+  }
+
+  size_t i = 0;
+  for (; i < written.size() && written[i].end - written[i].begin <= keep; ++i) {
+    std::memset(base + written[i].begin, 0, written[i].end - written[i].begin);
+    keep -= written[i].end - written[i].begin;
+  }
+  if (i == written.size()) return true;
+  return madvise(base + written[i].begin, written.back().end - written[i].begin, MADV_DONTNEED) ==
+         0;
+}
+
+// Undoes memory growth past the snapshot: those pages are dropped (the first `keep_grown` bytes
+// of those written are zeroed and stay resident instead: SnapshotOptions::keep_grown_bytes) and
+// protected again.
+void undo_growth(const MemorySnapshot& m, wasm_rt_memory_t* mem, uint64_t keep_grown = 0) {
   uint64_t snap_bytes = uint64_t{m.pages} * rt::kWasmPageSize;
   uint64_t cur_bytes = uint64_t{mem->pages} * rt::kWasmPageSize;
   if (cur_bytes <= snap_bytes) return;
   uint64_t grown = cur_bytes - snap_bytes;
-  if (madvise(mem->data + snap_bytes, grown, MADV_DONTNEED) != 0 ||
+  if (!zero_or_drop(mem->data + snap_bytes, grown, keep_grown) ||
       mprotect(mem->data + snap_bytes, grown, PROT_NONE) != 0) {
     throw Error("reset: cannot drop grown memory pages: " + std::string(std::strerror(errno)));
   }
@@ -152,9 +172,9 @@ void restore_copied(const MemorySnapshot& m, uint8_t* base) {
 }
 
 // Maps memory `m`'s image over the plain memory `mem` of an instance built from scratch.
-rt::Slot adopt_memory(const MemorySnapshot& m, wasm_rt_memory_t* mem) {
+rt::Slot adopt_memory(const MemorySnapshot& m, wasm_rt_memory_t* mem, uint64_t keep_grown) {
   if (mem->data == nullptr) throw Error("reset: the instance has no memory");
-  undo_growth(m, mem);
+  undo_growth(m, mem, m.copied ? 0 : keep_grown);
   if (mem->pages < m.pages) {
     uint64_t missing = uint64_t{m.pages - mem->pages} * rt::kWasmPageSize;
     if (!rt::budget_charge(missing)) resource_limit("reset: memory budget exhausted");
@@ -194,7 +214,7 @@ void release_memory(const MemorySnapshot& m, wasm_rt_memory_t* mem, rt::Slot& sl
                     const ResetOptions& opts) {
   bool clean = !m.copied;  // a copied memory goes back as a clean slot
   try {
-    undo_growth(m, mem);
+    undo_growth(m, mem, m.copied ? 0 : opts.keep_grown_bytes);
     if (clean) reset_pages(*m.image, slot, opts);
   } catch (const Error&) {
     clean = false;
@@ -285,11 +305,12 @@ void apply(const Snapshot& s, void* vm, MemorySlots& slots,
   }
 }
 
-void adopt_memories(const Snapshot& s, void* vm, MemorySlots& slots) {
+void adopt_memories(const Snapshot& s, void* vm, MemorySlots& slots, uint64_t keep_grown) {
   slots.resize(s.memories.size());
   for (size_t i = 0; i < s.memories.size(); ++i) {
     if (slots[i].base != nullptr) continue;
-    slots[i] = adopt_memory(s.memories[i], field<wasm_rt_memory_t>(vm, s.memories[i].offset));
+    slots[i] =
+        adopt_memory(s.memories[i], field<wasm_rt_memory_t>(vm, s.memories[i].offset), keep_grown);
   }
 }
 
@@ -299,7 +320,7 @@ bool restore(const Snapshot& s, void* vm, MemorySlots& slots, const ResetOptions
   for (size_t i = 0; i < s.memories.size(); ++i) {
     auto* mem = field<wasm_rt_memory_t>(vm, s.memories[i].offset);
     mem_data[i] = mem->data;
-    undo_growth(s.memories[i], mem);
+    undo_growth(s.memories[i], mem, opts.keep_grown_bytes);
     if (s.memories[i].copied) {
       restore_copied(s.memories[i], mem->data);
       without_scan = false;

@@ -77,7 +77,8 @@ void apply(const Snapshot& s, void* vm, MemorySlots& slots,
 // Makes the plain memories of an instance built from scratch map the snapshot images (its first
 // reset); memories whose slot is already recorded are left alone. Their growth past the
 // snapshot is undone; `slots` records each memory as it is adopted (a throw leaves the others).
-void adopt_memories(const Snapshot& s, void* vm, MemorySlots& slots);
+// `keep_grown`: SnapshotOptions::keep_grown_bytes (pages written past the image stay resident).
+void adopt_memories(const Snapshot& s, void* vm, MemorySlots& slots, uint64_t keep_grown = 0);
 
 // Restores the snapshot's state in an instance whose memories all map their images: memories
 // (written pages copied back or dropped, growth undone), tables, globals, the rest of the struct.

@@ -141,6 +141,10 @@ TEST(ServeConfig, DefaultsWithoutOptionalTables) {
   // Every route has a call timeout unless it sets its own.
   EXPECT_EQ(c.routes[0].limits.call_timeout, std::chrono::seconds(30));
   EXPECT_EQ(c.memory_budget, 0u);  // the server picks three quarters of the physical memory
+  EXPECT_EQ(c.routes[0].keep_grown_bytes, 0u);
+  ServerConfig kept = ServerConfig::from_toml(
+      "[[route]]\npath = \"/a\"\nmodule = \"a.wasm\"\nkeep_grown_memory = \"16 MiB\"\n", ".");
+  EXPECT_EQ(kept.routes[0].keep_grown_bytes, uint64_t{16} << 20);
 }
 
 void expect_config_error(const std::string& text, const std::string& fragment) {
@@ -189,6 +193,12 @@ TEST(ServeConfig, KeysThatWouldDoNothingAreErrors) {
                       "'on_release' does nothing under strategy contexts");
   expect_config_error(route + "strategy = \"shared\"\nmin_warm = 1\n",
                       "'min_warm' does nothing under strategy shared");
+  expect_config_error(route + "strategy = \"fresh\"\nkeep_grown_memory = \"1 MiB\"\n",
+                      "'keep_grown_memory' does nothing under strategy fresh");
+  expect_config_error(route + "strategy = \"shared\"\nkeep_grown_memory = \"1 MiB\"\n",
+                      "'keep_grown_memory' does nothing unless instances are reset");
+  expect_config_error(route + "on_release = \"keep\"\nkeep_grown_memory = 4096\n",
+                      "'keep_grown_memory' does nothing unless instances are reset");
   expect_config_error(route + "strategy = \"per_thread\"\nmin_warm = 1\n",
                       "'min_warm' does nothing under strategy per_thread");
   expect_config_error(route + "strategy = \"shared\"\nmax_instances = 4\n",
