@@ -36,27 +36,35 @@ class FifoWait {
 
   // The same, but each time wake_front() wakes the caller it calls try_take() (with `lock` held;
   // returns std::optional<Grant>): a value ends the wait, nullopt (someone else was first) waits
-  // again, still first in line.
+  // again, still first in line. At `overdue_at` the caller marks itself overdue (front_overdue())
+  // and, when first in line, tries once more: a timer of the caller's own, so that callers that
+  // do not wait read no clock to tell whether the longest waiter has waited too long.
   template <typename TryTake>
   std::optional<Grant> wait(std::unique_lock<std::mutex>& lock,
-                            std::chrono::steady_clock::time_point deadline, TryTake try_take) {
+                            std::chrono::steady_clock::time_point deadline, TryTake try_take,
+                            std::chrono::steady_clock::time_point overdue_at) {
     Waiter w;
-    w.since = std::chrono::steady_clock::now();
     waiters_.push_back(&w);
+    auto leave = [&] { waiters_.erase(std::find(waiters_.begin(), waiters_.end(), &w)); };
     for (;;) {
-      bool signalled =
-          w.cv.wait_until(lock, deadline, [&] { return w.grant.has_value() || w.woken; });
+      const bool timed = !w.overdue && overdue_at < deadline;
+      bool signalled = w.cv.wait_until(lock, timed ? overdue_at : deadline,
+                                       [&] { return w.grant.has_value() || w.woken; });
       if (w.grant) return std::move(w.grant);
+      if (!signalled && !timed) {
+        leave();
+        return std::nullopt;
+      }
       if (signalled) {
         w.woken = false;
-        if (std::optional<Grant> g = try_take()) {
-          waiters_.erase(std::find(waiters_.begin(), waiters_.end(), &w));
-          return g;
-        }
-        continue;
+      } else {
+        w.overdue = true;
+        if (waiters_.front() != &w) continue;  // not ahead of those who came first
       }
-      waiters_.erase(std::find(waiters_.begin(), waiters_.end(), &w));
-      return std::nullopt;
+      if (std::optional<Grant> g = try_take()) {
+        leave();
+        return g;
+      }
     }
   }
 
@@ -77,15 +85,17 @@ class FifoWait {
     w->cv.notify_one();
   }
 
-  // With `lock` held and someone waiting: when the longest waiter began to wait.
-  std::chrono::steady_clock::time_point front_since() const { return waiters_.front()->since; }
+  // With `lock` held and someone waiting: whether the longest waiter has passed its
+  // `overdue_at` (once its thread has run after its timer: a waiter not yet scheduled again
+  // could not use a grant sooner anyway).
+  bool front_overdue() const { return waiters_.front()->overdue; }
 
  private:
   struct Waiter {
     std::condition_variable cv;
     std::optional<Grant> grant;
     bool woken = false;
-    std::chrono::steady_clock::time_point since;
+    bool overdue = false;
   };
   std::deque<Waiter*> waiters_;
 };

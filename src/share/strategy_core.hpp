@@ -24,7 +24,7 @@ struct LeaseSlot {
   std::shared_ptr<void> stack;
   Instance instance;
   Clock::time_point acquired{};
-  Clock::time_point idle_since{};
+  Clock::time_point idle_since{};  // set only under an idle timeout (pool's trim)
   uint64_t uses = 0;
   uint64_t id = 0;  // Lease::instance_id()
   bool discard = false;
