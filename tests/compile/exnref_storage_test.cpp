@@ -23,23 +23,15 @@ constexpr uint8_t kBlock = 0x02, kLoop = 0x03, kBrIf = 0x0d, kEnd = 0x0b, kThrow
                   kI32Const = 0x41, kI32Add = 0x6a, kI32LtU = 0x49, kRefNull = 0xd0,
                   kRefIsNull = 0xd1, kUnreachable = 0x00, kPrefix = 0xfc;
 
-Bytes func_type(std::initializer_list<uint8_t> params, std::initializer_list<uint8_t> results) {
-  Bytes t{0x60};
-  put_leb(t, params.size());
-  t.insert(t.end(), params);
-  put_leb(t, results.size());
-  t.insert(t.end(), results);
-  return t;
-}
-
 // Types: 0 (i32)->(), 1 (i32)->(i32), 2 ()->(i32), 3 ()->(), 4 (i32 i32)->(),
 // 5 (i32 i32 i32)->(), 6 (exnref)->() (tag 1: an exception that carries an exnref).
 Bytes type_section() {
   Bytes s;
   put_leb(s, 7);
   for (const Bytes& t :
-       {func_type({kI32}, {}), func_type({kI32}, {kI32}), func_type({}, {kI32}), func_type({}, {}),
-        func_type({kI32, kI32}, {}), func_type({kI32, kI32, kI32}, {}), func_type({kExnref}, {})})
+       {func_type_of({kI32}, {}), func_type_of({kI32}, {kI32}), func_type_of({}, {kI32}),
+        func_type_of({}, {}), func_type_of({kI32, kI32}, {}), func_type_of({kI32, kI32, kI32}, {}),
+        func_type_of({kExnref}, {})})
     s.insert(s.end(), t.begin(), t.end());
   return s;
 }
@@ -66,20 +58,13 @@ Bytes cat(std::initializer_list<Bytes> parts) {
   return out;
 }
 
-struct Func {
-  const char* name;
-  uint32_t type;
-  Bytes body;            // after the locals, `end` included
-  bool counter = false;  // one i32 local
-};
-
 Bytes storage_module() {
   const Bytes throw_arg0 = {kLocalGet, 0, kThrow, 0}, throw_arg1 = {kLocalGet, 1, kThrow, 0};
   const Bytes loop_body = cat({{kLoop, kEmpty},
                                caught({kLocalGet, 1, kThrow, 0}),
                                {kGlobalSet, 0, kLocalGet, 1, kI32Const, 1, kI32Add, kLocalSet, 1,
                                 kLocalGet, 1, kLocalGet, 0, kI32LtU, kBrIf, 0, kEnd, kEnd}});
-  const std::vector<Func> funcs = {
+  const std::vector<ExportedFunc> funcs = {
       {"store", 0, cat({caught(throw_arg0), {kGlobalSet, 0, kEnd}})},
       {"rethrow", 2, cat({value_of({kGlobalGet, 0}), {kEnd}})},
       {"clear", 3, {kRefNull, kExnref, kGlobalSet, 0, kEnd}},
@@ -90,7 +75,7 @@ Bytes storage_module() {
       {"tgrow", 1, {kGlobalGet, 0, kLocalGet, 0, kPrefix, 15, 0, kEnd}},
       {"tcopy", 5, {kLocalGet, 0, kLocalGet, 1, kLocalGet, 2, kPrefix, 14, 0, 0, kEnd}},
       {"tclear", 4, {kLocalGet, 0, kRefNull, kExnref, kLocalGet, 1, kPrefix, 17, 0, kEnd}},
-      {"loop_store", 0, loop_body, true},
+      {"loop_store", 0, loop_body, {1, 1, kI32}},  // one i32 local: the counter
       // The global's exnref, wrapped in a new exception of tag 1, replaces it in the global.
       {"nest", 3, cat({caught({kGlobalGet, 0, kThrow, 1}), {kGlobalSet, 0, kEnd}})},
       // Unwraps the global's tag-1 exception once (its exnref goes back in the global).
@@ -99,30 +84,17 @@ Bytes storage_module() {
        {kBlock, kExnref, kTryTable, kEmpty, 1, 0x00, 1, 0, kGlobalGet, 0, kThrowRef, kEnd,
         kUnreachable, kEnd, kGlobalSet, 0, kEnd}},
   };
-  Bytes fs, exports, code;
-  put_leb(fs, funcs.size());
-  put_leb(exports, funcs.size());
-  put_leb(code, funcs.size());
-  for (uint32_t i = 0; i < funcs.size(); ++i) {
-    put_leb(fs, funcs[i].type);
-    put_name(exports, funcs[i].name);
-    exports.push_back(0x00);
-    put_leb(exports, i);
-    Bytes body = funcs[i].counter ? Bytes{1, 1, kI32} : Bytes{0};
-    body.insert(body.end(), funcs[i].body.begin(), funcs[i].body.end());
-    put_leb(code, body.size());
-    code.insert(code.end(), body.begin(), body.end());
-  }
+  const FuncSections s = exported_funcs(funcs);
   Bytes tables{1, kExnref, 0x01, 2, 100};                    // exnref, min 2, max 100
   Bytes tags{2, 0x00, 0x00, 0x00, 0x06};                     // $e (i32), $n (exnref)
   Bytes globals{1, kExnref, 0x01, kRefNull, kExnref, kEnd};  // (mut exnref) null
   return module_with({{1, type_section()},
-                      {3, fs},
+                      {3, s.funcs},
                       {4, tables},
                       {13, tags},
                       {6, globals},
-                      {7, exports},
-                      {10, code}});
+                      {7, s.exports},
+                      {10, s.code}});
 }
 
 uint64_t live() {

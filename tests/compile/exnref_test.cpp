@@ -18,47 +18,21 @@ namespace {
 
 constexpr uint8_t kI32 = 0x7f, kExnref = 0x69;
 
-Bytes func_type(std::initializer_list<uint8_t> params, std::initializer_list<uint8_t> results) {
-  Bytes t{0x60};
-  put_leb(t, params.size());
-  t.insert(t.end(), params);
-  put_leb(t, results.size());
-  t.insert(t.end(), results);
-  return t;
-}
-
 // Types: 0 (i32)->(), 1 (i32)->(i32), 2 ()->(i32), 3 ()->(i32 exnref), 4 ()->(exnref).
 Bytes type_section() {
   Bytes s;
   put_leb(s, 5);
-  for (const Bytes& t : {func_type({kI32}, {}), func_type({kI32}, {kI32}), func_type({}, {kI32}),
-                         func_type({}, {kI32, kExnref}), func_type({}, {kExnref})})
+  for (const Bytes& t :
+       {func_type_of({kI32}, {}), func_type_of({kI32}, {kI32}), func_type_of({}, {kI32}),
+        func_type_of({}, {kI32, kExnref}), func_type_of({}, {kExnref})})
     s.insert(s.end(), t.begin(), t.end());
   return s;
 }
 
-struct Func {
-  const char* name;
-  uint32_t type;
-  Bytes body;  // the code after the locals, `end` included
-};
-
-Bytes module_of(const std::vector<Func>& funcs) {
-  Bytes fs, exports, code, tags{1, 0x00, 0x00};  // one tag: attribute 0, type 0 (i32)
-  put_leb(fs, funcs.size());
-  put_leb(exports, funcs.size());
-  put_leb(code, funcs.size());
-  for (uint32_t i = 0; i < funcs.size(); ++i) {
-    put_leb(fs, funcs[i].type);
-    put_name(exports, funcs[i].name);
-    exports.push_back(0x00);
-    put_leb(exports, i);
-    Bytes body{0x00};  // no locals
-    body.insert(body.end(), funcs[i].body.begin(), funcs[i].body.end());
-    put_leb(code, body.size());
-    code.insert(code.end(), body.begin(), body.end());
-  }
-  return module_with({{1, type_section()}, {3, fs}, {13, tags}, {7, exports}, {10, code}});
+Bytes module_of(const std::vector<ExportedFunc>& funcs) {
+  const FuncSections s = exported_funcs(funcs);
+  const Bytes tags{1, 0x00, 0x00};  // one tag: attribute 0, type 0 (i32)
+  return module_with({{1, type_section()}, {3, s.funcs}, {13, tags}, {7, s.exports}, {10, s.code}});
 }
 
 // Opcodes used below.

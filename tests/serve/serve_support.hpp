@@ -4,10 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "serve/http_client.hpp"
@@ -56,6 +58,29 @@ inline std::vector<nlohmann::json> results_of(const HttpReply& r) {
 inline int first_result(const HttpReply& r) {
   EXPECT_EQ(r.status, 200u) << r.body;
   return results_of(r).at(0).get<int>();
+}
+
+// Serves route `r` (an export that adds its argument to a counter and returns the new value) and
+// checks that 4 clients × 25 requests of 1 are each counted once, whichever instance served them.
+inline void expect_route_counts_every_request(const RouteConfig& r) {
+  Server server(config_with({r}));
+  server.start();
+  constexpr int kEach = 25;
+  std::vector<std::thread> clients;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < 4; ++t) {
+    clients.emplace_back([&] {
+      HttpClient c(server.port());
+      for (int i = 0; i < kEach; ++i) {
+        if (c.request("GET", r.path + "?args=1").status != 200) ++wrong;
+      }
+    });
+  }
+  for (auto& c : clients) c.join();
+  EXPECT_EQ(wrong.load(), 0);
+  HttpClient c(server.port());
+  EXPECT_EQ(first_result(c.request("GET", r.path + "?args=0")), 4 * kEach);
+  server.stop();
 }
 
 // How many HTTP answers (status lines) a raw exchange holds.

@@ -303,24 +303,7 @@ max_instances = 4
   RouteConfig r =
       route("/count", kExamples / "threads_kv.wasm", "counter_add", StrategyKind::threads);
   r.policy.max_instances = 4;
-  Server server(config_with({r}));
-  server.start();
-  constexpr int kEach = 25;
-  std::vector<std::thread> clients;
-  std::atomic<int> wrong{0};
-  for (int t = 0; t < 4; ++t) {
-    clients.emplace_back([&] {
-      HttpClient c(server.port());
-      for (int i = 0; i < kEach; ++i) {
-        if (c.request("GET", "/count?args=1").status != 200) ++wrong;
-      }
-    });
-  }
-  for (auto& c : clients) c.join();
-  EXPECT_EQ(wrong.load(), 0);
-  HttpClient c(server.port());
-  EXPECT_EQ(first_result(c.request("GET", "/count?args=0")), 4 * kEach);
-  server.stop();
+  expect_route_counts_every_request(r);
 }
 
 }  // namespace

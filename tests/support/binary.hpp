@@ -29,6 +29,50 @@ inline void put_bytes(Bytes& out, std::initializer_list<uint8_t> bytes) {
   out.insert(out.end(), bytes.begin(), bytes.end());
 }
 
+// A function type's encoding (0x60, the parameter and result value types).
+inline Bytes func_type_of(std::initializer_list<uint8_t> params,
+                          std::initializer_list<uint8_t> results) {
+  Bytes t{0x60};
+  put_leb(t, params.size());
+  t.insert(t.end(), params);
+  put_leb(t, results.size());
+  t.insert(t.end(), results);
+  return t;
+}
+
+// A function of a hand-built module, exported under its name: its type index, its local
+// declarations ({0}: none) and its body (`end` included).
+struct ExportedFunc {
+  const char* name;
+  uint32_t type;
+  Bytes body;
+  Bytes locals = {0};
+};
+
+inline void put_name(Bytes& out, std::string_view name);
+
+// The payloads of the function (3), export (7) and code (10) sections of `funcs`.
+struct FuncSections {
+  Bytes funcs, exports, code;
+};
+inline FuncSections exported_funcs(const std::vector<ExportedFunc>& funcs) {
+  FuncSections s;
+  put_leb(s.funcs, funcs.size());
+  put_leb(s.exports, funcs.size());
+  put_leb(s.code, funcs.size());
+  for (uint32_t i = 0; i < funcs.size(); ++i) {
+    put_leb(s.funcs, funcs[i].type);
+    put_name(s.exports, funcs[i].name);
+    s.exports.push_back(0x00);
+    put_leb(s.exports, i);
+    Bytes body = funcs[i].locals;
+    body.insert(body.end(), funcs[i].body.begin(), funcs[i].body.end());
+    put_leb(s.code, body.size());
+    s.code.insert(s.code.end(), body.begin(), body.end());
+  }
+  return s;
+}
+
 inline void put_name(Bytes& out, std::string_view name) {
   put_leb(out, name.size());
   out.insert(out.end(), name.begin(), name.end());
