@@ -111,6 +111,9 @@ if command -v vipsthumbnail >/dev/null; then
   wait
   t1=$(now)
   vips_rate=$(echo "$n * $clients / ($t1 - $t0)" | bc -l)
+else
+  # Not in scripts/install-deps.sh: libvips pulls ~40 libraries that only this comparison uses.
+  echo "thumbnail bench: no vipsthumbnail (apt-get install libvips-tools): vips column skipped" >&2
 fi
 printf 'images: 1024x1024 JPEG -> 256x256 JPEG q85; native and vips %d per loop; wrk %d s a run\n' \
   "$n" "$secs"

@@ -8,7 +8,6 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   wasi-libc libclang-rt-14-dev-wasm32 clang-format binaryen libstb-dev libsimde-dev
   curl openssl wrk nginx-light
-  libvips-tools  # vipsthumbnail, the comparison of bench/thumbnail.sh
   chromium nodejs  # the browser test (tests/browser) and bench/browser_charts_memory.sh
 )
 missing=()
