@@ -11,6 +11,7 @@
 #include "compile/native_code.hpp"
 #include "instance/instance_impl.hpp"
 #include "runtime/memory.hpp"
+#include "runtime/memory_backing.hpp"
 #include "snapshot/persist.hpp"
 #include "wisp/instance.hpp"
 
@@ -471,6 +472,9 @@ BoundMemories detach_shared_memories(InstanceImpl& inst) {
     auto* own = reinterpret_cast<wasm_rt_memory_t*>(static_cast<char*>(inst.vm) +
                                                     inst.desc->memory_offsets[i]);
     if (*ptr != own || own->data == nullptr) continue;
+    // A backing (a contexts view) is registered under the memory's address: it cannot move.
+    if (rt::memory_backing(own))
+      throw Error("detach: shared memory " + std::to_string(i) + " has a backing of its own");
     if (i < inst.memory_slots.size() && inst.memory_slots[i].base != nullptr) {
       // From a snapshot: a shared memory's slot is plain memory (copied, never mapped), which
       // rt::free_memory can give back like any other.
