@@ -80,27 +80,18 @@ uint64_t evaluate_offset(const InstanceImpl& inst, const DataSegmentInit& seg) {
   return stack.back();  // validated: exactly one value
 }
 
-// Whether memory `index` of `inst` is a shared memory bound from another instance.
-uint32_t imported_memories(const Module& m) {
-  uint32_t n = 0;
-  for (const ImportDesc& imp : m.imports()) n += imp.type.kind == ExternKind::memory;
-  return n;
-}
-
-bool memory_bound(const InstanceImpl& inst, uint32_t index) {
-  if (inst.bound_memories.empty()) return false;
-  const uint32_t imported = imported_memories(inst.module);
-  if (index < imported) return false;
-  const uint32_t defined = index - imported;
-  return defined < inst.bound_memories.size() && inst.bound_memories[defined] != nullptr;
+// Whether `mem` is a shared memory `inst` is bound to (another instance's, held apart).
+bool memory_bound(const InstanceImpl& inst, const wasm_rt_memory_t* mem) {
+  return std::any_of(inst.bound_memories.begin(), inst.bound_memories.end(),
+                     [&](const auto& hold) { return hold && &hold->mem == mem; });
 }
 
 void apply_data_segments(InstanceImpl& inst) {
   const ModuleImpl& m = inst.mod();
   for (const DataSegmentInit& seg : m.data_segments) {
-    // A bound shared memory holds live state, initialised by the instance that created it.
-    if (memory_bound(inst, seg.memory_index)) continue;
     wasm_rt_memory_t* mem = inst.memory_at(seg.memory_index);
+    // A bound shared memory holds live state, initialised by the instance that created it.
+    if (memory_bound(inst, mem)) continue;
     const uint64_t offset = evaluate_offset(inst, seg);
     uint64_t size = mem ? mem->size : 0;
     if (mem && mem->pages == 65536) size = 1ull << 32;
