@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "snapshot/page_scan.hpp"
@@ -54,27 +55,16 @@ bool scan_and_restore(const MemoryImage& img, rt::Slot& slot, const ResetOptions
   rt::WriteTracking& t = slot.track;
   t.runs = 0;
   if (!scan_written_pages(base, size, written)) {
-    if (madvise(base, size, MADV_DONTNEED) != 0) throw Error("reset: madvise failed");
+    drop_pages(base, size);
     return false;
   }
   // The first written ranges (by address) up to the keep-resident budget are copied back and
   // stay mapped; the rest go with one madvise over their span (unwritten pages in it are only
   // unmapped: they read the image again).
   const uint64_t ps = page_size();
-  uint64_t keep = opts.keep_resident_pages * ps;
-  size_t i = 0;
-  for (; i < written.size(); ++i) {
-    const PageRange& r = written[i];
-    uint64_t len = r.end - r.begin;
-    if (len > keep) break;
-    std::memcpy(base + r.begin, img.view() + r.begin, len);
-    keep -= len;
-  }
-  if (i < written.size()) {
-    uint64_t from = written[i].begin;
-    uint64_t to = written.back().end;
-    if (madvise(base + from, to - from, MADV_DONTNEED) != 0) throw Error("reset: madvise failed");
-  }
+  const size_t i = keep_first_drop_rest(
+      base, written, opts.keep_resident_pages * ps,
+      [&](uint64_t at, uint64_t len) { std::memcpy(base + at, img.view() + at, len); });
   if (i > rt::kMaxResidentRuns) return false;
   for (size_t k = 0; k < i; ++k) {
     t.run[k] = {static_cast<uint32_t>(written[k].begin / ps),
@@ -85,6 +75,11 @@ bool scan_and_restore(const MemoryImage& img, rt::Slot& slot, const ResetOptions
 }
 
 }  // namespace
+
+void drop_pages(uint8_t* at, uint64_t len) {
+  if (madvise(at, len, MADV_DONTNEED) != 0)
+    throw Error("reset: cannot drop written pages: " + std::string(std::strerror(errno)));
+}
 
 bool reset_pages(const MemoryImage& img, rt::Slot& slot, const ResetOptions& opts) {
   if (img.size() == 0) return true;  // an empty memory (its growth is undone by the caller)

@@ -4,8 +4,12 @@
 // rest are dropped, and the slot is armed again.
 #pragma once
 
+#include <cstdint>
+#include <vector>
+
 #include "runtime/slots.hpp"
 #include "snapshot/memory_image.hpp"
+#include "snapshot/page_scan.hpp"
 
 namespace wisp::snap {
 
@@ -14,6 +18,26 @@ struct ResetOptions {
   bool track_writes = true;           // arm the slot after a reset (see rt::WriteTracking)
   uint64_t keep_grown_bytes = 0;      // pages written past the image: zeroed and kept, up to this
 };
+
+// Drops `len` bytes of pages at `at` (madvise(MADV_DONTNEED)); throws wisp::Error if refused.
+void drop_pages(uint8_t* at, uint64_t len);
+
+// Of the pages a guest wrote in the memory at `base` (`written`, by address), the first ones
+// stay resident while they fit in `budget` bytes: `keep(offset, len)` restores each (copies the
+// image back, or zeroes it); the rest are dropped with one drop_pages over their span. Returns
+// how many ranges were kept.
+template <typename Keep>
+size_t keep_first_drop_rest(uint8_t* base, const std::vector<PageRange>& written, uint64_t budget,
+                            Keep keep) {
+  size_t i = 0;
+  for (; i < written.size() && written[i].end - written[i].begin <= budget; ++i) {
+    keep(written[i].begin, written[i].end - written[i].begin);
+    budget -= written[i].end - written[i].begin;
+  }
+  if (i < written.size())
+    drop_pages(base + written[i].begin, written.back().end - written[i].begin);
+  return i;
+}
 
 // Restores the first img.size() bytes of `slot` (which maps `img`) to the image's content.
 // Memory growth past the image must already be undone. Throws wisp::Error if the kernel refuses.

@@ -79,20 +79,11 @@ void copy_table_elements(const TableImage& t, void* data, const Relocation& relo
 
 // Zeroes the first pages written in [base, base + bytes), at most `keep` bytes of them (they stay
 // resident), and drops the rest; all of them when the kernel cannot tell which were written.
-bool zero_or_drop(uint8_t* base, uint64_t bytes, uint64_t keep) {
+void zero_or_drop(uint8_t* base, uint64_t bytes, uint64_t keep) {
   std::vector<PageRange> written;
-  if (keep == 0 || !scan_written_pages(base, bytes, written)) {
-    return madvise(base, bytes, MADV_DONTNEED) == 0;
-  }
-
-  size_t i = 0;
-  for (; i < written.size() && written[i].end - written[i].begin <= keep; ++i) {
-    std::memset(base + written[i].begin, 0, written[i].end - written[i].begin);
-    keep -= written[i].end - written[i].begin;
-  }
-  if (i == written.size()) return true;
-  return madvise(base + written[i].begin, written.back().end - written[i].begin, MADV_DONTNEED) ==
-         0;
+  if (keep == 0 || !scan_written_pages(base, bytes, written)) return drop_pages(base, bytes);
+  keep_first_drop_rest(base, written, keep,
+                       [&](uint64_t at, uint64_t len) { std::memset(base + at, 0, len); });
 }
 
 // Undoes memory growth past the snapshot: those pages are dropped (the first `keep_grown` bytes
@@ -103,10 +94,9 @@ void undo_growth(const MemorySnapshot& m, wasm_rt_memory_t* mem, uint64_t keep_g
   uint64_t cur_bytes = uint64_t{mem->pages} * rt::kWasmPageSize;
   if (cur_bytes <= snap_bytes) return;
   uint64_t grown = cur_bytes - snap_bytes;
-  if (!zero_or_drop(mem->data + snap_bytes, grown, keep_grown) ||
-      mprotect(mem->data + snap_bytes, grown, PROT_NONE) != 0) {
-    throw Error("reset: cannot drop grown memory pages: " + std::string(std::strerror(errno)));
-  }
+  zero_or_drop(mem->data + snap_bytes, grown, keep_grown);
+  if (mprotect(mem->data + snap_bytes, grown, PROT_NONE) != 0)
+    throw Error("reset: cannot protect grown memory pages: " + std::string(std::strerror(errno)));
   rt::budget_refund(grown);
   mem->pages = m.pages;
   mem->size = static_cast<uint32_t>(snap_bytes);
