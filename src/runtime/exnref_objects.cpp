@@ -183,10 +183,6 @@ void* exnref_load(void* const* slot) {
   return v;
 }
 
-void exnref_store(void** slot, void* value) {
-  exnref_fill(slot, value, 1);
-}
-
 void exnref_fill(void** slots, void* value, uint32_t n) {
   if (n == 0) return;
   {

@@ -21,7 +21,6 @@ void release_captured_exceptions();
 // releases the old one; it traps (resource_limit) if the objects kept by slots would pass
 // kMaxRetainedBytes.
 void* exnref_load(void* const* slot);
-void exnref_store(void** slot, void* value);
 void exnref_fill(void** slots, void* value, uint32_t n);
 void exnref_copy(void** dst, void* const* src, uint32_t n);
 // Releases `n` slots (instance teardown): each becomes null.

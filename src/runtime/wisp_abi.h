@@ -56,7 +56,7 @@ typedef union wisp_v128 {
  * (wisp_rt_api_t::capture_exception; runtime/exnref_objects.cpp has the lifetime model). The
  * 8 bytes just below it hold a uint64_t mask of the values that are exnrefs (bit i: value i).
  * Generated code never writes an exnref into a global or a table itself: it goes through
- * exnref_store and its kin, which count the references. */
+ * exnref_fill and its kin (one store is a fill of 1), which count the references. */
 typedef struct wisp_exnref {
   uint32_t tag;
   uint32_t size;
