@@ -34,12 +34,14 @@ struct LeaseSlot {
 // The threads strategy's C stacks: every instance of a clang module starts with the same
 // __stack_pointer, so instances running at once would share one stack. When the module exports
 // its __stack_pointer (-Wl,--export=__stack_pointer), each instance gets a region of the shared
-// memory of its own (src/share/threads_strategy.cpp).
+// memory of its own (src/share/threads_strategy.cpp), with its thread-local block at the top when
+// the module also exports __wasm_init_tls and __tls_size.
 class ThreadStacks : public std::enable_shared_from_this<ThreadStacks> {
  public:
   explicit ThreadStacks(uint32_t bytes);
-  // Points `inst`'s __stack_pointer at the top of a stack region no other live instance uses;
-  // the handle gives the region back when destroyed. Null when the module does not export its
+  // Points `inst`'s __stack_pointer at the top of a stack region no other live instance uses
+  // (below its thread-local block, set up there); the handle gives the region back when destroyed.
+  // Null when the module does not export its
   // __stack_pointer. Throws wisp::Error when the memory cannot grow for a new region.
   std::shared_ptr<void> assign(Instance& inst);
   // A region no instance uses any more (the handle's destructor).
