@@ -4,21 +4,19 @@
 // Under contention (`shared` with many threads, a pool smaller than its callers) a strict
 // handoff of each released instance to the longest waiter makes every lease wait for a sleeping
 // thread to be woken and scheduled (tens of microseconds, far longer than a short call): the
-// throughput of `shared` fell to 2 % of one thread's at 8 threads. So a released instance goes
-// back to the idle list and the longest waiter is only woken to try for it: a caller already
-// running (often the releaser, leasing again) may take it first. That ends once the longest
-// waiter has waited kHandoffAfter: from then each released instance is handed to it directly,
-// so nobody waits much longer than that per place in the line (mutexes such as Go's do the
-// same: barging, then handoff for a waiter starved past 1 ms). Each waiter tells by a timer of
-// its own when it has waited that long (FifoWait's overdue flag), so callers that take and give
-// back without waiting read no clock under the mutex for it: a clock read costs ~40 ns on the
-// 2-vCPU VM, a tenth of a short lease, and a contended lease made two of them.
+// throughput of `shared` fell to 2 % of one thread's at 8 threads. So leases go by turns
+// (FifoWait): a released instance goes back to the idle list, and the thread that gave it back
+// may take it again, until the longest waiter has been first in line for kTurn; from then the
+// next release hands it over directly (mutexes such as Go's do much the same: barging, then
+// handoff for a waiter starved past 1 ms). The waiters keep the time themselves, so callers
+// that take and give back read no clock under the mutex (~40 ns a read on the 2-vCPU VM, a
+// tenth of a short lease).
 #include "share/strategy_core.hpp"
 
 namespace wisp::detail {
 
 namespace {
-constexpr std::chrono::microseconds kHandoffAfter{1000};
+constexpr std::chrono::microseconds kTurn{1000};
 }  // namespace
 
 QueueCore::QueueCore(StrategyKind kind, Template tmpl, Policy policy, uint32_t max, bool keep_idle)
@@ -99,9 +97,9 @@ std::unique_ptr<LeaseSlot> QueueCore::take(Clock::time_point deadline) {
     return slot;
   };
   std::optional<std::unique_ptr<LeaseSlot>> granted =
-      waiters_.wait(lock, deadline, try_idle, t0 + kHandoffAfter);
+      waiters_.wait(lock, deadline, try_idle, kTurn);
   // Two instances may have come back while one waiter was woken: the next waiter tries too.
-  if (!idle_.empty() && !waiters_.empty()) waiters_.wake_front();
+  if (!idle_.empty() && !waiters_.empty()) waiters_.offer();
   if (!granted) {
     uint32_t live = live_;
     lock.unlock();
@@ -142,7 +140,7 @@ void QueueCore::hand_over(std::unique_ptr<LeaseSlot> slot) {
     // Only the idle trim reads idle_since: no clock read on the lease path without one.
     if (policy_.idle_timeout.count() > 0) slot->idle_since = Clock::now();
     idle_.push_back(std::move(slot));
-    if (!waiters_.empty()) waiters_.wake_front();
+    if (!waiters_.empty()) waiters_.offer();
     return;
   }
   if (!waiters_.empty() && (max_ == 0 || live_ < max_)) {
