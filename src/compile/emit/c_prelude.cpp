@@ -315,6 +315,19 @@ WISP_TRUNC(wisp_trunc_s64_f32, u64, f32, x >= -9223372036854775808.0f, 922337203
 WISP_TRUNC(wisp_trunc_u64_f32, u64, f32, x > -1.0f, 18446744073709551616.0f, (u64)x)
 WISP_TRUNC(wisp_trunc_s64_f64, u64, f64, x >= -9223372036854775808.0, 9223372036854775808.0, (u64)(s64)x)
 WISP_TRUNC(wisp_trunc_u64_f64, u64, f64, x > -1.0, 18446744073709551616.0, (u64)x)
+/* clang's guarded casts, (int)x: x if |x| < 2^31 (2^63), else the "integer indefinite" -2^31
+   (-2^63), NaN included (c_guarded_trunc.cpp): one cvttss2si/cvttsd2si on x86-64. */
+#if defined(__x86_64__) && !defined(__TINYC__)
+static inline u32 wisp_cvtt_s32_f32(f32 x) { s32 r; __asm__("cvttss2si %1, %0" : "=r"(r) : "x"(x)); return (u32)r; }
+static inline u32 wisp_cvtt_s32_f64(f64 x) { s32 r; __asm__("cvttsd2si %1, %0" : "=r"(r) : "x"(x)); return (u32)r; }
+static inline u64 wisp_cvtt_s64_f32(f32 x) { s64 r; __asm__("cvttss2si %1, %0" : "=r"(r) : "x"(x)); return (u64)r; }
+static inline u64 wisp_cvtt_s64_f64(f64 x) { s64 r; __asm__("cvttsd2si %1, %0" : "=r"(r) : "x"(x)); return (u64)r; }
+#else
+static inline u32 wisp_cvtt_s32_f32(f32 x) { return wisp_fabsf(x) < 0x1p+31f ? (u32)(s32)x : 0x80000000u; }
+static inline u32 wisp_cvtt_s32_f64(f64 x) { return wisp_fabs(x) < 0x1p+31 ? (u32)(s32)x : 0x80000000u; }
+static inline u64 wisp_cvtt_s64_f32(f32 x) { return wisp_fabsf(x) < 0x1p+63f ? (u64)(s64)x : 0x8000000000000000ull; }
+static inline u64 wisp_cvtt_s64_f64(f64 x) { return wisp_fabs(x) < 0x1p+63 ? (u64)(s64)x : 0x8000000000000000ull; }
+#endif
 /* Float to int, saturating: NaN is 0, out of range is the nearest limit. */
 #define WISP_SAT(name, rt, ft, lo_ok, lo, hi, hi_v, conv) \
   static inline rt name(ft x) { \

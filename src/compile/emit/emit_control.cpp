@@ -4,6 +4,7 @@
 #include <string>
 
 #include "compile/emit/c_emitter.hpp"
+#include "compile/emit/c_guarded_trunc.hpp"
 
 namespace wisp::detail::emit {
 
@@ -154,6 +155,7 @@ void CEmitter::control_op(const Operator& op) {
       }
       if (f.kind != Op::Loop && f.branched) {
         emit_label(f.label);
+        if (f.kind == Op::Block && f.nresults == 1) fuse_guarded_trunc(body_);
         reach = true;
       }
       live_ = reach;
