@@ -1,13 +1,16 @@
 // The C emitter's SIMD shortcuts, on both tiers: f32x4/f64x2 min and max against a constant
-// (tier 1 on x86-64: one minps/maxps when the constant allows it, ReLU's max(v, +0) included) and
+// (tier 1 on x86-64: one minps/maxps when the constant allows it, ReLU's max(v, +0) included),
 // the fused byte-to-32-bit extensions (i32x4.extend_low_i16x8 of i16x8.extend_low_i8x16, from a
-// v128.load32_zero or not). Results must be the spec's whatever the shortcut: NaNs quiet, -0 and
-// +0 apart, the sign of the extension kept, an out-of-bounds load still a trap.
+// v128.load32_zero or not) and i32x4.trunc_sat_f32x4_s of a min against a constant (one minps,
+// then only NaN lanes zeroed, when the constant's lanes are all below 2^31). Results must be the
+// spec's whatever the shortcut: NaNs quiet, -0 and +0 apart, the sign of the extension kept, an
+// out-of-bounds load still a trap.
 #include <gtest/gtest.h>
 
 #include <bit>
 #include <cstdint>
 #include <limits>
+#include <string>
 
 #include "support/fixture.hpp"
 #include "wisp/wisp.hpp"
@@ -54,7 +57,20 @@ class SimdShortcuts : public TierTest {
       (func (export "load_s") (param i32) (result v128)
         (i32x4.extend_low_i16x8_s (i16x8.extend_low_i8x16_s
           (v128.load32_zero offset=2 (local.get 0)))))
-      (func (export "store") (param i32 i32) (i32.store (local.get 0) (local.get 1)))))");
+      (func (export "store") (param i32 i32) (i32.store (local.get 0) (local.get 1)))
+      ;; trunc_sat of a min against a constant: pending operands, an operand in a slot (a
+      ;; call's result), a constant with a lane past 2^31, one with a NaN lane.
+      (func $id (param v128) (result v128) (local.get 0))
+      (func (export "clamp_255") (param v128) (result v128)
+        (i32x4.trunc_sat_f32x4_s (f32x4.min (local.get 0) (v128.const f32x4 255 255 255 255))))
+      (func (export "clamp_255_slot") (param v128) (result v128)
+        (i32x4.trunc_sat_f32x4_s
+          (f32x4.min (call $id (local.get 0)) (v128.const f32x4 255 255 255 255))))
+      (func (export "clamp_big") (param v128) (result v128)
+        (i32x4.trunc_sat_f32x4_s (f32x4.min (call $id (local.get 0))
+                                            (v128.const f32x4 3e9 3e9 -5 100))))
+      (func (export "clamp_nan") (param v128) (result v128)
+        (i32x4.trunc_sat_f32x4_s (f32x4.min (local.get 0) (v128.const f32x4 1 nan 1 1))))))");
   }
   V128 call(const char* name, const V128& a) {
     return inst_.call(name, {Value::v128(a)})[0].as_v128();
@@ -104,6 +120,51 @@ TEST_P(SimdShortcuts, MinAndMaxAgainstSignedZeroConstantsOrderTheZeros) {
   EXPECT_EQ(r.lane(32, 1), kMinusZero);
   EXPECT_TRUE(quiet_nan(r.lane(32, 2)));
   EXPECT_EQ(r.lane(32, 3), f(3.0f));
+}
+
+TEST_P(SimdShortcuts, TruncSatOfAMinAgainstAConstantSaturatesAndZeroesNaNs) {
+  for (const char* name : {"clamp_255", "clamp_255_slot"}) {
+    SCOPED_TRACE(name);
+    V128 r = call(name, u32x4(f(17.9f), f(300.0f), f(-3.5e9f), kMinusZero));
+    EXPECT_EQ(r.lane(32, 0), 17u);
+    EXPECT_EQ(r.lane(32, 1), 255u);
+    EXPECT_EQ(r.lane(32, 2), 0x80000000u) << "below -2^31 saturates to the lowest int";
+    EXPECT_EQ(r.lane(32, 3), 0u);
+    r = call(name, u32x4(kSignallingNan, kNegativeQuietNan, 0x7fc00000u,
+                         f(-std::numeric_limits<float>::infinity())));
+    EXPECT_EQ(r.lane(32, 0), 0u) << "a NaN lane is 0, signalling or not";
+    EXPECT_EQ(r.lane(32, 1), 0u);
+    EXPECT_EQ(r.lane(32, 2), 0u);
+    EXPECT_EQ(r.lane(32, 3), 0x80000000u);
+  }
+  // A constant lane at or past 2^31 lets a lane saturate high; the shortcut must not apply.
+  V128 r = call("clamp_big", u32x4(f(4e9f), f(2.5e9f), f(7.0f), kSignallingNan));
+  EXPECT_EQ(r.lane(32, 0), 0x7fffffffu);
+  EXPECT_EQ(r.lane(32, 1), 0x7fffffffu);
+  EXPECT_EQ(r.lane(32, 2), static_cast<uint32_t>(-5));
+  EXPECT_EQ(r.lane(32, 3), 0u);
+  // A NaN lane in the constant makes that lane NaN whatever the input: 0.
+  r = call("clamp_nan", u32x4(f(0.5f), f(9.0f), f(7.0f), f(-7.5f)));
+  EXPECT_EQ(r.lane(32, 0), 0u);
+  EXPECT_EQ(r.lane(32, 1), 0u);
+  EXPECT_EQ(r.lane(32, 2), 1u);
+  EXPECT_EQ(r.lane(32, 3), static_cast<uint32_t>(-7));
+}
+
+TEST_P(SimdShortcuts, TruncSatOfAMinIsFusedWhetherTheMinIsPendingOrInASlot) {
+  std::string c;
+  for (const std::string& unit : engine().emit_c(wat(R"((module
+      (func $id (param v128) (result v128) (local.get 0))
+      (func (export "pending") (param v128) (result v128)
+        (i32x4.trunc_sat_f32x4_s (f32x4.min (local.get 0) (v128.const f32x4 255 255 255 255))))
+      (func (export "slot") (param v128) (result v128)
+        (i32x4.trunc_sat_f32x4_s
+          (f32x4.min (call $id (local.get 0)) (v128.const f32x4 255 255 255 255))))))")))
+    c += unit;
+  EXPECT_NE(c.find("return wisp_x_trunc_sat_min_k(L0, "), std::string::npos) << c;
+  EXPECT_NE(c.find("v0 = wisp_x_trunc_sat_min_k(v0, "), std::string::npos) << c;
+  EXPECT_EQ(c.find("wisp_i32x4_trunc_sat_f32x4_s(L0"), std::string::npos) << c;
+  EXPECT_EQ(c.find("wisp_i32x4_trunc_sat_f32x4_s(v0"), std::string::npos) << c;
 }
 
 TEST_P(SimdShortcuts, FusedExtensionsKeepTheirSign) {

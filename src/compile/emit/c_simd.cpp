@@ -114,6 +114,8 @@ static inline v128 wisp_vr(wisp_vec_t x) { v128 r; r.vec = x; return r; }
 #ifdef WISP_SIMD_VEC
 /* A vector literal: cc keeps the constant in memory and uses it as an operand. */
 static inline v128 wisp_v128_const(u64 lo, u64 hi) { return WISP_VR(((wisp_u64v){lo, hi})); }
+/* The same for four equal 32-bit lanes (the emitter's short form: a splat constant). */
+static inline v128 wisp_k32x4(u32 x) { return WISP_VR(((wisp_u32v){x, x, x, x})); }
 #else
 static inline v128 wisp_v128_const(u64 lo, u64 hi) {
   v128 r;
@@ -121,6 +123,7 @@ static inline v128 wisp_v128_const(u64 lo, u64 hi) {
   r.u64x2[1] = hi;
   return r;
 }
+static inline v128 wisp_k32x4(u32 x) { return wisp_v128_const(x | (u64)x << 32, x | (u64)x << 32); }
 #endif
 #ifdef WISP_SIMD_VEC
 #define WISP_SPLAT(name, T, t, n) \

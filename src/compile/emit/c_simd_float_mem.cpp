@@ -401,6 +401,27 @@ static inline v128 wisp_x_load8x4_s(const void* p) {
   return wisp_x_extend_i8_i32_s(wisp_v128_load32_zero(p));
 }
 #endif
+/* i32x4.trunc_sat_f32x4_s of f32x4.min(a, k) with k a v128.const (emit_simd.cpp: clang's
+   (uint8_t)fminf(v, 255) on 4 lanes). When every lane of k is known, not a NaN and below 2^31,
+   the min is one minps with k first (a NaN lane of a comes through as itself; quiet or not, the
+   conversion makes it 0, so the min's quieting ×1 goes), and no lane can overflow: only NaN lanes
+   need zeroing before cvttps2dq (below -2^31 it gives -2^31, the saturated value). */
+#ifdef WISP_SSE2
+#define WISP_BELOW_2P31(v) (__builtin_constant_p(v) && (v) == (v) && (v) < 2147483648.0f)
+static inline __attribute__((always_inline)) v128 wisp_x_trunc_sat_min_k(v128 a, v128 b) {
+  wisp_f32v x = WISP_AS(f32, a), k = WISP_AS(f32, b);
+  if (WISP_BELOW_2P31(k[0]) && WISP_BELOW_2P31(k[1]) && WISP_BELOW_2P31(k[2]) &&
+      WISP_BELOW_2P31(k[3])) {
+    wisp_f32v m = __builtin_ia32_minps(k, x);
+    return WISP_VR(__builtin_ia32_cvttps2dq((wisp_f32v)((wisp_s32v)m & (m == m))));
+  }
+  return wisp_i32x4_trunc_sat_f32x4_s(wisp_f32x4_min(a, b));
+}
+#else
+static inline v128 wisp_x_trunc_sat_min_k(v128 a, v128 b) {
+  return wisp_i32x4_trunc_sat_f32x4_s(wisp_f32x4_min(a, b));
+}
+#endif
 )C";
 
 }  // namespace wisp::detail::emit

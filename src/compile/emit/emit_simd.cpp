@@ -53,6 +53,34 @@ std::string fused_extend(const std::string& operand, bool is_signed) {
   return std::string("wisp_x_extend_i8_i32_") + sfx + "(" + bytes + ")";
 }
 
+// A v128.const as C: four equal 32-bit lanes in the short form wisp_k32x4 (which keeps the
+// expressions that use it short enough to stay pending, so fused forms can see them).
+std::string v128_const_text(uint64_t lo, uint64_t hi) {
+  const uint32_t lane = static_cast<uint32_t>(lo);
+  if (lo == hi && (lo >> 32) == lane) return "wisp_k32x4(" + std::to_string(lane) + "u)";
+  return "wisp_v128_const(" + u64_literal(lo) + ", " + u64_literal(hi) + ")";
+}
+
+bool is_v128_const_text(const std::string& text) {
+  std::string arg;
+  return single_call(text, "wisp_k32x4", &arg) || single_call(text, "wisp_v128_const", &arg);
+}
+
+// Splits a call's argument text "A, B" at its last top-level comma.
+bool split_last_arg(const std::string& args, std::string* a, std::string* b) {
+  int depth = 0;
+  size_t comma = std::string::npos;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == '(') ++depth;
+    if (args[i] == ')') --depth;
+    if (args[i] == ',' && depth == 0) comma = i;
+  }
+  if (comma == std::string::npos || comma + 2 > args.size()) return false;
+  *a = args.substr(0, comma);
+  *b = args.substr(comma + 2);  // after ", "
+  return true;
+}
+
 }  // namespace
 
 bool CEmitter::simd_op(const Operator& op) {
@@ -65,10 +93,42 @@ bool CEmitter::simd_op(const Operator& op) {
   const bool memory = op.info->imm == Imm::Memarg || op.info->imm == Imm::MemargLane;
 
   if (op.code == Op::V128Const) {
-    push_pure(ValType::v128,
-              "wisp_v128_const(" + u64_literal(op.value) + ", " + u64_literal(op.value_hi) + ")",
-              -1);
+    push_pure(ValType::v128, v128_const_text(op.value, op.value_hi), -1);
     return true;
+  }
+
+  // i32x4.trunc_sat_f32x4_s of f32x4.min against a constant: one fused helper. The min is
+  // either pending, or (its operands were in slots) the statement just written to its slot,
+  // which is then rewritten in place: the slot's value is used by this operator alone.
+  if (op.code == Op::I32x4TruncSatF32x4S) {
+    Val& v = vs_[base];
+    std::string args, a, k;
+    if (v.pending) {
+      if (single_call(v.text, "wisp_f32x4_min", &args) && split_last_arg(args, &a, &k) &&
+          is_v128_const_text(k)) {
+        const bool deferred = v.deferred, loads = v.loads;
+        const int32_t local = v.local;
+        std::string fused = "wisp_x_trunc_sat_min_k(" + args + ")";
+        pop(1);
+        push_pure(ValType::v128, std::move(fused), local, true, deferred, loads);
+        return true;
+      }
+    } else {
+      const std::string head = v.text + " = ";
+      const size_t line = body_.rfind('\n', body_.size() >= 2 ? body_.size() - 2 : 0);
+      const size_t from = line == std::string::npos ? 0 : line + 1;
+      std::string stmt = body_.substr(from);
+      if (stmt.size() > head.size() + 2 && stmt.compare(0, head.size(), head) == 0 &&
+          stmt.compare(stmt.size() - 2, 2, ";\n") == 0 &&
+          single_call(stmt.substr(head.size(), stmt.size() - head.size() - 2), "wisp_f32x4_min",
+                      &args) &&
+          split_last_arg(args, &a, &k) && is_v128_const_text(k)) {
+        body_.replace(from, std::string::npos, head + "wisp_x_trunc_sat_min_k(" + args + ");\n");
+        pop(1);
+        push_slot(ValType::v128);
+        return true;
+      }
+    }
   }
 
   if ((op.code == Op::I32x4ExtendLowI16x8U || op.code == Op::I32x4ExtendLowI16x8S) &&
