@@ -6,6 +6,10 @@
 //    tracking the reset needs no system call), or another page each time (every lease escapes
 //    the resident set: tracking's worst case), with SnapshotOptions::track_writes on and off.
 //  - scaling/<strategy>/threads:N: throughput of fib_rec(20) per lease on 1 and 2 threads.
+//  - contended/shared/threads:N: leases of fib(10) per second over N threads that all lease
+//    the one instance of a `shared` strategy (issue 12's "no convoy collapse": 8 threads keep
+//    >= 0.8x of 1 thread). Run with --benchmark_enable_random_interleaving and repetitions:
+//    this VM's speed drifts by 20-30 % within seconds, and only interleaved runs compare.
 //  - resize/<strategy>[/with_input]: Fresh vs Shared on the image-resize guest; the source image
 //    comes from the snapshot (init export resize_init), or every request writes it first.
 // Every call's result is checked, so the optimiser cannot drop the work.
@@ -122,6 +126,16 @@ void scaling(benchmark::State& st, const std::string& key) {
   st.SetItemsProcessed(st.iterations());
 }
 
+void contended(benchmark::State& st, const std::string& key) {
+  wisp::Strategy& s = *g_shared_strategies.at(key);
+  const wisp::Value arg[] = {wisp::Value::i32(10)};
+  for (auto _ : st) {
+    wisp::Lease l = s.acquire();
+    check(st, l->call("fib", arg)[0].as_i32(), 55);
+  }
+  st.SetItemsProcessed(st.iterations());
+}
+
 // keep: SnapshotOptions::keep_resident_pages (written pages copied back, not dropped, on reset).
 void resize(benchmark::State& st, const Variant& v, bool with_input, uint32_t keep) {
   auto s = make(v, g_env->tmpl("resize", with_input ? "_initialize" : "resize_init", keep));
@@ -166,6 +180,13 @@ void register_all() {
         ->UseRealTime()
         ->Unit(benchmark::kMicrosecond);
   }
+  g_shared_strategies["contended_shared"] = make(kVariants[1], g_env->tmpl("fib", "_initialize"));
+  benchmark::RegisterBenchmark(
+      "contended/shared", guarded([](benchmark::State& st) { contended(st, "contended_shared"); }))
+      ->Threads(1)
+      ->Threads(8)
+      ->UseRealTime()
+      ->Unit(benchmark::kNanosecond);
   for (bool with_input : {false, true}) {
     for (const Variant& v : kVariants) {
       if (v.kind != StrategyKind::fresh && v.kind != StrategyKind::shared) continue;
