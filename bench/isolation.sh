@@ -3,8 +3,9 @@
 # unchanged within noise): wrk on /factorial alone, then with /spin kept busy by calls that loop
 # until their timeout, alternating ROUNDS times in one run. Prints requests/s and p99 of each
 # run and the ratios. Loopback only, bounded in time.
-#   bench/isolation.sh [BUILD_DIR] [SECONDS] [ROUNDS] [SPIN_WORKERS] [loop|sleep]
+#   bench/isolation.sh [BUILD_DIR] [SECONDS] [ROUNDS] [SPIN_WORKERS] [loop|sleep] [PRIORITY]
 # SPIN_WORKERS: the looping route's max_concurrency (the cores its calls can burn; default 1).
+# PRIORITY: the looping route's cpu_priority (normal, low or idle; default normal).
 # sleep: the busy route's calls wait in WASI poll_oneoff until their timeout instead of looping,
 # holding their workers without burning a core (separates blocking from sharing the CPU).
 set -euo pipefail
@@ -15,6 +16,7 @@ secs=${2:-5}
 rounds=${3:-3}
 spin_workers=${4:-1}
 kind=${5:-loop}
+priority=${6:-normal}
 wisp=$(realpath "$build/wisp")
 ex=$(realpath "$build/examples")
 work=$(mktemp -d)
@@ -56,6 +58,7 @@ strategy = "fresh"
 timeout_ms = 1000
 max_concurrency = $spin_workers
 max_queue = 1
+cpu_priority = "$priority"
 EOF
 "$wisp" serve "$work/serve.toml" >"$work/serve.log" 2>&1 &
 pids+=($!)
@@ -85,7 +88,7 @@ spin_stop() {
   sleep 1.2  # the calls in flight reach their timeout
 }
 
-echo "machine: $(nproc) cores; wisp threads = 1, /spin ($kind) max_concurrency = $spin_workers; wrk -t1 -c16 -d${secs}s" >&2
+echo "machine: $(nproc) cores; wisp threads = 1, /spin ($kind) max_concurrency = $spin_workers cpu_priority = $priority; wrk -t1 -c16 -d${secs}s" >&2
 results=()
 for r in $(seq "$rounds"); do
   results+=("$(run "round $r: alone")")

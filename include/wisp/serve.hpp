@@ -28,6 +28,13 @@
 
 namespace wisp {
 
+// The scheduling priority of a route's worker threads (RouteConfig::cpu_priority).
+enum class CpuPriority {
+  normal,  // as the server's other threads
+  low,     // nice 10: about a tenth of a normal thread's share of a busy CPU
+  idle,    // SCHED_IDLE: only CPU time no other thread wants (a batch route; it may starve)
+};
+
 enum class RouteMode {
   function,  // export(args...) -> results: GET ?args=1,2 or POST a JSON array; JSON results
   wasi,      // a WASI program: body -> stdin, stdout -> response body, request -> environment
@@ -64,6 +71,11 @@ struct RouteConfig {
   // another route's workers.
   uint32_t max_concurrency = 0;
   uint32_t max_queue = 256;
+  // The priority of this route's workers (Linux; lowering it needs no privilege): a heavy or
+  // batch route at `low` or `idle` leaves the CPU to the others' requests first, so on a machine
+  // with fewer cores than busy workers its calls cannot raise their latency. The workers are
+  // named after the route ("wisp /thumbnail", 15 bytes at most) for top -H and perf.
+  CpuPriority cpu_priority = CpuPriority::normal;
   // WASI mode: the program's configuration (args, env, preopens). The request adds its own
   // environment (REQUEST_METHOD, SCRIPT_NAME, PATH_INFO, QUERY_STRING, CONTENT_TYPE,
   // CONTENT_LENGTH, HTTP_<HEADER> for header fields named with letters, digits and '-' only,

@@ -250,6 +250,17 @@ RouteConfig route_of(Table t, const std::filesystem::path& base, const ServerCon
     r.acquire_timeout = std::chrono::milliseconds(*v);
   if (auto v = t.integer("max_concurrency", 1, 4096)) r.max_concurrency = uint32_t(*v);
   if (auto v = t.integer("max_queue", 0, 1 << 20)) r.max_queue = uint32_t(*v);
+  if (auto s = t.str("cpu_priority")) {
+    if (*s == "normal") {
+      r.cpu_priority = CpuPriority::normal;
+    } else if (*s == "low") {
+      r.cpu_priority = CpuPriority::low;
+    } else if (*s == "idle") {
+      r.cpu_priority = CpuPriority::idle;
+    } else {
+      throw t.error("cpu_priority '" + *s + "' is not one of normal, low, idle");
+    }
+  }
   // At least 1: every route has a call timeout (0 would let one call hold a thread for good).
   if (auto v = t.integer("timeout_ms", 1, kMaxMs))
     r.limits.call_timeout = std::chrono::milliseconds(*v);

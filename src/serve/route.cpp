@@ -2,10 +2,20 @@
 // leased instance.
 #include "serve/route.hpp"
 
+#include <pthread.h>
+#include <sched.h>
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <fstream>
+#include <mutex>
 #include <optional>
 #include <sstream>
 
@@ -380,6 +390,53 @@ void Route::start_workers() {
 
 void Route::join_workers() {
   if (workers_) workers_->join();
+}
+
+bool Route::submit(std::function<void()> job) {
+  return work_.submit(*workers_, [this, job = std::move(job)] {
+    enter_worker();
+    job();
+  });
+}
+
+void Route::enter_worker() {
+  // A route's pool runs only its own jobs, so each of its threads is set up once.
+  thread_local const Route* set_up_for = nullptr;
+  if (set_up_for == this) return;
+  set_up_for = this;
+  std::string name = "wisp " + config_.path;
+  name.resize(std::min<size_t>(name.size(), 15));  // the kernel's limit, without the NUL
+  pthread_setname_np(pthread_self(), name.c_str());
+  static std::once_flag warned;
+  auto warn = [&](const char* what) {
+    int err = errno;
+    std::call_once(warned, [&] {
+      spdlog::warn("route {}: cannot set its workers' {} ({}); they run at normal priority",
+                   config_.path, what, std::strerror(err));
+    });
+  };
+  switch (config_.cpu_priority) {
+    case CpuPriority::normal:
+      break;
+    case CpuPriority::low: {
+      // Never raises it: a server started at nice 15 keeps its workers there.
+      const pid_t tid = static_cast<pid_t>(::syscall(SYS_gettid));
+      errno = 0;
+      int nice = ::getpriority(PRIO_PROCESS, static_cast<id_t>(tid));
+      if (errno == 0 && nice < 10 && ::setpriority(PRIO_PROCESS, static_cast<id_t>(tid), 10) != 0)
+        warn("nice value");
+      break;
+    }
+    case CpuPriority::idle: {
+      sched_param param{};
+      param.sched_priority = 0;
+      if (int rc = pthread_setschedparam(pthread_self(), SCHED_IDLE, &param)) {
+        errno = rc;
+        warn("scheduling policy (SCHED_IDLE)");
+      }
+      break;
+    }
+  }
 }
 
 RouteStats Route::stats() const {

@@ -7,6 +7,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -40,6 +41,9 @@ class Route {
   void start_workers();
   boost::asio::thread_pool& workers() { return *workers_; }
   void join_workers();
+  // Runs `job` on one of the route's workers (through work(): false when the route is full),
+  // the worker named after the route and at its cpu_priority first.
+  bool submit(std::function<void()> job);
   // The SHA-256 of the module file's bytes when the route was built (live reload: an unchanged
   // route keeps its instances).
   const std::string& module_digest() const { return module_digest_; }
@@ -49,6 +53,8 @@ class Route {
   unsigned retry_after_seconds() const;
 
  private:
+  // Names the calling worker thread after the route and sets its priority, once per thread.
+  void enter_worker();
   HttpResponse call_function(const HttpRequest& request);
   HttpResponse run_wasi(const HttpRequest& request);
   std::vector<ValType> call_params() const;  // the export's parameters a request supplies

@@ -145,6 +145,16 @@ TEST(ServeConfig, DefaultsWithoutOptionalTables) {
   ServerConfig kept = ServerConfig::from_toml(
       "[[route]]\npath = \"/a\"\nmodule = \"a.wasm\"\nkeep_grown_memory = \"16 MiB\"\n", ".");
   EXPECT_EQ(kept.routes[0].keep_grown_bytes, uint64_t{16} << 20);
+  EXPECT_EQ(c.routes[0].cpu_priority, CpuPriority::normal);
+  for (auto [text, want] : {std::pair{"low", CpuPriority::low},
+                            {"idle", CpuPriority::idle},
+                            {"normal", CpuPriority::normal}}) {
+    ServerConfig p = ServerConfig::from_toml(
+        std::string("[[route]]\npath = \"/a\"\nmodule = \"a.wasm\"\ncpu_priority = \"") + text +
+            "\"\n",
+        ".");
+    EXPECT_EQ(p.routes[0].cpu_priority, want) << text;
+  }
 }
 
 void expect_config_error(const std::string& text, const std::string& fragment) {
@@ -178,6 +188,8 @@ TEST(ServeConfig, MistakesAreErrorsThatNameThem) {
   expect_config_error("route = 3\n", "array of tables");
   expect_config_error("[server\nlisten = 1\n", "configuration");  // a TOML syntax error
   expect_config_error(route + "unknown_thing = 1\n", "route 1: unknown key 'unknown_thing'");
+  expect_config_error(route + "cpu_priority = \"high\"\n",
+                      "cpu_priority 'high' is not one of normal, low, idle");
 }
 
 // Keys that would be accepted and then do nothing are errors naming them.

@@ -1,11 +1,21 @@
 // Guest calls off the serving threads (issue 13, item 1): a route whose calls loop until their
 // timeout holds only its own workers (max_concurrency), its excess waits (max_queue) or is
 // refused at once with 503 + Retry-After, and /healthz, /metrics and the other routes answer
-// while those calls still run.
+// while those calls still run; each route's workers are named after it and run at its
+// cpu_priority.
 #include <gtest/gtest.h>
 
+#include <sched.h>
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -62,6 +72,63 @@ TEST(ServerIsolation, ALoopingRouteDelaysNeitherTheBuiltInPagesNorOtherRoutes) {
 
   for (auto& t : spinners) t.join();
   for (unsigned s : spin_status) EXPECT_EQ(s, 504u);  // each ran to its timeout, queued one too
+}
+
+// /proc/self/task/<tid>/stat of each thread whose name (comm) is `name`: its nice value and
+// scheduling policy (fields 19 and 41).
+struct ThreadSched {
+  int nice = 0;
+  int policy = -1;
+};
+std::vector<ThreadSched> threads_named(const std::string& name) {
+  std::vector<ThreadSched> out;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string c;
+    std::getline(comm, c);
+    if (c != name) continue;
+    std::ifstream stat(task.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    std::istringstream fields(line.substr(line.rfind(')') + 2));  // from field 3 on
+    std::vector<std::string> f{std::istream_iterator<std::string>(fields), {}};
+    if (f.size() < 39) continue;
+    out.push_back({std::stoi(f[16]), std::stoi(f[38])});
+  }
+  return out;
+}
+
+TEST(ServerIsolation, EachRoutesWorkersAreNamedAfterItAndRunAtItsCpuPriority) {
+  RouteConfig normal =
+      route("/normal", kExamples / "factorial.wasm", "factorial", StrategyKind::pool);
+  RouteConfig low = route("/low", kExamples / "factorial.wasm", "factorial", StrategyKind::pool);
+  low.cpu_priority = CpuPriority::low;
+  RouteConfig idle = route("/idle", kExamples / "factorial.wasm", "factorial", StrategyKind::pool);
+  idle.cpu_priority = CpuPriority::idle;
+  for (RouteConfig* r : {&normal, &low, &idle}) r->max_concurrency = 1;
+  Server server(config_with({normal, low, idle}));
+  server.start();
+  HttpClient c(server.port());
+  for (const char* path : {"/normal", "/low", "/idle"})
+    EXPECT_EQ(first_result(c.request("GET", std::string(path) + "?args=5")), 120) << path;
+
+  errno = 0;
+  const int own_nice = getpriority(PRIO_PROCESS, 0);
+  ASSERT_EQ(errno, 0);
+  std::vector<ThreadSched> n = threads_named("wisp /normal");
+  std::vector<ThreadSched> l = threads_named("wisp /low");
+  std::vector<ThreadSched> i = threads_named("wisp /idle");
+  ASSERT_EQ(n.size(), 1u);
+  ASSERT_EQ(l.size(), 1u);
+  ASSERT_EQ(i.size(), 1u);
+  EXPECT_EQ(n[0].policy, SCHED_OTHER);
+  EXPECT_EQ(n[0].nice, own_nice);
+  EXPECT_EQ(l[0].policy, SCHED_OTHER);
+  EXPECT_EQ(l[0].nice, std::max(own_nice, 10));
+  EXPECT_EQ(i[0].policy, SCHED_IDLE);
+  // The server's own threads keep their priority.
+  EXPECT_EQ(getpriority(PRIO_PROCESS, 0), own_nice);
+  EXPECT_EQ(sched_getscheduler(0), SCHED_OTHER);
 }
 
 TEST(ServerIsolation, QueuedRequestsRunInTurnAndConcurrencyIsBounded) {
