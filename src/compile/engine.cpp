@@ -4,6 +4,7 @@
 #include "wisp/engine.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -134,6 +135,7 @@ void EngineImpl::submit(std::function<void(bool)> job) {
 }
 
 void EngineImpl::worker_loop() {
+  pthread_setname_np(pthread_self(), "wisp compile");
   for (;;) {
     std::function<void(bool)> job;
     {

@@ -83,6 +83,7 @@ class Watchdog {
 
   // Sleeps until the earliest armed deadline (not polling), interrupts overdue calls.
   void run() {
+    pthread_setname_np(pthread_self(), "wisp watchdog");
     std::unique_lock lock(mutex_);
     for (;;) {
       next_wake_ns_.store(kScanning);
@@ -156,6 +157,10 @@ bool watchdog_arm(InterruptState* state, uint64_t call_id, Clock::time_point dea
   set_tls_deadline(deadline);
   Watchdog::get().armed(deadline);
   return true;
+}
+
+void watchdog_start() {
+  Watchdog::get();
 }
 
 void watchdog_disarm() {

@@ -21,6 +21,12 @@ bool watchdog_arm(InterruptState* state, uint64_t call_id,
                   std::chrono::steady_clock::time_point deadline);
 void watchdog_disarm();
 
+// Starts the watchdog thread now; otherwise the first armed call starts it. A new thread takes
+// its creator's name, nice value and scheduling policy: a server starts it before any of its
+// routes' workers (which may run at a low priority) can be that creator, so that timeouts are
+// enforced at normal priority for every route.
+void watchdog_start();
+
 // Has the armed call on this thread passed its deadline? (Checked when a host function returns,
 // so that a host call ending at the deadline traps even before the watchdog's next round.)
 extern __thread int64_t tls_call_deadline_ns;  // steady_clock nanoseconds; 0 = none armed

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <thread>
 
+#include "runtime/watchdog.hpp"
 #include "serve/dashboard/assets.hpp"
 #include "serve/metrics.hpp"
 #include "serve/server_impl.hpp"
@@ -168,7 +169,9 @@ void ServerImpl::start() {
     started_ = true;  // only now is there something for stop() to stop
   }
   // Each route runs at most max_concurrency guest calls on as many workers of its own: a route
-  // whose calls all loop never delays another's.
+  // whose calls all loop never delays another's. The call timeouts' watchdog is started first,
+  // here: started by a route's worker, it would take that route's cpu_priority.
+  rt::watchdog_start();
   {
     std::lock_guard reload_lock(reload_mutex_);
     for (const auto& r : table()->routes) r->start_workers();

@@ -126,6 +126,11 @@ TEST(ServerIsolation, EachRoutesWorkersAreNamedAfterItAndRunAtItsCpuPriority) {
   EXPECT_EQ(l[0].policy, SCHED_OTHER);
   EXPECT_EQ(l[0].nice, std::max(own_nice, 10));
   EXPECT_EQ(i[0].policy, SCHED_IDLE);
+  // The watchdog that enforces every route's timeouts runs at the server's own priority.
+  std::vector<ThreadSched> w = threads_named("wisp watchdog");
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0].policy, SCHED_OTHER);
+  EXPECT_EQ(w[0].nice, own_nice);
   // The server's own threads keep their priority.
   EXPECT_EQ(getpriority(PRIO_PROCESS, 0), own_nice);
   EXPECT_EQ(sched_getscheduler(0), SCHED_OTHER);
