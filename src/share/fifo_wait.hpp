@@ -136,11 +136,12 @@ class FifoWait {
   }
 
   // With `lock` held and someone waiting: something was offered. Wakes the longest waiter to
-  // try for it unless it is woken already and has not run yet, or parked (it polls).
-  void offer() {
+  // try for it unless it is woken already and has not run yet, or parked (it polls) and not
+  // `wake_parked` (the owner knows the thing is not being taken again: another lies idle).
+  void offer(bool wake_parked = false) {
     ++offers_;
     Waiter* w = waiters_.front();
-    if (w->woken || w->parked) return;
+    if (w->woken || (w->parked && !wake_parked)) return;
     w->woken = true;
     w->cv.notify_one();
   }

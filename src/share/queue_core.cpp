@@ -99,7 +99,7 @@ std::unique_ptr<LeaseSlot> QueueCore::take(Clock::time_point deadline) {
   std::optional<std::unique_ptr<LeaseSlot>> granted =
       waiters_.wait(lock, deadline, try_idle, kTurn);
   // Two instances may have come back while one waiter was woken: the next waiter tries too.
-  if (!idle_.empty() && !waiters_.empty()) waiters_.offer();
+  if (!idle_.empty() && !waiters_.empty()) waiters_.offer(true);
   if (!granted) {
     uint32_t live = live_;
     lock.unlock();
@@ -140,7 +140,9 @@ void QueueCore::hand_over(std::unique_ptr<LeaseSlot> slot) {
     // Only the idle trim reads idle_since: no clock read on the lease path without one.
     if (policy_.idle_timeout.count() > 0) slot->idle_since = Clock::now();
     idle_.push_back(std::move(slot));
-    if (!waiters_.empty()) waiters_.offer();
+    // A parked waiter is woken too when another instance lay idle already: that one is not
+    // being taken again by its releaser (a pool whose holders stopped leaving it to a waiter).
+    if (!waiters_.empty()) waiters_.offer(idle_.size() > 1);
     return;
   }
   if (!waiters_.empty() && (max_ == 0 || live_ < max_)) {

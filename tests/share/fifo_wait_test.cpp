@@ -80,6 +80,35 @@ TEST(FifoWait, AParkedWaiterLeavesAHolderThatKeepsLeasingAlone) {
   EXPECT_EQ(got.get(), 7);
 }
 
+TEST(FifoWait, AnOfferOfWhatLiesIdleWakesAParkedWaiter) {
+  Thing t;
+  auto got = t.wait_async(1h, 10s);
+  t.until_waiting();
+  {
+    std::lock_guard lock(t.mutex);
+    t.waiters.offer();  // taken again at once: the waiter tries and parks
+  }
+  for (int i = 0; i < 10000 && t.tries_now() < 1; ++i) std::this_thread::sleep_for(1ms);
+  ASSERT_GE(t.tries_now(), 1);  // (and it may have looked again since, finding it taken)
+  {
+    std::lock_guard lock(t.mutex);
+    t.free = true;
+    t.waiters.offer(true);  // the owner knows another lies idle: wake it even parked
+  }
+  // Other releases go on (the parked waiter's own looks would never find a quiet moment): only
+  // the wake-up lets it take what lies idle.
+  const Clock::time_point give_up = Clock::now() + 10s;
+  while (got.wait_for(0s) != std::future_status::ready && Clock::now() < give_up) {
+    {
+      std::lock_guard lock(t.mutex);
+      if (!t.waiters.empty()) t.waiters.offer();
+    }
+    std::this_thread::yield();  // the woken waiter needs the mutex too
+  }
+  ASSERT_EQ(got.wait_for(0s), std::future_status::ready);
+  EXPECT_EQ(got.get(), 7);
+}
+
 TEST(FifoWait, AnOfferWakesAWaiterThatHasNotTriedYet) {
   Thing t;
   auto got = t.wait_async(1h, 10s);
