@@ -51,7 +51,18 @@ struct Thing {
     std::lock_guard lock(mutex);
     return tries;
   }
+  // A release: the thing lies free (`free`) or its releaser has taken it again.
+  void offer(bool now_free, bool wake_parked = false) {
+    std::lock_guard lock(mutex);
+    free = free || now_free;
+    waiters.offer(wake_parked);
+  }
 };
+
+void expect_taken(std::future<std::optional<int>>& got) {
+  ASSERT_EQ(got.wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(got.get(), 7);
+}
 
 TEST(FifoWait, AParkedWaiterLeavesAHolderThatKeepsLeasingAlone) {
   Thing t;
@@ -71,30 +82,18 @@ TEST(FifoWait, AParkedWaiterLeavesAHolderThatKeepsLeasingAlone) {
   EXPECT_GT(offers, 1000);
   EXPECT_LE(t.tries_now(), 20) << "of " << offers << " offers";
   // The holder stops, leaving the thing free: the waiter takes it at its next looks.
-  {
-    std::lock_guard lock(t.mutex);
-    t.free = true;
-    t.waiters.offer();
-  }
-  ASSERT_EQ(got.wait_for(10s), std::future_status::ready);
-  EXPECT_EQ(got.get(), 7);
+  t.offer(true);
+  expect_taken(got);
 }
 
 TEST(FifoWait, AnOfferOfWhatLiesIdleWakesAParkedWaiter) {
   Thing t;
   auto got = t.wait_async(1h, 10s);
   t.until_waiting();
-  {
-    std::lock_guard lock(t.mutex);
-    t.waiters.offer();  // taken again at once: the waiter tries and parks
-  }
+  t.offer(false);  // taken again at once: the waiter tries and parks
   for (int i = 0; i < 10000 && t.tries_now() < 1; ++i) std::this_thread::sleep_for(1ms);
   ASSERT_GE(t.tries_now(), 1);  // (and it may have looked again since, finding it taken)
-  {
-    std::lock_guard lock(t.mutex);
-    t.free = true;
-    t.waiters.offer(true);  // the owner knows another lies idle: wake it even parked
-  }
+  t.offer(true, true);          // the owner knows another lies idle: wake it even parked
   // Other releases go on (the parked waiter's own looks would never find a quiet moment): only
   // the wake-up lets it take what lies idle.
   const Clock::time_point give_up = Clock::now() + 10s;
@@ -113,13 +112,8 @@ TEST(FifoWait, AnOfferWakesAWaiterThatHasNotTriedYet) {
   Thing t;
   auto got = t.wait_async(1h, 10s);
   t.until_waiting();
-  {
-    std::lock_guard lock(t.mutex);
-    t.free = true;
-    t.waiters.offer();
-  }
-  ASSERT_EQ(got.wait_for(10s), std::future_status::ready);
-  EXPECT_EQ(got.get(), 7);
+  t.offer(true);
+  expect_taken(got);
   EXPECT_EQ(t.tries_now(), 1);
 }
 
