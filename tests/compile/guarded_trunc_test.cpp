@@ -8,10 +8,12 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <iterator>
 #include <limits>
 #include <string>
 
 #include "support/fixture.hpp"
+#include "support/rng.hpp"
 #include "support/wat.hpp"
 #include "wisp/wisp.hpp"
 
@@ -52,6 +54,17 @@ constexpr const char* kGuardedWat = R"((module
       (if (f32.lt (f32.abs (local.get 0)) (f32.const 0x1p+31))
         (then (br 1 (i32.trunc_f32_s (local.get 1)))))
       (i32.const -2147483648)))
+  ;; The first form with its fallback spelled another way: the same meaning, not fused.
+  (func (export "s32_f32_unfused") (param f32) (result i32)
+    (block (result i32)
+      (if (f32.lt (f32.abs (local.get 0)) (f32.const 0x1p+31))
+        (then (br 1 (i32.trunc_f32_s (local.get 0)))))
+      (i32.shl (i32.const 1) (i32.const 31))))
+  (func (export "s64_f64_unfused") (param f64) (result i64)
+    (block (result i64)
+      (if (f64.lt (f64.abs (local.get 0)) (f64.const 0x1p+63))
+        (then (br 1 (i64.trunc_f64_s (local.get 0)))))
+      (i64.shl (i64.const 1) (i64.const 63))))
   ;; Another fallback value.
   (func (export "fallback_7") (param f32) (result i32)
     (block (result i32)
@@ -140,6 +153,33 @@ TEST_P(GuardedTrunc, BlocksThatOnlyLookAlikeKeepTheirMeaning) {
   EXPECT_EQ(inst_.call("fallback_7", {Value::f32(-2.5f)})[0], Value::i32(-2));
 }
 
+// Random bit patterns (a quarter of them NaNs, infinities, zeros and the edges of the range)
+// through the fused and the unfused block: the same result every time.
+TEST_P(GuardedTrunc, FusedAndUnfusedAgreeOnRandomInputs) {
+  Rng rng(0x6a7d);
+  const uint32_t special32[] = {0x7fc00000u, 0xffc00000u, 0x7fa00000u, 0x7f800000u, 0xff800000u,
+                                0x00000000u, 0x80000000u, 0x4f000000u, 0xcf000000u, 0x4effffffu,
+                                0xceffffffu, 0xcf000001u, 0x00000001u};
+  const uint64_t special64[] = {0x7ff8000000000000ull, 0xfff4000000000000ull, 0x7ff0000000000000ull,
+                                0x8000000000000000ull, 0x43e0000000000000ull, 0xc3e0000000000000ull,
+                                0x43dfffffffffffffull, 0xc3e0000000000001ull};
+  for (int i = 0; i < 4000; ++i) {
+    uint32_t b32 = rng.chance(25) ? special32[rng.below(std::size(special32))]
+                                  : static_cast<uint32_t>(rng.next());
+    uint64_t b64 = rng.chance(25) ? special64[rng.below(std::size(special64))] : rng.next();
+    if (rng.chance(50)) {  // values near the range, where most of the work is
+      b32 = std::bit_cast<uint32_t>(static_cast<float>(static_cast<int64_t>(rng.next()) >> 31));
+      b64 = std::bit_cast<uint64_t>(static_cast<double>(static_cast<int64_t>(rng.next())) * 1.5);
+    }
+    ASSERT_EQ(inst_.call("s32_f32", {Value::f32_bits(b32)})[0],
+              inst_.call("s32_f32_unfused", {Value::f32_bits(b32)})[0])
+        << std::hex << b32;
+    ASSERT_EQ(inst_.call("s64_f64", {Value::f64_bits(b64)})[0],
+              inst_.call("s64_f64_unfused", {Value::f64_bits(b64)})[0])
+        << std::hex << b64;
+  }
+}
+
 TEST_P(GuardedTrunc, TheFourFormsAreFusedAndTheNearMissesAreNot) {
   std::string c;
   for (const std::string& unit : engine().emit_c(wat(kGuardedWat))) c += unit;
@@ -150,7 +190,7 @@ TEST_P(GuardedTrunc, TheFourFormsAreFusedAndTheNearMissesAreNot) {
   for (size_t at = c.find(" = wisp_cvtt_"); at != std::string::npos;
        at = c.find(" = wisp_cvtt_", at + 1))
     ++calls;
-  EXPECT_EQ(calls, 4u);  // limit_2p30, other_local and fallback_7 keep their test
+  EXPECT_EQ(calls, 4u);  // the unfused forms, limit_2p30, other_local and fallback_7 keep it
 }
 
 WISP_INSTANTIATE_TIERS(GuardedTrunc);

@@ -9,10 +9,12 @@
 
 #include <bit>
 #include <cstdint>
+#include <iterator>
 #include <limits>
 #include <string>
 
 #include "support/fixture.hpp"
+#include "support/rng.hpp"
 #include "wisp/wisp.hpp"
 
 namespace wisp::test {
@@ -69,6 +71,9 @@ class SimdShortcuts : public TierTest {
       (func (export "clamp_big") (param v128) (result v128)
         (i32x4.trunc_sat_f32x4_s (f32x4.min (call $id (local.get 0))
                                             (v128.const f32x4 3e9 3e9 -5 100))))
+      (func (export "clamp_unfused") (param v128) (result v128) (local v128)
+        (local.set 1 (f32x4.min (local.get 0) (v128.const f32x4 255 255 255 255)))
+        (i32x4.trunc_sat_f32x4_s (local.get 1)))
       (func (export "clamp_nan") (param v128) (result v128)
         (i32x4.trunc_sat_f32x4_s (f32x4.min (local.get 0) (v128.const f32x4 1 nan 1 1))))))");
   }
@@ -149,6 +154,28 @@ TEST_P(SimdShortcuts, TruncSatOfAMinAgainstAConstantSaturatesAndZeroesNaNs) {
   EXPECT_EQ(r.lane(32, 1), 0u);
   EXPECT_EQ(r.lane(32, 2), 1u);
   EXPECT_EQ(r.lane(32, 3), static_cast<uint32_t>(-7));
+}
+
+// Random lanes (a quarter NaNs of every kind, infinities, zeros, the edges) through the fused
+// forms and a min kept in a local first (not fused): the same lanes every time.
+TEST_P(SimdShortcuts, FusedTruncSatAgreesWithTheUnfusedFormOnRandomLanes) {
+  Rng rng(0x51d);
+  const uint32_t special[] = {0x7fc00000u, 0xffc00001u, 0x7fa00000u, 0xff800001u,
+                              0x7f800000u, 0xff800000u, 0x00000000u, 0x80000000u,
+                              0x437f0000u, 0x4f000000u, 0xcf000000u, 0xcf000001u};
+  for (int i = 0; i < 2000; ++i) {
+    uint32_t lane[4];
+    for (uint32_t& l : lane) {
+      l = rng.chance(25)   ? special[rng.below(std::size(special))]
+          : rng.chance(50) ? f(static_cast<float>(static_cast<int32_t>(rng.next() % 1024) - 300))
+                           : static_cast<uint32_t>(rng.next());
+    }
+    V128 in = u32x4(lane[0], lane[1], lane[2], lane[3]);
+    V128 want = call("clamp_unfused", in);
+    ASSERT_EQ(call("clamp_255", in), want)
+        << std::hex << lane[0] << " " << lane[1] << " " << lane[2] << " " << lane[3];
+    ASSERT_EQ(call("clamp_255_slot", in), want);
+  }
 }
 
 TEST_P(SimdShortcuts, TruncSatOfAMinIsFusedWhetherTheMinIsPendingOrInASlot) {
