@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <boost/asio/post.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -15,6 +16,8 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <latch>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <sstream>
@@ -385,25 +388,26 @@ std::string Route::file_digest(const std::filesystem::path& file) {
 constexpr size_t kMaxRouteWorkers = 1024;
 
 void Route::start_workers() {
-  if (!workers_) workers_.emplace(std::clamp<size_t>(config_.max_concurrency, 1, kMaxRouteWorkers));
+  if (workers_) return;
+  const size_t n = std::clamp<size_t>(config_.max_concurrency, 1, kMaxRouteWorkers);
+  workers_.emplace(n);
+  // One setup job per thread, each held until all have started: every thread runs exactly one,
+  // so each is named and at the route's priority before any request reaches it. The jobs share
+  // the latch: a thread may still be returning from its wait after this function has returned.
+  auto started = std::make_shared<std::latch>(static_cast<std::ptrdiff_t>(n));
+  for (size_t i = 0; i < n; ++i)
+    boost::asio::post(*workers_, [this, started] {
+      set_up_worker();
+      started->arrive_and_wait();
+    });
+  started->wait();
 }
 
 void Route::join_workers() {
   if (workers_) workers_->join();
 }
 
-bool Route::submit(std::function<void()> job) {
-  return work_.submit(*workers_, [this, job = std::move(job)] {
-    enter_worker();
-    job();
-  });
-}
-
-void Route::enter_worker() {
-  // A route's pool runs only its own jobs, so each of its threads is set up once.
-  thread_local const Route* set_up_for = nullptr;
-  if (set_up_for == this) return;
-  set_up_for = this;
+void Route::set_up_worker() {
   std::string name = "wisp " + config_.path;
   name.resize(std::min<size_t>(name.size(), 15));  // the kernel's limit, without the NUL
   pthread_setname_np(pthread_self(), name.c_str());

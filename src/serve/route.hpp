@@ -7,7 +7,6 @@
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <filesystem>
-#include <functional>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -36,14 +35,12 @@ class Route {
   // The route's admission to its workers (max_concurrency running, max_queue waiting).
   WorkQueue& work() { return work_; }
   // The route's own worker threads (max_concurrency of them; guest calls run only there, so a
-  // route whose calls loop holds no other route's workers). start_workers() makes them (once);
+  // route whose calls loop holds no other route's workers). start_workers() makes them (once),
+  // each named after the route and at its cpu_priority before it takes a request;
   // join_workers() lets what was submitted finish and ends them. Never from a worker thread.
   void start_workers();
   boost::asio::thread_pool& workers() { return *workers_; }
   void join_workers();
-  // Runs `job` on one of the route's workers (through work(): false when the route is full),
-  // the worker named after the route and at its cpu_priority first.
-  bool submit(std::function<void()> job);
   // The SHA-256 of the module file's bytes when the route was built (live reload: an unchanged
   // route keeps its instances).
   const std::string& module_digest() const { return module_digest_; }
@@ -53,8 +50,8 @@ class Route {
   unsigned retry_after_seconds() const;
 
  private:
-  // Names the calling worker thread after the route and sets its priority, once per thread.
-  void enter_worker();
+  // Names the calling worker thread after the route and sets its priority.
+  void set_up_worker();
   HttpResponse call_function(const HttpRequest& request);
   HttpResponse run_wasi(const HttpRequest& request);
   std::vector<ValType> call_params() const;  // the export's parameters a request supplies

@@ -257,7 +257,7 @@ void Session::handle() {
                 self->respond(std::move(res), keep_alive && !self->server_.stopping());
               });
   };
-  if (route->submit(std::move(run))) return;
+  if (route->work().submit(route->workers(), std::move(run))) return;
   HttpResponse busy = error_response(
       503, "unavailable",
       "route " + route->config().path + " has " + std::to_string(route->config().max_concurrency) +
