@@ -216,6 +216,15 @@ void CEmitter::push_pure(ValType t, std::string expr, int32_t local, bool may_pe
   }
 }
 
+void CEmitter::replace_pending_top(std::string expr) {
+  const Val& v = vs_[n_ - 1];
+  const ValType type = v.type;
+  const bool deferred = v.deferred, loads = v.loads;
+  const int32_t local = v.local;
+  pop(1);
+  push_pure(type, std::move(expr), local, true, deferred, loads);
+}
+
 void CEmitter::push_const(ValType t, uint64_t bits) {
   std::string s;
   switch (t) {

@@ -121,6 +121,9 @@ class CEmitter {
   void push_pure(ValType t, std::string expr, int32_t local, bool may_pend = true,
                  bool deferred = false, bool loads = false);
   void push_const(ValType t, uint64_t bits);
+  // Replaces the pending value on top with `expr`, which reads what it read (a fused form of
+  // the operator that consumes it): the same locals, deferred and loads.
+  void replace_pending_top(std::string expr);
   // Pushes a value computed now by an expression with effects (calls, loads, traps).
   void push_stmt(ValType t, const std::string& expr);
   void pop(uint32_t n);

@@ -66,19 +66,18 @@ bool is_v128_const_text(const std::string& text) {
   return single_call(text, "wisp_k32x4", &arg) || single_call(text, "wisp_v128_const", &arg);
 }
 
-// Splits a call's argument text "A, B" at its last top-level comma.
-bool split_last_arg(const std::string& args, std::string* a, std::string* b) {
+// If `expr` is f32x4.min(A, K) with K a v128.const: its argument text "A, K".
+bool min_against_constant(const std::string& expr, std::string* args) {
+  if (!single_call(expr, "wisp_f32x4_min", args)) return false;
   int depth = 0;
-  size_t comma = std::string::npos;
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == '(') ++depth;
-    if (args[i] == ')') --depth;
-    if (args[i] == ',' && depth == 0) comma = i;
+  size_t comma = std::string::npos;  // the last top-level one
+  for (size_t i = 0; i < args->size(); ++i) {
+    if ((*args)[i] == '(') ++depth;
+    if ((*args)[i] == ')') --depth;
+    if ((*args)[i] == ',' && depth == 0) comma = i;
   }
-  if (comma == std::string::npos || comma + 2 > args.size()) return false;
-  *a = args.substr(0, comma);
-  *b = args.substr(comma + 2);  // after ", "
-  return true;
+  return comma != std::string::npos && comma + 2 <= args->size() &&
+         is_v128_const_text(args->substr(comma + 2));  // after ", "
 }
 
 }  // namespace
@@ -101,28 +100,20 @@ bool CEmitter::simd_op(const Operator& op) {
   // either pending, or (its operands were in slots) the statement just written to its slot,
   // which is then rewritten in place: the slot's value is used by this operator alone.
   if (op.code == Op::I32x4TruncSatF32x4S) {
-    Val& v = vs_[base];
-    std::string args, a, k;
-    if (v.pending) {
-      if (single_call(v.text, "wisp_f32x4_min", &args) && split_last_arg(args, &a, &k) &&
-          is_v128_const_text(k)) {
-        const bool deferred = v.deferred, loads = v.loads;
-        const int32_t local = v.local;
-        std::string fused = "wisp_x_trunc_sat_min_k(" + args + ")";
-        pop(1);
-        push_pure(ValType::v128, std::move(fused), local, true, deferred, loads);
+    std::string args;
+    if (vs_[base].pending) {
+      if (min_against_constant(vs_[base].text, &args)) {
+        replace_pending_top("wisp_x_trunc_sat_min_k(" + args + ")");
         return true;
       }
     } else {
-      const std::string head = v.text + " = ";
+      const std::string head = vs_[base].text + " = ";
       const size_t line = body_.rfind('\n', body_.size() >= 2 ? body_.size() - 2 : 0);
       const size_t from = line == std::string::npos ? 0 : line + 1;
-      std::string stmt = body_.substr(from);
+      const std::string stmt = body_.substr(from);
       if (stmt.size() > head.size() + 2 && stmt.compare(0, head.size(), head) == 0 &&
           stmt.compare(stmt.size() - 2, 2, ";\n") == 0 &&
-          single_call(stmt.substr(head.size(), stmt.size() - head.size() - 2), "wisp_f32x4_min",
-                      &args) &&
-          split_last_arg(args, &a, &k) && is_v128_const_text(k)) {
+          min_against_constant(stmt.substr(head.size(), stmt.size() - head.size() - 2), &args)) {
         body_.replace(from, std::string::npos, head + "wisp_x_trunc_sat_min_k(" + args + ");\n");
         pop(1);
         push_slot(ValType::v128);
@@ -136,10 +127,7 @@ bool CEmitter::simd_op(const Operator& op) {
     Val& v = vs_[base];
     std::string fused = fused_extend(v.text, op.code == Op::I32x4ExtendLowI16x8S);
     if (!fused.empty()) {
-      const bool deferred = v.deferred, loads = v.loads;
-      const int32_t local = v.local;
-      pop(1);
-      push_pure(ValType::v128, std::move(fused), local, true, deferred, loads);
+      replace_pending_top(std::move(fused));
       return true;
     }
   }
