@@ -41,8 +41,8 @@ class ThreadStacks : public std::enable_shared_from_this<ThreadStacks> {
   explicit ThreadStacks(uint32_t bytes);
   // Points `inst`'s __stack_pointer at the top of a stack region no other live instance uses
   // (below its thread-local block, set up there); the handle gives the region back when destroyed.
-  // Null when the module does not export its
-  // __stack_pointer. Throws wisp::Error when the memory cannot grow for a new region.
+  // Null when the module does not export its __stack_pointer. Throws wisp::Error when the memory
+  // cannot grow for a new region.
   std::shared_ptr<void> assign(Instance& inst);
   // A region no instance uses any more (the handle's destructor).
   void give_back(uint32_t top);
