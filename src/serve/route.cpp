@@ -6,7 +6,6 @@
 #include <sched.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 #include <boost/asio/post.hpp>
 
@@ -423,12 +422,11 @@ void Route::set_up_worker() {
     case CpuPriority::normal:
       break;
     case CpuPriority::low: {
-      // Never raises it: a server started at nice 15 keeps its workers there.
-      const pid_t tid = static_cast<pid_t>(::syscall(SYS_gettid));
+      // Never raises it: a server started at nice 15 keeps its workers there. (On Linux the nice
+      // value is each thread's own, and PRIO_PROCESS 0 names the calling thread.)
       errno = 0;
-      int nice = ::getpriority(PRIO_PROCESS, static_cast<id_t>(tid));
-      if (errno == 0 && nice < 10 && ::setpriority(PRIO_PROCESS, static_cast<id_t>(tid), 10) != 0)
-        warn("nice value");
+      int nice = ::getpriority(PRIO_PROCESS, 0);
+      if (errno == 0 && nice < 10 && ::setpriority(PRIO_PROCESS, 0, 10) != 0) warn("nice value");
       break;
     }
     case CpuPriority::idle: {
