@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -17,10 +18,23 @@ namespace wisp::detail {
 
 namespace {
 
+// Held around every dlopen() and dlclose() of a tier-1 object. glibc's loader has its own lock,
+// but ThreadSanitizer cannot see it: two threads that load one cached path get one shared handle,
+// and the dlclose() that drops the last reference frees what the first dlopen() allocated, with
+// no order between the two that TSan knows of. The loader serializes these calls anyway, so this
+// lock costs no parallelism.
+std::mutex& loader_mutex() {
+  static std::mutex m;
+  return m;
+}
+
 class SharedObjectCode final : public CodeObject {
  public:
   ~SharedObjectCode() override {
-    if (handle) dlclose(handle);
+    if (handle) {
+      std::lock_guard<std::mutex> lock(loader_mutex());
+      dlclose(handle);
+    }
     if (keep_fd >= 0) ::close(keep_fd);
   }
   void* handle = nullptr;
@@ -65,7 +79,11 @@ std::string file_sha256_hex(const std::filesystem::path& path) {
 std::shared_ptr<CodeObject> open_tier1_object(const std::filesystem::path& so_path, int keep_fd) {
   auto code = std::make_shared<SharedObjectCode>();
   code->keep_fd = keep_fd;  // closed with the object, also if loading fails below
-  void* h = dlopen(so_path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  void* h = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(loader_mutex());
+    h = dlopen(so_path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  }
   if (!h) throw Error(std::string("tier 1: cannot load ") + so_path.string() + ": " + dlerror());
   code->handle = h;
   code->tier = Tier::tier1;
