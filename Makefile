@@ -41,7 +41,7 @@ test: build
 	  cat SPEC-CORPUS-MISSING.txt 2>/dev/null; exit $$rc
 
 # Sanitizers: one clang build with ASan+UBSan (and libFuzzer's coverage, so that `make fuzz` uses
-# the same build) runs the unit, CLI, `wisp serve`, C API and dynamic-linking tests; a TSan build
+# the same build) runs the unit, CLI, `wisp serve`, C API, dynamic-linking and guest tests; a TSan build
 # runs the unit tests that run threads. The unit tests run there as 4 GoogleTest shards (tests/CMakeLists.txt,
 # WISP_UNIT_SHARDS): a sanitized process takes seconds to start.
 # -O1 (ASan's advice): compiles a quarter faster than -O2 (Beast's templates, instrumented).
@@ -56,7 +56,7 @@ test-sanitize: deps
 	@$(SAN_CONFIGURE)
 	@cmake --build $(BUILD)-fuzz -j $(JOBS)
 	@cd $(BUILD)-fuzz && WISP_FUZZ_MUTANTS=$(SAN_FUZZ_MUTANTS) ctest --output-on-failure \
-	  -L 'unit|cli|capi|dylink' -j $(JOBS)
+	  -L 'unit|cli|capi|dylink|guests' -j $(JOBS)
 	@cmake -S . -B $(BUILD)-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DWISP_SANITIZE=thread \
 	  -DWISP_UNIT_SHARDS=4 -DWISP_DEBUG_INFO=lines $(SPEC_ARG) >/dev/null
 	@cmake --build $(BUILD)-tsan -j $(JOBS) --target wisp_unit_tests

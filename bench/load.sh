@@ -6,6 +6,8 @@
 #   bench/load.sh [BUILD_DIR] [SECONDS_PER_TARGET] [CONNECTIONS] [SERVING_THREADS]
 # SERVING_THREADS: wisp's [server] threads (default 0: one per core); each route gets as many
 # workers (max_concurrency's default).
+# PIN=1: nginx and wisp run on CPU 0 (nginx with one worker; pass SERVING_THREADS=1) and wrk on
+# CPU 1 with one thread, so that the load generator does not take the servers' core.
 set -euo pipefail
 # shellcheck source=bench/serve_port.sh
 source "$(dirname "$0")/serve_port.sh"
@@ -13,6 +15,11 @@ build=${1:-build}
 secs=${2:-5}
 conns=${3:-64}
 threads=${4:-0}
+if [ "${PIN:-0}" = 1 ]; then
+  on_server_cpu=(taskset -c 0) on_client_cpu=(taskset -c 1) wrk_threads=1 nginx_workers=1
+else
+  on_server_cpu=() on_client_cpu=() wrk_threads=2 nginx_workers=auto
+fi
 ex="$(realpath "$build/examples")"
 work=$(mktemp -d)
 trap 'kill $wisp_pid $nginx_pid 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -28,7 +35,7 @@ chmod 755 "$work" "$work/www"  # nginx's workers run as www-data
 chmod 644 "$work/www/small.json"
 cat >"$work/nginx/nginx.conf" <<CONF
 daemon off;
-worker_processes auto;
+worker_processes $nginx_workers;
 pid $work/nginx/nginx.pid;
 error_log $work/nginx/error.log;
 events { worker_connections 1024; }
@@ -42,7 +49,7 @@ http {
   server { listen 127.0.0.1:18181; root $work/www; }
 }
 CONF
-"$nginx_bin" -c "$work/nginx/nginx.conf" &
+"${on_server_cpu[@]}" "$nginx_bin" -c "$work/nginx/nginx.conf" &
 nginx_pid=$!
 
 # wisp: tier 1 built before serving.
@@ -60,7 +67,7 @@ route() {  # route PATH MODULE EXPORT STRATEGY [extra lines]
   route /shout shout.wasm "" pool 'mode = "wasi"\ncontent_type = "text/plain"'
   route /thumbnail thumbnail.wasm "" pool 'mode = "wasi"\ncgi_response = true\nmax_instances = 4\nmax_body_bytes = 16777216\nmax_output_bytes = 16777216\nmax_memory = 268435456\ntimeout_ms = 20000'
 } >"$work/load.toml"
-"$build/wisp" serve "$work/load.toml" >"$work/serve.log" 2>&1 &
+"${on_server_cpu[@]}" "$build/wisp" serve "$work/load.toml" >"$work/serve.log" 2>&1 &
 wisp_pid=$!
 serve_port "$work/serve.log" "$wisp_pid"
 
@@ -76,9 +83,9 @@ printf 'hello, wisp\n' >"$work/shout.txt"
 run() {
   local out
   if [ $# -ge 4 ]; then
-    out=$(WRK_BODY="$4" wrk -t2 -c"$3" -d"${secs}s" --latency -s "$work/post.lua" "$2")
+    out=$(WRK_BODY="$4" "${on_client_cpu[@]}" wrk -t"$wrk_threads" -c"$3" -d"${secs}s" --latency -s "$work/post.lua" "$2")
   else
-    out=$(wrk -t2 -c"$3" -d"${secs}s" --latency "$2")
+    out=$("${on_client_cpu[@]}" wrk -t"$wrk_threads" -c"$3" -d"${secs}s" --latency "$2")
   fi
   local rps p50 p99 errors
   rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
@@ -89,7 +96,7 @@ run() {
   echo "$rps" >"$work/rps.$1"
 }
 curl -s -o /dev/null "http://127.0.0.1:18181/small.json"
-echo "wrk -t2, ${secs} s per target, loopback; $(nproc) cores"
+echo "wrk -t$wrk_threads, ${secs} s per target, loopback; $(nproc) cores; PIN=${PIN:-0}"
 run nginx_static "http://127.0.0.1:18181/small.json" "$conns"
 for s in per_thread pool fresh shared; do
   run "factorial_$s" "http://127.0.0.1:$port/factorial/$s?args=5" "$conns"

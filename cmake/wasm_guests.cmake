@@ -1,10 +1,12 @@
-# wisp_add_wasm_guest(NAME SOURCE src.c [REACTOR] [EXPORTS a b ...] [OUTPUT_DIR dir] [TARGET t])
+# wisp_add_wasm_guest(NAME SOURCE src.c [REACTOR] [EXPORTS a b ...] [OUTPUT_DIR dir] [TARGET t]
+#                     [HEADERS h ...])
 # Builds a C guest with clang --target=wasm32-wasi (wasi-libc) into ${OUTPUT_DIR}/NAME.wasm and
 # adds a target NAME_wasm. Reactors (-mexec-model=reactor) export the listed functions. With
 # TARGET (wasm32, wasm64) the guest is freestanding: no libc, no entry point, the exports only.
+# HEADERS: the project's headers that src.c includes (rebuilt when they change).
 set(WISP_WASI_SYSROOT "/usr" CACHE PATH "wasi-libc sysroot (Debian: /usr)")
 function(wisp_add_wasm_guest name)
-  cmake_parse_arguments(G "REACTOR" "SOURCE;OUTPUT_DIR;OPT;TARGET" "EXPORTS;FLAGS" ${ARGN})
+  cmake_parse_arguments(G "REACTOR" "SOURCE;OUTPUT_DIR;OPT;TARGET" "EXPORTS;FLAGS;HEADERS" ${ARGN})
   if(NOT G_OUTPUT_DIR)
     set(G_OUTPUT_DIR "${CMAKE_BINARY_DIR}/guests")
   endif()
@@ -27,7 +29,7 @@ function(wisp_add_wasm_guest name)
   add_custom_command(OUTPUT "${out}"
     COMMAND ${CMAKE_COMMAND} -E make_directory "${G_OUTPUT_DIR}"
     COMMAND ${WASM_CLANG} ${flags} -o "${out}" "${src}"
-    DEPENDS "${src}"
+    DEPENDS "${src}" ${G_HEADERS}
     COMMENT "wasm guest ${name}.wasm"
     VERBATIM)
   add_custom_target(${name}_wasm ALL DEPENDS "${out}")

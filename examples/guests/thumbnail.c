@@ -5,12 +5,17 @@
 // Content-Type and the image, or a Status of 4xx and the reason. Decoding, resizing and encoding
 // are Debian's stb (stb_image, stb_image_resize, stb_image_write).
 //
-// Shrink-on-load, as vipsthumbnail does: when the (cropped) source is at least twice the output
-// in both directions, it is first reduced by an integer factor f with a box average (each pixel
-// the mean of an f x f block; the blocks at the right and bottom edges may be partial), f the
-// largest that keeps it at least twice the output in both directions; stb_image_resize then does
-// the final filtered resize from that. The box average is cheap (one add per source byte) and the
-// filter then reads 1/f^2 of the pixels; keeping 2x the output leaves the filter enough pixels.
+// Shrink-on-load, as vipsthumbnail does. A baseline JPEG whose (cropped) source is at least twice
+// the output in both directions is decoded at 1/2, 1/4 or 1/8 of its size in the DCT domain
+// (jpeg_scaled.h: each pixel the mean of a 2 x 2, 4 x 4 or 8 x 8 cell, without making the full
+// image), the largest reduction that leaves it at least the output's size; the decode then costs
+// little more than stb_image's entropy decoding. Otherwise (PNG, progressive JPEG), when the
+// source is at least twice the output, the full decode is reduced by an integer factor f with a
+// box average (each pixel the mean of an f x f block; the blocks at the right and bottom edges
+// may be partial), f the largest that keeps it at least twice the output in both directions.
+// stb_image_resize then does the final filtered resize, unless the image already has the
+// output's size. The box average is cheap (one add per source byte) and the filter then reads
+// 1/f^2 of the pixels; keeping 2x the output leaves the filter enough pixels.
 //
 // SIMD: stb_image's SSE2 paths (IDCT, YCbCr to RGB, chroma upsampling) are x86-only. Built for
 // WebAssembly with -msimd128, this file defines STBI_SSE2 itself and compiles those paths against
@@ -51,6 +56,8 @@ static int stbi__sse2_available(void) {
 #define STBI_WRITE_NO_STDIO
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #include "stb_image_write.h"
+
+#include "jpeg_scaled.h"
 
 // Decompression bombs: an image may claim any size in a few bytes; beyond this many pixels it is
 // refused before decoding (16 Mpx, 64 MiB as RGBA).
@@ -196,11 +203,24 @@ int main(void) {
   if (!query_is(query, "format", "png", 1) && !query_is(query, "format", "jpeg", 1))
     return fail(400, "Bad Request", "format must be jpeg or png");
 
+  // The body, read straight into a buffer of CONTENT_LENGTH bytes (CGI's; one byte more to see
+  // the end), grown if the body is longer.
   struct Buffer in = {0, 0, 0};
-  static unsigned char chunk[1 << 16];
-  size_t got;
-  while ((got = fread(chunk, 1, sizeof chunk, stdin)) > 0) {
-    if (!append(&in, chunk, got)) return fail(413, "Payload Too Large", "out of memory");
+  const char* content_length = getenv("CONTENT_LENGTH");
+  long announced = content_length ? atol(content_length) : 0;
+  in.capacity = announced > 0 && announced <= (64L << 20) ? (size_t)announced + 1 : 1 << 16;
+  in.data = malloc(in.capacity);
+  if (!in.data) return fail(413, "Payload Too Large", "out of memory");
+  for (;;) {
+    if (in.size == in.capacity) {  // full: double it
+      unsigned char* p = realloc(in.data, in.capacity * 2);
+      if (!p) return fail(413, "Payload Too Large", "out of memory");
+      in.data = p;
+      in.capacity *= 2;
+    }
+    size_t got = fread(in.data + in.size, 1, in.capacity - in.size, stdin);
+    if (got == 0) break;
+    in.size += got;
   }
   if (in.size == 0) return fail(400, "Bad Request", "send a JPEG or PNG image as the body");
   int sw, sh, comp;
@@ -239,14 +259,36 @@ int main(void) {
     ow = (int)((uint64_t)sw * (uint64_t)oh / (uint64_t)sh);
     if (ow < 1) ow = 1;
   }
+  // A baseline JPEG is first decoded at 1/k of its size in the DCT domain (jpeg_scaled.h), k the
+  // largest of 8, 4 and 2 that leaves the cropped source at least the output's size.
+  unsigned char* pixels = NULL;
+  int pc = comp;  // bytes a pixel in `pixels`; `comp` from here on
+  int k = 8;
+  while (k > 1 &&
+         ((uint64_t)cw < (uint64_t)ow * (uint64_t)k || (uint64_t)ch < (uint64_t)oh * (uint64_t)k))
+    k /= 2;
+  if (is_jpeg && k > 1) {
+    int unsupported;
+    pixels = jpeg_load_scaled(in.data, (int)in.size, k, &sw, &sh, &comp, &unsupported);
+    if (!pixels && !unsupported) return fail(422, "Unprocessable Entity", stbi_failure_reason());
+    if (pixels) {
+      pc = comp;
+      cx /= k;
+      cy /= k;
+      cw /= k;
+      ch /= k;
+    }
+  }
   // Shrink-on-load (see the top) by f. A colour JPEG that will be shrunk is decoded as RGBA:
   // stb_image's SIMD colour conversion handles only 4 bytes a pixel, and the shrink drops the A.
   int fx = cw / (2 * ow), fy = ch / (2 * oh), f = fx < fy ? fx : fy;
-  int req = f >= 2 && is_jpeg && comp == 3 ? 4 : 0;
-  unsigned char* pixels = stbi_load_from_memory(in.data, (int)in.size, &sw, &sh, &comp, req);
-  if (!pixels) return fail(422, "Unprocessable Entity", stbi_failure_reason());
+  if (!pixels) {
+    int req = f >= 2 && is_jpeg && comp == 3 ? 4 : 0;
+    pixels = stbi_load_from_memory(in.data, (int)in.size, &sw, &sh, &comp, req);
+    if (!pixels) return fail(422, "Unprocessable Entity", stbi_failure_reason());
+    pc = req ? req : comp;
+  }
   free(in.data);
-  int pc = req ? req : comp;  // bytes a pixel in `pixels`; `comp` from here on
   unsigned char* out = malloc((size_t)ow * (size_t)oh * (size_t)comp);
   if (!out) return fail(413, "Payload Too Large", "out of memory");
   const unsigned char* src = pixels + ((size_t)cy * (size_t)sw + (size_t)cx) * (size_t)pc;
@@ -261,8 +303,13 @@ int main(void) {
     ch = (ch + f - 1) / f;
     stride = (size_t)cw * (size_t)comp;
   }
-  if (!stbir_resize_uint8(src, cw, ch, (int)stride, out, ow, oh, 0, comp))
+  if (cw == ow && ch == oh && pc == comp) {  // already the output's size
+    for (int y = 0; y < oh; ++y)
+      memcpy(out + (size_t)y * (size_t)ow * (size_t)comp, src + (size_t)y * stride,
+             (size_t)ow * (size_t)comp);
+  } else if (!stbir_resize_uint8(src, cw, ch, (int)stride, out, ow, oh, 0, comp)) {
     return fail(422, "Unprocessable Entity", "the image could not be resized");
+  }
   stbi_image_free(pixels);
 
   struct Buffer encoded = {0, 0, 0};
