@@ -310,7 +310,9 @@ bool restore(const Snapshot& s, void* vm, MemorySlots& slots, const ResetOptions
   for (size_t i = 0; i < s.memories.size(); ++i) {
     auto* mem = field<wasm_rt_memory_t>(vm, s.memories[i].offset);
     mem_data[i] = mem->data;
-    undo_growth(s.memories[i], mem, opts.keep_grown_bytes);
+    // A copied memory keeps no grown pages (as at its first reset, adopt_memory, and when its
+    // slot goes back, release_memory): the image is copied in whole anyway.
+    undo_growth(s.memories[i], mem, s.memories[i].copied ? 0 : opts.keep_grown_bytes);
     if (s.memories[i].copied) {
       restore_copied(s.memories[i], mem->data);
       without_scan = false;

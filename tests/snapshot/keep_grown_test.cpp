@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <string>
 
 #include "snapshot/page_scan.hpp"
 #include "support/fixture.hpp"
@@ -87,6 +88,28 @@ TEST_P(KeepGrownTest, OnlyTheLimitIsKeptAndZeroKeepsNothing) {
   ASSERT_EQ(b.call("scribble", {Value::i32(4)})[0].as_i32(), 0);
   b.reset();
   EXPECT_EQ(resident_grown(b), 0u);
+}
+
+// A shared memory (a threads module's) is copied, not mapped, at each reset: its grown pages are
+// dropped at every reset, the first and the later ones alike, and read zero when grown again.
+TEST_P(KeepGrownTest, ASharedMemoryKeepsNoGrownPages) {
+  std::string wat = kGrowWat;
+  const std::string plain = "(memory (export \"memory\") 2 64)";
+  wat.replace(wat.find(plain), plain.size(), "(memory (export \"memory\") 2 64 shared)");
+  TemplateOptions o = options();
+  o.snapshot.verify_reset = true;
+  o.snapshot.keep_grown_bytes = 1 << 20;
+  Template t = Linker().instantiate_template(compile(wat), o);
+  Instance inst = t.instantiate();
+  for (int round = 0; round < 3; ++round) {
+    ASSERT_EQ(inst.call("scribble", {Value::i32(4)})[0].as_i32(), 0);
+    inst.reset();
+    EXPECT_EQ(inst.memory().pages(), 2u);
+    EXPECT_EQ(resident_grown(inst), 0u) << "round " << round;
+    ASSERT_EQ(inst.call("grow", {Value::i32(4)})[0].as_i32(), 2);
+    EXPECT_EQ(inst.call("or_bytes", {Value::i32(2 * kPage), Value::i32(4 * kPage)})[0].as_i32(), 0);
+    inst.reset();
+  }
 }
 
 WISP_INSTANTIATE_TIERS(KeepGrownTest);
