@@ -23,6 +23,8 @@ namespace {
 constexpr uint64_t kDefaultBodyLimit = 64 << 10;
 // Bytes buffered while a body of known length is read (the parser consumes them as they come).
 constexpr size_t kBodyBuffer = 64 << 10;
+// The read buffer a connection may keep between requests (more was reserved for a body).
+constexpr size_t kIdleBuffer = 16 << 10;
 // How long an overflow connection has to send its request head.
 constexpr std::chrono::milliseconds kOverflowTimeout{2000};
 
@@ -154,6 +156,12 @@ void Session::on_head(beast::error_code ec) {
   // they are complete: that is all the buffer may hold then.
   buffer_.max_size(parser_->chunked() ? parser_->pending_limit()
                                       : std::max(kBodyBuffer, buffer_.size()));
+  // Room to read a declared body in large pieces: Beast reads no more than the buffer's free
+  // capacity (at least 512 bytes), and the head leaves little, so a 200 KB body took some 200
+  // reads, each a recvmsg, an epoll wait and a timer re-arm. Given back after the answer.
+  if (!parser_->chunked() && parser_->content_length())
+    buffer_.reserve(
+        static_cast<size_t>(std::min<uint64_t>(kBodyBuffer, *parser_->content_length())));
   auto read_body = [self = shared_from_this()] {
     self->stream_.tcp().expires_after(self->server_.config().idle_timeout);
     self->read_body_part();
@@ -323,6 +331,9 @@ void Session::respond(HttpResponse res, bool keep_alive) {
           self->busy_ = false;
           if (ec) return self->close();
           if (!keep_alive) return unread ? self->close_after_answer() : self->close();
+          // A large body's read buffer is not kept while the connection waits for a request.
+          if (self->buffer_.capacity() > kIdleBuffer && self->buffer_.size() == 0)
+            self->buffer_.shrink_to_fit();
           self->read_head();
         });
   });
