@@ -91,47 +91,66 @@ static void jpeg_scaled_block(unsigned char* out, int stride, const short* f, in
   }
 }
 
+// Where the reduced blocks go: a plane per component (rows `strides` apart), n x n cells a block,
+// the weights `a` of jpeg_scaled_weights.
+struct JpegScaledPlanes {
+  unsigned char* planes[4];
+  int strides[4];
+  int n;
+  float a[8][8];
+};
+
+// Decodes the next block of component c from the scan and writes its cells as block (bx, by).
+// Returns 0 on corrupt data.
+static int jpeg_scaled_next_block(stbi__jpeg* z, short* data, int c, int bx, int by,
+                                  const struct JpegScaledPlanes* out) {
+  int ha = z->img_comp[c].ha;
+  if (!stbi__jpeg_decode_block(z, data, z->huff_dc + z->img_comp[c].hd, z->huff_ac + ha,
+                               z->fast_ac[ha], c, z->dequant[z->img_comp[c].tq]))
+    return 0;
+  int n = out->n;
+  jpeg_scaled_block(out->planes[c] + out->strides[c] * by * n + bx * n, out->strides[c], data, n,
+                    out->a);
+  return 1;
+}
+
+// After each MCU: counts down the restart interval; at its end the decoder starts afresh past a
+// restart marker, or, without one, the scan ends there (stb's rule: keep what was decoded).
+// Returns 0 when the scan ends.
+static int jpeg_scaled_mcu_done(stbi__jpeg* z) {
+  if (--z->todo > 0) return 1;
+  if (z->code_bits < 24) stbi__grow_buffer_unsafe(z);
+  if (!STBI__RESTART(z->marker)) return 0;
+  stbi__jpeg_reset(z);
+  return 1;
+}
+
 // The entropy-coded data of one baseline scan into the reduced planes (stb_image's loop, with
 // the reduced transform in place of the inverse DCT). Returns 0 on corrupt data.
-static int jpeg_scaled_scan(stbi__jpeg* z, unsigned char* planes[4], const int strides[4], int n,
-                            const float a[8][8]) {
+static int jpeg_scaled_scan(stbi__jpeg* z, const struct JpegScaledPlanes* out) {
   STBI_SIMD_ALIGN(short, data[64]);
   stbi__jpeg_reset(z);
-  if (z->scan_n == 1) {  // one component, its blocks in raster order
-    int c = z->order[0], ha = z->img_comp[c].ha;
+  if (z->scan_n == 1) {  // one component, its blocks in raster order, each an MCU
+    int c = z->order[0];
     int bw = (z->img_comp[c].x + 7) >> 3, bh = (z->img_comp[c].y + 7) >> 3;
     for (int j = 0; j < bh; ++j)
       for (int i = 0; i < bw; ++i) {
-        if (!stbi__jpeg_decode_block(z, data, z->huff_dc + z->img_comp[c].hd, z->huff_ac + ha,
-                                     z->fast_ac[ha], c, z->dequant[z->img_comp[c].tq]))
-          return 0;
-        jpeg_scaled_block(planes[c] + strides[c] * j * n + i * n, strides[c], data, n, a);
-        if (--z->todo <= 0) {
-          if (z->code_bits < 24) stbi__grow_buffer_unsafe(z);
-          if (!STBI__RESTART(z->marker)) return 1;  // stb's rule: keep what was decoded
-          stbi__jpeg_reset(z);
-        }
+        if (!jpeg_scaled_next_block(z, data, c, i, j, out)) return 0;
+        if (!jpeg_scaled_mcu_done(z)) return 1;
       }
     return 1;
   }
   for (int j = 0; j < z->img_mcu_y; ++j)  // interleaved: MCU by MCU
     for (int i = 0; i < z->img_mcu_x; ++i) {
       for (int k = 0; k < z->scan_n; ++k) {
-        int c = z->order[k], ha = z->img_comp[c].ha;
+        int c = z->order[k];
         for (int y = 0; y < z->img_comp[c].v; ++y)
-          for (int x = 0; x < z->img_comp[c].h; ++x) {
-            int bx = i * z->img_comp[c].h + x, by = j * z->img_comp[c].v + y;
-            if (!stbi__jpeg_decode_block(z, data, z->huff_dc + z->img_comp[c].hd, z->huff_ac + ha,
-                                         z->fast_ac[ha], c, z->dequant[z->img_comp[c].tq]))
+          for (int x = 0; x < z->img_comp[c].h; ++x)
+            if (!jpeg_scaled_next_block(z, data, c, i * z->img_comp[c].h + x,
+                                        j * z->img_comp[c].v + y, out))
               return 0;
-            jpeg_scaled_block(planes[c] + strides[c] * by * n + bx * n, strides[c], data, n, a);
-          }
       }
-      if (--z->todo <= 0) {
-        if (z->code_bits < 24) stbi__grow_buffer_unsafe(z);
-        if (!STBI__RESTART(z->marker)) return 1;
-        stbi__jpeg_reset(z);
-      }
+      if (!jpeg_scaled_mcu_done(z)) return 1;
     }
   return 1;
 }
@@ -183,20 +202,21 @@ static unsigned char* jpeg_load_scaled(const unsigned char* buf, int len, int k,
   z->s = &s;
   stbi__setup_jpeg(z);
   s.img_n = 0;
-  unsigned char* planes[4] = {0, 0, 0, 0};
+  struct JpegScaledPlanes p;
+  memset(&p, 0, sizeof p);
+  p.n = 8 / k;
   unsigned char *out = NULL, *up = NULL;
-  int strides[4] = {0, 0, 0, 0}, n = 8 / k, ok = 0;
-  float a[8][8];
-  jpeg_scaled_weights(k, a);
+  int ok = 0;
+  jpeg_scaled_weights(k, p.a);
   if (!stbi__decode_jpeg_header(z, STBI__SCAN_load)) goto done;
   if (z->progressive || (s.img_n != 1 && s.img_n != 3)) {
     *unsupported = 1;
     goto done;
   }
   for (int c = 0; c < s.img_n; ++c) {  // the padded planes, reduced
-    strides[c] = z->img_comp[c].w2 / k;
-    planes[c] = (unsigned char*)calloc((size_t)strides[c], (size_t)(z->img_comp[c].h2 / k));
-    if (!planes[c]) {
+    p.strides[c] = z->img_comp[c].w2 / k;
+    p.planes[c] = (unsigned char*)calloc((size_t)p.strides[c], (size_t)(z->img_comp[c].h2 / k));
+    if (!p.planes[c]) {
       stbi__err("outofmem", "Out of memory");
       goto done;
     }
@@ -204,7 +224,7 @@ static unsigned char* jpeg_load_scaled(const unsigned char* buf, int len, int k,
   // The markers between and after the scans: stb_image's stbi__decode_jpeg_image, for baseline.
   for (int m = stbi__get_marker(z); !stbi__EOI(m); m = stbi__get_marker(z)) {
     if (stbi__SOS(m)) {
-      if (!stbi__process_scan_header(z) || !jpeg_scaled_scan(z, planes, strides, n, a)) goto done;
+      if (!stbi__process_scan_header(z) || !jpeg_scaled_scan(z, &p)) goto done;
       if (z->marker == STBI__MARKER_none) {  // zeros after the data (some cameras)
         while (!stbi__at_eof(z->s)) {
           if (stbi__get8(z->s) == 255) {
@@ -234,7 +254,7 @@ static unsigned char* jpeg_load_scaled(const unsigned char* buf, int len, int k,
   }
   if (s.img_n == 1) {
     for (int y = 0; y < *h; ++y)
-      memcpy(out + (size_t)y * *w, planes[0] + (size_t)y * strides[0], *w);
+      memcpy(out + (size_t)y * *w, p.planes[0] + (size_t)y * p.strides[0], *w);
     ok = 1;
     goto done;
   }
@@ -256,13 +276,13 @@ static unsigned char* jpeg_load_scaled(const unsigned char* buf, int len, int k,
   for (int c = 0; c < 3; ++c) {
     int hs = z->img_h_max / z->img_comp[c].h, vs = z->img_v_max / z->img_comp[c].v;
     fancy[c] = hs == 2 && vs == 2;
-    full[c] = planes[c];
-    full_stride[c] = strides[c];
+    full[c] = p.planes[c];
+    full_stride[c] = p.strides[c];
     if ((hs == 1 && vs == 1) || fancy[c]) continue;
     full[c] = up + (size_t)c * plane;
     full_stride[c] = *w;
-    if (!jpeg_scaled_upsample(planes[c], (*w + hs - 1) / hs, (*h + vs - 1) / vs, strides[c], hs, vs,
-                              full[c], *w, *h)) {
+    if (!jpeg_scaled_upsample(p.planes[c], (*w + hs - 1) / hs, (*h + vs - 1) / vs, p.strides[c], hs,
+                              vs, full[c], *w, *h)) {
       stbi__err("outofmem", "Out of memory");
       goto done;
     }
@@ -302,7 +322,7 @@ static unsigned char* jpeg_load_scaled(const unsigned char* buf, int len, int k,
   ok = 1;
 done:
   stbi__free_jpeg_components(z, s.img_n, 0);
-  for (int c = 0; c < 4; ++c) free(planes[c]);
+  for (int c = 0; c < 4; ++c) free(p.planes[c]);
   free(up);
   free(z);
   if (!ok) {
