@@ -7,6 +7,7 @@ PACKAGES=(
   libssl-dev libboost-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   wasi-libc libclang-rt-14-dev-wasm32 clang-format binaryen libstb-dev libsimde-dev
+  libjpeg62-turbo-dev  # the thumbnail guest's decoder test writes its JPEGs with libjpeg
   curl openssl wrk nginx-light
   chromium nodejs  # the browser test (tests/browser) and bench/browser_charts_memory.sh
 )

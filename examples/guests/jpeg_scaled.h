@@ -91,6 +91,39 @@ static void jpeg_scaled_block(unsigned char* out, int stride, const short* f, in
   }
 }
 
+// The rest of stb_image's frame header (stbi__process_frame_header past the point where a header
+// scan returns): the sampling factors checked, the MCU and component sizes, but not the
+// full-size planes a load would allocate. Returns 0 with stbi_failure_reason() set.
+static int jpeg_scaled_frame(stbi__jpeg* z) {
+  stbi__context* s = z->s;
+  if (!stbi__mad3sizes_valid(s->img_x, s->img_y, s->img_n, 0))
+    return stbi__err("too large", "Image too large to decode");
+  int h_max = 1, v_max = 1;
+  for (int i = 0; i < s->img_n; ++i) {
+    if (z->img_comp[i].h > h_max) h_max = z->img_comp[i].h;
+    if (z->img_comp[i].v > v_max) v_max = z->img_comp[i].v;
+  }
+  for (int i = 0; i < s->img_n; ++i) {
+    if (h_max % z->img_comp[i].h != 0) return stbi__err("bad H", "Corrupt JPEG");
+    if (v_max % z->img_comp[i].v != 0) return stbi__err("bad V", "Corrupt JPEG");
+  }
+  z->img_h_max = h_max;
+  z->img_v_max = v_max;
+  z->img_mcu_w = h_max * 8;
+  z->img_mcu_h = v_max * 8;
+  z->img_mcu_x = (int)((s->img_x + (unsigned)z->img_mcu_w - 1) / (unsigned)z->img_mcu_w);
+  z->img_mcu_y = (int)((s->img_y + (unsigned)z->img_mcu_h - 1) / (unsigned)z->img_mcu_h);
+  for (int i = 0; i < s->img_n; ++i) {
+    z->img_comp[i].x =
+        (int)((s->img_x * (unsigned)z->img_comp[i].h + (unsigned)h_max - 1) / (unsigned)h_max);
+    z->img_comp[i].y =
+        (int)((s->img_y * (unsigned)z->img_comp[i].v + (unsigned)v_max - 1) / (unsigned)v_max);
+    z->img_comp[i].w2 = z->img_mcu_x * z->img_comp[i].h * 8;
+    z->img_comp[i].h2 = z->img_mcu_y * z->img_comp[i].v * 8;
+  }
+  return 1;
+}
+
 // Where the reduced blocks go: a plane per component (rows `strides` apart), n x n cells a block,
 // the weights `a` of jpeg_scaled_weights.
 struct JpegScaledPlanes {
@@ -195,6 +228,8 @@ static int jpeg_scaled_upsample(const unsigned char* src, int sw, int sh, int st
 static unsigned char* jpeg_load_scaled(const unsigned char* buf, int len, int k, int* w, int* h,
                                        int* comp, int* unsupported) {
   *unsupported = 0;
+  if (k != 2 && k != 4 && k != 8)
+    return stbi__errpuc("bad scale", "jpeg_load_scaled: k is 2, 4 or 8");
   stbi__context s;
   stbi__start_mem(&s, buf, len);
   stbi__jpeg* z = (stbi__jpeg*)calloc(1, sizeof(stbi__jpeg));
@@ -208,11 +243,12 @@ static unsigned char* jpeg_load_scaled(const unsigned char* buf, int len, int k,
   unsigned char *out = NULL, *up = NULL;
   int ok = 0;
   jpeg_scaled_weights(k, p.a);
-  if (!stbi__decode_jpeg_header(z, STBI__SCAN_load)) goto done;
+  if (!stbi__decode_jpeg_header(z, STBI__SCAN_header)) goto done;
   if (z->progressive || (s.img_n != 1 && s.img_n != 3)) {
     *unsupported = 1;
     goto done;
   }
+  if (!jpeg_scaled_frame(z)) goto done;
   for (int c = 0; c < s.img_n; ++c) {  // the padded planes, reduced
     p.strides[c] = z->img_comp[c].w2 / k;
     p.planes[c] = (unsigned char*)calloc((size_t)p.strides[c], (size_t)(z->img_comp[c].h2 / k));

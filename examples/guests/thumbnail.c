@@ -207,8 +207,8 @@ int main(void) {
   // the end), grown if the body is longer.
   struct Buffer in = {0, 0, 0};
   const char* content_length = getenv("CONTENT_LENGTH");
-  long announced = content_length ? atol(content_length) : 0;
-  in.capacity = announced > 0 && announced <= (64L << 20) ? (size_t)announced + 1 : 1 << 16;
+  long long announced = content_length ? atoll(content_length) : 0;
+  in.capacity = announced > 0 && announced <= (64LL << 20) ? (size_t)announced + 1 : 1 << 16;
   in.data = malloc(in.capacity);
   if (!in.data) return fail(413, "Payload Too Large", "out of memory");
   for (;;) {
@@ -271,12 +271,13 @@ int main(void) {
     int unsupported;
     pixels = jpeg_load_scaled(in.data, (int)in.size, k, &sw, &sh, &comp, &unsupported);
     if (!pixels && !unsupported) return fail(422, "Unprocessable Entity", stbi_failure_reason());
-    if (pixels) {
+    if (pixels) {  // the crop in reduced pixels, its right and bottom edges kept in place
+      int x1 = (cx + cw) / k, y1 = (cy + ch) / k;
       pc = comp;
       cx /= k;
       cy /= k;
-      cw /= k;
-      ch /= k;
+      cw = x1 - cx;
+      ch = y1 - cy;
     }
   }
   // Shrink-on-load (see the top) by f. A colour JPEG that will be shrunk is decoded as RGBA:

@@ -39,7 +39,8 @@ struct SnapshotOptions {
   // pages, so the next lease that grows as far faults every page in anew (and the kernel zeroes
   // it). Up to this many bytes of the pages written there are zeroed by the reset instead and
   // stay resident (RSS: up to this much more per idle instance). For guests that allocate the
-  // same large buffers on every call (an image decoder); 0 (the default) drops them all.
+  // same large buffers on every call (an image decoder); 0 (the default) drops them all. Shared
+  // memories (of modules that use threads) are copied, not mapped, at each reset and keep none.
   uint64_t keep_grown_bytes = 0;
   // Write tracking: after a reset, the pages outside the resident set are made read-only, so the
   // next reset knows without a system call whether only resident pages can have changed (it

@@ -331,9 +331,9 @@ void Session::respond(HttpResponse res, bool keep_alive) {
           self->busy_ = false;
           if (ec) return self->close();
           if (!keep_alive) return unread ? self->close_after_answer() : self->close();
-          // A large body's read buffer is not kept while the connection waits for a request.
-          if (self->buffer_.capacity() > kIdleBuffer && self->buffer_.size() == 0)
-            self->buffer_.shrink_to_fit();
+          // A large body's read buffer is not kept while the connection waits for a request
+          // (bytes of a pipelined next request already read are kept).
+          if (self->buffer_.capacity() > kIdleBuffer) self->buffer_.shrink_to_fit();
           self->read_head();
         });
   });
