@@ -104,15 +104,21 @@ struct Buffer {
   size_t size, capacity;
 };
 
+// Room for `n` more bytes (the capacity doubled as often as needed, 64 KiB at least); 0 without
+// memory.
+static int reserve(struct Buffer* b, size_t n) {
+  if (b->size + n <= b->capacity) return 1;
+  size_t cap = b->capacity ? b->capacity * 2 : 1 << 16;
+  while (cap < b->size + n) cap *= 2;
+  unsigned char* p = realloc(b->data, cap);
+  if (!p) return 0;
+  b->data = p;
+  b->capacity = cap;
+  return 1;
+}
+
 static int append(struct Buffer* b, const void* data, size_t n) {
-  if (b->size + n > b->capacity) {
-    size_t cap = b->capacity ? b->capacity * 2 : 1 << 16;
-    while (cap < b->size + n) cap *= 2;
-    unsigned char* p = realloc(b->data, cap);
-    if (!p) return 0;
-    b->data = p;
-    b->capacity = cap;
-  }
+  if (!reserve(b, n)) return 0;
   memcpy(b->data + b->size, data, n);
   b->size += n;
   return 1;
@@ -203,21 +209,15 @@ int main(void) {
   if (!query_is(query, "format", "png", 1) && !query_is(query, "format", "jpeg", 1))
     return fail(400, "Bad Request", "format must be jpeg or png");
 
-  // The body, read straight into a buffer of CONTENT_LENGTH bytes (CGI's; one byte more to see
-  // the end), grown if the body is longer.
+  // The body, read straight into a buffer with room for CONTENT_LENGTH bytes (CGI's; one byte
+  // more to see the end), grown if the body is longer.
   struct Buffer in = {0, 0, 0};
   const char* content_length = getenv("CONTENT_LENGTH");
   long long announced = content_length ? atoll(content_length) : 0;
-  in.capacity = announced > 0 && announced <= (64LL << 20) ? (size_t)announced + 1 : 1 << 16;
-  in.data = malloc(in.capacity);
-  if (!in.data) return fail(413, "Payload Too Large", "out of memory");
+  if (!reserve(&in, announced > 0 && announced <= (64LL << 20) ? (size_t)announced + 1 : 1))
+    return fail(413, "Payload Too Large", "out of memory");
   for (;;) {
-    if (in.size == in.capacity) {  // full: double it
-      unsigned char* p = realloc(in.data, in.capacity * 2);
-      if (!p) return fail(413, "Payload Too Large", "out of memory");
-      in.data = p;
-      in.capacity *= 2;
-    }
+    if (!reserve(&in, 1)) return fail(413, "Payload Too Large", "out of memory");
     size_t got = fread(in.data + in.size, 1, in.capacity - in.size, stdin);
     if (got == 0) break;
     in.size += got;

@@ -115,7 +115,7 @@ TEST(ServerIsolation, EachRoutesWorkersAreNamedAfterItAndRunAtItsCpuPriority) {
   errno = 0;
   const int own_nice = getpriority(PRIO_PROCESS, 0);
   ASSERT_EQ(errno, 0);
-  // Each route has one worker (max_concurrency 1), named by its first request; a look is
+  // Each route has one worker (max_concurrency 1), named when the server started; a look is
   // retried a while in case a short-lived thread of another name is passing.
   std::vector<ThreadSched> n, l, i;
   for (int tries = 0; tries < 500; ++tries) {
