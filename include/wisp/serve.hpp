@@ -28,11 +28,17 @@
 
 namespace wisp {
 
-// The scheduling priority of a route's worker threads (RouteConfig::cpu_priority).
+// The scheduling priority of a route's worker threads (RouteConfig::cpu_priority). Workers at
+// normal and low run under SCHED_BATCH: a worker that is handed a request does not preempt the
+// thread that handed it over (an HTTP thread finishes the sockets that are ready first, and the
+// worker then takes the requests queued meanwhile in one turn). Where a CPU is idle the worker
+// starts there at once; on a busy CPU this saves a context switch per request.
 enum class CpuPriority {
-  normal,  // as the server's other threads
-  low,     // nice 10: about a tenth of a normal thread's share of a busy CPU
-  idle,    // SCHED_IDLE: only CPU time no other thread wants (a batch route; it may starve)
+  normal,       // the share of CPU of the server's other threads (SCHED_BATCH, nice 0)
+  low,          // nice 10: about a tenth of a normal thread's share of a busy CPU (SCHED_BATCH)
+  idle,         // SCHED_IDLE: only CPU time no other thread wants (a batch route; it may starve)
+  interactive,  // SCHED_OTHER, nice 0: preempts a busy CPU's thread as soon as it is handed a
+                // request (on a busy machine, a context switch per request)
 };
 
 enum class RouteMode {

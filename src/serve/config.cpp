@@ -257,8 +257,10 @@ RouteConfig route_of(Table t, const std::filesystem::path& base, const ServerCon
       r.cpu_priority = CpuPriority::low;
     } else if (*s == "idle") {
       r.cpu_priority = CpuPriority::idle;
+    } else if (*s == "interactive") {
+      r.cpu_priority = CpuPriority::interactive;
     } else {
-      throw t.error("cpu_priority '" + *s + "' is not one of normal, low, idle");
+      throw t.error("cpu_priority '" + *s + "' is not one of normal, low, idle, interactive");
     }
   }
   // At least 1: every route has a call timeout (0 would let one call hold a thread for good).

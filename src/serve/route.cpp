@@ -418,10 +418,22 @@ void Route::set_up_worker() {
                    config_.path, what, std::strerror(err));
     });
   };
+  auto set_policy = [&](int policy, const char* what) {
+    sched_param param{};
+    param.sched_priority = 0;
+    if (int rc = pthread_setschedparam(pthread_self(), policy, &param)) {
+      errno = rc;
+      warn(what);
+    }
+  };
   switch (config_.cpu_priority) {
+    case CpuPriority::interactive:
+      break;
     case CpuPriority::normal:
+      set_policy(SCHED_BATCH, "scheduling policy (SCHED_BATCH)");
       break;
     case CpuPriority::low: {
+      set_policy(SCHED_BATCH, "scheduling policy (SCHED_BATCH)");
       // Never raises it: a server started at nice 15 keeps its workers there. (On Linux the nice
       // value is each thread's own, and PRIO_PROCESS 0 names the calling thread.)
       errno = 0;
@@ -429,15 +441,9 @@ void Route::set_up_worker() {
       if (errno == 0 && nice < 10 && ::setpriority(PRIO_PROCESS, 0, 10) != 0) warn("nice value");
       break;
     }
-    case CpuPriority::idle: {
-      sched_param param{};
-      param.sched_priority = 0;
-      if (int rc = pthread_setschedparam(pthread_self(), SCHED_IDLE, &param)) {
-        errno = rc;
-        warn("scheduling policy (SCHED_IDLE)");
-      }
+    case CpuPriority::idle:
+      set_policy(SCHED_IDLE, "scheduling policy (SCHED_IDLE)");
       break;
-    }
   }
 }
 

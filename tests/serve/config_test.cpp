@@ -148,6 +148,7 @@ TEST(ServeConfig, DefaultsWithoutOptionalTables) {
   EXPECT_EQ(c.routes[0].cpu_priority, CpuPriority::normal);
   for (auto [text, want] : {std::pair{"low", CpuPriority::low},
                             {"idle", CpuPriority::idle},
+                            {"interactive", CpuPriority::interactive},
                             {"normal", CpuPriority::normal}}) {
     ServerConfig p = ServerConfig::from_toml(
         std::string("[[route]]\npath = \"/a\"\nmodule = \"a.wasm\"\ncpu_priority = \"") + text +
@@ -189,7 +190,7 @@ TEST(ServeConfig, MistakesAreErrorsThatNameThem) {
   expect_config_error("[server\nlisten = 1\n", "configuration");  // a TOML syntax error
   expect_config_error(route + "unknown_thing = 1\n", "route 1: unknown key 'unknown_thing'");
   expect_config_error(route + "cpu_priority = \"high\"\n",
-                      "cpu_priority 'high' is not one of normal, low, idle");
+                      "cpu_priority 'high' is not one of normal, low, idle, interactive");
 }
 
 // Keys that would be accepted and then do nothing are errors naming them.

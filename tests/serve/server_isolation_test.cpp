@@ -105,11 +105,14 @@ TEST(ServerIsolation, EachRoutesWorkersAreNamedAfterItAndRunAtItsCpuPriority) {
   low.cpu_priority = CpuPriority::low;
   RouteConfig idle = route("/idle", kExamples / "factorial.wasm", "factorial", StrategyKind::pool);
   idle.cpu_priority = CpuPriority::idle;
-  for (RouteConfig* r : {&normal, &low, &idle}) r->max_concurrency = 1;
-  Server server(config_with({normal, low, idle}));
+  RouteConfig interactive =
+      route("/prompt", kExamples / "factorial.wasm", "factorial", StrategyKind::pool);
+  interactive.cpu_priority = CpuPriority::interactive;
+  for (RouteConfig* r : {&normal, &low, &idle, &interactive}) r->max_concurrency = 1;
+  Server server(config_with({normal, low, idle, interactive}));
   server.start();
   HttpClient c(server.port());
-  for (const char* path : {"/normal", "/low", "/idle"})
+  for (const char* path : {"/normal", "/low", "/idle", "/prompt"})
     EXPECT_EQ(first_result(c.request("GET", std::string(path) + "?args=5")), 120) << path;
 
   errno = 0;
@@ -117,22 +120,27 @@ TEST(ServerIsolation, EachRoutesWorkersAreNamedAfterItAndRunAtItsCpuPriority) {
   ASSERT_EQ(errno, 0);
   // Each route has one worker (max_concurrency 1), named when the server started; a look is
   // retried a while in case a short-lived thread of another name is passing.
-  std::vector<ThreadSched> n, l, i;
+  std::vector<ThreadSched> n, l, i, x;
   for (int tries = 0; tries < 500; ++tries) {
     n = threads_named("wisp /normal");
     l = threads_named("wisp /low");
     i = threads_named("wisp /idle");
-    if (n.size() == 1 && l.size() == 1 && i.size() == 1) break;
+    x = threads_named("wisp /prompt");
+    if (n.size() == 1 && l.size() == 1 && i.size() == 1 && x.size() == 1) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   ASSERT_EQ(n.size(), 1u);
   ASSERT_EQ(l.size(), 1u);
   ASSERT_EQ(i.size(), 1u);
-  EXPECT_EQ(n[0].policy, SCHED_OTHER);
+  ASSERT_EQ(x.size(), 1u);
+  // normal and low: a worker handed a request does not preempt the HTTP thread (SCHED_BATCH).
+  EXPECT_EQ(n[0].policy, SCHED_BATCH);
   EXPECT_EQ(n[0].nice, own_nice);
-  EXPECT_EQ(l[0].policy, SCHED_OTHER);
+  EXPECT_EQ(l[0].policy, SCHED_BATCH);
   EXPECT_EQ(l[0].nice, std::max(own_nice, 10));
   EXPECT_EQ(i[0].policy, SCHED_IDLE);
+  EXPECT_EQ(x[0].policy, SCHED_OTHER);
+  EXPECT_EQ(x[0].nice, own_nice);
   // The watchdog that enforces every route's timeouts runs at the server's own priority.
   std::vector<ThreadSched> w = threads_named("wisp watchdog");
   ASSERT_EQ(w.size(), 1u);
