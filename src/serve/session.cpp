@@ -6,10 +6,16 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+
+#include <array>
+#include <string>
+
+#include "serve/response_head.hpp"
 
 namespace wisp::serve {
 
@@ -308,34 +314,29 @@ void Session::log_access(const HttpResponse& res) const {
 void Session::respond(HttpResponse res, bool keep_alive) {
   if (server_.access_log()) log_access(res);
   busy_ = true;
-  response_ = {};
-  response_.version(version_);
-  response_.result(res.status);
-  response_.set(http::field::server, "wisp");
-  response_.set(http::field::content_type, res.content_type);
-  for (const auto& [name, value] : res.headers) response_.set(name, value);
-  response_.keep_alive(keep_alive);
-  if (head_) {
-    response_.content_length(res.body.size());  // what a GET would carry; no body follows
-  } else {
-    response_.body() = std::move(res.body);
-    response_.prepare_payload();
-  }
+  // A HEAD's answer has the Content-Length a GET's would carry, and no body.
+  write_response_head(response_head_, res, version_, keep_alive, res.body.size());
+  response_body_.clear();
+  if (!head_ && status_has_content(res.status)) response_body_ = std::move(res.body);
   // An answer sent before the request was read to its end (an error) closes gently.
   const bool unread = !parser_ || !parser_->is_done();
   stream_.tcp().expires_after(server_.config().idle_timeout);
+  const std::array<net::const_buffer, 2> answer{net::buffer(response_head_),
+                                                net::buffer(response_body_)};
   stream_.with([&](auto& s) {
-    http::async_write(
-        s, response_,
-        [self = shared_from_this(), keep_alive, unread](beast::error_code ec, size_t) {
-          self->busy_ = false;
-          if (ec) return self->close();
-          if (!keep_alive) return unread ? self->close_after_answer() : self->close();
-          // A large body's read buffer is not kept while the connection waits for a request
-          // (bytes of a pipelined next request already read are kept).
-          if (self->buffer_.capacity() > kIdleBuffer) self->buffer_.shrink_to_fit();
-          self->read_head();
-        });
+    net::async_write(s, answer,
+                     [self = shared_from_this(), keep_alive, unread](beast::error_code ec, size_t) {
+                       self->busy_ = false;
+                       if (ec) return self->close();
+                       if (!keep_alive) return unread ? self->close_after_answer() : self->close();
+                       // A large body's read buffer is not kept while the connection waits for a
+                       // request (bytes of a pipelined next request already read are kept), nor a
+                       // large answer.
+                       if (self->buffer_.capacity() > kIdleBuffer) self->buffer_.shrink_to_fit();
+                       if (self->response_body_.capacity() > kIdleBuffer)
+                         std::string().swap(self->response_body_);
+                       self->read_head();
+                     });
   });
 }
 

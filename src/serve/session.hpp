@@ -49,7 +49,7 @@ class Session : public std::enable_shared_from_this<Session> {
   ConnectionStream stream_;
   boost::beast::flat_buffer buffer_;
   std::optional<RequestParser> parser_;
-  boost::beast::http::response<boost::beast::http::string_body> response_;
+  std::string response_head_, response_body_;  // the answer being written
   detail::ServerImpl& server_;
   std::shared_ptr<Route> route_;  // held from the head to the answer (a reload may retire it)
   std::string client_;            // "address:port" of the peer, for the access log

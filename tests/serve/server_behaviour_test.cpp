@@ -1,6 +1,7 @@
 // Server behaviour the README promises and no other test covered: a WASI response over its limit
-// (502), a WASI exit (500), prefix routes, HTTP/1.0, 100 Continue, the default call timeout, and
-// route settings that cannot work refused at start (issue 16, item 8).
+// (502), a WASI exit (500), a CGI program's 204 and header values, prefix routes, HTTP/1.0,
+// 100 Continue, the default call timeout, and route settings that cannot work refused at start
+// (issue 16, item 8).
 #include <gtest/gtest.h>
 
 #include <string>
@@ -63,6 +64,44 @@ TEST(ServerBehaviour, Http10IsAnsweredInKindAndClosedUnlessKeptAlive) {
 }
 
 // Expect: 100-continue gets an interim 100 before the body is sent, then the answer.
+// A CGI program's Status and Content-Type reach the answer's head as it chose them, but no
+// further: a 204 ends after the head (whatever body the program wrote), and a CR inside a value
+// does not start a field of the program's. (The program upper-cases its input, which is thus the
+// CGI output.)
+TEST(ServerBehaviour, CgiStatusWithoutContentAndCarriageReturnsInValues) {
+  RouteConfig upper =
+      route("/shout", std::filesystem::path(WISP_WASI_GUEST_DIR) / "wasi_stdio.wasm", "",
+            StrategyKind::pool);
+  upper.mode = RouteMode::wasi;
+  upper.cgi_response = true;
+  Server server(config_with({upper}));
+  server.start();
+  auto post = [](const std::string& body) {
+    return "POST /shout HTTP/1.1\r\nHost: t\r\nContent-Length: " + std::to_string(body.size()) +
+           "\r\n\r\n" + body;
+  };
+  HttpClient c(server.port());
+  // Two requests on one connection: the 204 must not leave its body to be read as the start
+  // of the next answer.
+  c.send(post("status: 204\n\nignored body") + post("content-type: text/x\n\nsecond"));
+  std::string first = c.read_until("\r\n\r\n");
+  EXPECT_TRUE(first.starts_with("HTTP/1.1 204 ")) << first;
+  EXPECT_FALSE(has(first, "Content-Length")) << first;
+  std::string second = c.read_until("SECOND");
+  EXPECT_TRUE(second.starts_with("HTTP/1.1 200 ")) << second;
+  EXPECT_TRUE(has(second, "Content-Type: TEXT/X\r\n")) << second;
+
+  std::string evil =
+      HttpClient(server.port())
+          .raw(
+              "POST /shout HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: 34"
+              "\r\n\r\ncontent-type: text/x\rx-evil: 1\n\nhi");
+  EXPECT_TRUE(evil.starts_with("HTTP/1.1 200 ")) << evil;
+  EXPECT_TRUE(has(evil, "Content-Type: TEXT/X X-EVIL: 1\r\n")) << evil;
+  EXPECT_FALSE(has(evil, "\rX-EVIL")) << evil;
+  EXPECT_TRUE(evil.ends_with("\r\n\r\nHI")) << evil;
+}
+
 TEST(ServerBehaviour, ExpectContinueGetsA100BeforeTheBody) {
   Server server(config_with(
       {route("/factorial", kExamples / "factorial.wasm", "factorial", StrategyKind::pool)}));
