@@ -195,7 +195,7 @@ void ServerImpl::start() {
 
 void ServerImpl::accept() {
   acceptor_->async_accept(net::make_strand(ioc_), [this](boost::system::error_code ec,
-                                                         tcp::socket socket) {
+                                                         serve::ConnectionSocket socket) {
     if (stopping()) return;
     if (ec) {
       // Out of file descriptors or memory, say: try again shortly instead of spinning.

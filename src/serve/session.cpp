@@ -53,7 +53,7 @@ const char* status_kind(unsigned status) {
 
 }  // namespace
 
-Session::Session(net::ip::tcp::socket socket, detail::ServerImpl& server, bool overflow,
+Session::Session(ConnectionSocket socket, detail::ServerImpl& server, bool overflow,
                  net::ssl::context* tls)
     : stream_(std::move(socket), tls), server_(server), overflow_(overflow) {}
 

@@ -24,7 +24,7 @@ namespace wisp::serve {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   // `tls`: the server's TLS context (HTTPS), or null (plain HTTP).
-  Session(boost::asio::ip::tcp::socket socket, detail::ServerImpl& server, bool overflow,
+  Session(ConnectionSocket socket, detail::ServerImpl& server, bool overflow,
           boost::asio::ssl::context* tls);
   ~Session();
   void start();
