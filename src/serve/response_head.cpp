@@ -39,7 +39,9 @@ bool status_has_content(unsigned status) {
 void write_response_head(std::string& out, const HttpResponse& res, unsigned version,
                          bool keep_alive, size_t content_length) {
   out.clear();
-  out.append(version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  // HTTP/1.0 for any version before 1.1 (Beast reads any "HTTP/d.d"), as the Connection field
+  // below assumes.
+  out.append(version < 11 ? "HTTP/1.0 " : "HTTP/1.1 ");
   out.append(std::to_string(res.status));
   out.push_back(' ');
   const auto reason =

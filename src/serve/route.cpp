@@ -410,30 +410,32 @@ void Route::set_up_worker() {
   std::string name = "wisp " + config_.path;
   name.resize(std::min<size_t>(name.size(), 15));  // the kernel's limit, without the NUL
   pthread_setname_np(pthread_self(), name.c_str());
-  static std::once_flag warned;
+  // Each route warns once (its workers all fail alike), and only where the route asked for less
+  // CPU than it gets: SCHED_BATCH for normal and low routes only saves context switches.
   auto warn = [&](const char* what) {
     int err = errno;
-    std::call_once(warned, [&] {
-      spdlog::warn("route {}: cannot set its workers' {} ({}); they run at normal priority",
+    std::call_once(priority_warned_, [&] {
+      spdlog::warn("route {}: cannot set its workers' {} ({}); they keep the server's",
                    config_.path, what, std::strerror(err));
     });
   };
-  auto set_policy = [&](int policy, const char* what) {
+  // SCHED_BATCH only from SCHED_OTHER: a server started under SCHED_IDLE (or a real-time policy)
+  // keeps its workers there.
+  auto batch = [&] {
     sched_param param{};
     param.sched_priority = 0;
-    if (int rc = pthread_setschedparam(pthread_self(), policy, &param)) {
-      errno = rc;
-      warn(what);
-    }
+    if (sched_getscheduler(0) != SCHED_OTHER) return;
+    if (int rc = pthread_setschedparam(pthread_self(), SCHED_BATCH, &param))
+      spdlog::debug("route {}: workers stay at SCHED_OTHER ({})", config_.path, std::strerror(rc));
   };
   switch (config_.cpu_priority) {
     case CpuPriority::interactive:
       break;
     case CpuPriority::normal:
-      set_policy(SCHED_BATCH, "scheduling policy (SCHED_BATCH)");
+      batch();
       break;
     case CpuPriority::low: {
-      set_policy(SCHED_BATCH, "scheduling policy (SCHED_BATCH)");
+      batch();
       // Never raises it: a server started at nice 15 keeps its workers there. (On Linux the nice
       // value is each thread's own, and PRIO_PROCESS 0 names the calling thread.)
       errno = 0;
@@ -441,9 +443,15 @@ void Route::set_up_worker() {
       if (errno == 0 && nice < 10 && ::setpriority(PRIO_PROCESS, 0, 10) != 0) warn("nice value");
       break;
     }
-    case CpuPriority::idle:
-      set_policy(SCHED_IDLE, "scheduling policy (SCHED_IDLE)");
+    case CpuPriority::idle: {
+      sched_param param{};
+      param.sched_priority = 0;
+      if (int rc = pthread_setschedparam(pthread_self(), SCHED_IDLE, &param)) {
+        errno = rc;
+        warn("scheduling policy (SCHED_IDLE)");
+      }
       break;
+    }
   }
 }
 

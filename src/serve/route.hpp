@@ -85,6 +85,7 @@ class Route {
   std::array<uint64_t, 40> call_ns_histogram_{};  // durations of calls (log2 buckets)
   WorkQueue work_;
   std::optional<boost::asio::thread_pool> workers_;
+  std::once_flag priority_warned_;  // a worker's priority could not be set (warned once)
 };
 
 }  // namespace wisp::serve

@@ -124,6 +124,9 @@ void Session::read_head() {
   // Unparsed bytes held while the head arrives: no more than the head may have.
   buffer_.max_size(config.max_header_bytes);
   route_ = nullptr;
+  // Until this request's head says otherwise (an answer to a head that could not be read).
+  version_ = 11;
+  head_ = false;
   stream_.tcp().expires_after(overflow_ ? std::min(config.idle_timeout, kOverflowTimeout)
                                         : config.idle_timeout);
   stream_.with([&](auto& s) {
@@ -312,12 +315,13 @@ void Session::log_access(const HttpResponse& res) const {
 }
 
 void Session::respond(HttpResponse res, bool keep_alive) {
+  if (!status_has_content(res.status)) res.body.clear();  // 204, 304: nothing follows the head
   if (server_.access_log()) log_access(res);
   busy_ = true;
   // A HEAD's answer has the Content-Length a GET's would carry, and no body.
   write_response_head(response_head_, res, version_, keep_alive, res.body.size());
   response_body_.clear();
-  if (!head_ && status_has_content(res.status)) response_body_ = std::move(res.body);
+  if (!head_) response_body_ = std::move(res.body);
   // An answer sent before the request was read to its end (an error) closes gently.
   const bool unread = !parser_ || !parser_->is_done();
   stream_.tcp().expires_after(server_.config().idle_timeout);

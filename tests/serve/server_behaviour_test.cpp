@@ -63,7 +63,6 @@ TEST(ServerBehaviour, Http10IsAnsweredInKindAndClosedUnlessKeptAlive) {
   EXPECT_TRUE(has(kept, "[24]")) << kept;
 }
 
-// Expect: 100-continue gets an interim 100 before the body is sent, then the answer.
 // A CGI program's Status and Content-Type reach the answer's head as it chose them, but no
 // further: a 204 ends after the head (whatever body the program wrote), and a CR inside a value
 // does not start a field of the program's. (The program upper-cases its input, which is thus the
@@ -102,6 +101,29 @@ TEST(ServerBehaviour, CgiStatusWithoutContentAndCarriageReturnsInValues) {
   EXPECT_TRUE(evil.ends_with("\r\n\r\nHI")) << evil;
 }
 
+// After a HEAD on a kept connection, the answer to a request that cannot be read has its body
+// (a HEAD's answer has none); so does the answer to a request line of a version HTTP/1.x
+// servers do not read.
+TEST(ServerBehaviour, AnAnswerAfterAHeadKeepsItsBody) {
+  Server server(config_with(
+      {route("/factorial", kExamples / "factorial.wasm", "factorial", StrategyKind::pool)}));
+  server.start();
+  std::string both = HttpClient(server.port())
+                         .raw(
+                             "HEAD /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
+                             "GET /factorial?args=3 HTTP/1.1\r\n\r\n");  // no Host: 400
+  size_t second = both.find("HTTP/1.1 400 ");
+  ASSERT_NE(second, std::string::npos) << both;
+  EXPECT_TRUE(both.starts_with("HTTP/1.1 200 ")) << both;
+  EXPECT_EQ(both.find("\r\n\r\n") + 4, second) << both;       // the HEAD's answer: a head only
+  EXPECT_TRUE(both.ends_with("\"bad request\"}\n")) << both;  // the 400's JSON body, all of it
+  std::string old = HttpClient(server.port()).raw("GET /healthz HTTP/0.9\r\n\r\n");
+  EXPECT_TRUE(old.starts_with("HTTP/1.1 400 ")) << old;
+  EXPECT_TRUE(has(old, "Connection: close")) << old;
+  EXPECT_TRUE(old.ends_with("\"bad request\"}\n")) << old;
+}
+
+// Expect: 100-continue gets an interim 100 before the body is sent, then the answer.
 TEST(ServerBehaviour, ExpectContinueGetsA100BeforeTheBody) {
   Server server(config_with(
       {route("/factorial", kExamples / "factorial.wasm", "factorial", StrategyKind::pool)}));
