@@ -8,6 +8,9 @@
 # PRIORITY: the looping route's cpu_priority (normal, low or idle; default normal).
 # sleep: the busy route's calls wait in WASI poll_oneoff until their timeout instead of looping,
 # holding their workers without burning a core (separates blocking from sharing the CPU).
+# SPLIT=1: the busy route's workers keep to CPU 0 (route key cpus), and the HTTP threads
+# ([server] cpus), /factorial's workers and both wrk processes to the other CPUs, so that the
+# loop shares no core with the requests measured (needs 2 CPUs or more).
 set -euo pipefail
 # shellcheck source=bench/serve_port.sh
 source "$(dirname "$0")/serve_port.sh"
@@ -17,6 +20,15 @@ rounds=${3:-3}
 spin_workers=${4:-1}
 kind=${5:-loop}
 priority=${6:-normal}
+split=${SPLIT:-0}
+ncpu=$(nproc)
+server_cpus="" factorial_cpus="" spin_cpus="" on_rest=()
+if [[ $split == 1 ]]; then
+  ((ncpu >= 2)) || { echo "isolation: SPLIT=1 needs 2 CPUs or more" >&2; exit 1; }
+  rest=$(seq -s, 1 $((ncpu - 1)))
+  server_cpus="cpus = [$rest]" factorial_cpus="cpus = [$rest]" spin_cpus="cpus = [0]"
+  on_rest=(taskset -c "1-$((ncpu - 1))")
+fi
 wisp=$(realpath "$build/wisp")
 ex=$(realpath "$build/examples")
 work=$(mktemp -d)
@@ -41,6 +53,7 @@ cat >"$work/serve.toml" <<EOF
 [server]
 listen = "127.0.0.1:0"
 threads = 1
+$server_cpus
 [engine]
 tier = "1"
 
@@ -49,6 +62,7 @@ path = "/factorial"
 module = "$ex/factorial.wasm"
 export = "factorial"
 strategy = "pool"
+$factorial_cpus
 
 [[route]]
 path = "/spin"
@@ -59,6 +73,7 @@ timeout_ms = 1000
 max_concurrency = $spin_workers
 max_queue = 1
 cpu_priority = "$priority"
+$spin_cpus
 EOF
 "$wisp" serve "$work/serve.toml" >"$work/serve.log" 2>&1 &
 pids+=($!)
@@ -68,7 +83,7 @@ curl -s "http://127.0.0.1:$port/factorial?args=10" >/dev/null
 # run LABEL: wrk on /factorial; prints "rps p99_ms"
 run() {
   local out rps p99
-  out=$(wrk -t1 -c16 -d"${secs}s" --latency "http://127.0.0.1:$port/factorial?args=10")
+  out=$("${on_rest[@]}" wrk -t1 -c16 -d"${secs}s" --latency "http://127.0.0.1:$port/factorial?args=10")
   if grep -qE 'Non-2xx|Socket errors' <<<"$out"; then echo "$1: errors: $out" >&2; exit 1; fi
   rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
   p99=$(awk '$1 == "99%" {v = $2; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) sub(/ms$/, "", v); else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 } print v}' <<<"$out")
@@ -78,7 +93,7 @@ run() {
 # Keeps /spin saturated: a connection per worker plus one (wrk: no process per request), each
 # call running until its timeout.
 spin_load() {
-  wrk -t1 -c$((spin_workers + 1)) -d$((secs + 5))s --timeout 5s "http://127.0.0.1:$port/spin" \
+  "${on_rest[@]}" wrk -t1 -c$((spin_workers + 1)) -d$((secs + 5))s --timeout 5s "http://127.0.0.1:$port/spin" \
     >/dev/null 2>&1 &
   pids+=($!)
 }
@@ -88,7 +103,7 @@ spin_stop() {
   sleep 1.2  # the calls in flight reach their timeout
 }
 
-echo "machine: $(nproc) cores; wisp threads = 1, /spin ($kind) max_concurrency = $spin_workers cpu_priority = $priority; wrk -t1 -c16 -d${secs}s" >&2
+echo "machine: $(nproc) cores; wisp threads = 1, /spin ($kind) max_concurrency = $spin_workers cpu_priority = $priority; SPLIT=$split; wrk -t1 -c16 -d${secs}s" >&2
 results=()
 for r in $(seq "$rounds"); do
   results+=("$(run "round $r: alone")")

@@ -97,6 +97,22 @@ class Table {
     }
     return out;
   }
+  // CPU numbers: an array of integers from 0 to 1023.
+  std::vector<unsigned> cpus(const char* key) {
+    std::vector<unsigned> out;
+    const toml::node* n = get(key);
+    if (!n) return out;
+    const toml::array* a = n->as_array();
+    if (!a || a->empty()) throw type_error(key, "an array of CPU numbers");
+    for (const toml::node& e : *a) {
+      if (!e.is_integer()) throw type_error(key, "an array of CPU numbers");
+      int64_t v = *e.value<int64_t>();
+      if (v < 0 || v > 1023)
+        throw Error(where_ + ": '" + key + "' must list CPU numbers from 0 to 1023");
+      out.push_back(unsigned(v));
+    }
+    return out;
+  }
   std::optional<Table> table(const char* key) {
     const toml::node* n = get(key);
     if (!n) return std::nullopt;
@@ -250,6 +266,7 @@ RouteConfig route_of(Table t, const std::filesystem::path& base, const ServerCon
     r.acquire_timeout = std::chrono::milliseconds(*v);
   if (auto v = t.integer("max_concurrency", 1, 4096)) r.max_concurrency = uint32_t(*v);
   if (auto v = t.integer("max_queue", 0, 1 << 20)) r.max_queue = uint32_t(*v);
+  r.cpus = t.cpus("cpus");
   if (auto s = t.str("cpu_priority")) {
     if (*s == "normal") {
       r.cpu_priority = CpuPriority::normal;
@@ -331,6 +348,7 @@ ServerConfig parse(std::string_view text, const std::filesystem::path& base,
       c.port = static_cast<uint16_t>(p);
     }
     if (auto v = s->integer("threads", 0, 1024)) c.threads = unsigned(*v);
+    c.cpus = s->cpus("cpus");
     if (auto v = s->integer("idle_timeout_ms", 1, kMaxMs))
       c.idle_timeout = std::chrono::milliseconds(*v);
     if (auto v = s->integer("max_header_bytes", 256, 1 << 20)) c.max_header_bytes = uint64_t(*v);

@@ -23,6 +23,7 @@
 
 #include "compile/native_code.hpp"
 #include "serve/cgi_response.hpp"
+#include "serve/cpu_affinity.hpp"
 #include "serve/json_values.hpp"
 #include "share/log2_histogram.hpp"
 #include "wisp/error.hpp"
@@ -128,6 +129,8 @@ Route::Route(Engine& engine, Tier tier, RouteConfig config)
     route_error(config_,
                 "timeout_ms must be above 0: every route has a call timeout, or one endless call "
                 "would hold a serving thread for good");
+  if (std::string why = cpus_problem(config_.cpus); !why.empty())
+    route_error(config_, "cpus: " + why);
   if (!engine.config().consume_fuel) {
     if (config_.limits.fuel)
       route_error(config_, "fuel does nothing without [engine] consume_fuel = true");
@@ -428,6 +431,10 @@ void Route::set_up_worker() {
     if (int rc = pthread_setschedparam(pthread_self(), SCHED_BATCH, &param))
       spdlog::debug("route {}: workers stay at SCHED_OTHER ({})", config_.path, std::strerror(rc));
   };
+  if (int err = pin_calling_thread(config_.cpus)) {
+    errno = err;
+    warn("CPUs (cpus)");
+  }
   switch (config_.cpu_priority) {
     case CpuPriority::interactive:
       break;

@@ -1,6 +1,8 @@
 // wisp::Server and its implementation: routes built at construction (and again by a reload), a
 // listening socket and a pool of threads running the event loop, dispatch to routes and
 // built-in pages, and a stop that lets requests in flight finish.
+#include <pthread.h>
+#include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -8,11 +10,13 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
 
 #include "runtime/watchdog.hpp"
+#include "serve/cpu_affinity.hpp"
 #include "serve/dashboard/assets.hpp"
 #include "serve/metrics.hpp"
 #include "serve/server_impl.hpp"
@@ -59,6 +63,8 @@ uint64_t default_memory_budget() {
 
 ServerImpl::ServerImpl(ServerConfig config) : config_(std::move(config)) {
   if (config_.routes.empty()) throw Error("serve: no routes configured");
+  if (std::string why = serve::cpus_problem(config_.cpus); !why.empty())
+    throw Error("serve: [server] cpus: " + why);
   request_limits_.header_bytes = config_.max_header_bytes;
   request_limits_.trailer_bytes = config_.max_trailer_bytes;
   request_limits_.chunk_extension_bytes = config_.max_chunk_extension_bytes;
@@ -180,6 +186,9 @@ void ServerImpl::start() {
   accept();
   for (unsigned i = 0; i < config_.threads; ++i) {
     threads_.emplace_back([this] {
+      pthread_setname_np(pthread_self(), "wisp http");  // for top -H and perf
+      if (int err = serve::pin_calling_thread(config_.cpus))
+        spdlog::warn("cannot keep the HTTP threads to [server] cpus ({})", std::strerror(err));
       // A handler that throws (out of memory, say) loses its connection, not the thread.
       for (;;) {
         try {
@@ -324,6 +333,7 @@ ReloadReport ServerImpl::reload(ServerConfig next) {
   const ServerConfig& now = config_;
   differs(next.address != now.address || next.port != now.port, "listen");
   differs(next.threads != 0 && next.threads != now.threads, "threads");
+  differs(next.cpus != now.cpus, "cpus");
   differs(next.tls_cert != now.tls_cert || next.tls_key != now.tls_key, "tls");
   differs(next.max_connections != now.max_connections, "max_connections");
   differs(next.memory_budget != now.memory_budget, "memory_budget");

@@ -15,6 +15,7 @@ TEST(ServeConfig, EveryKeyReachesItsField) {
 [server]
 listen = "0.0.0.0:9000"
 threads = 3
+cpus = [0, 2]
 idle_timeout_ms = 1500
 max_header_bytes = 4096
 max_trailer_bytes = 512
@@ -47,6 +48,7 @@ max_memory_pages = 32
 max_table_elements = 1000
 fuel = 9000
 max_body_bytes = 2048
+cpus = [3]
 
 [[route]]
 path = "/cgi/*"
@@ -76,6 +78,7 @@ use_pkeys = false
   EXPECT_EQ(c.address, "0.0.0.0");
   EXPECT_EQ(c.port, 9000);
   EXPECT_EQ(c.threads, 3u);
+  EXPECT_EQ(c.cpus, (std::vector<unsigned>{0, 2}));
   EXPECT_EQ(c.idle_timeout, std::chrono::milliseconds(1500));
   EXPECT_EQ(c.max_header_bytes, 4096u);
   EXPECT_EQ(c.max_trailer_bytes, 512u);
@@ -94,6 +97,8 @@ use_pkeys = false
   EXPECT_EQ(f.export_name, "f");
   EXPECT_EQ(f.init_export, "_initialize");
   EXPECT_EQ(f.strategy, StrategyKind::pool);
+  EXPECT_EQ(f.cpus, std::vector<unsigned>{3});
+  EXPECT_TRUE(c.routes[1].cpus.empty());
   EXPECT_EQ(f.policy.max_instances, 6u);
   EXPECT_EQ(f.policy.min_warm, 2u);
   EXPECT_EQ(f.policy.on_release, ReleaseAction::recycle);
@@ -189,6 +194,12 @@ TEST(ServeConfig, MistakesAreErrorsThatNameThem) {
   expect_config_error("route = 3\n", "array of tables");
   expect_config_error("[server\nlisten = 1\n", "configuration");  // a TOML syntax error
   expect_config_error(route + "unknown_thing = 1\n", "route 1: unknown key 'unknown_thing'");
+  expect_config_error(route + "cpus = \"0-1\"\n", "'cpus' must be an array of CPU numbers");
+  expect_config_error(route + "cpus = []\n", "'cpus' must be an array of CPU numbers");
+  expect_config_error(route + "cpus = [1, \"2\"]\n", "'cpus' must be an array of CPU numbers");
+  expect_config_error(route + "cpus = [1024]\n", "'cpus' must list CPU numbers from 0 to 1023");
+  expect_config_error("[server]\ncpus = [-1]\n" + route,
+                      "'cpus' must list CPU numbers from 0 to 1023");
   expect_config_error(route + "cpu_priority = \"high\"\n",
                       "cpu_priority 'high' is not one of normal, low, idle, interactive");
 }

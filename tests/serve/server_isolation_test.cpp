@@ -151,6 +151,96 @@ TEST(ServerIsolation, EachRoutesWorkersAreNamedAfterItAndRunAtItsCpuPriority) {
   EXPECT_EQ(sched_getscheduler(0), SCHED_OTHER);
 }
 
+// The CPUs (Cpus_allowed_list of /proc/self/task/<tid>/status, "0-1,3") of each thread named
+// `name`.
+std::vector<std::string> cpus_of_threads_named(const std::string& name) {
+  std::vector<std::string> out;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string c;
+    std::getline(comm, c);
+    if (c != name) continue;
+    std::ifstream status(task.path() / "status");
+    for (std::string line; std::getline(status, line);)
+      if (line.starts_with("Cpus_allowed_list:")) {
+        std::istringstream fields(line.substr(line.find(':') + 1));
+        std::string list;
+        fields >> list;
+        out.push_back(list);
+      }
+  }
+  return out;
+}
+
+TEST(ServerIsolation, WorkersAndHttpThreadsKeepToTheirCpus) {
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  ASSERT_EQ(sched_getaffinity(0, sizeof allowed, &allowed), 0);
+  std::vector<unsigned> mine;
+  for (unsigned cpu = 0; cpu < CPU_SETSIZE; ++cpu)
+    if (CPU_ISSET(cpu, &allowed)) mine.push_back(cpu);
+  ASSERT_FALSE(mine.empty());
+  // The last CPU this process may use for the route, the first for the HTTP threads (the same
+  // one on a single-CPU machine).
+  const unsigned route_cpu = mine.back(), http_cpu = mine.front();
+  RouteConfig pinned =
+      route("/pinned", kExamples / "factorial.wasm", "factorial", StrategyKind::pool);
+  pinned.cpus = {route_cpu};
+  pinned.max_concurrency = 2;
+  RouteConfig free = route("/free", kExamples / "factorial.wasm", "factorial", StrategyKind::pool);
+  free.max_concurrency = 1;
+  ServerConfig config = config_with({pinned, free});
+  config.threads = 2;
+  config.cpus = {http_cpu};
+  Server server(config);
+  server.start();
+  HttpClient c(server.port());
+  EXPECT_EQ(first_result(c.request("GET", "/pinned?args=5")), 120);
+  EXPECT_EQ(first_result(c.request("GET", "/free?args=5")), 120);
+  std::vector<std::string> workers, http, others;
+  for (int tries = 0; tries < 500; ++tries) {
+    workers = cpus_of_threads_named("wisp /pinned");
+    http = cpus_of_threads_named("wisp http");
+    others = cpus_of_threads_named("wisp /free");
+    if (workers.size() == 2 && http.size() == 2 && others.size() == 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(workers.size(), 2u);
+  ASSERT_EQ(http.size(), 2u);
+  ASSERT_EQ(others.size(), 1u);
+  for (const auto& w : workers) EXPECT_EQ(w, std::to_string(route_cpu));
+  for (const auto& h : http) EXPECT_EQ(h, std::to_string(http_cpu));
+  // A route without cpus keeps the process's CPUs.
+  std::vector<std::string> process_cpus = cpus_of_threads_named("wisp watchdog");
+  ASSERT_EQ(process_cpus.size(), 1u);
+  EXPECT_EQ(others[0], process_cpus[0]);
+
+  // A CPU this process may not run on is refused at start, naming the route or [server].
+  unsigned outside = 0;
+  while (outside < CPU_SETSIZE && CPU_ISSET(outside, &allowed)) ++outside;
+  RouteConfig elsewhere =
+      route("/elsewhere", kExamples / "factorial.wasm", "factorial", StrategyKind::pool);
+  elsewhere.cpus = {outside};
+  try {
+    Server refused(config_with({elsewhere}));
+    ADD_FAILURE() << "a route on CPU " << outside << " was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("/elsewhere"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("cpus: CPU " + std::to_string(outside)), std::string::npos)
+        << e.what();
+  }
+  ServerConfig bad_server = config_with({free});
+  bad_server.cpus = {outside};
+  try {
+    Server refused(bad_server);
+    ADD_FAILURE() << "HTTP threads on CPU " << outside << " were accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("[server] cpus: CPU " + std::to_string(outside)),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(ServerIsolation, QueuedRequestsRunInTurnAndConcurrencyIsBounded) {
   // A route of one running call and a long queue: every request is answered, in turn.
   RouteConfig counter =
