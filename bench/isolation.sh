@@ -8,8 +8,8 @@
 # PRIORITY: the looping route's cpu_priority (normal, low or idle; default normal).
 # sleep: the busy route's calls wait in WASI poll_oneoff until their timeout instead of looping,
 # holding their workers without burning a core (separates blocking from sharing the CPU).
-# SPLIT=1: the busy route's workers keep to CPU 0 (route key cpus), and the HTTP threads
-# ([server] cpus), /factorial's workers and both wrk processes to the other CPUs, so that the
+# SPLIT=1: the busy route's workers keep to the first CPU this process may use (route key cpus),
+# and the HTTP threads ([server] cpus), /factorial's workers and both wrk processes to the others, so that the
 # loop shares no core with the requests measured (needs 2 CPUs or more).
 set -euo pipefail
 # shellcheck source=bench/serve_port.sh
@@ -21,13 +21,22 @@ spin_workers=${4:-1}
 kind=${5:-loop}
 priority=${6:-normal}
 split=${SPLIT:-0}
-ncpu=$(nproc)
 server_cpus="" factorial_cpus="" spin_cpus="" on_rest=()
 if [[ $split == 1 ]]; then
-  ((ncpu >= 2)) || { echo "isolation: SPLIT=1 needs 2 CPUs or more" >&2; exit 1; }
-  rest=$(seq -s, 1 $((ncpu - 1)))
-  server_cpus="cpus = [$rest]" factorial_cpus="cpus = [$rest]" spin_cpus="cpus = [0]"
-  on_rest=(taskset -c "1-$((ncpu - 1))")
+  # The CPUs this process may use (taskset, cgroups): the first for /spin, the rest for the others.
+  allowed=()
+  IFS=, read -ra parts <<<"$(awk '/^Cpus_allowed_list:/ {print $2}' /proc/self/status)"
+  for p in "${parts[@]}"; do
+    if [[ $p == *-* ]]; then
+      for ((c = ${p%-*}; c <= ${p#*-}; c++)); do allowed+=("$c"); done
+    else
+      allowed+=("$p")
+    fi
+  done
+  ((${#allowed[@]} >= 2)) || { echo "isolation: SPLIT=1 needs 2 CPUs or more" >&2; exit 1; }
+  rest=$(IFS=,; echo "${allowed[*]:1}")
+  server_cpus="cpus = [$rest]" factorial_cpus="cpus = [$rest]" spin_cpus="cpus = [${allowed[0]}]"
+  on_rest=(taskset -c "$rest")
 fi
 wisp=$(realpath "$build/wisp")
 ex=$(realpath "$build/examples")

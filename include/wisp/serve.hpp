@@ -85,7 +85,9 @@ struct RouteConfig {
   // The CPUs this route's workers run on (Linux CPU numbers; empty: any the process may use). A
   // heavy route kept to cores of its own takes no CPU time from the other routes' requests when
   // the HTTP threads and the other routes are kept off those cores too (ServerConfig::cpus, and
-  // their own cpus). A CPU the process may not run on is an error at start.
+  // their own cpus). A CPU the process may not run on is an error at start. (Checked against the
+  // CPUs of the thread that builds the server, which the threads it starts inherit: the
+  // process's, unless an embedding program pinned that thread.)
   std::vector<unsigned> cpus;
   // WASI mode: the program's configuration (args, env, preopens). The request adds its own
   // environment (REQUEST_METHOD, SCRIPT_NAME, PATH_INFO, QUERY_STRING, CONTENT_TYPE,
@@ -107,9 +109,11 @@ enum class AccessLogFormat { json, combined };
 
 struct ServerConfig {
   std::string address = "127.0.0.1";
-  uint16_t port = 8080;        // 0: an ephemeral port (Server::port() says which)
-  unsigned threads = 0;        // threads serving requests; 0: one per core
-  std::vector<unsigned> cpus;  // the CPUs those threads run on (empty: any; see RouteConfig::cpus)
+  uint16_t port = 8080;  // 0: an ephemeral port (Server::port() says which)
+  unsigned threads = 0;  // threads serving requests; 0: one per core
+  // The CPUs those threads run on (empty: any; see RouteConfig::cpus); threads = 0 then means
+  // one per CPU listed.
+  std::vector<unsigned> cpus;
   // A connection silent this long is closed; a request's head, and then its body, must each
   // arrive within it.
   std::chrono::milliseconds idle_timeout{30000};

@@ -410,9 +410,6 @@ void Route::join_workers() {
 }
 
 void Route::set_up_worker() {
-  std::string name = "wisp " + config_.path;
-  name.resize(std::min<size_t>(name.size(), 15));  // the kernel's limit, without the NUL
-  pthread_setname_np(pthread_self(), name.c_str());
   // Each route warns once (its workers all fail alike), and only where the route asked for less
   // CPU than it gets: SCHED_BATCH for normal and low routes only saves context switches.
   auto warn = [&](const char* what) {
@@ -432,8 +429,10 @@ void Route::set_up_worker() {
       spdlog::debug("route {}: workers stay at SCHED_OTHER ({})", config_.path, std::strerror(rc));
   };
   if (int err = pin_calling_thread(config_.cpus)) {
-    errno = err;
-    warn("CPUs (cpus)");
+    std::call_once(cpus_warned_, [&] {
+      spdlog::warn("route {}: cannot keep its workers to its cpus ({}); they run on any",
+                   config_.path, std::strerror(err));
+    });
   }
   switch (config_.cpu_priority) {
     case CpuPriority::interactive:
@@ -460,6 +459,10 @@ void Route::set_up_worker() {
       break;
     }
   }
+  // Named last: whoever sees the name sees the worker's final CPUs and priority.
+  std::string name = "wisp " + config_.path;
+  name.resize(std::min<size_t>(name.size(), 15));  // the kernel's limit, without the NUL
+  pthread_setname_np(pthread_self(), name.c_str());
 }
 
 RouteStats Route::stats() const {

@@ -86,6 +86,7 @@ class Route {
   WorkQueue work_;
   std::optional<boost::asio::thread_pool> workers_;
   std::once_flag priority_warned_;  // a worker's priority could not be set (warned once)
+  std::once_flag cpus_warned_;      // a worker could not be kept to cpus (warned once)
 };
 
 }  // namespace wisp::serve

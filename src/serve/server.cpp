@@ -72,14 +72,22 @@ ServerImpl::ServerImpl(ServerConfig config) : config_(std::move(config)) {
   // The budget is process-wide: set before the routes make their first instances.
   previous_memory_budget_ = runtime_stats().memory_budget;
   set_memory_budget(config_.memory_budget ? config_.memory_budget : default_memory_budget());
-  EngineConfig ec = config_.engine;
-  ec.enable_tier1 = config_.tier != Tier::tier0;
-  ec.background_tier1 = config_.tier == Tier::automatic;
-  engine_ = std::make_unique<Engine>(ec);
-  access_log_ = serve::AccessLog::open(config_);
-  if (!config_.tls_cert.empty() || !config_.tls_key.empty()) load_tls();
-  if (config_.threads == 0) config_.threads = std::max(1u, std::thread::hardware_concurrency());
-  table_ = build_table(config_.routes, nullptr, nullptr);
+  try {
+    EngineConfig ec = config_.engine;
+    ec.enable_tier1 = config_.tier != Tier::tier0;
+    ec.background_tier1 = config_.tier == Tier::automatic;
+    engine_ = std::make_unique<Engine>(ec);
+    access_log_ = serve::AccessLog::open(config_);
+    if (!config_.tls_cert.empty() || !config_.tls_key.empty()) load_tls();
+    // One HTTP thread per core: per core the server may use, where [server] cpus lists them.
+    if (config_.threads == 0)
+      config_.threads = config_.cpus.empty() ? std::max(1u, std::thread::hardware_concurrency())
+                                             : static_cast<unsigned>(config_.cpus.size());
+    table_ = build_table(config_.routes, nullptr, nullptr);
+  } catch (...) {
+    set_memory_budget(previous_memory_budget_);  // no destructor runs for a refused server
+    throw;
+  }
 }
 
 void ServerImpl::normalize(RouteConfig& r) const {
@@ -186,9 +194,10 @@ void ServerImpl::start() {
   accept();
   for (unsigned i = 0; i < config_.threads; ++i) {
     threads_.emplace_back([this] {
-      pthread_setname_np(pthread_self(), "wisp http");  // for top -H and perf
+      // Pinned before it is named: whoever sees the name sees the thread's final CPUs.
       if (int err = serve::pin_calling_thread(config_.cpus))
         spdlog::warn("cannot keep the HTTP threads to [server] cpus ({})", std::strerror(err));
+      pthread_setname_np(pthread_self(), "wisp http");  // for top -H and perf
       // A handler that throws (out of memory, say) loses its connection, not the thread.
       for (;;) {
         try {

@@ -189,6 +189,19 @@ TEST(ServerIsolation, WorkersAndHttpThreadsKeepToTheirCpus) {
   pinned.max_concurrency = 2;
   RouteConfig free = route("/free", kExamples / "factorial.wasm", "factorial", StrategyKind::pool);
   free.max_concurrency = 1;
+  {  // threads = 0 with [server] cpus: one HTTP thread per CPU listed
+    ServerConfig one = config_with({free});
+    one.threads = 0;
+    one.cpus = {http_cpu};
+    Server s(one);
+    s.start();
+    std::vector<std::string> http;
+    for (int tries = 0; tries < 50 && http.size() < 2; ++tries) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      http = cpus_of_threads_named("wisp http");
+    }
+    EXPECT_EQ(http, std::vector<std::string>{std::to_string(http_cpu)});
+  }
   ServerConfig config = config_with({pinned, free});
   config.threads = 2;
   config.cpus = {http_cpu};
