@@ -74,20 +74,27 @@ TEST(ServerIsolation, ALoopingRouteDelaysNeitherTheBuiltInPagesNorOtherRoutes) {
   for (unsigned s : spin_status) EXPECT_EQ(s, 504u);  // each ran to its timeout, queued one too
 }
 
-// /proc/self/task/<tid>/stat of each thread whose name (comm) is `name`: its nice value and
-// scheduling policy (fields 19 and 41).
+// The /proc/self/task/<tid> directory of each thread whose name (comm) is `name`.
+std::vector<std::filesystem::path> tasks_named(const std::string& name) {
+  std::vector<std::filesystem::path> out;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string c;
+    std::getline(comm, c);
+    if (c == name) out.push_back(task.path());
+  }
+  return out;
+}
+
+// Each such thread's nice value and scheduling policy (fields 19 and 41 of its stat).
 struct ThreadSched {
   int nice = 0;
   int policy = -1;
 };
 std::vector<ThreadSched> threads_named(const std::string& name) {
   std::vector<ThreadSched> out;
-  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
-    std::ifstream comm(task.path() / "comm");
-    std::string c;
-    std::getline(comm, c);
-    if (c != name) continue;
-    std::ifstream stat(task.path() / "stat");
+  for (const auto& task : tasks_named(name)) {
+    std::ifstream stat(task / "stat");
     std::string line;
     std::getline(stat, line);
     std::istringstream fields(line.substr(line.rfind(')') + 2));  // from field 3 on
@@ -151,16 +158,11 @@ TEST(ServerIsolation, EachRoutesWorkersAreNamedAfterItAndRunAtItsCpuPriority) {
   EXPECT_EQ(sched_getscheduler(0), SCHED_OTHER);
 }
 
-// The CPUs (Cpus_allowed_list of /proc/self/task/<tid>/status, "0-1,3") of each thread named
-// `name`.
+// Each such thread's CPUs (Cpus_allowed_list of its status, "0-1,3").
 std::vector<std::string> cpus_of_threads_named(const std::string& name) {
   std::vector<std::string> out;
-  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
-    std::ifstream comm(task.path() / "comm");
-    std::string c;
-    std::getline(comm, c);
-    if (c != name) continue;
-    std::ifstream status(task.path() / "status");
+  for (const auto& task : tasks_named(name)) {
+    std::ifstream status(task / "status");
     for (std::string line; std::getline(status, line);)
       if (line.starts_with("Cpus_allowed_list:")) {
         std::istringstream fields(line.substr(line.find(':') + 1));
