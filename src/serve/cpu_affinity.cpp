@@ -23,13 +23,6 @@ std::string set_text(const cpu_set_t& set) {
 
 }  // namespace
 
-std::string allowed_cpus_text() {
-  cpu_set_t allowed;
-  CPU_ZERO(&allowed);
-  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return "unknown";
-  return set_text(allowed);
-}
-
 std::string cpus_problem(const std::vector<unsigned>& cpus) {
   if (cpus.empty()) return "";
   cpu_set_t allowed;

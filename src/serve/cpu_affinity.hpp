@@ -15,7 +15,4 @@ std::string cpus_problem(const std::vector<unsigned>& cpus);
 // Keeps the calling thread to `cpus` (nothing for an empty list); 0, or the error number.
 int pin_calling_thread(const std::vector<unsigned>& cpus);
 
-// The CPUs the calling thread may run on, as a list such as "0-3,6".
-std::string allowed_cpus_text();
-
 }  // namespace wisp::serve

@@ -37,7 +37,7 @@ bool status_has_content(unsigned status) {
 }
 
 void write_response_head(std::string& out, const HttpResponse& res, unsigned version,
-                         bool keep_alive, size_t content_length) {
+                         bool keep_alive) {
   out.clear();
   // HTTP/1.0 for any version before 1.1 (Beast reads any "HTTP/d.d"), as the Connection field
   // below assumes.
@@ -53,7 +53,7 @@ void write_response_head(std::string& out, const HttpResponse& res, unsigned ver
   for (const auto& [name, value] : res.headers)
     if (!frames_the_message(name)) append_field(out, name, value);
   if (status_has_content(res.status))
-    append_field(out, "Content-Length", std::to_string(content_length));
+    append_field(out, "Content-Length", std::to_string(res.body.size()));
   // HTTP/1.1 keeps a connection unless told to close; HTTP/1.0 closes unless told to keep it.
   if (version >= 11 && !keep_alive) append_field(out, "Connection", "close");
   if (version < 11 && keep_alive) append_field(out, "Connection", "keep-alive");

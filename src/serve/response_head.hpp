@@ -16,12 +16,13 @@ bool status_has_content(unsigned status);
 
 // Writes into `out` (cleared first) the head of `res` for a request of HTTP version `version`
 // (as Beast counts: 11 is 1.1; the answer is HTTP/1.0 below 11, else HTTP/1.1): "Server: wisp", the
-// Content-Type, res.headers, Content-Length `content_length` (none for a status without content),
+// Content-Type, res.headers, Content-Length (res.body's size, also for a HEAD's answer, which
+// carries no body; none for a status without content),
 // and the Connection field that `keep_alive` needs for that version. The fields that frame the
 // message (Content-Length, Transfer-Encoding, Connection) are the server's own and are not taken
 // from res.headers, and a control character in a value (a CR that would start a field of a guest's)
 // is written as a space.
 void write_response_head(std::string& out, const HttpResponse& res, unsigned version,
-                         bool keep_alive, size_t content_length);
+                         bool keep_alive);
 
 }  // namespace wisp::serve

@@ -9,6 +9,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
+#include <boost/beast/http/message.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
@@ -319,7 +320,7 @@ void Session::respond(HttpResponse res, bool keep_alive) {
   if (server_.access_log()) log_access(res);
   busy_ = true;
   // A HEAD's answer has the Content-Length a GET's would carry, and no body.
-  write_response_head(response_head_, res, version_, keep_alive, res.body.size());
+  write_response_head(response_head_, res, version_, keep_alive);
   response_body_.clear();
   if (!head_) response_body_ = std::move(res.body);
   // An answer sent before the request was read to its end (an error) closes gently.

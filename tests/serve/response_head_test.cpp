@@ -32,7 +32,7 @@ http::response<http::string_body> parse(const std::string& bytes, bool head_requ
 
 std::string answer(const HttpResponse& res, unsigned version, bool keep_alive) {
   std::string head;
-  write_response_head(head, res, version, keep_alive, res.body.size());
+  write_response_head(head, res, version, keep_alive);
   return head + (status_has_content(res.status) ? res.body : "");
 }
 
@@ -80,7 +80,7 @@ TEST(ResponseHead, NoContentAndNotModifiedEndAfterTheHead) {
     res.body = "a body the status does not allow";
     EXPECT_FALSE(status_has_content(status));
     std::string head;
-    write_response_head(head, res, 11, true, res.body.size());
+    write_response_head(head, res, 11, true);
     EXPECT_EQ(head.find("Content-Length"), std::string::npos) << head;
     EXPECT_TRUE(head.ends_with("\r\n\r\n"));
     auto m = parse(head);
@@ -95,7 +95,7 @@ TEST(ResponseHead, AHeadRequestGetsTheLengthOfTheBodyItDoesNotGet) {
   HttpResponse res;
   res.body = "0123456789";
   std::string head;
-  write_response_head(head, res, 11, true, res.body.size());
+  write_response_head(head, res, 11, true);
   auto m = parse(head, /*head_request=*/true);
   EXPECT_EQ(m[http::field::content_length], "10");
   EXPECT_TRUE(m.body().empty());
